@@ -1,0 +1,38 @@
+# The front door: `make demo` and `make test` install what is missing, build, and run.
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test demo bench format format-check clean sanitize
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	bash scripts/demo.sh $(BUILD)/evalkeep
+
+bench: build
+	bash bench/run.sh $(BUILD)/evalkeep
+
+sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"
+
+format:
+	cmake --build $(BUILD) --target format
+
+format-check:
+	cmake --build $(BUILD) --target format-check
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,439 @@
+#include "cli/context.hpp"
+#include "suite/cases.hpp"
+#include "suite/incidents.hpp"
+#include "suite/records.hpp"
+#include "suite/retirement.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::cli {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// The input and provenance options add and edit share.
+struct CaseInput {
+  std::optional<std::string> title, prompt, prompt_file, messages_file, system;
+  std::optional<std::string> incident, provenance;
+  std::vector<std::string> expect, tags;
+  std::optional<double> min_pass_rate;
+  std::optional<int> trials;
+};
+
+struct AddOptions {
+  std::string id;
+  CaseInput in;
+  bool xfail = false;
+};
+
+struct ListOptions {
+  std::optional<std::string> tag, incident, status, kind;
+  bool json = false;
+};
+
+struct ShowOptions {
+  std::string id;
+  bool json = false;
+};
+
+struct EditOptions {
+  std::string id;
+  CaseInput in;
+  std::vector<std::string> add_expect, remove_expect, remove_tags;
+  std::optional<std::string> status;
+  std::string rationale;
+};
+
+Result<std::vector<scoring::Assertion>> parse_assertions(const std::vector<std::string>& specs) {
+  std::vector<scoring::Assertion> out;
+  for (const auto& spec : specs) {
+    auto a = scoring::parse_assertion(spec);
+    if (!a)
+      return with_context(a.error(), fmt::format("--expect '{}'", spec));
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+Result<suite::Provenance> parse_provenance(const CaseInput& in) {
+  if (in.incident && in.provenance)
+    return invalid("give either --incident or --provenance, not both");
+  if (in.incident)
+    return suite::Provenance{suite::ProvenanceKind::incident, *in.incident, {}};
+  if (!in.provenance)
+    return with_hint(invalid("a case needs a provenance: where did it come from?"),
+                     "pass --incident INC-… or --provenance spec:\"refund policy section 4\" "
+                     "(kinds: spec, red-team, exploratory, imported)");
+  auto colon = in.provenance->find(':');
+  auto kind = suite::parse_provenance_kind(in.provenance->substr(0, colon));
+  if (!kind || *kind == suite::ProvenanceKind::incident)
+    return invalid("--provenance '{}': the kind must be spec, red-team, exploratory or imported "
+                   "(use --incident for incidents)",
+                   *in.provenance);
+  std::string note = colon == std::string::npos ? "" : in.provenance->substr(colon + 1);
+  if (note.empty())
+    return invalid("--provenance '{}' needs a note: KIND:NOTE, e.g. spec:\"style guide 2.1\"",
+                   *in.provenance);
+  return suite::Provenance{*kind, {}, note};
+}
+
+Result<std::vector<suite::Message>> read_messages(const std::string& path) {
+  auto text = read_input(path);
+  if (!text)
+    return std::unexpected(text.error());
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_array())
+    return invalid("{}: expected a JSON array of {{\"role\": ..., \"content\": ...}} messages",
+                   path);
+  std::vector<suite::Message> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& m = j[i];
+    if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
+        !m["content"].is_string() || m.size() != 2)
+      return invalid("{}: message {} must be {{\"role\": \"...\", \"content\": \"...\"}}", path, i);
+    out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+  }
+  return out;
+}
+
+// Fills the case's input from --prompt, --prompt-file or --messages-file.
+Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
+                       std::optional<std::vector<suite::Message>>& messages) {
+  int given = (in.prompt ? 1 : 0) + (in.prompt_file ? 1 : 0) + (in.messages_file ? 1 : 0);
+  if (given > 1)
+    return invalid("give one of --prompt, --prompt-file and --messages-file");
+  if (in.prompt)
+    prompt = *in.prompt;
+  if (in.prompt_file) {
+    auto text = read_input(*in.prompt_file);
+    if (!text)
+      return std::unexpected(text.error());
+    while (!text->empty() && text->back() == '\n')
+      text->pop_back();
+    prompt = *text;
+  }
+  if (in.messages_file) {
+    auto m = read_messages(*in.messages_file);
+    if (!m)
+      return std::unexpected(m.error());
+    messages = *m;
+  }
+  return {};
+}
+
+ojson listing(const suite::Case& c) {
+  ojson r = suite::case_record(c);
+  r.erase("type");
+  r["status"] = suite::to_string(c.status);
+  if (!r.contains("tags"))
+    r["tags"] = ojson::array();
+  return r;
+}
+
+Status run_add(Context& ctx, const AddOptions& o) {
+  suite::Case c;
+  c.id = o.id;
+  c.title = o.in.title;
+  c.system = o.in.system;
+  std::optional<std::vector<suite::Message>> messages;
+  if (auto r = read_case_input(o.in, c.prompt, messages); !r)
+    return r;
+  if (messages)
+    c.messages = *messages;
+  if (!c.prompt && c.messages.empty())
+    return with_hint(invalid("a case needs an input"),
+                     "pass --prompt TEXT, --prompt-file FILE or --messages-file FILE ('-' reads "
+                     "stdin)");
+  auto expect = parse_assertions(o.in.expect);
+  if (!expect)
+    return std::unexpected(expect.error());
+  c.expect = *expect;
+  if (c.expect.empty())
+    return with_hint(invalid("a case needs at least one assertion"),
+                     "add --expect TYPE:VALUE, e.g. --expect 'icontains:30 days'");
+  c.tags = o.in.tags;
+  auto prov = parse_provenance(o.in);
+  if (!prov)
+    return std::unexpected(prov.error());
+  c.provenance = *prov;
+  c.status = o.xfail ? suite::CaseStatus::xfail : suite::CaseStatus::active;
+  c.min_pass_rate = o.in.min_pass_rate;
+  c.trials = o.in.trials;
+
+  auto ws = ctx.workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  auto s = ctx.open_suite(suite::Suite::Access::write);
+  if (!s)
+    return std::unexpected(s.error());
+  auto origin = ctx.origin();
+  if (!origin)
+    return std::unexpected(origin.error());
+  auto id = suite::add_case(*s, std::move(c), (*ws)->config.policy, *origin);
+  if (!id)
+    return std::unexpected(id.error());
+  fmt::print("{}\n", *id); // the id is data: a script can capture a generated one
+  return {};
+}
+
+Status run_list(Context& ctx, const ListOptions& o) {
+  suite::CaseFilter filter;
+  filter.tag = o.tag;
+  filter.incident = o.incident;
+  if (o.status) {
+    filter.status = suite::parse_status(*o.status);
+    if (!filter.status)
+      return invalid("--status '{}' is not active, xfail, retired or removed", *o.status);
+  }
+  if (o.kind) {
+    filter.kind = suite::parse_provenance_kind(*o.kind);
+    if (!filter.kind)
+      return invalid("--provenance '{}' is not incident, spec, red-team, exploratory or imported",
+                     *o.kind);
+  }
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  auto cases = suite::list_cases(*s, filter);
+  if (!cases)
+    return std::unexpected(cases.error());
+  if (o.json) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < cases->size(); ++i) {
+      out += i ? ",\n  " : "\n  ";
+      out += listing((*cases)[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    out += cases->empty() ? "]\n" : "\n]\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return {};
+  }
+  std::string out;
+  for (const auto& c : *cases) {
+    std::string source = c.provenance.kind == suite::ProvenanceKind::incident
+                             ? c.provenance.incident
+                             : std::string(suite::to_string(c.provenance.kind));
+    std::string tags;
+    for (const auto& t : c.tags)
+      tags += (tags.empty() ? "" : ",") + t;
+    out += fmt::format("{:<28} {:<8} {:<12} {:<18} {}\n", c.id, suite::to_string(c.status), source,
+                       tags.empty() ? "-" : tags, suite::input_preview(c, 60));
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (cases->empty() && !ctx.quiet)
+    fmt::print(stderr, "no cases match\n");
+  return {};
+}
+
+Status run_show(Context& ctx, const ShowOptions& o) {
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  auto c = suite::get_case(*s, o.id);
+  if (!c)
+    return std::unexpected(c.error());
+  auto decision = suite::find_decision(*s, o.id);
+  if (!decision)
+    return std::unexpected(decision.error());
+  auto history = suite::read_ledger(s->db(), o.id);
+  if (!history)
+    return std::unexpected(history.error());
+  std::optional<suite::Incident> incident;
+  if (c->provenance.kind == suite::ProvenanceKind::incident) {
+    auto i = suite::get_incident(*s, c->provenance.incident);
+    if (i)
+      incident = *i;
+  }
+  const suite::LedgerEvent* first = history->empty() ? nullptr : &history->front();
+  if (o.json) {
+    ojson r = listing(*c);
+    if (first) {
+      r["author"] = first->actor;
+      r["created_at"] = first->at;
+    }
+    r["content_hash"] = core::to_hex(c->content_hash);
+    if (*decision) {
+      auto d = suite::retirement_record(**decision);
+      d.erase("type");
+      d.erase("case");
+      r["retirement"] = std::move(d);
+    }
+    r["events"] = history->size();
+    fmt::print("{}\n", r.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return {};
+  }
+  fmt::print("case {}\n", c->id);
+  if (c->title)
+    fmt::print("Title:      {}\n", *c->title);
+  fmt::print("Status:     {}\n", suite::to_string(c->status));
+  if (incident)
+    fmt::print("Incident:   {} — {}{}\n", incident->id, incident->title,
+               incident->date ? " (" + *incident->date + ")" : "");
+  else
+    fmt::print("Provenance: {}: {}\n", suite::to_string(c->provenance.kind), c->provenance.note);
+  if (!c->tags.empty())
+    fmt::print("Tags:       {}\n", fmt::join(c->tags, ", "));
+  if (first)
+    fmt::print("Added:      {} by {}\n", first->at, first->actor);
+  if (c->min_pass_rate || c->trials)
+    fmt::print("Trials:     {} (pass rate at least {})\n", c->trials.value_or(1),
+               c->min_pass_rate.value_or(1.0));
+  if (c->purged) {
+    fmt::print("\n(input and assertions were purged; content hash {})\n",
+               core::to_hex(c->content_hash));
+  } else {
+    fmt::print("\nInput:\n");
+    if (c->system)
+      fmt::print("  [system] {}\n", *c->system);
+    if (c->prompt)
+      fmt::print("  [user] {}\n", *c->prompt);
+    for (const auto& m : c->messages)
+      fmt::print("  [{}] {}\n", m.role, m.content);
+    fmt::print("\nExpect:\n");
+    for (const auto& a : c->expect)
+      fmt::print("  {}\n", scoring::to_spec(a));
+  }
+  if (*decision) {
+    const auto& d = **decision;
+    fmt::print("\nRetired:    {} — {}\n", suite::to_string(d.reason), d.rationale);
+    fmt::print("Decided:    {} by {}{}\n", d.decided_at, d.decided_by,
+               d.approved_by ? ", approved by " + *d.approved_by : "");
+    if (!d.superseded_by.empty())
+      fmt::print("Superseded by: {}\n", fmt::join(d.superseded_by, ", "));
+    if (d.revisit)
+      fmt::print("Revisit:    {}\n", *d.revisit);
+  }
+  fmt::print("\nHistory: {} event{} (evalkeep log {})\n", history->size(),
+             history->size() == 1 ? "" : "s", c->id);
+  return {};
+}
+
+Status run_edit(Context& ctx, const EditOptions& o) {
+  suite::CaseChanges ch;
+  ch.rationale = o.rationale;
+  ch.title = o.in.title;
+  ch.system = o.in.system;
+  if (auto r = read_case_input(o.in, ch.prompt, ch.messages); !r)
+    return r;
+  if (!o.in.expect.empty()) {
+    auto e = parse_assertions(o.in.expect);
+    if (!e)
+      return std::unexpected(e.error());
+    ch.expect = *e;
+  }
+  auto add = parse_assertions(o.add_expect);
+  if (!add)
+    return std::unexpected(add.error());
+  ch.add_expect = *add;
+  auto remove = parse_assertions(o.remove_expect);
+  if (!remove)
+    return std::unexpected(remove.error());
+  ch.remove_expect = *remove;
+  ch.add_tags = o.in.tags;
+  ch.remove_tags = o.remove_tags;
+  if (o.in.incident || o.in.provenance) {
+    auto p = parse_provenance(o.in);
+    if (!p)
+      return std::unexpected(p.error());
+    ch.provenance = *p;
+  }
+  if (o.status) {
+    ch.status = suite::parse_status(*o.status);
+    if (!ch.status)
+      return invalid("--status '{}' is not active or xfail", *o.status);
+  }
+  ch.min_pass_rate = o.in.min_pass_rate;
+  ch.trials = o.in.trials;
+
+  auto ws = ctx.workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  auto s = ctx.open_suite(suite::Suite::Access::write);
+  if (!s)
+    return std::unexpected(s.error());
+  auto origin = ctx.origin();
+  if (!origin)
+    return std::unexpected(origin.error());
+  if (auto r = suite::edit_case(*s, o.id, ch, (*ws)->config.policy, *origin); !r)
+    return r;
+  ctx.say("edited {}", o.id);
+  return {};
+}
+
+void add_input_options(CLI::App* cmd, CaseInput& in, bool for_edit) {
+  cmd->add_option("--title", in.title, "A short title");
+  cmd->add_option("--prompt", in.prompt, "The user prompt");
+  cmd->add_option("--prompt-file", in.prompt_file, "Read the prompt from a file ('-': stdin)");
+  cmd->add_option("--messages-file", in.messages_file,
+                  "Read a conversation: a JSON array of {\"role\",\"content\"} ('-': stdin)");
+  cmd->add_option("--system", in.system, "A system prompt, with --prompt");
+  cmd->add_option("--expect", in.expect,
+                  for_edit ? "Replace all assertions with these (repeatable)"
+                           : "An assertion TYPE:VALUE (repeatable): " + scoring::type_names());
+  cmd->add_option(for_edit ? "--add-tag" : "--tag", in.tags, "A tag (repeatable)");
+  cmd->add_option("--incident", in.incident, "The incident this case guards against");
+  cmd->add_option("--provenance", in.provenance,
+                  "Another origin, KIND:NOTE with KIND spec, red-team, exploratory or imported");
+  cmd->add_option("--min-pass-rate", in.min_pass_rate,
+                  "Pass when at least this share of trials pass")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--trials", in.trials, "How many times to run the case")
+      ->check(CLI::Range(1, 1000));
+}
+
+} // namespace
+
+void add_case_commands(CLI::App& app, Context& ctx) {
+  auto add = std::make_shared<AddOptions>();
+  auto* cmd = app.add_subcommand("add", "Add a case, linked to the incident it came from");
+  cmd->add_option("--id", add->id, "A readable id (default: a generated sortable id)");
+  add_input_options(cmd, add->in, false);
+  cmd->add_flag("--xfail", add->xfail, "Known to fail today; reported, not gating");
+  cmd->footer(
+      "Examples:\n"
+      "  evalkeep add --id refund-window --prompt \"Can I get a refund after 45 days?\" \\\n"
+      "      --expect 'icontains:30 days' --incident INC-7 --tag billing\n"
+      "  evalkeep add --messages-file convo.json --expect 'not-contains:unfortunately' \\\n"
+      "      --provenance 'spec:style guide 2.1'\n"
+      "Assertions: equals:TEXT contains:TEXT icontains:TEXT not-contains:TEXT starts-with:TEXT\n"
+      "  regex:RE2 is-json json-path:/ptr=JSON min-length:N max-length:N number-close:X,TOL\n"
+      "  max-latency-ms:N max-cost:USD judge[@THRESHOLD]:RUBRIC");
+  cmd->callback([&ctx, add] { ctx.run([&] { return run_add(ctx, *add); }); });
+
+  auto list = std::make_shared<ListOptions>();
+  cmd = app.add_subcommand("list", "List cases (retired ones too; removed ones with --status)");
+  cmd->add_option("--tag", list->tag, "Only cases with this tag");
+  cmd->add_option("--incident", list->incident, "Only cases guarding this incident");
+  cmd->add_option("--status", list->status,
+                  "Only cases with this status: active, xfail, "
+                  "retired, removed");
+  cmd->add_option("--provenance", list->kind,
+                  "Only cases of this provenance kind: incident, spec, red-team, ...");
+  cmd->add_flag("--json", list->json, "Print a JSON array");
+  cmd->footer("Examples:\n  evalkeep list --tag billing\n  evalkeep list --incident INC-7 --json");
+  cmd->callback([&ctx, list] { ctx.run([&] { return run_list(ctx, *list); }); });
+
+  auto show = std::make_shared<ShowOptions>();
+  cmd = app.add_subcommand("show", "Show one case: input, assertions, provenance, decision");
+  cmd->add_option("case", show->id, "Case id")->required();
+  cmd->add_flag("--json", show->json, "Print JSON");
+  cmd->footer("Example:\n  evalkeep show refund-window");
+  cmd->callback([&ctx, show] { ctx.run([&] { return run_show(ctx, *show); }); });
+
+  auto edit = std::make_shared<EditOptions>();
+  cmd = app.add_subcommand("edit", "Change a case; the rationale is kept in the ledger");
+  cmd->add_option("case", edit->id, "Case id")->required();
+  add_input_options(cmd, edit->in, true);
+  cmd->add_option("--add-expect", edit->add_expect, "Add an assertion TYPE:VALUE (repeatable)");
+  cmd->add_option("--remove-expect", edit->remove_expect,
+                  "Remove an assertion, written as shown by 'evalkeep show' (repeatable)");
+  cmd->add_option("--remove-tag", edit->remove_tags, "Remove a tag (repeatable)");
+  cmd->add_option("--status", edit->status, "active or xfail");
+  cmd->add_option("--rationale", edit->rationale, "Why the case changes")->required();
+  cmd->footer("Example:\n  evalkeep edit refund-window --add-expect 'not-contains:guarantee' "
+              "--rationale \"INC-9 showed the refund promise can be implicit\"");
+  cmd->callback([&ctx, edit] { ctx.run([&] { return run_edit(ctx, *edit); }); });
+}
+
+} // namespace evalkeep::cli

@@ -1,0 +1,166 @@
+#include "cli/context.hpp"
+#include "suite/cases.hpp"
+#include "suite/incidents.hpp"
+#include "suite/records.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::cli {
+
+namespace {
+
+struct IncidentOptions {
+  suite::Incident incident;
+  suite::IncidentChanges changes;
+  bool json = false;
+};
+
+Status run_add(Context& ctx, const IncidentOptions& o) {
+  auto s = ctx.open_suite(suite::Suite::Access::write);
+  if (!s)
+    return std::unexpected(s.error());
+  auto origin = ctx.origin();
+  if (!origin)
+    return std::unexpected(origin.error());
+  if (auto r = suite::add_incident(*s, o.incident, *origin); !r)
+    return r;
+  ctx.say("added incident {}", o.incident.id);
+  return {};
+}
+
+Status run_edit(Context& ctx, const IncidentOptions& o) {
+  auto s = ctx.open_suite(suite::Suite::Access::write);
+  if (!s)
+    return std::unexpected(s.error());
+  auto origin = ctx.origin();
+  if (!origin)
+    return std::unexpected(origin.error());
+  if (auto r = suite::edit_incident(*s, o.incident.id, o.changes, *origin); !r)
+    return r;
+  ctx.say("updated incident {}", o.incident.id);
+  return {};
+}
+
+Status run_list(Context& ctx, const IncidentOptions& o) {
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  auto incidents = suite::list_incidents(*s);
+  if (!incidents)
+    return std::unexpected(incidents.error());
+  if (o.json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& i : *incidents) {
+      auto r = suite::incident_record(i);
+      r.erase("type");
+      out.push_back(std::move(r));
+    }
+    fmt::print("{}\n", out.dump(2));
+    return {};
+  }
+  for (const auto& i : *incidents)
+    fmt::print("{:<12} {:<10} {:<8} {}\n", i.id, i.date.value_or("-"), i.severity.value_or("-"),
+               i.title);
+  return {};
+}
+
+Status run_show(Context& ctx, const IncidentOptions& o) {
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  auto incident = suite::get_incident(*s, o.incident.id);
+  if (!incident)
+    return std::unexpected(incident.error());
+  suite::CaseFilter filter;
+  filter.incident = incident->id;
+  filter.include_removed = true;
+  auto guards = suite::list_cases(*s, filter);
+  if (!guards)
+    return std::unexpected(guards.error());
+  if (o.json) {
+    auto r = suite::incident_record(*incident);
+    r.erase("type");
+    nlohmann::ordered_json cases = nlohmann::ordered_json::array();
+    for (const auto& c : *guards)
+      cases.push_back({{"id", c.id}, {"status", suite::to_string(c.status)}});
+    r["cases"] = std::move(cases);
+    fmt::print("{}\n", r.dump(2));
+    return {};
+  }
+  fmt::print("incident {}\n", incident->id);
+  fmt::print("Title:    {}\n", incident->title);
+  if (incident->date)
+    fmt::print("Date:     {}\n", *incident->date);
+  if (incident->severity)
+    fmt::print("Severity: {}\n", *incident->severity);
+  if (incident->url)
+    fmt::print("URL:      {}\n", *incident->url);
+  if (incident->summary)
+    fmt::print("Summary:  {}\n", *incident->summary);
+  std::size_t live = 0;
+  for (const auto& c : *guards)
+    live += suite::is_live(c.status) ? 1 : 0;
+  fmt::print("\nGuarded by {} live case{} ({} in all):\n", live, live == 1 ? "" : "s",
+             guards->size());
+  for (const auto& c : *guards)
+    fmt::print("  {:<32} {}\n", c.id, suite::to_string(c.status));
+  if (live == 0)
+    fmt::print("  (no live case guards this incident)\n");
+  return {};
+}
+
+void add_fields(CLI::App* cmd, IncidentOptions& o, bool for_edit) {
+  if (for_edit) {
+    cmd->add_option("--title", o.changes.title, "New title");
+    cmd->add_option("--date", o.changes.date, "When it happened, YYYY-MM-DD ('' clears)");
+    cmd->add_option("--severity", o.changes.severity, "critical, high, medium or low ('' clears)");
+    cmd->add_option("--url", o.changes.url, "Link to the incident report ('' clears)");
+    cmd->add_option("--summary", o.changes.summary, "What went wrong ('' clears)");
+    cmd->add_option("--rationale", o.changes.rationale, "Why it changes (kept in the ledger)");
+    return;
+  }
+  cmd->add_option("--title", o.incident.title, "What went wrong, in a line")->required();
+  cmd->add_option("--date", o.incident.date, "When it happened, YYYY-MM-DD");
+  cmd->add_option("--severity", o.incident.severity, "critical, high, medium or low");
+  cmd->add_option("--url", o.incident.url, "Link to the incident report");
+  cmd->add_option("--summary", o.incident.summary, "What went wrong, in a few sentences");
+}
+
+} // namespace
+
+void add_incident_commands(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("incident", "Record and look up incidents cases guard against");
+  group->require_subcommand(1);
+
+  auto add = std::make_shared<IncidentOptions>();
+  auto* cmd = group->add_subcommand("add", "Record an incident");
+  cmd->add_option("id", add->incident.id, "Incident id, e.g. INC-142")->required();
+  add_fields(cmd, *add, false);
+  cmd->footer("Example:\n  evalkeep incident add INC-7 --title \"Refund promised outside policy\" "
+              "--date 2026-03-02 --severity high");
+  cmd->callback([&ctx, add] { ctx.run([&] { return run_add(ctx, *add); }); });
+
+  auto edit = std::make_shared<IncidentOptions>();
+  cmd = group->add_subcommand("edit", "Change an incident's details");
+  cmd->add_option("id", edit->incident.id, "Incident id")->required();
+  add_fields(cmd, *edit, true);
+  cmd->footer("Example:\n  evalkeep incident edit INC-7 --severity critical --rationale "
+              "\"customer refunds were paid out\"");
+  cmd->callback([&ctx, edit] { ctx.run([&] { return run_edit(ctx, *edit); }); });
+
+  auto list = std::make_shared<IncidentOptions>();
+  cmd = group->add_subcommand("list", "List incidents");
+  cmd->add_flag("--json", list->json, "Print a JSON array");
+  cmd->footer("Example:\n  evalkeep incident list --json");
+  cmd->callback([&ctx, list] { ctx.run([&] { return run_list(ctx, *list); }); });
+
+  auto show = std::make_shared<IncidentOptions>();
+  cmd = group->add_subcommand("show", "Show an incident and the cases that guard it");
+  cmd->add_option("id", show->incident.id, "Incident id")->required();
+  cmd->add_flag("--json", show->json, "Print JSON");
+  cmd->footer("Example:\n  evalkeep incident show INC-7");
+  cmd->callback([&ctx, show] { ctx.run([&] { return run_show(ctx, *show); }); });
+}
+
+} // namespace evalkeep::cli

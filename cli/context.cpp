@@ -1,0 +1,70 @@
+#include "cli/context.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace evalkeep::cli {
+
+void print_error(const Error& e) {
+  fmt::print(stderr, "evalkeep: error: {}\n", e.message);
+  if (!e.hint.empty())
+    fmt::print(stderr, "hint: {}\n", e.hint);
+}
+
+void Context::run(const std::function<Status()>& body) {
+  try {
+    auto s = body();
+    if (!s) {
+      print_error(s.error());
+      m_exit_code = static_cast<int>(s.error().code);
+    }
+  } catch (const std::exception& e) {
+    print_error({ExitCode::environment, fmt::format("unexpected failure: {}", e.what()), {}});
+    m_exit_code = static_cast<int>(ExitCode::environment);
+  }
+}
+
+Result<suite::Workspace*> Context::workspace() {
+  if (!m_workspace) {
+    auto ws = suite::find_workspace(std::filesystem::current_path(), suite_override);
+    if (!ws)
+      return std::unexpected(ws.error());
+    m_workspace = std::move(*ws);
+  }
+  return &*m_workspace;
+}
+
+Result<suite::Suite> Context::open_suite(suite::Suite::Access access) {
+  auto ws = workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  return suite::Suite::open((*ws)->suite_path, access);
+}
+
+Result<suite::Origin> Context::origin() {
+  auto ws = workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  return suite::current_origin(**ws);
+}
+
+Result<std::string> read_input(const std::string& path) {
+  std::ostringstream buf;
+  if (path == "-") {
+    buf << std::cin.rdbuf();
+    return buf.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(ExitCode::usage, "cannot read '{}'", path);
+  buf << in.rdbuf();
+  if (in.bad())
+    return fail(ExitCode::environment, "error reading '{}'", path);
+  return buf.str();
+}
+
+} // namespace evalkeep::cli

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "suite/ledger.hpp"
+#include "suite/suite.hpp"
+#include "suite/workspace.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace CLI {
+class App;
+}
+
+namespace evalkeep::cli {
+
+/// What every command shares: global options, the workspace, output and the exit code.
+class Context {
+public:
+  std::optional<std::string> suite_override; // --suite or EVALKEEP_SUITE
+  bool quiet = false;
+
+  /// Runs a command body; an error is printed as "evalkeep: error: ..." and sets the exit code.
+  void run(const std::function<Status()>& body);
+  int exit_code() const { return m_exit_code; }
+  void set_exit_code(ExitCode c) { m_exit_code = static_cast<int>(c); }
+
+  Result<suite::Workspace*> workspace();
+  Result<suite::Suite> open_suite(suite::Suite::Access access);
+  Result<suite::Origin> origin();
+
+  /// A confirmation for people, on stdout; silent with --quiet.
+  template <typename... Args> void say(fmt::format_string<Args...> f, Args&&... args) {
+    if (!quiet)
+      fmt::print("{}\n", fmt::format(f, std::forward<Args>(args)...));
+  }
+  /// A warning on stderr.
+  template <typename... Args> void warn(fmt::format_string<Args...> f, Args&&... args) {
+    fmt::print(stderr, "evalkeep: warning: {}\n", fmt::format(f, std::forward<Args>(args)...));
+  }
+
+private:
+  std::optional<suite::Workspace> m_workspace;
+  int m_exit_code = 0;
+};
+
+/// Prints an error and its hint on stderr.
+void print_error(const Error& e);
+
+/// Reads a whole file, or stdin for "-".
+Result<std::string> read_input(const std::string& path);
+
+// One function per command group; each adds its subcommands to the app.
+void add_init_command(CLI::App& app, Context& ctx);
+void add_incident_commands(CLI::App& app, Context& ctx);
+void add_case_commands(CLI::App& app, Context& ctx);
+void add_retirement_commands(CLI::App& app, Context& ctx);
+void add_transfer_commands(CLI::App& app, Context& ctx);
+void add_history_commands(CLI::App& app, Context& ctx);
+
+} // namespace evalkeep::cli

@@ -1,0 +1,10 @@
+# Script mode: writes OUT defining evalkeep::store::<STORE>_migrations() from FILES.
+set(body "")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME)
+  string(REGEX MATCH "^[0-9]+" num ${name})
+  math(EXPR version "${num} + 0")
+  file(READ ${f} sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"evalkeep_sql(${sql})evalkeep_sql\"},\n")
+endforeach()
+file(WRITE ${OUT} "// Generated from schema/${STORE}/*.sql; do not edit.\n#include \"store/migration.hpp\"\n\nnamespace evalkeep::store {\n\nstd::span<const Migration> ${STORE}_migrations() {\n  static const Migration k_migrations[] = {\n${body}  };\n  return k_migrations;\n}\n\n} // namespace evalkeep::store\n")

@@ -1,0 +1,141 @@
+#include "core/process.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace evalkeep::core {
+
+namespace {
+
+struct Pipe {
+  int fd[2] = {-1, -1};
+  ~Pipe() {
+    for (int f : fd)
+      if (f >= 0)
+        ::close(f);
+  }
+  void close_end(int i) {
+    if (fd[i] >= 0)
+      ::close(fd[i]);
+    fd[i] = -1;
+  }
+};
+
+} // namespace
+
+Result<ProcessResult> run_process(const std::vector<std::string>& argv,
+                                  const ProcessOptions& options) {
+  if (argv.empty())
+    return invalid("run_process: empty command");
+  Pipe in, out, err;
+  if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0 ||
+      ::pipe2(err.fd, O_CLOEXEC) != 0)
+    return fail(ExitCode::environment, "cannot create pipes: {}", std::strerror(errno));
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.fd[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
+  std::string cwd = options.cwd ? options.cwd->string() : std::string();
+  if (options.cwd)
+    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  // Entries in options.env replace inherited ones of the same name.
+  auto overridden = [&](const char* entry) {
+    for (const auto& e : options.env) {
+      auto eq = e.find('=');
+      if (eq != std::string::npos && std::strncmp(entry, e.c_str(), eq + 1) == 0)
+        return true;
+    }
+    return false;
+  };
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e)
+    if (!overridden(*e))
+      envp.push_back(*e);
+  for (const auto& e : options.env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    return fail(ExitCode::environment, "cannot run '{}': {}", argv[0], std::strerror(rc));
+  in.close_end(0);
+  out.close_end(1);
+  err.close_end(1);
+
+  // A child that exits without reading its stdin must not kill us with SIGPIPE.
+  struct sigaction ignore {
+  }, previous{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &previous);
+
+  ProcessResult result;
+  std::size_t written = 0;
+  if (options.stdin_data.empty())
+    in.close_end(1);
+  else
+    ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
+  char buf[65536];
+  while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+    pollfd fds[3];
+    int n = 0;
+    int out_i = -1, err_i = -1, in_i = -1;
+    if (out.fd[0] >= 0)
+      fds[out_i = n++] = {out.fd[0], POLLIN, 0};
+    if (err.fd[0] >= 0)
+      fds[err_i = n++] = {err.fd[0], POLLIN, 0};
+    if (in.fd[1] >= 0)
+      fds[in_i = n++] = {in.fd[1], POLLOUT, 0};
+    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    auto drain = [&](int i, Pipe& p, std::string& into) {
+      if (i < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        return;
+      ssize_t got = ::read(p.fd[0], buf, sizeof buf);
+      if (got > 0)
+        into.append(buf, static_cast<std::size_t>(got));
+      else if (got == 0 || errno != EINTR)
+        p.close_end(0);
+    };
+    drain(out_i, out, result.out);
+    drain(err_i, err, result.err);
+    if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t put = ::write(in.fd[1], options.stdin_data.data() + written,
+                            options.stdin_data.size() - written);
+      if (put > 0)
+        written += static_cast<std::size_t>(put);
+      if (put < 0 && errno != EAGAIN && errno != EINTR)
+        written = options.stdin_data.size();
+      if (written == options.stdin_data.size())
+        in.close_end(1);
+    }
+  }
+  in.close_end(1);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::sigaction(SIGPIPE, &previous, nullptr);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+} // namespace evalkeep::core

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "core/error.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace evalkeep::core {
+
+struct ProcessOptions {
+  std::optional<std::filesystem::path> cwd;
+  std::string stdin_data;       // written to the child's stdin, then closed
+  std::vector<std::string> env; // extra "NAME=value" entries added to the environment
+};
+
+struct ProcessResult {
+  int exit_code = -1; // the exit status, or 128 + signal when the child was killed
+  std::string out;
+  std::string err;
+};
+
+/// Runs argv[0] (looked up in PATH) to completion, capturing stdout and stderr.
+/// Fails only when the program cannot be started; a non-zero exit is a result.
+Result<ProcessResult> run_process(const std::vector<std::string>& argv,
+                                  const ProcessOptions& options = {});
+
+} // namespace evalkeep::core

@@ -1,0 +1,222 @@
+#include "store/database.hpp"
+
+#include <sqlite3.h>
+
+namespace evalkeep::store {
+
+Error sqlite_error(sqlite3* db, int rc) {
+  std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return {ExitCode::environment, "the database is locked by another process",
+            "retry once the other evalkeep or sqlite3 process has finished"};
+  case SQLITE_READONLY:
+    return {ExitCode::environment, "the database is read-only: " + detail,
+            "check the file's permissions"};
+  case SQLITE_CANTOPEN:
+    return {ExitCode::environment, "cannot open the database file: " + detail, {}};
+  case SQLITE_NOTADB:
+    return {ExitCode::usage, "not an SQLite database", {}};
+  case SQLITE_CORRUPT:
+    return {ExitCode::usage, "the database is corrupt: " + detail, {}};
+  case SQLITE_FULL:
+    return {ExitCode::environment, "the disk is full", {}};
+  case SQLITE_IOERR:
+    return {ExitCode::environment, "I/O error: " + detail, {}};
+  case SQLITE_CONSTRAINT:
+    // Messages raised by our triggers already start with "evalkeep:".
+    if (detail.starts_with("evalkeep: "))
+      detail.erase(0, 10);
+    return {ExitCode::refused, detail, {}};
+  default:
+    return {ExitCode::environment, detail, {}};
+  }
+}
+
+void Statement::Finalize::operator()(sqlite3_stmt* s) const {
+  sqlite3_finalize(s);
+}
+
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt) : m_db(db), m_stmt(stmt) {}
+
+void Statement::check_bind(int rc, int index) {
+  if (rc != SQLITE_OK && !m_bind_error) {
+    m_bind_error = sqlite_error(m_db, rc);
+    m_bind_error->context(fmt::format("bind parameter {}", index));
+  }
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  check_bind(sqlite3_bind_text(m_stmt.get(), index, text.data(), static_cast<int>(text.size()),
+                               SQLITE_TRANSIENT),
+             index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  check_bind(sqlite3_bind_int64(m_stmt.get(), index, value), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, double value) {
+  check_bind(sqlite3_bind_double(m_stmt.get(), index, value), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::nullptr_t) {
+  check_bind(sqlite3_bind_null(m_stmt.get(), index), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::span<const std::uint8_t> blob) {
+  check_bind(sqlite3_bind_blob(m_stmt.get(), index, blob.data(), static_cast<int>(blob.size()),
+                               SQLITE_TRANSIENT),
+             index);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  if (m_bind_error)
+    return std::unexpected(*m_bind_error);
+  int rc = sqlite3_step(m_stmt.get());
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
+  Error e = sqlite_error(m_db, rc);
+  sqlite3_reset(m_stmt.get());
+  return std::unexpected(std::move(e));
+}
+
+Status Statement::run() {
+  for (;;) {
+    auto r = step();
+    if (!r)
+      return std::unexpected(r.error());
+    if (!*r)
+      break;
+  }
+  reset();
+  return {};
+}
+
+void Statement::reset() {
+  sqlite3_reset(m_stmt.get());
+  sqlite3_clear_bindings(m_stmt.get());
+  m_bind_error.reset();
+}
+
+bool Statement::is_null(int col) const {
+  return sqlite3_column_type(m_stmt.get(), col) == SQLITE_NULL;
+}
+
+std::string_view Statement::text(int col) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt.get(), col));
+  if (!p)
+    return {};
+  return {p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt.get(), col))};
+}
+
+std::optional<std::string> Statement::opt_str(int col) const {
+  if (is_null(col))
+    return std::nullopt;
+  return str(col);
+}
+
+std::int64_t Statement::integer(int col) const {
+  return sqlite3_column_int64(m_stmt.get(), col);
+}
+
+double Statement::real(int col) const {
+  return sqlite3_column_double(m_stmt.get(), col);
+}
+
+std::span<const std::uint8_t> Statement::blob(int col) const {
+  auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(m_stmt.get(), col));
+  return {p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt.get(), col))};
+}
+
+void Database::Close::operator()(sqlite3* db) const {
+  sqlite3_close_v2(db);
+}
+
+Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  flags |= mode == OpenMode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (mode == OpenMode::create)
+    flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Database db;
+  db.m_db.reset(raw);
+  db.m_path = path;
+  db.m_read_only = mode == OpenMode::read_only;
+  if (rc != SQLITE_OK)
+    return std::unexpected(sqlite_error(raw, rc));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 10000);
+  // A suite file may come from a pull request: never run its functions from the schema.
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  if (auto s = db.exec("PRAGMA foreign_keys = ON"); !s)
+    return std::unexpected(s.error());
+  return db;
+}
+
+Result<Database> Database::open_memory() {
+  return open(":memory:", OpenMode::create);
+}
+
+Status Database::exec(std::string_view sql) {
+  std::string copy(sql);
+  char* msg = nullptr;
+  int rc = sqlite3_exec(m_db.get(), copy.c_str(), nullptr, nullptr, &msg);
+  sqlite3_free(msg);
+  if (rc != SQLITE_OK)
+    return std::unexpected(sqlite_error(m_db.get(), rc));
+  return {};
+}
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(m_db.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK)
+    return std::unexpected(sqlite_error(m_db.get(), rc));
+  return Statement(m_db.get(), stmt);
+}
+
+Result<std::int64_t> Database::scalar(std::string_view sql) {
+  auto stmt = prepare(sql);
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row)
+    return std::unexpected(row.error());
+  return *row ? stmt->integer(0) : 0;
+}
+
+Result<Transaction> Transaction::begin(Database& db, Kind kind) {
+  auto s = db.exec(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+  if (!s)
+    return std::unexpected(s.error());
+  return Transaction(db);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : m_db(other.m_db), m_open(other.m_open) {
+  other.m_open = false;
+}
+
+Transaction::~Transaction() {
+  if (m_open)
+    sqlite3_exec(m_db->m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status Transaction::commit() {
+  auto s = m_db->exec("COMMIT");
+  if (s)
+    m_open = false;
+  return s;
+}
+
+} // namespace evalkeep::store

@@ -1,0 +1,51 @@
+#include "store/migration.hpp"
+
+namespace evalkeep::store {
+
+Result<int> prepare_schema(Database& db, const Schema& schema) {
+  auto app = db.scalar("PRAGMA application_id");
+  if (!app)
+    return std::unexpected(app.error());
+  auto version = db.scalar("PRAGMA user_version");
+  if (!version)
+    return std::unexpected(version.error());
+  auto objects = db.scalar("SELECT count(*) FROM sqlite_schema");
+  if (!objects)
+    return std::unexpected(objects.error());
+
+  bool empty = *app == 0 && *version == 0 && *objects == 0;
+  if (!empty && static_cast<std::uint32_t>(*app) != schema.application_id)
+    return invalid("not an evalkeep {} (application_id {:#x})", schema.what,
+                   static_cast<std::uint32_t>(*app));
+  if (*version > schema.latest())
+    return with_hint(invalid("this {} was written by a newer evalkeep (schema version {}, this "
+                             "evalkeep knows up to {})",
+                             schema.what, *version, schema.latest()),
+                     "upgrade evalkeep");
+  if (*version == schema.latest())
+    return static_cast<int>(*version);
+  if (db.read_only())
+    return with_hint(invalid("this {} has schema version {}, older than this evalkeep's {}",
+                             schema.what, *version, schema.latest()),
+                     "run any command that writes to it to upgrade it");
+
+  auto tx = Transaction::begin(db);
+  if (!tx)
+    return std::unexpected(tx.error());
+  for (const auto& m : schema.migrations) {
+    if (m.version <= *version)
+      continue;
+    if (auto s = db.exec(m.sql); !s)
+      return with_context(s.error(), fmt::format("schema migration {}", m.name));
+  }
+  if (auto s =
+          db.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}",
+                              static_cast<std::int32_t>(schema.application_id), schema.latest()));
+      !s)
+    return std::unexpected(s.error());
+  if (auto s = tx->commit(); !s)
+    return std::unexpected(s.error());
+  return static_cast<int>(*version);
+}
+
+} // namespace evalkeep::store

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace evalkeep::store {
+
+/// One schema step, embedded from schema/<store>/NNN_name.sql at build time.
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+/// The suite store's migrations, in order (generated).
+std::span<const Migration> suite_migrations();
+
+/// Which kind of evalkeep file a database is: its application_id and its migrations.
+struct Schema {
+  std::uint32_t application_id;
+  std::string_view what; // "suite", "runs store"
+  std::span<const Migration> migrations;
+  int latest() const { return migrations.empty() ? 0 : migrations.back().version; }
+};
+
+/// Checks that the database is this kind of file at a version this build understands, and, when
+/// the connection is writable, creates an empty file's schema or applies pending migrations in
+/// one transaction. Returns the version the file had before (0 for a new file).
+Result<int> prepare_schema(Database& db, const Schema& schema);
+
+} // namespace evalkeep::store

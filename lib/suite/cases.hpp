@@ -1,0 +1,50 @@
+#pragma once
+
+#include "suite/ledger.hpp"
+#include "suite/model.hpp"
+#include "suite/suite.hpp"
+#include "suite/workspace.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace evalkeep::suite {
+
+/// Adds a new case (status active or xfail). Its provenance must be declared and, for an
+/// incident, the incident must exist; policy may require an incident. Returns the case's id
+/// (generated when empty).
+Result<std::string> add_case(Suite& s, Case c, const Policy& policy, const Origin& origin);
+
+/// Which cases to list. Removed cases (tombstones) are listed only when asked for by status.
+struct CaseFilter {
+  std::optional<std::string> tag;
+  std::optional<std::string> incident;
+  std::optional<CaseStatus> status;
+  std::optional<ProvenanceKind> kind;
+  bool include_removed = false;
+};
+Result<std::vector<Case>> list_cases(Suite& s, const CaseFilter& filter);
+
+/// The case, or an error naming the id when there is none.
+Result<Case> get_case(Suite& s, std::string_view id);
+
+/// Changes to a case; only what is set changes. Every edit needs a rationale.
+struct CaseChanges {
+  std::optional<std::string> title, prompt, system;
+  std::optional<std::vector<Message>> messages;
+  std::optional<std::vector<scoring::Assertion>> expect; // replaces all assertions
+  std::vector<scoring::Assertion> add_expect;
+  std::vector<scoring::Assertion> remove_expect;
+  std::vector<std::string> add_tags, remove_tags;
+  std::optional<Provenance> provenance;
+  std::optional<CaseStatus> status; // active or xfail
+  std::optional<double> min_pass_rate;
+  std::optional<int> trials;
+  std::string rationale;
+};
+/// Applies the changes and records an edit event with the rationale and what changed.
+Status edit_case(Suite& s, const std::string& id, const CaseChanges& changes, const Policy& policy,
+                 const Origin& origin);
+
+} // namespace evalkeep::suite

@@ -1,0 +1,281 @@
+#include "suite/interchange.hpp"
+
+#include "suite/incidents.hpp"
+#include "suite/records.hpp"
+#include "suite/retirement.hpp"
+#include "suite/rows.hpp"
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::suite {
+
+using json = nlohmann::json;
+
+namespace {
+
+template <typename T> struct Located {
+  T value;
+  std::size_t line;
+};
+
+struct Parsed {
+  std::vector<Located<Incident>> incidents;
+  std::vector<Located<Case>> cases;
+  std::vector<Located<RetirementDecision>> retirements;
+};
+
+std::unexpected<Error> at_line(const std::string& source, std::size_t line, Error e) {
+  e.message = fmt::format("{}:{}: {}", source, line, e.message);
+  return std::unexpected(std::move(e));
+}
+
+Result<Parsed> parse_lines(std::string_view text, const std::string& source) {
+  Parsed p;
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  if (text.starts_with("\xEF\xBB\xBF"))
+    return invalid("{}:1: the file starts with a byte-order mark; save it as UTF-8 without one",
+                   source);
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    std::string_view line = text.substr(pos, end == std::string_view::npos ? text.npos : end - pos);
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r')
+      return invalid("{}:{}: Windows line ending (CRLF); convert the file to LF line endings",
+                     source, line_no);
+    if (line.find('\0') != std::string_view::npos)
+      return invalid("{}:{}: NUL byte in the line", source, line_no);
+    if (line.find_first_not_of(" \t") == std::string_view::npos)
+      continue;
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::parse_error& e) {
+      return invalid("{}:{}: invalid JSON: {}", source, line_no, e.what());
+    }
+    if (!j.is_object())
+      return invalid("{}:{}: each line must be a JSON object with a \"type\"", source, line_no);
+    auto type = j.find("type");
+    if (type == j.end() || !type->is_string())
+      return invalid("{}:{}: field \"type\": required (incident, case or retirement)", source,
+                     line_no);
+    const auto& t = type->get_ref<const std::string&>();
+    if (t == "incident") {
+      auto i = parse_incident(j);
+      if (!i)
+        return at_line(source, line_no, i.error());
+      p.incidents.push_back({std::move(*i), line_no});
+    } else if (t == "case") {
+      auto c = parse_case(j);
+      if (!c)
+        return at_line(source, line_no, c.error());
+      p.cases.push_back({std::move(*c), line_no});
+    } else if (t == "retirement") {
+      auto d = parse_retirement(j);
+      if (!d)
+        return at_line(source, line_no, d.error());
+      p.retirements.push_back({std::move(*d), line_no});
+    } else {
+      return invalid("{}:{}: field \"type\": '{}' is not incident, case or retirement", source,
+                     line_no, t);
+    }
+  }
+  return p;
+}
+
+Result<std::set<std::string>> existing_ids(store::Database& db, const char* sql) {
+  std::set<std::string> out;
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  for (;;) {
+    auto row = stmt->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      return out;
+    out.insert(stmt->str(0));
+  }
+}
+
+// The rules that need the whole file and the suite: unique ids, references that resolve, and a
+// decision for every retired case.
+Status check_references(store::Database& db, const Parsed& p, const std::string& source,
+                        const Policy& policy) {
+  auto incidents = existing_ids(db, "SELECT id FROM incidents");
+  if (!incidents)
+    return std::unexpected(incidents.error());
+  auto cases = existing_ids(db, "SELECT id FROM cases");
+  if (!cases)
+    return std::unexpected(cases.error());
+  std::set<std::string> new_incidents;
+  for (const auto& [i, line] : p.incidents) {
+    if (incidents->contains(i.id))
+      return invalid("{}:{}: field \"id\": incident {} already exists in the suite", source, line,
+                     i.id);
+    if (!new_incidents.insert(i.id).second)
+      return invalid("{}:{}: field \"id\": duplicate incident id {}", source, line, i.id);
+  }
+  std::map<std::string, const Located<Case>*> new_cases;
+  for (const auto& lc : p.cases) {
+    const Case& c = lc.value;
+    if (cases->contains(c.id))
+      return invalid("{}:{}: field \"id\": case {} already exists in the suite", source, lc.line,
+                     c.id);
+    if (!new_cases.emplace(c.id, &lc).second)
+      return invalid("{}:{}: field \"id\": duplicate case id {}", source, lc.line, c.id);
+    if (c.provenance.kind == ProvenanceKind::incident &&
+        !incidents->contains(c.provenance.incident) &&
+        !new_incidents.contains(c.provenance.incident))
+      return invalid("{}:{}: field \"incident\": unknown incident {}", source, lc.line,
+                     c.provenance.incident);
+    if (policy.require_incident && is_live(c.status) &&
+        c.provenance.kind != ProvenanceKind::incident)
+      return invalid("{}:{}: field \"provenance\": policy requires an incident link for every case",
+                     source, lc.line);
+  }
+  std::set<std::string> decided;
+  for (const auto& [d, line] : p.retirements) {
+    auto it = new_cases.find(d.case_id);
+    if (it == new_cases.end())
+      return invalid("{}:{}: field \"case\": retirement for {}, which is not a case in this file",
+                     source, line, d.case_id);
+    if (is_live(it->second->value.status))
+      return invalid("{}:{}: field \"case\": {} has a retirement decision but its status is {}",
+                     source, line, d.case_id, to_string(it->second->value.status));
+    if (!decided.insert(d.case_id).second)
+      return invalid("{}:{}: field \"case\": a second retirement decision for {}", source, line,
+                     d.case_id);
+    if (policy.require_approver && (!d.approved_by || *d.approved_by == d.decided_by))
+      return invalid("{}:{}: field \"approved_by\": policy requires an approver other than the "
+                     "decider",
+                     source, line);
+    for (const auto& other : d.superseded_by)
+      if (!cases->contains(other) && !new_cases.contains(other))
+        return invalid("{}:{}: field \"superseded_by\": unknown case {}", source, line, other);
+  }
+  for (const auto& lc : p.cases)
+    if (!is_live(lc.value.status) && !decided.contains(lc.value.id))
+      return invalid("{}:{}: field \"status\": case {} is {} but the file has no retirement "
+                     "decision for it",
+                     source, lc.line, lc.value.id, to_string(lc.value.status));
+  return {};
+}
+
+Status write_all(store::Database& db, const Parsed& p, const std::string& source,
+                 const Origin& origin) {
+  auto ledger = LedgerWriter::open(db);
+  if (!ledger)
+    return std::unexpected(ledger.error());
+  const std::string rationale = "imported from " + source;
+  auto ins_incident = db.prepare(fmt::format("INSERT INTO incidents ({}) VALUES (?, ?, ?, ?, ?, ?)",
+                                             rows::k_incident_columns));
+  auto ins_decision =
+      db.prepare(fmt::format("INSERT INTO retirements ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             rows::k_decision_columns));
+  auto ins_case = db.prepare(
+      fmt::format("INSERT INTO cases ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  rows::k_case_columns));
+  for (auto* st : {&ins_incident, &ins_decision, &ins_case})
+    if (!*st)
+      return std::unexpected(st->error());
+  for (const auto& [i, _] : p.incidents) {
+    rows::bind_incident(*ins_incident, i);
+    if (auto r = ins_incident->run(); !r)
+      return r;
+    auto e = make_event(origin, "incident-add", i.id);
+    e.rationale = rationale;
+    e.after = incident_hash(i);
+    if (auto r = ledger->append(e); !r)
+      return r;
+  }
+  std::map<std::string_view, const RetirementDecision*> decisions;
+  for (const auto& [d, _] : p.retirements) {
+    rows::bind_decision(*ins_decision, d);
+    if (auto r = ins_decision->run(); !r)
+      return r;
+    decisions.emplace(d.case_id, &d);
+  }
+  for (const auto& [c, _] : p.cases) {
+    rows::bind_case(*ins_case, c);
+    if (auto r = ins_case->run(); !r)
+      return r;
+    auto e = make_event(origin, "import", c.id);
+    e.rationale = rationale;
+    e.after = c.content_hash;
+    if (auto it = decisions.find(c.id); it != decisions.end())
+      e.detail = rows::canonical(retirement_record(*it->second));
+    if (auto r = ledger->append(e); !r)
+      return r;
+  }
+  return {};
+}
+
+template <typename Read>
+Status export_rows(store::Database& db, const std::string& sql, std::ostream& out, Read read) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  for (;;) {
+    auto row = stmt->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      return {};
+    out << read(*stmt).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+  }
+}
+
+} // namespace
+
+Result<ImportSummary> import_jsonl(Suite& s, std::string_view text, const std::string& source,
+                                   const Policy& policy, const Origin& origin, bool dry_run) {
+  auto parsed = parse_lines(text, source);
+  if (!parsed)
+    return std::unexpected(parsed.error());
+  auto tx = store::Transaction::begin(s.db());
+  if (!tx)
+    return std::unexpected(tx.error());
+  if (auto r = check_references(s.db(), *parsed, source, policy); !r)
+    return std::unexpected(r.error());
+  if (!dry_run) {
+    if (auto r = write_all(s.db(), *parsed, source, origin); !r)
+      return with_context(r.error(), fmt::format("import {}", source));
+    if (auto r = tx->commit(); !r)
+      return std::unexpected(r.error());
+  }
+  return ImportSummary{parsed->incidents.size(), parsed->cases.size(), parsed->retirements.size()};
+}
+
+Status export_jsonl(Suite& s, std::ostream& out) {
+  auto& db = s.db();
+  auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
+  if (!tx)
+    return std::unexpected(tx.error());
+  if (auto r = export_rows(
+          db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns), out,
+          [](const store::Statement& st) { return incident_record(rows::read_incident(st)); });
+      !r)
+    return r;
+  if (auto r = export_rows(
+          db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns), out,
+          [](const store::Statement& st) { return case_record(rows::read_case(st)); });
+      !r)
+    return r;
+  if (auto r = export_rows(
+          db, fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns),
+          out,
+          [](const store::Statement& st) { return retirement_record(rows::read_decision(st)); });
+      !r)
+    return r;
+  out.flush();
+  if (!out)
+    return fail(ExitCode::environment, "cannot write the export");
+  return {};
+}
+
+} // namespace evalkeep::suite

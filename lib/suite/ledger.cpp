@@ -1,0 +1,120 @@
+#include "suite/ledger.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::suite {
+
+namespace {
+
+std::optional<core::Digest> digest_column(const store::Statement& s, int col) {
+  if (s.is_null(col))
+    return std::nullopt;
+  auto b = s.blob(col);
+  core::Digest d{};
+  if (b.size() != d.size())
+    return core::Digest{}; // a malformed hash reads as all zeros and fails verification
+  std::copy(b.begin(), b.end(), d.begin());
+  return d;
+}
+
+} // namespace
+
+LedgerEvent make_event(const Origin& origin, std::string action, std::string subject) {
+  LedgerEvent e;
+  e.at = origin.at;
+  e.actor = origin.actor;
+  e.action = std::move(action);
+  e.subject = std::move(subject);
+  e.git_head = origin.git_head;
+  return e;
+}
+
+std::string canonical_event(const LedgerEvent& e) {
+  // nlohmann::json keeps object keys sorted, so dump() is canonical.
+  nlohmann::json j;
+  j["seq"] = e.seq;
+  j["at"] = e.at;
+  j["actor"] = e.actor;
+  j["action"] = e.action;
+  j["subject"] = e.subject;
+  j["rationale"] = e.rationale ? nlohmann::json(*e.rationale) : nlohmann::json();
+  j["before"] = e.before ? nlohmann::json(core::to_hex(*e.before)) : nlohmann::json();
+  j["after"] = e.after ? nlohmann::json(core::to_hex(*e.after)) : nlohmann::json();
+  j["git_head"] = e.git_head ? nlohmann::json(*e.git_head) : nlohmann::json();
+  j["detail"] = e.detail ? nlohmann::json(*e.detail) : nlohmann::json();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e) {
+  return core::sha256(core::to_hex(previous) + "\n" + canonical_event(e));
+}
+
+Result<LedgerWriter> LedgerWriter::open(store::Database& db) {
+  auto last = db.prepare("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1");
+  if (!last)
+    return std::unexpected(last.error());
+  auto row = last->step();
+  if (!row)
+    return std::unexpected(row.error());
+  std::int64_t next = 1;
+  core::Digest prev{};
+  if (*row) {
+    next = last->integer(0) + 1;
+    prev = digest_column(*last, 1).value_or(core::Digest{});
+  }
+  auto insert = db.prepare("INSERT INTO ledger (seq, at, actor, action, subject, rationale, "
+                           "before_hash, after_hash, git_head, detail, hash) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!insert)
+    return std::unexpected(insert.error());
+  return LedgerWriter(std::move(*insert), next, prev);
+}
+
+Status LedgerWriter::append(LedgerEvent& e) {
+  e.seq = m_next_seq;
+  e.hash = chain_hash(m_last, e);
+  auto opt_blob = [](const std::optional<core::Digest>& d) {
+    return d ? std::optional<std::span<const std::uint8_t>>(*d) : std::nullopt;
+  };
+  m_insert.bind_all(e.seq, e.at, e.actor, e.action, e.subject, e.rationale, opt_blob(e.before),
+                    opt_blob(e.after), e.git_head, e.detail, std::span<const std::uint8_t>(e.hash));
+  if (auto s = m_insert.run(); !s)
+    return s;
+  m_last = e.hash;
+  ++m_next_seq;
+  return {};
+}
+
+Result<std::vector<LedgerEvent>> read_ledger(store::Database& db,
+                                             const std::optional<std::string>& subject) {
+  auto stmt = db.prepare("SELECT seq, at, actor, action, subject, rationale, before_hash, "
+                         "after_hash, git_head, detail, hash FROM ledger "
+                         "WHERE ?1 IS NULL OR subject = ?1 ORDER BY seq");
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  stmt->bind(1, subject);
+  std::vector<LedgerEvent> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      break;
+    LedgerEvent e;
+    e.seq = stmt->integer(0);
+    e.at = stmt->str(1);
+    e.actor = stmt->str(2);
+    e.action = stmt->str(3);
+    e.subject = stmt->str(4);
+    e.rationale = stmt->opt_str(5);
+    e.before = digest_column(*stmt, 6);
+    e.after = digest_column(*stmt, 7);
+    e.git_head = stmt->opt_str(8);
+    e.detail = stmt->opt_str(9);
+    e.hash = digest_column(*stmt, 10).value_or(core::Digest{});
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+} // namespace evalkeep::suite

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace evalkeep::suite {
+
+/// Who makes a change, when, and at which commit: recorded on every ledger event.
+struct Origin {
+  std::string actor;                   // "Name <email>", or "unknown" outside a repository
+  std::string at;                      // UTC timestamp
+  std::optional<std::string> git_head; // nothing outside a repository or before the first commit
+};
+
+/// One entry of the append-only ledger.
+struct LedgerEvent {
+  std::int64_t seq = 0;
+  std::string at;
+  std::string actor;
+  std::string action;  // add, edit, retire, reinstate, delete, import, incident-add, ...
+  std::string subject; // a case id, or an incident id for incident-* actions
+  std::optional<std::string> rationale;
+  std::optional<core::Digest> before;
+  std::optional<core::Digest> after;
+  std::optional<std::string> git_head;
+  std::optional<std::string> detail; // canonical JSON text
+  core::Digest hash{};
+};
+
+/// An event by `origin` about `subject`; the caller fills in the rest.
+LedgerEvent make_event(const Origin& origin, std::string action, std::string subject);
+
+/// The canonical JSON an event's hash covers (everything but the hash).
+std::string canonical_event(const LedgerEvent& e);
+
+/// SHA-256 over the previous event's hash (hex) and the event's canonical JSON.
+core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e);
+
+/// Appends events inside the caller's transaction, continuing the chain from the last event.
+class LedgerWriter {
+public:
+  static Result<LedgerWriter> open(store::Database& db);
+  /// Fills in seq and hash, and inserts the event.
+  Status append(LedgerEvent& e);
+
+private:
+  LedgerWriter(store::Statement insert, std::int64_t next_seq, core::Digest last)
+      : m_insert(std::move(insert)), m_next_seq(next_seq), m_last(last) {}
+  store::Statement m_insert;
+  std::int64_t m_next_seq;
+  core::Digest m_last;
+};
+
+/// Events in order of seq (oldest first); only those about `subject` when given.
+Result<std::vector<LedgerEvent>> read_ledger(store::Database& db,
+                                             const std::optional<std::string>& subject = {});
+
+} // namespace evalkeep::suite

@@ -1,0 +1,444 @@
+#include "suite/records.hpp"
+
+#include "core/ids.hpp"
+#include "core/time.hpp"
+
+#include <algorithm>
+
+namespace evalkeep::suite {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// Reads the fields of one JSON object, naming the field in every error, and refuses fields that
+// are not listed.
+class Fields {
+public:
+  Fields(const json& j, std::initializer_list<std::string_view> allowed) : m_j(j) {
+    for (const auto& [key, _] : j.items())
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end() && !m_unknown)
+        m_unknown = key;
+  }
+  Status unknown() const {
+    if (m_unknown)
+      return invalid("field \"{}\": unknown field", *m_unknown);
+    return {};
+  }
+  const json* find(const char* key) const {
+    auto it = m_j.find(key);
+    return it == m_j.end() ? nullptr : &*it;
+  }
+  Result<std::optional<std::string>> opt_string(const char* key) const {
+    const json* v = find(key);
+    if (!v)
+      return std::nullopt;
+    if (!v->is_string())
+      return invalid("field \"{}\": must be a string", key);
+    return v->get<std::string>();
+  }
+  Result<std::string> string(const char* key) const {
+    auto v = opt_string(key);
+    if (!v)
+      return std::unexpected(v.error());
+    if (!*v || (*v)->empty())
+      return invalid("field \"{}\": required", key);
+    return **v;
+  }
+  Result<std::vector<std::string>> strings(const char* key) const {
+    std::vector<std::string> out;
+    const json* v = find(key);
+    if (!v)
+      return out;
+    if (!v->is_array())
+      return invalid("field \"{}\": must be an array of strings", key);
+    for (const auto& e : *v) {
+      if (!e.is_string())
+        return invalid("field \"{}\": must be an array of strings", key);
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+
+private:
+  const json& m_j;
+  std::optional<std::string> m_unknown;
+};
+
+template <typename J> void put_opt(J& j, const char* key, const std::optional<std::string>& v) {
+  if (v)
+    j[key] = *v;
+}
+
+template <typename J> J build_case(const Case& c, bool with_type) {
+  J j;
+  if (with_type)
+    j["type"] = "case";
+  j["id"] = c.id;
+  put_opt(j, "title", c.title);
+  put_opt(j, "prompt", c.prompt);
+  put_opt(j, "system", c.system);
+  if (!c.messages.empty()) {
+    J msgs = J::array();
+    for (const auto& m : c.messages) {
+      J mj;
+      mj["role"] = m.role;
+      mj["content"] = m.content;
+      msgs.push_back(std::move(mj));
+    }
+    j["messages"] = std::move(msgs);
+  }
+  if (!c.purged) {
+    J expect = J::array();
+    for (const auto& a : c.expect)
+      expect.push_back(J(scoring::to_json(a)));
+    j["expect"] = std::move(expect);
+  }
+  if (c.provenance.kind == ProvenanceKind::incident) {
+    j["incident"] = c.provenance.incident;
+  } else {
+    J p;
+    p["kind"] = to_string(c.provenance.kind);
+    p["note"] = c.provenance.note;
+    j["provenance"] = std::move(p);
+  }
+  if (!c.tags.empty())
+    j["tags"] = c.tags;
+  if (c.status != CaseStatus::active)
+    j["status"] = to_string(c.status);
+  if (c.min_pass_rate)
+    j["min_pass_rate"] = *c.min_pass_rate;
+  if (c.trials)
+    j["trials"] = *c.trials;
+  if (c.purged)
+    j["content_hash"] = core::to_hex(c.content_hash);
+  return j;
+}
+
+} // namespace
+
+ojson incident_record(const Incident& i) {
+  ojson j;
+  j["type"] = "incident";
+  j["id"] = i.id;
+  j["title"] = i.title;
+  put_opt(j, "date", i.date);
+  put_opt(j, "severity", i.severity);
+  put_opt(j, "url", i.url);
+  put_opt(j, "summary", i.summary);
+  return j;
+}
+
+ojson case_record(const Case& c) {
+  return build_case<ojson>(c, true);
+}
+
+ojson retirement_record(const RetirementDecision& d) {
+  ojson j;
+  j["type"] = "retirement";
+  j["case"] = d.case_id;
+  j["reason"] = to_string(d.reason);
+  j["rationale"] = d.rationale;
+  j["decided_by"] = d.decided_by;
+  put_opt(j, "approved_by", d.approved_by);
+  j["decided_at"] = d.decided_at;
+  put_opt(j, "git_head", d.git_head);
+  if (!d.incidents.empty())
+    j["incidents"] = d.incidents;
+  if (!d.superseded_by.empty())
+    j["superseded_by"] = d.superseded_by;
+  put_opt(j, "revisit", d.revisit);
+  return j;
+}
+
+core::Digest content_hash(const Case& c) {
+  if (c.purged)
+    return c.content_hash;
+  return core::sha256(build_case<json>(c, false).dump());
+}
+
+Status validate_incident(const Incident& i) {
+  if (!core::is_valid_id(i.id))
+    return invalid("field \"id\": '{}' is not a valid incident id (letters, digits, '.', '_', "
+                   "'-'; e.g. INC-142)",
+                   i.id);
+  if (i.title.empty())
+    return invalid("field \"title\": required");
+  if (i.date && !core::is_date(*i.date))
+    return invalid("field \"date\": '{}' is not a date (YYYY-MM-DD)", *i.date);
+  if (i.severity) {
+    static constexpr std::string_view k_severities[] = {"critical", "high", "medium", "low"};
+    if (std::find(std::begin(k_severities), std::end(k_severities), *i.severity) ==
+        std::end(k_severities))
+      return invalid("field \"severity\": '{}' is not one of critical, high, medium, low",
+                     *i.severity);
+  }
+  return {};
+}
+
+Status validate_case(Case& c) {
+  if (!core::is_valid_id(c.id))
+    return invalid("field \"id\": '{}' is not a valid case id (letters, digits, '.', '_', '-'; "
+                   "at most 128)",
+                   c.id);
+  if (c.purged) {
+    if (c.status != CaseStatus::removed)
+      return invalid("field \"content_hash\": only a removed case without input carries one");
+  } else {
+    if (c.prompt && !c.messages.empty())
+      return invalid("field \"messages\": give either prompt or messages, not both");
+    if (!c.prompt && c.messages.empty())
+      return invalid("field \"prompt\": a case needs a prompt or messages");
+    if (c.prompt && c.prompt->empty())
+      return invalid("field \"prompt\": must not be empty");
+    if (c.system && !c.prompt)
+      return invalid("field \"system\": goes with prompt; put a system message in messages");
+    for (std::size_t i = 0; i < c.messages.size(); ++i) {
+      const auto& m = c.messages[i];
+      if (m.role != "system" && m.role != "user" && m.role != "assistant")
+        return invalid("field \"messages[{}].role\": '{}' is not system, user or assistant", i,
+                       m.role);
+    }
+    if (!c.messages.empty() && c.messages.back().role != "user")
+      return invalid("field \"messages\": the last message must be from the user");
+    if (c.expect.empty())
+      return invalid("field \"expect\": a case needs at least one assertion");
+  }
+  for (const auto& t : c.tags)
+    if (!core::is_valid_id(t))
+      return invalid("field \"tags\": '{}' is not a valid tag (letters, digits, '.', '_', '-')", t);
+  std::sort(c.tags.begin(), c.tags.end());
+  c.tags.erase(std::unique(c.tags.begin(), c.tags.end()), c.tags.end());
+  if (c.provenance.kind == ProvenanceKind::incident) {
+    if (c.provenance.incident.empty())
+      return invalid("field \"incident\": required for incident provenance");
+  } else if (c.provenance.note.empty()) {
+    return invalid("field \"provenance.note\": a {} case needs a note saying where it came from",
+                   to_string(c.provenance.kind));
+  }
+  if (c.min_pass_rate && !(*c.min_pass_rate > 0 && *c.min_pass_rate <= 1))
+    return invalid("field \"min_pass_rate\": must be in (0, 1], got {}", *c.min_pass_rate);
+  if (c.trials && (*c.trials < 1 || *c.trials > 1000))
+    return invalid("field \"trials\": must be between 1 and 1000, got {}", *c.trials);
+  return {};
+}
+
+Result<Incident> parse_incident(const json& j) {
+  Fields f(j, {"type", "id", "title", "date", "severity", "url", "summary"});
+  if (auto s = f.unknown(); !s)
+    return std::unexpected(s.error());
+  Incident i;
+  auto id = f.string("id");
+  if (!id)
+    return std::unexpected(id.error());
+  i.id = *id;
+  auto title = f.string("title");
+  if (!title)
+    return std::unexpected(title.error());
+  i.title = *title;
+  for (auto [key, field] : {std::pair{"date", &i.date}, std::pair{"severity", &i.severity},
+                            std::pair{"url", &i.url}, std::pair{"summary", &i.summary}}) {
+    auto v = f.opt_string(key);
+    if (!v)
+      return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (auto s = validate_incident(i); !s)
+    return std::unexpected(s.error());
+  return i;
+}
+
+Result<Case> parse_case(const json& j) {
+  Fields f(j, {"type", "id", "title", "prompt", "system", "messages", "expect", "incident",
+               "provenance", "tags", "status", "min_pass_rate", "trials", "content_hash"});
+  if (auto s = f.unknown(); !s)
+    return std::unexpected(s.error());
+  Case c;
+  auto id = f.string("id");
+  if (!id)
+    return std::unexpected(id.error());
+  c.id = *id;
+  for (auto [key, field] : {std::pair{"title", &c.title}, std::pair{"prompt", &c.prompt},
+                            std::pair{"system", &c.system}}) {
+    auto v = f.opt_string(key);
+    if (!v)
+      return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (const json* msgs = f.find("messages")) {
+    if (!msgs->is_array())
+      return invalid("field \"messages\": must be an array of {{\"role\",\"content\"}} objects");
+    for (std::size_t i = 0; i < msgs->size(); ++i) {
+      const json& m = (*msgs)[i];
+      if (!m.is_object())
+        return invalid("field \"messages[{}]\": must be an object", i);
+      Fields mf(m, {"role", "content"});
+      if (auto s = mf.unknown(); !s)
+        return with_context(s.error(), fmt::format("messages[{}]", i));
+      auto role = mf.string("role");
+      auto content = mf.string("content");
+      if (!role)
+        return with_context(role.error(), fmt::format("messages[{}]", i));
+      if (!content)
+        return with_context(content.error(), fmt::format("messages[{}]", i));
+      c.messages.push_back({*role, *content});
+    }
+  }
+  if (const json* expect = f.find("expect")) {
+    if (!expect->is_array())
+      return invalid("field \"expect\": must be an array of assertions");
+    for (std::size_t i = 0; i < expect->size(); ++i) {
+      auto a = scoring::from_json((*expect)[i]);
+      if (!a) {
+        Error e = a.error();
+        e.message = fmt::format("field \"expect[{}]\": {}", i, e.message);
+        return std::unexpected(std::move(e));
+      }
+      c.expect.push_back(std::move(*a));
+    }
+  }
+  auto incident = f.opt_string("incident");
+  if (!incident)
+    return std::unexpected(incident.error());
+  const json* prov = f.find("provenance");
+  if (*incident && prov)
+    return invalid("field \"provenance\": give either incident or provenance, not both");
+  if (*incident) {
+    c.provenance = {ProvenanceKind::incident, **incident, {}};
+  } else if (prov) {
+    if (!prov->is_object())
+      return invalid("field \"provenance\": must be {{\"kind\":\"spec\",\"note\":\"...\"}}");
+    Fields pf(*prov, {"kind", "note"});
+    if (auto s = pf.unknown(); !s)
+      return with_context(s.error(), "provenance");
+    auto kind = pf.string("kind");
+    if (!kind)
+      return with_context(kind.error(), "provenance");
+    auto k = parse_provenance_kind(*kind);
+    if (!k || *k == ProvenanceKind::incident)
+      return invalid("field \"provenance.kind\": '{}' is not one of spec, red-team, "
+                     "exploratory, imported (use \"incident\" for incidents)",
+                     *kind);
+    auto note = pf.opt_string("note");
+    if (!note)
+      return with_context(note.error(), "provenance");
+    c.provenance = {*k, {}, note->value_or("")};
+  } else {
+    return with_hint(
+        invalid("field \"incident\": a case needs an incident or a provenance"),
+        "add \"incident\":\"INC-…\" or \"provenance\":{\"kind\":\"spec\",\"note\":\"…\"}");
+  }
+  auto tags = f.strings("tags");
+  if (!tags)
+    return std::unexpected(tags.error());
+  c.tags = *tags;
+  auto status = f.opt_string("status");
+  if (!status)
+    return std::unexpected(status.error());
+  if (*status) {
+    auto s = parse_status(**status);
+    if (!s)
+      return invalid("field \"status\": '{}' is not one of active, xfail, retired, removed",
+                     **status);
+    c.status = *s;
+  }
+  if (const json* r = f.find("min_pass_rate")) {
+    if (!r->is_number())
+      return invalid("field \"min_pass_rate\": must be a number");
+    c.min_pass_rate = r->get<double>();
+  }
+  if (const json* t = f.find("trials")) {
+    if (!t->is_number_integer())
+      return invalid("field \"trials\": must be a whole number");
+    auto v = t->get<std::int64_t>();
+    c.trials = static_cast<int>(std::clamp<std::int64_t>(v, -1, 1000000));
+  }
+  auto hash = f.opt_string("content_hash");
+  if (!hash)
+    return std::unexpected(hash.error());
+  if (*hash) {
+    if (!core::from_hex(**hash, c.content_hash))
+      return invalid("field \"content_hash\": must be 64 lowercase hex digits");
+    if (!c.prompt && c.messages.empty() && c.expect.empty() && !c.title && !c.system)
+      c.purged = true;
+    else
+      return invalid("field \"content_hash\": only a purged tombstone carries one");
+  }
+  if (auto s = validate_case(c); !s)
+    return std::unexpected(s.error());
+  c.content_hash = content_hash(c);
+  return c;
+}
+
+Result<RetirementDecision> parse_retirement(const json& j) {
+  Fields f(j, {"type", "case", "reason", "rationale", "decided_by", "approved_by", "decided_at",
+               "git_head", "incidents", "superseded_by", "revisit"});
+  if (auto s = f.unknown(); !s)
+    return std::unexpected(s.error());
+  RetirementDecision d;
+  auto id = f.string("case");
+  if (!id)
+    return std::unexpected(id.error());
+  d.case_id = *id;
+  auto reason = f.string("reason");
+  if (!reason)
+    return std::unexpected(reason.error());
+  auto r = parse_reason(*reason);
+  if (!r)
+    return invalid("field \"reason\": '{}' is not one of {}", *reason, reason_names());
+  d.reason = *r;
+  for (auto [key, field] :
+       {std::pair{"rationale", &d.rationale}, std::pair{"decided_by", &d.decided_by},
+        std::pair{"decided_at", &d.decided_at}}) {
+    auto v = f.string(key);
+    if (!v)
+      return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (!core::is_timestamp(d.decided_at))
+    return invalid("field \"decided_at\": '{}' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)",
+                   d.decided_at);
+  for (auto [key, field] : {std::pair{"approved_by", &d.approved_by},
+                            std::pair{"git_head", &d.git_head}, std::pair{"revisit", &d.revisit}}) {
+    auto v = f.opt_string(key);
+    if (!v)
+      return std::unexpected(v.error());
+    *field = *v;
+  }
+  if (d.revisit && !core::is_date(*d.revisit))
+    return invalid("field \"revisit\": '{}' is not a date (YYYY-MM-DD)", *d.revisit);
+  auto incidents = f.strings("incidents");
+  if (!incidents)
+    return std::unexpected(incidents.error());
+  d.incidents = *incidents;
+  auto sup = f.strings("superseded_by");
+  if (!sup)
+    return std::unexpected(sup.error());
+  d.superseded_by = *sup;
+  if (d.reason == RetirementReason::superseded && d.superseded_by.empty())
+    return invalid("field \"superseded_by\": required when the reason is superseded");
+  return d;
+}
+
+std::string input_preview(const Case& c, std::size_t width) {
+  std::string text;
+  if (c.title)
+    text = *c.title;
+  else if (c.prompt)
+    text = *c.prompt;
+  else if (!c.messages.empty())
+    text = c.messages.back().content;
+  for (char& ch : text)
+    if (ch == '\n' || ch == '\t' || ch == '\r')
+      ch = ' ';
+  if (text.size() > width) {
+    std::size_t cut = width > 1 ? width - 1 : 0;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut; // never split a UTF-8 sequence
+    text = text.substr(0, cut) + "…";
+  }
+  return text;
+}
+
+} // namespace evalkeep::suite

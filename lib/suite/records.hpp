@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "suite/model.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::suite {
+
+// The interchange records of DESIGN.md, one JSON object per JSONL line. The same forms are used
+// by `export`, `show --json` and the content hash, so they must stay stable.
+
+nlohmann::ordered_json incident_record(const Incident& i);
+nlohmann::ordered_json case_record(const Case& c);
+nlohmann::ordered_json retirement_record(const RetirementDecision& d);
+
+/// Parse one record of the given type; errors name the offending field. Unknown fields are an
+/// error. Rules that need the rest of the suite (references) are checked by the caller.
+Result<Incident> parse_incident(const nlohmann::json& j);
+Result<Case> parse_case(const nlohmann::json& j);
+Result<RetirementDecision> parse_retirement(const nlohmann::json& j);
+
+/// Checks the rules of a case that need nothing but the case; normalizes tags (sorted, unique).
+Status validate_case(Case& c);
+/// Checks an incident's fields (id, date format, severity).
+Status validate_incident(const Incident& i);
+
+/// SHA-256 over the case's canonical record (sorted keys, no "type"), which includes its status.
+core::Digest content_hash(const Case& c);
+
+/// A trimmed one-line preview of the case's input, for tables.
+std::string input_preview(const Case& c, std::size_t width);
+
+} // namespace evalkeep::suite

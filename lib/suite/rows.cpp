@@ -1,0 +1,163 @@
+#include "suite/rows.hpp"
+
+#include "suite/records.hpp"
+
+namespace evalkeep::suite::rows {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::optional<std::string> json_list(const std::vector<std::string>& v) {
+  if (v.empty())
+    return std::nullopt;
+  return json(v).dump();
+}
+
+std::vector<std::string> parse_list(const store::Statement& s, int col) {
+  if (s.is_null(col))
+    return {};
+  auto j = json::parse(s.text(col), nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string())
+        out.push_back(e.get<std::string>());
+  return out;
+}
+
+template <typename T>
+Result<std::optional<T>> find_one(store::Database& db, const std::string& sql, std::string_view id,
+                                  T (*read)(const store::Statement&)) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  stmt->bind(1, id);
+  auto row = stmt->step();
+  if (!row)
+    return std::unexpected(row.error());
+  if (!*row)
+    return std::optional<T>();
+  return std::optional<T>(read(*stmt));
+}
+
+} // namespace
+
+Case read_case(const store::Statement& s) {
+  Case c;
+  c.id = s.str(0);
+  c.title = s.opt_str(1);
+  c.prompt = s.opt_str(2);
+  c.system = s.opt_str(3);
+  if (!s.is_null(4)) {
+    auto msgs = json::parse(s.text(4), nullptr, false);
+    if (msgs.is_array())
+      for (const auto& m : msgs)
+        if (m.is_object())
+          c.messages.push_back({m.value("role", ""), m.value("content", "")});
+  }
+  if (s.is_null(5)) {
+    c.purged = true;
+  } else {
+    auto expect = json::parse(s.text(5), nullptr, false);
+    if (expect.is_array())
+      for (const auto& a : expect)
+        if (auto parsed = scoring::from_json(a))
+          c.expect.push_back(std::move(*parsed));
+  }
+  c.tags = parse_list(s, 6);
+  c.provenance.kind = parse_provenance_kind(s.text(8)).value_or(ProvenanceKind::spec);
+  if (!s.is_null(7))
+    c.provenance.incident = s.str(7);
+  c.provenance.note = s.opt_str(9).value_or("");
+  c.status = parse_status(s.text(10)).value_or(CaseStatus::active);
+  if (!s.is_null(11))
+    c.min_pass_rate = s.real(11);
+  if (!s.is_null(12))
+    c.trials = static_cast<int>(s.integer(12));
+  auto hash = s.blob(13);
+  if (hash.size() == c.content_hash.size())
+    std::copy(hash.begin(), hash.end(), c.content_hash.begin());
+  return c;
+}
+
+void bind_case(store::Statement& s, const Case& c) {
+  std::optional<std::string> messages, expect;
+  if (!c.messages.empty()) {
+    json m = json::array();
+    for (const auto& msg : c.messages)
+      m.push_back({{"role", msg.role}, {"content", msg.content}});
+    messages = m.dump();
+  }
+  if (!c.purged) {
+    nlohmann::ordered_json e = nlohmann::ordered_json::array();
+    for (const auto& a : c.expect)
+      e.push_back(scoring::to_json(a));
+    expect = e.dump();
+  }
+  std::optional<std::string> incident;
+  if (c.provenance.kind == ProvenanceKind::incident)
+    incident = c.provenance.incident;
+  std::optional<std::string> note;
+  if (!c.provenance.note.empty())
+    note = c.provenance.note;
+  std::optional<std::int64_t> trials;
+  if (c.trials)
+    trials = *c.trials;
+  s.bind_all(c.id, c.title, c.prompt, c.system, messages, expect, json_list(c.tags), incident,
+             std::string(to_string(c.provenance.kind)), note, std::string(to_string(c.status)),
+             c.min_pass_rate, trials, std::span<const std::uint8_t>(c.content_hash));
+}
+
+Incident read_incident(const store::Statement& s) {
+  return {s.str(0), s.str(1), s.opt_str(2), s.opt_str(3), s.opt_str(4), s.opt_str(5)};
+}
+
+void bind_incident(store::Statement& s, const Incident& i) {
+  s.bind_all(i.id, i.title, i.date, i.severity, i.url, i.summary);
+}
+
+RetirementDecision read_decision(const store::Statement& s) {
+  RetirementDecision d;
+  d.case_id = s.str(0);
+  d.reason = parse_reason(s.text(1)).value_or(RetirementReason::superseded);
+  d.rationale = s.str(2);
+  d.decided_by = s.str(3);
+  d.approved_by = s.opt_str(4);
+  d.decided_at = s.str(5);
+  d.git_head = s.opt_str(6);
+  d.incidents = parse_list(s, 7);
+  d.superseded_by = parse_list(s, 8);
+  d.revisit = s.opt_str(9);
+  return d;
+}
+
+void bind_decision(store::Statement& s, const RetirementDecision& d) {
+  s.bind_all(d.case_id, std::string(to_string(d.reason)), d.rationale, d.decided_by, d.approved_by,
+             d.decided_at, d.git_head, json_list(d.incidents), json_list(d.superseded_by),
+             d.revisit);
+}
+
+std::string canonical(const nlohmann::ordered_json& record) {
+  json sorted = record; // nlohmann::json orders keys
+  return sorted.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<std::optional<Case>> find_case(store::Database& db, std::string_view id) {
+  return find_one<Case>(db, fmt::format("SELECT {} FROM cases WHERE id = ?", k_case_columns), id,
+                        &read_case);
+}
+
+Result<std::optional<Incident>> find_incident(store::Database& db, std::string_view id) {
+  return find_one<Incident>(
+      db, fmt::format("SELECT {} FROM incidents WHERE id = ?", k_incident_columns), id,
+      &read_incident);
+}
+
+Result<std::optional<RetirementDecision>> find_decision(store::Database& db, std::string_view id) {
+  return find_one<RetirementDecision>(
+      db, fmt::format("SELECT {} FROM retirements WHERE case_id = ?", k_decision_columns), id,
+      &read_decision);
+}
+
+} // namespace evalkeep::suite::rows

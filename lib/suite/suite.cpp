@@ -1,0 +1,62 @@
+#include "suite/suite.hpp"
+
+#include "store/migration.hpp"
+
+namespace evalkeep::suite {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const store::Schema& suite_schema() {
+  static const store::Schema schema{k_suite_application_id, "suite", store::suite_migrations()};
+  return schema;
+}
+
+} // namespace
+
+Result<Suite> finish_open(store::Database db, const fs::path& path) {
+  if (!db.read_only()) {
+    // The committed file must never grow -wal or -shm companions.
+    if (auto s = db.exec("PRAGMA journal_mode = DELETE"); !s)
+      return with_context(s.error(), fmt::format("open suite '{}'", path.string()));
+  }
+  auto version = store::prepare_schema(db, suite_schema());
+  if (!version)
+    return with_context(version.error(), fmt::format("open suite '{}'", path.string()));
+  return Suite(std::move(db));
+}
+
+Result<Suite> Suite::open(const fs::path& path, Access access) {
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    return with_hint(invalid("no suite at '{}'", path.string()),
+                     "run 'evalkeep init' to create one, or pass --suite PATH");
+  if (fs::is_directory(path, ec))
+    return invalid("suite path '{}' is a directory", path.string());
+  auto db = store::Database::open(path, access == Access::read ? store::OpenMode::read_only
+                                                               : store::OpenMode::read_write);
+  if (!db)
+    return with_context(db.error(), fmt::format("open suite '{}'", path.string()));
+  return finish_open(std::move(*db), path);
+}
+
+Result<Suite> Suite::create(const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec))
+    return invalid("a file already exists at '{}'", path.string());
+  if (path.has_parent_path())
+    fs::create_directories(path.parent_path(), ec);
+  if (ec)
+    return fail(ExitCode::environment, "cannot create folder '{}': {}", path.parent_path().string(),
+                ec.message());
+  auto db = store::Database::open(path, store::OpenMode::create);
+  if (!db)
+    return with_context(db.error(), fmt::format("create suite '{}'", path.string()));
+  auto s = finish_open(std::move(*db), path);
+  if (!s)
+    fs::remove(path, ec); // leave nothing half-made behind
+  return s;
+}
+
+} // namespace evalkeep::suite

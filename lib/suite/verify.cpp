@@ -1,0 +1,225 @@
+#include "suite/verify.hpp"
+
+#include "core/hash.hpp"
+#include "store/migration.hpp"
+#include "suite/incidents.hpp"
+#include "suite/ledger.hpp"
+#include "suite/records.hpp"
+#include "suite/rows.hpp"
+
+#include <map>
+#include <set>
+
+namespace evalkeep::suite {
+
+namespace {
+
+using SchemaRows = std::map<std::string, std::string>; // "type name" -> sql
+
+Result<SchemaRows> schema_rows(store::Database& db) {
+  auto stmt = db.prepare("SELECT type, name, coalesce(sql, '') FROM sqlite_schema "
+                         "WHERE name NOT LIKE 'sqlite_%'");
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  SchemaRows out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      return out;
+    out[stmt->str(0) + " " + stmt->str(1)] = stmt->str(2);
+  }
+}
+
+// The schema this build creates, made fresh in memory, is the reference.
+Status check_schema(store::Database& db, std::vector<VerifyProblem>& problems) {
+  auto fresh = store::Database::open_memory();
+  if (!fresh)
+    return std::unexpected(fresh.error());
+  for (const auto& m : store::suite_migrations())
+    if (auto r = fresh->exec(m.sql); !r)
+      return r;
+  auto want = schema_rows(*fresh);
+  if (!want)
+    return std::unexpected(want.error());
+  auto have = schema_rows(db);
+  if (!have)
+    return std::unexpected(have.error());
+  for (const auto& [name, sql] : *want) {
+    auto it = have->find(name);
+    if (it == have->end())
+      problems.push_back({{}, fmt::format("{} is missing", name)});
+    else if (it->second != sql)
+      problems.push_back({{}, fmt::format("{} differs from evalkeep's definition", name)});
+  }
+  for (const auto& [name, _] : *have)
+    if (!want->contains(name))
+      problems.push_back({{}, fmt::format("unexpected {} in the suite", name)});
+  return {};
+}
+
+bool is_incident_action(const std::string& a) {
+  return a.starts_with("incident-");
+}
+
+} // namespace
+
+Result<VerifyReport> verify(Suite& s) {
+  auto& db = s.db();
+  VerifyReport report;
+  auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
+  if (!tx)
+    return std::unexpected(tx.error());
+
+  auto integrity = db.prepare("PRAGMA integrity_check");
+  if (!integrity)
+    return std::unexpected(integrity.error());
+  for (;;) {
+    auto row = integrity->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      break;
+    if (integrity->text(0) != "ok")
+      report.problems.push_back({{}, "integrity_check: " + integrity->str(0)});
+  }
+  auto version = db.scalar("PRAGMA user_version");
+  if (!version)
+    return std::unexpected(version.error());
+  report.schema_version = static_cast<int>(*version);
+  if (auto r = check_schema(db, report.problems); !r)
+    return std::unexpected(r.error());
+
+  auto events = read_ledger(db);
+  if (!events)
+    return std::unexpected(events.error());
+  report.events = static_cast<std::int64_t>(events->size());
+  core::Digest prev{};
+  std::map<std::string, const LedgerEvent*> last_case, last_incident, last_decision;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const auto& e = (*events)[i];
+    auto expected_seq = static_cast<std::int64_t>(i) + 1;
+    if (e.seq != expected_seq) {
+      report.problems.push_back(
+          {e.seq, fmt::format("event {} is out of sequence (expected {}): events were removed "
+                              "or reordered",
+                              e.seq, expected_seq)});
+      break;
+    }
+    if (chain_hash(prev, e) != e.hash) {
+      report.problems.push_back(
+          {e.seq, fmt::format("event {} ({} {}) does not match its hash: the ledger was edited",
+                              e.seq, e.action, e.subject)});
+      break;
+    }
+    if (i > 0 && e.at < (*events)[i - 1].at)
+      report.problems.push_back(
+          {e.seq, fmt::format("event {} is dated before the event preceding it", e.seq)});
+    prev = e.hash;
+    (is_incident_action(e.action) ? last_incident : last_case)[e.subject] = &e;
+    if ((e.action == "retire" || e.action == "import") && e.detail)
+      last_decision[e.subject] = &e;
+    if (e.action == "reinstate")
+      last_decision.erase(e.subject);
+  }
+  if (!report.problems.empty())
+    return report;
+
+  // The tables must be what the ledger says they are.
+  auto cases = db.prepare(fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns));
+  if (!cases)
+    return std::unexpected(cases.error());
+  std::set<std::string> seen, retired;
+  for (;;) {
+    auto row = cases->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      break;
+    Case c = rows::read_case(*cases);
+    ++report.cases;
+    seen.insert(c.id);
+    if (!is_live(c.status))
+      retired.insert(c.id);
+    if (c.purged && c.status != CaseStatus::removed) {
+      report.problems.push_back(
+          {{}, fmt::format("case {} lost its assertions outside evalkeep", c.id)});
+      continue;
+    }
+    auto it = last_case.find(c.id);
+    if (it == last_case.end()) {
+      report.problems.push_back({{},
+                                 fmt::format("case {} has no ledger event: it was added "
+                                             "outside evalkeep",
+                                             c.id)});
+      continue;
+    }
+    const LedgerEvent& e = *it->second;
+    if (!c.purged && content_hash(c) != c.content_hash)
+      report.problems.push_back(
+          {e.seq, fmt::format("case {} was changed outside evalkeep (its content no longer "
+                              "matches its hash)",
+                              c.id)});
+    else if (!e.after || *e.after != c.content_hash)
+      report.problems.push_back({e.seq, fmt::format("case {} differs from what ledger event {} "
+                                                    "recorded",
+                                                    c.id, e.seq)});
+  }
+  for (const auto& [id, e] : last_case)
+    if (!seen.contains(id))
+      report.problems.push_back(
+          {e->seq, fmt::format("case {} is in the ledger but missing from the suite: it was "
+                               "deleted outside evalkeep",
+                               id)});
+
+  auto decisions = db.prepare(
+      fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns));
+  if (!decisions)
+    return std::unexpected(decisions.error());
+  std::set<std::string> decided;
+  for (;;) {
+    auto row = decisions->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      break;
+    auto d = rows::read_decision(*decisions);
+    decided.insert(d.case_id);
+    auto it = last_decision.find(d.case_id);
+    if (it == last_decision.end() || it->second->detail != rows::canonical(retirement_record(d)))
+      report.problems.push_back({{},
+                                 fmt::format("the retirement decision for {} is not the one "
+                                             "the ledger recorded",
+                                             d.case_id)});
+  }
+  for (const auto& id : retired)
+    if (!decided.contains(id))
+      report.problems.push_back(
+          {{}, fmt::format("case {} is retired without a retirement decision", id)});
+  for (const auto& [id, e] : last_decision)
+    if (!decided.contains(id) && seen.contains(id) && !retired.contains(id))
+      report.problems.push_back(
+          {e->seq, fmt::format("the retirement decision for {} was deleted outside evalkeep", id)});
+
+  auto incidents =
+      db.prepare(fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns));
+  if (!incidents)
+    return std::unexpected(incidents.error());
+  for (;;) {
+    auto row = incidents->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      break;
+    auto inc = rows::read_incident(*incidents);
+    ++report.incidents;
+    auto it = last_incident.find(inc.id);
+    if (it == last_incident.end() || !it->second->after || *it->second->after != incident_hash(inc))
+      report.problems.push_back(
+          {{}, fmt::format("incident {} differs from what the ledger recorded", inc.id)});
+  }
+  return report;
+}
+
+} // namespace evalkeep::suite

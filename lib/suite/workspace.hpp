@@ -1,0 +1,49 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "suite/ledger.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace evalkeep::suite {
+
+/// Rules a team sets in evalkeep.toml under [policy].
+struct Policy {
+  bool require_incident = false; // every new case must link an incident
+  bool require_approver = false; // every retirement needs an approver other than the decider
+};
+
+/// evalkeep.toml at the project root.
+struct Config {
+  std::string suite = "evals/suite.db";
+  Policy policy;
+};
+
+/// Reads a config file; unknown keys and wrong types are errors naming the key and line.
+Result<Config> load_config(const std::filesystem::path& file);
+
+/// The text `evalkeep init` writes, with comments.
+std::string default_config_text(const std::string& suite_path);
+
+/// Where evalkeep works: the project root (found like git finds .git), its config and the suite.
+struct Workspace {
+  std::filesystem::path root;
+  bool in_git = false;
+  std::optional<std::filesystem::path> config_file; // set when evalkeep.toml exists
+  Config config;
+  std::filesystem::path suite_path; // absolute
+};
+
+/// Walks up from `cwd` to the first folder holding evalkeep.toml or .git (else `cwd` itself).
+/// The suite path is `suite_override` (--suite, EVALKEEP_SUITE; relative to cwd) when given,
+/// else the config's `suite` relative to the root.
+Result<Workspace> find_workspace(const std::filesystem::path& cwd,
+                                 const std::optional<std::string>& suite_override);
+
+/// Who is acting, now, at which commit. EVALKEEP_ACTOR overrides git's identity. Inside a git
+/// repository a missing identity is an error; outside one the actor is "unknown".
+Result<Origin> current_origin(const Workspace& ws);
+
+} // namespace evalkeep::suite

@@ -1,0 +1,75 @@
+#include "scoring/assertion.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace evalkeep::scoring;
+
+TEST_CASE("assertions parse from the command-line form", "[scoring]") {
+  auto a = parse_assertion("icontains:30 days");
+  REQUIRE(a);
+  CHECK(a->type == AssertionType::icontains);
+  CHECK(a->text == "30 days");
+
+  auto colon = parse_assertion("contains:ratio 3:2");
+  REQUIRE(colon);
+  CHECK(colon->text == "ratio 3:2");
+
+  auto close = parse_assertion("number-close:42.5,0.5");
+  REQUIRE(close);
+  CHECK(close->number == 42.5);
+  CHECK(close->tolerance == 0.5);
+
+  auto path = parse_assertion("json-path:/order/status=\"shipped\"");
+  REQUIRE(path);
+  CHECK(path->path == "/order/status");
+  CHECK(path->value == "shipped");
+
+  auto plain = parse_assertion("json-path:/count=3");
+  REQUIRE(plain);
+  CHECK(plain->value == 3);
+
+  auto judge = parse_assertion("judge@0.8:declines politely");
+  REQUIRE(judge);
+  CHECK(judge->threshold == 0.8);
+  CHECK(judge->rubric == "declines politely");
+
+  CHECK(parse_assertion("is-json"));
+}
+
+TEST_CASE("bad assertions are refused with the reason", "[scoring]") {
+  auto unknown = parse_assertion("containz:x");
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.error().message, Catch::Contains("unknown assertion type 'containz'"));
+  CHECK_THAT(unknown.error().hint, Catch::Contains("icontains"));
+
+  auto regex = parse_assertion("regex:(unclosed");
+  REQUIRE_FALSE(regex);
+  CHECK_THAT(regex.error().message, Catch::Contains("invalid regex"));
+
+  CHECK_FALSE(parse_assertion("contains:"));
+  CHECK_FALSE(parse_assertion("contains"));
+  CHECK_FALSE(parse_assertion("min-length:-3"));
+  CHECK_FALSE(parse_assertion("min-length:2.5"));
+  CHECK_FALSE(parse_assertion("judge@1.5:rubric"));
+  CHECK_FALSE(parse_assertion("number-close:abc"));
+  CHECK_FALSE(parse_assertion("json-path:status=1"));
+  CHECK_FALSE(parse_assertion("is-json:yes"));
+}
+
+TEST_CASE("the JSON form round-trips and refuses unknown fields", "[scoring]") {
+  for (const char* spec : {"equals:Yes", "regex:^[0-9]{4}$", "is-json", "json-path:/a/b=[1,2]",
+                           "min-length:20", "max-latency-ms:5000", "max-cost:0.01",
+                           "number-close:3.14,0.01", "judge@0.7:answers the question"}) {
+    auto a = parse_assertion(spec);
+    REQUIRE(a);
+    auto back = from_json(nlohmann::json(to_json(*a)));
+    REQUIRE(back);
+    CHECK(*back == *a);
+  }
+  auto extra = from_json({{"type", "contains"}, {"value", "x"}, {"weight", 2}});
+  REQUIRE_FALSE(extra);
+  CHECK_THAT(extra.error().message, Catch::Contains("unknown field 'weight'"));
+  auto wrong = from_json({{"type", "min-length"}, {"value", "ten"}});
+  REQUIRE_FALSE(wrong);
+  CHECK_THAT(wrong.error().message, Catch::Contains("must be a number"));
+}
