@@ -209,6 +209,9 @@ Status run_list(Context& ctx, const ListOptions& o) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     return {};
   }
+  std::size_t id_width = 8;
+  for (const auto& c : *cases)
+    id_width = std::max(id_width, c.id.size());
   std::string out;
   for (const auto& c : *cases) {
     std::string source = c.provenance.kind == suite::ProvenanceKind::incident
@@ -217,8 +220,9 @@ Status run_list(Context& ctx, const ListOptions& o) {
     std::string tags;
     for (const auto& t : c.tags)
       tags += (tags.empty() ? "" : ",") + t;
-    out += fmt::format("{:<28} {:<8} {:<12} {:<18} {}\n", c.id, suite::to_string(c.status), source,
-                       tags.empty() ? "-" : tags, suite::input_preview(c, 60));
+    out += fmt::format("{:<{}}  {:<7}  {:<11}  {:<16}  {}\n", c.id, id_width,
+                       suite::to_string(c.status), source, tags.empty() ? "-" : tags,
+                       suite::input_preview(c, 60));
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (cases->empty() && !ctx.quiet)

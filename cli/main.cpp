@@ -2,6 +2,7 @@
 
 #include "cli/context.hpp"
 
+#include <cctype>
 #include <cstring>
 
 #include <CLI/CLI.hpp>
@@ -45,7 +46,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    cli::print_error({ExitCode::usage, e.what(), "see 'evalkeep --help'"});
+    // Point at the help of the deepest command that was recognised.
+    std::string command = "evalkeep";
+    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      command += " " + sub->get_name();
+    }
+    std::string message = e.what();
+    if (!message.empty())
+      message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+    cli::print_error({ExitCode::usage, message, fmt::format("see '{} --help'", command)});
     return static_cast<int>(ExitCode::usage);
   }
   return ctx.exit_code();

@@ -8,7 +8,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
-step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
+step() { printf '\n%s$' "$bold"; printf ' %q' "$@"; printf '%s\n' "$plain"; }
 run() { step "$@"; "$@"; }
 # Shows a command that is meant to be refused, and its exit code.
 refused() {
@@ -43,5 +43,5 @@ run evalkeep rm rural-delivery
 run evalkeep show rural-delivery
 run evalkeep log -n 3
 run evalkeep verify
-step "git status --short   # the suite is one committed file, no -wal or -journal beside it"
+printf '\n%s$ git status --short%s   # one changed file: the suite, no -wal or -journal beside it\n' "$bold" "$plain"
 git status --short

@@ -151,8 +151,8 @@ Status remove_case(Suite& s, const std::string& id, bool purge, const Origin& or
     return with_hint(
         refuse("refusing to remove case {}: it guards {} and has no retirement decision", id,
                guards),
-        fmt::format("record the decision first: evalkeep retire {} --reason <{}> --rationale "
-                    "\"<why this guarantee is no longer needed>\"",
+        fmt::format("record the decision first: evalkeep retire {} --reason REASON --rationale "
+                    "\"why this guarantee is no longer needed\" (reasons: {})",
                     id, reason_names()));
   }
   auto before = c.content_hash;
