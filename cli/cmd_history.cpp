@@ -97,10 +97,10 @@ Status run_verify(Context& ctx, const VerifyOptions& o) {
     j["problems"] = std::move(problems);
     fmt::print("{}\n", j.dump(2));
   } else if (report->ok()) {
-    ctx.say("ok: schema {}, {} ledger event{} chained, {} case{} and {} incident{} match the ledger",
-            report->schema_version, report->events, report->events == 1 ? "" : "s",
-            report->cases, report->cases == 1 ? "" : "s", report->incidents,
-            report->incidents == 1 ? "" : "s");
+    ctx.say(
+        "ok: schema {}, {} ledger event{} chained, {} case{} and {} incident{} match the ledger",
+        report->schema_version, report->events, report->events == 1 ? "" : "s", report->cases,
+        report->cases == 1 ? "" : "s", report->incidents, report->incidents == 1 ? "" : "s");
   } else {
     for (const auto& p : report->problems)
       fmt::print(stderr, "evalkeep: verify: {}\n", p.message);

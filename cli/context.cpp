@@ -52,6 +52,15 @@ Result<suite::Origin> Context::origin() {
   return suite::current_origin(**ws);
 }
 
+Result<std::filesystem::path> Context::runs_path() {
+  if (runs_db && !runs_db->empty())
+    return std::filesystem::absolute(*runs_db);
+  auto ws = workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  return (*ws)->root / ".evalkeep" / "runs.db";
+}
+
 Result<std::string> read_input(const std::string& path) {
   std::ostringstream buf;
   if (path == "-") {

@@ -5,6 +5,7 @@
 #include "suite/suite.hpp"
 #include "suite/workspace.hpp"
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ namespace evalkeep::cli {
 class Context {
 public:
   std::optional<std::string> suite_override; // --suite or EVALKEEP_SUITE
+  std::optional<std::string> runs_db;        // --runs-db or EVALKEEP_RUNS_DB
   bool quiet = false;
 
   /// Runs a command body; an error is printed as "evalkeep: error: ..." and sets the exit code.
@@ -31,6 +33,8 @@ public:
   Result<suite::Workspace*> workspace();
   Result<suite::Suite> open_suite(suite::Suite::Access access);
   Result<suite::Origin> origin();
+  /// The runs store path: --runs-db, else .evalkeep/runs.db at the project root.
+  Result<std::filesystem::path> runs_path();
 
   /// A confirmation for people, on stdout; silent with --quiet.
   template <typename... Args> void say(fmt::format_string<Args...> f, Args&&... args) {
@@ -60,5 +64,6 @@ void add_case_commands(CLI::App& app, Context& ctx);
 void add_retirement_commands(CLI::App& app, Context& ctx);
 void add_transfer_commands(CLI::App& app, Context& ctx);
 void add_history_commands(CLI::App& app, Context& ctx);
+void add_run_commands(CLI::App& app, Context& ctx);
 
 } // namespace evalkeep::cli

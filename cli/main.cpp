@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
 
 int main(int argc, char** argv) {
   using namespace evalkeep;
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
     std::fputs("evalkeep " EVALKEEP_VERSION "\n", stdout);
     return 0;
   }
+  curl_global_init(CURL_GLOBAL_DEFAULT); // once, before any thread
   cli::Context ctx;
   CLI::App app{"evalkeep keeps a team's LLM eval cases in a git-committed suite, linked to the "
                "incidents they came from.\nNo case disappears without a recorded retirement "
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--suite", ctx.suite_override,
                  "Suite file (default: 'suite' in evalkeep.toml, else evals/suite.db)")
       ->envname("EVALKEEP_SUITE");
+  app.add_option("--runs-db", ctx.runs_db, "Runs store (default: .evalkeep/runs.db)")
+      ->envname("EVALKEEP_RUNS_DB");
   app.add_flag("-q,--quiet", ctx.quiet, "Print only data and errors");
   app.require_subcommand(1);
   app.fallthrough();
@@ -36,6 +40,7 @@ int main(int argc, char** argv) {
   cli::add_retirement_commands(app, ctx);
   cli::add_transfer_commands(app, ctx);
   cli::add_history_commands(app, ctx);
+  cli::add_run_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

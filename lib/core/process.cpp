@@ -1,6 +1,7 @@
 #include "core/process.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,6 +29,12 @@ struct Pipe {
     fd[i] = -1;
   }
 };
+
+// After a timeout kill, stop reading: a grandchild may still hold the pipes open.
+void options_timeout_done(Pipe& out, Pipe& err) {
+  out.close_end(0);
+  err.close_end(0);
+}
 
 } // namespace
 
@@ -92,7 +99,21 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   else
     ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
   char buf[65536];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+    int wait_ms = -1;
+    if (options.timeout_ms > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) {
+        ::kill(pid, SIGKILL); // the pipes close when it dies; keep reading until they do
+        result.timed_out = true;
+        options_timeout_done(out, err);
+        break;
+      }
+      wait_ms = static_cast<int>(left);
+    }
     pollfd fds[3];
     int n = 0;
     int out_i = -1, err_i = -1, in_i = -1;
@@ -102,7 +123,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       fds[err_i = n++] = {err.fd[0], POLLIN, 0};
     if (in.fd[1] >= 0)
       fds[in_i = n++] = {in.fd[1], POLLOUT, 0};
-    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+    if (::poll(fds, static_cast<nfds_t>(n), wait_ms) < 0) {
       if (errno == EINTR)
         continue;
       break;

@@ -12,11 +12,13 @@ namespace evalkeep::core {
 struct ProcessOptions {
   std::optional<std::filesystem::path> cwd;
   std::string stdin_data;       // written to the child's stdin, then closed
-  std::vector<std::string> env; // extra "NAME=value" entries added to the environment
+  std::vector<std::string> env; // extra "NAME=value" entries, replacing inherited ones
+  int timeout_ms = 0;           // > 0: kill the child (SIGKILL) once this has passed
 };
 
 struct ProcessResult {
   int exit_code = -1; // the exit status, or 128 + signal when the child was killed
+  bool timed_out = false;
   std::string out;
   std::string err;
 };

@@ -6,6 +6,17 @@ namespace evalkeep::git {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+Result<core::ProcessResult> git(const fs::path& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), "git");
+  core::ProcessOptions options;
+  options.cwd = dir;
+  return core::run_process(args, options);
+}
+
+} // namespace
+
 std::optional<fs::path> find_root(const fs::path& start) {
   std::error_code ec;
   for (fs::path dir = fs::absolute(start, ec); !dir.empty(); dir = dir.parent_path()) {
@@ -18,8 +29,7 @@ std::optional<fs::path> find_root(const fs::path& start) {
 }
 
 std::optional<std::string> identity(const fs::path& dir) {
-  auto r = core::run_process({"git", "config", "--get-regexp", "^user\\.(name|email)$"},
-                             {.cwd = dir, .stdin_data = {}, .env = {}});
+  auto r = git(dir, {"config", "--get-regexp", "^user\\.(name|email)$"});
   if (!r || r->exit_code != 0)
     return std::nullopt;
   std::string name, email;
@@ -41,11 +51,22 @@ std::optional<std::string> identity(const fs::path& dir) {
 }
 
 std::optional<std::string> head(const fs::path& dir) {
-  auto r = core::run_process({"git", "rev-parse", "--verify", "-q", "HEAD"},
-                             {.cwd = dir, .stdin_data = {}, .env = {}});
+  auto r = git(dir, {"rev-parse", "--verify", "-q", "HEAD"});
   if (!r || r->exit_code != 0 || r->out.size() < 40)
     return std::nullopt;
   return r->out.substr(0, r->out.find('\n'));
+}
+
+std::optional<std::string> branch(const fs::path& dir) {
+  auto r = git(dir, {"symbolic-ref", "--short", "-q", "HEAD"});
+  if (!r || r->exit_code != 0 || r->out.empty())
+    return std::nullopt;
+  return r->out.substr(0, r->out.find('\n'));
+}
+
+bool is_dirty(const fs::path& dir) {
+  auto r = git(dir, {"status", "--porcelain", "--untracked-files=no"});
+  return r && r->exit_code == 0 && !r->out.empty();
 }
 
 } // namespace evalkeep::git

@@ -17,4 +17,10 @@ std::optional<std::string> identity(const std::filesystem::path& dir);
 /// The commit HEAD points at, or nothing in a repository without commits or outside one.
 std::optional<std::string> head(const std::filesystem::path& dir);
 
+/// The current branch name, or nothing when HEAD is detached or outside a repository.
+std::optional<std::string> branch(const std::filesystem::path& dir);
+
+/// True when tracked files differ from HEAD (untracked files do not count).
+bool is_dirty(const std::filesystem::path& dir);
+
 } // namespace evalkeep::git

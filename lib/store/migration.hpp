@@ -18,6 +18,8 @@ struct Migration {
 
 /// The suite store's migrations, in order (generated).
 std::span<const Migration> suite_migrations();
+/// The runs store's migrations, in order (generated).
+std::span<const Migration> runs_migrations();
 
 /// Which kind of evalkeep file a database is: its application_id and its migrations.
 struct Schema {

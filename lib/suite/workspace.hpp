@@ -1,9 +1,11 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "providers/provider.hpp"
 #include "suite/ledger.hpp"
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -19,6 +21,7 @@ struct Policy {
 struct Config {
   std::string suite = "evals/suite.db";
   Policy policy;
+  std::map<std::string, providers::ProviderConfig> providers; // [providers.NAME]
 };
 
 /// Reads a config file; unknown keys and wrong types are errors naming the key and line.
@@ -41,6 +44,11 @@ struct Workspace {
 /// else the config's `suite` relative to the root.
 Result<Workspace> find_workspace(const std::filesystem::path& cwd,
                                  const std::optional<std::string>& suite_override);
+
+/// The provider for --provider NAME (from the config) or --model KIND:MODEL (ad hoc, default
+/// endpoint of that kind).
+Result<providers::ProviderConfig> find_provider(const Config& config, const std::string& name,
+                                                const std::string& model_spec);
 
 /// Who is acting, now, at which commit. EVALKEEP_ACTOR overrides git's identity. Inside a git
 /// repository a missing identity is an error; outside one the actor is "unknown".

@@ -1,0 +1,273 @@
+#include "providers/provider.hpp"
+
+#include <array>
+#include <utility>
+
+namespace evalkeep::providers {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::pair<Kind, std::string_view>, 3> k_kinds{
+    {{Kind::openai, "openai"}, {Kind::anthropic, "anthropic"}, {Kind::exec, "exec"}}};
+
+std::string trim_slash(std::string s) {
+  while (!s.empty() && s.back() == '/')
+    s.pop_back();
+  return s;
+}
+
+std::optional<std::int64_t> int_field(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer())
+    return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string string_field(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The error object of either API: {"error": {"message", "type", "code"}}.
+std::pair<std::string, std::string> error_of(const json& body) {
+  if (!body.is_object() || !body.contains("error"))
+    return {};
+  const json& e = body["error"];
+  if (e.is_string())
+    return {e.get<std::string>(), ""};
+  if (!e.is_object())
+    return {};
+  std::string type = string_field(e, "code");
+  if (type.empty())
+    type = string_field(e, "type");
+  return {string_field(e, "message"), type};
+}
+
+ErrorClass class_of_status(long status, const std::string& error_type) {
+  if (status == 429)
+    return error_type == "insufficient_quota" ? ErrorClass::quota : ErrorClass::rate_limited;
+  if (status == 529)
+    return ErrorClass::rate_limited;
+  if (status == 401 || status == 403)
+    return ErrorClass::auth;
+  if (status == 408)
+    return ErrorClass::timeout;
+  if (status >= 500)
+    return ErrorClass::server;
+  return ErrorClass::bad_request;
+}
+
+} // namespace
+
+std::string_view to_string(Kind k) {
+  for (auto [v, n] : k_kinds)
+    if (v == k)
+      return n;
+  return "?";
+}
+
+std::optional<Kind> parse_kind(std::string_view s) {
+  for (auto [v, n] : k_kinds)
+    if (n == s)
+      return v;
+  return std::nullopt;
+}
+
+std::string_view to_string(ErrorClass e) {
+  switch (e) {
+  case ErrorClass::none:
+    return "none";
+  case ErrorClass::connection:
+    return "connection";
+  case ErrorClass::timeout:
+    return "timeout";
+  case ErrorClass::rate_limited:
+    return "rate-limited";
+  case ErrorClass::quota:
+    return "quota";
+  case ErrorClass::auth:
+    return "auth";
+  case ErrorClass::bad_request:
+    return "bad-request";
+  case ErrorClass::server:
+    return "server";
+  case ErrorClass::bad_response:
+    return "bad-response";
+  case ErrorClass::exec_failed:
+    return "exec-failed";
+  }
+  return "?";
+}
+
+bool is_local(const std::string& base_url) {
+  for (std::string_view host : {"://127.", "://localhost", "://[::1]"})
+    if (base_url.find(host) != std::string::npos)
+      return true;
+  return false;
+}
+
+Status finish_config(ProviderConfig& c) {
+  if (c.kind == Kind::exec) {
+    if (c.command.empty())
+      return invalid("provider {}: an exec provider needs a command", c.name);
+    if (c.model.empty())
+      c.model = c.command.front();
+  } else {
+    if (c.base_url.empty())
+      c.base_url =
+          c.kind == Kind::openai ? "https://api.openai.com/v1" : "https://api.anthropic.com";
+    c.base_url = trim_slash(c.base_url);
+    if (!c.base_url.starts_with("http://") && !c.base_url.starts_with("https://"))
+      return invalid("provider {}: base_url '{}' must start with http:// or https://", c.name,
+                     c.base_url);
+    if (c.model.empty())
+      return invalid("provider {}: model is required", c.name);
+    if (c.api_key_env.empty())
+      c.api_key_env = c.kind == Kind::openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY";
+  }
+  if (c.kind == Kind::anthropic && !c.max_tokens)
+    c.max_tokens = 1024; // required by the Messages API
+  if (c.max_concurrency < 1 || c.max_concurrency > 1024)
+    return invalid("provider {}: max_concurrency must be between 1 and 1024", c.name);
+  if (c.max_attempts < 1 || c.max_attempts > 20)
+    return invalid("provider {}: max_attempts must be between 1 and 20", c.name);
+  if (c.timeout_s <= 0 || c.connect_timeout_s <= 0)
+    return invalid("provider {}: timeouts must be positive", c.name);
+  return {};
+}
+
+json answer_params(const ProviderConfig& c) {
+  json p;
+  p["kind"] = to_string(c.kind);
+  p["model"] = c.model;
+  if (c.kind == Kind::exec)
+    p["command"] = c.command;
+  else
+    p["base_url"] = c.base_url;
+  p["temperature"] = c.temperature ? json(*c.temperature) : json();
+  p["max_tokens"] = c.max_tokens ? json(*c.max_tokens) : json();
+  p["seed"] = c.seed ? json(*c.seed) : json();
+  return p;
+}
+
+HttpRequest build_request(const ProviderConfig& c, const ChatInput& input,
+                          const std::string& api_key, const std::string& idempotency_key) {
+  HttpRequest r;
+  json body;
+  body["model"] = c.model;
+  json messages = json::array();
+  if (c.kind == Kind::anthropic) {
+    // The Messages API takes the system prompt apart from the conversation.
+    std::string system;
+    for (const auto& m : input.messages) {
+      if (m.role == "system")
+        system += (system.empty() ? "" : "\n\n") + m.content;
+      else
+        messages.push_back({{"role", m.role}, {"content", m.content}});
+    }
+    if (!system.empty())
+      body["system"] = system;
+    r.url = c.base_url + "/v1/messages";
+    if (!api_key.empty())
+      r.headers.push_back("x-api-key: " + api_key);
+    r.headers.push_back("anthropic-version: " + c.anthropic_version);
+  } else {
+    for (const auto& m : input.messages)
+      messages.push_back({{"role", m.role}, {"content", m.content}});
+    r.url = c.base_url + "/chat/completions";
+    if (!api_key.empty())
+      r.headers.push_back("Authorization: Bearer " + api_key);
+    if (c.seed)
+      body["seed"] = *c.seed;
+  }
+  body["messages"] = std::move(messages);
+  if (c.temperature)
+    body["temperature"] = *c.temperature;
+  if (c.max_tokens)
+    body["max_tokens"] = *c.max_tokens;
+  r.headers.push_back("Content-Type: application/json");
+  if (c.idempotency_header)
+    r.headers.push_back("Idempotency-Key: " + idempotency_key);
+  for (const auto& [name, value] : c.headers)
+    r.headers.push_back(name + ": " + value);
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+Reply parse_response(Kind kind, long http_status, const std::string& body) {
+  Reply r;
+  json j = json::parse(body, nullptr, false);
+  if (http_status < 200 || http_status >= 300) {
+    auto [message, type] = j.is_discarded() ? std::pair<std::string, std::string>{} : error_of(j);
+    r.error = class_of_status(http_status, type);
+    r.error_message = fmt::format("HTTP {}{}{}", http_status, message.empty() ? "" : ": ",
+                                  message.substr(0, 300));
+    return r;
+  }
+  if (j.is_discarded() || !j.is_object()) {
+    r.error = ErrorClass::bad_response;
+    r.error_message = fmt::format("HTTP {} with a body that is not JSON", http_status);
+    return r;
+  }
+  if (auto [message, type] = error_of(j); !message.empty() || !type.empty()) {
+    r.error = ErrorClass::bad_response;
+    r.error_message = fmt::format("HTTP {} carrying an error: {}", http_status, message);
+    return r;
+  }
+  r.served_model = string_field(j, "model");
+  if (kind == Kind::anthropic) {
+    auto content = j.find("content");
+    bool any = false;
+    if (content != j.end() && content->is_array())
+      for (const auto& block : *content)
+        if (block.is_object() && string_field(block, "type") == "text" && block.contains("text") &&
+            block["text"].is_string()) {
+          r.text += block["text"].get<std::string>();
+          any = true;
+        }
+    if (!any) {
+      r.error = ErrorClass::bad_response;
+      r.error_message = "the response has no text content";
+      return r;
+    }
+    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
+      r.tokens_in = int_field(*u, "input_tokens");
+      r.tokens_out = int_field(*u, "output_tokens");
+    }
+    return r;
+  }
+  auto choices = j.find("choices");
+  if (choices == j.end() || !choices->is_array() || choices->empty() ||
+      !(*choices)[0].is_object()) {
+    r.error = ErrorClass::bad_response;
+    r.error_message = "the response has no choices";
+    return r;
+  }
+  const json& first = (*choices)[0];
+  auto msg = first.find("message");
+  if (msg == first.end() || !msg->is_object() || !msg->contains("content") ||
+      !(*msg)["content"].is_string()) {
+    r.error = ErrorClass::bad_response;
+    r.error_message = "the first choice has no message content";
+    return r;
+  }
+  r.text = (*msg)["content"].get<std::string>();
+  r.fingerprint = string_field(j, "system_fingerprint");
+  if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
+    r.tokens_in = int_field(*u, "prompt_tokens");
+    r.tokens_out = int_field(*u, "completion_tokens");
+  }
+  return r;
+}
+
+std::optional<double> cost_of(const ProviderConfig& c, const Reply& r) {
+  if (!c.input_price_per_mtok || !c.output_price_per_mtok || !r.tokens_in || !r.tokens_out)
+    return std::nullopt;
+  return (static_cast<double>(*r.tokens_in) * *c.input_price_per_mtok +
+          static_cast<double>(*r.tokens_out) * *c.output_price_per_mtok) /
+         1e6;
+}
+
+} // namespace evalkeep::providers

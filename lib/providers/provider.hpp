@@ -1,0 +1,105 @@
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::providers {
+
+enum class Kind { openai, anthropic, exec };
+
+std::string_view to_string(Kind k);
+std::optional<Kind> parse_kind(std::string_view s);
+
+/// A model endpoint as configured in evalkeep.toml ([providers.NAME]) or given ad hoc
+/// (--model openai:gpt-4o-mini).
+struct ProviderConfig {
+  std::string name;
+  Kind kind = Kind::openai;
+  std::string base_url;
+  std::string model;
+  std::optional<double> temperature = 0.0; // pinned by default: evals should not wander
+  std::optional<int> max_tokens;
+  std::optional<std::int64_t> seed;
+  std::map<std::string, std::string> headers; // extra request headers
+  std::string api_key_env;                    // the variable holding the key, never the key
+  int max_concurrency = 8;
+  int max_attempts = 4;
+  double connect_timeout_s = 10;
+  double timeout_s = 120;
+  double max_retry_wait_s = 60; // a longer Retry-After ends the attempt as rate limited
+  bool idempotency_header = false;
+  std::optional<double> input_price_per_mtok;  // dollars per million input tokens
+  std::optional<double> output_price_per_mtok; // dollars per million output tokens
+  std::vector<std::string> command;            // exec: the program and its arguments
+  std::string anthropic_version = "2023-06-01";
+};
+
+/// Fills in defaults by kind (base URL, key variable) and checks the settings.
+Status finish_config(ProviderConfig& c);
+
+/// The settings that shape an answer, as canonical JSON: part of the cache key and the run record.
+nlohmann::json answer_params(const ProviderConfig& c);
+
+/// True for a base URL on this machine (127.0.0.1, localhost, [::1]), where a key is optional.
+bool is_local(const std::string& base_url);
+
+struct Message {
+  std::string role;
+  std::string content;
+};
+
+/// What is sent to a model: a conversation, with the system prompt as its first message.
+struct ChatInput {
+  std::vector<Message> messages;
+};
+
+struct HttpRequest {
+  std::string url;
+  std::vector<std::string> headers; // "Name: value"
+  std::string body;
+};
+
+/// The request for one call. `api_key` may be empty for a local endpoint; `idempotency_key`
+/// is sent when the provider enables it.
+HttpRequest build_request(const ProviderConfig& c, const ChatInput& input,
+                          const std::string& api_key, const std::string& idempotency_key);
+
+/// Why a call did not produce an answer.
+enum class ErrorClass {
+  none,
+  connection,   // refused, reset, DNS
+  timeout,      // connect or total timeout
+  rate_limited, // 429 (and 529 overloaded)
+  quota,        // 429 insufficient_quota: retrying cannot help
+  auth,         // 401, 403
+  bad_request,  // 400, 404, 413 and other 4xx
+  server,       // 5xx
+  bad_response, // unparseable body, error object in a 200, no choices
+  exec_failed,  // exec provider: non-zero exit, timeout
+};
+std::string_view to_string(ErrorClass e);
+
+/// A model's reply, or why there is none.
+struct Reply {
+  ErrorClass error = ErrorClass::none;
+  std::string error_message; // from the API's error object; never contains request headers
+  std::string text;
+  std::string served_model;
+  std::string fingerprint;
+  std::optional<std::int64_t> tokens_in, tokens_out;
+};
+
+/// Reads an HTTP response of the provider's API: a 2xx body with an answer, or an error.
+Reply parse_response(Kind kind, long http_status, const std::string& body);
+
+/// The dollars a reply cost, when both prices are configured and usage was reported.
+std::optional<double> cost_of(const ProviderConfig& c, const Reply& r);
+
+} // namespace evalkeep::providers

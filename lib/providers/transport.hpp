@@ -1,0 +1,47 @@
+#pragma once
+
+#include "providers/provider.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace evalkeep::providers {
+
+/// One finished HTTP exchange, or the transport error that ended it.
+struct HttpResponse {
+  std::uint64_t token = 0; // what the caller passed to start()
+  long status = 0;         // 0 when no response arrived
+  std::string body;
+  std::string retry_after;                       // the Retry-After header, if any
+  std::string retry_after_ms;                    // the retry-after-ms header, if any
+  ErrorClass transport_error = ErrorClass::none; // connection or timeout
+  std::string transport_message;
+  double latency_ms = 0;
+};
+
+/// Many concurrent HTTP requests on one thread: libcurl's multi interface, with connection
+/// reuse. Call curl_global_init once in main before creating one.
+class Transport {
+public:
+  Transport(int max_host_connections, double connect_timeout_s, double timeout_s);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  void start(std::uint64_t token, const HttpRequest& request);
+  /// Drives transfers until at least one finishes, `timeout_ms` passes, or wakeup() is called;
+  /// returns those that finished.
+  std::vector<HttpResponse> wait(int timeout_ms);
+  /// Wakes a wait() from another thread.
+  void wakeup();
+  std::size_t active() const { return m_active; }
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+  std::size_t m_active = 0;
+};
+
+} // namespace evalkeep::providers

@@ -1,0 +1,119 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::run {
+
+/// A run: what ran, against which provider, from which commit of which suite.
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  std::string state = "running"; // running, finished, stopped
+  std::optional<std::string> stop_reason;
+  std::optional<std::string> git_commit, git_branch;
+  std::optional<bool> git_dirty;
+  std::string suite_path, suite_hash;
+  std::string provider, provider_kind;
+  std::optional<std::string> base_url;
+  std::string model;
+  nlohmann::json params;   // provider settings (names of key variables, never keys)
+  nlohmann::json settings; // trials, filters, cache mode, concurrency
+  std::string evalkeep_version;
+};
+
+/// A case as a run saw it when it started.
+struct PlannedCase {
+  std::string case_id;
+  core::Digest case_hash{};
+  std::string case_json; // the case record
+  std::string status;    // active, xfail or retired
+  std::optional<std::string> incident;
+  std::vector<std::string> tags;
+  int trials = 1;
+  double min_pass_rate = 1.0;
+};
+
+/// The final result of one trial of one case.
+struct TrialResult {
+  std::string case_id;
+  int trial = 0;
+  std::string verdict; // pass, fail, error
+  std::optional<std::string> answer;
+  std::optional<std::string> error_class, error;
+  std::optional<std::string> served_model, fingerprint;
+  std::optional<std::int64_t> tokens_in, tokens_out;
+  std::optional<double> cost;
+  double latency_ms = 0;
+  bool cached = false;
+  std::string assertions = "[]"; // JSON array of {"assertion","passed","reason","score"}
+  std::string finished_at;
+};
+
+/// One HTTP attempt (or exec invocation) made for a trial.
+struct Attempt {
+  std::string case_id;
+  int trial = 0;
+  int attempt = 1;
+  std::string purpose = "answer"; // answer, judge
+  std::string started_at;
+  std::optional<long> http_status;
+  std::optional<std::string> error_class;
+  double latency_ms = 0;
+  std::string idempotency_key;
+  std::string outcome; // answer, retry, error
+};
+
+/// A stored answer, replayed instead of calling the model again.
+struct CachedAnswer {
+  std::string answer;
+  std::optional<std::string> served_model, fingerprint;
+  std::optional<std::int64_t> tokens_in, tokens_out;
+  double latency_ms = 0;
+};
+
+/// .evalkeep/runs.db: runs, results, attempts and the response cache. WAL mode; every result is
+/// committed on its own so a crash loses nothing that finished.
+class RunsStore {
+public:
+  static Result<RunsStore> open(const std::filesystem::path& path, bool create);
+
+  /// Records a new run and the cases it covers; sets run.id.
+  Status create_run(RunRecord& run, const std::vector<PlannedCase>& cases);
+  /// Stores a trial's result with its attempts (and caches its answer) in one transaction.
+  Status record(std::int64_t run, const TrialResult& result, const std::vector<Attempt>& attempts,
+                const std::optional<std::pair<core::Digest, CachedAnswer>>& cache_put);
+  Status finish_run(std::int64_t run, const std::string& state,
+                    const std::optional<std::string>& stop_reason, const std::string& at);
+  /// Takes a run for this process (resume); refused while another live process holds it.
+  Status claim(std::int64_t run);
+
+  Result<std::optional<CachedAnswer>> cache_get(const core::Digest& key);
+  Result<std::vector<RunRecord>> list_runs();
+  Result<RunRecord> get_run(std::int64_t id);
+  /// Resolves "latest", "latest~N" or a number.
+  Result<std::int64_t> resolve(const std::string& ref);
+  Result<std::optional<std::int64_t>> latest_unfinished();
+  Result<std::vector<PlannedCase>> planned(std::int64_t run);
+  Result<std::vector<TrialResult>> results(std::int64_t run);
+
+  store::Database& db() { return m_db; }
+
+private:
+  explicit RunsStore(store::Database db) : m_db(std::move(db)) {}
+  store::Database m_db;
+};
+
+inline constexpr std::uint32_t k_runs_application_id = 0x45564B52; // "EVKR"
+
+} // namespace evalkeep::run

@@ -1,0 +1,207 @@
+#include "scoring/evaluate.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <memory>
+
+#include <re2/re2.h>
+
+namespace evalkeep::scoring {
+
+namespace {
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string quote(std::string_view s, std::size_t max = 60) {
+  std::string out(s.substr(0, max));
+  if (s.size() > max)
+    out += "…";
+  return "'" + out + "'";
+}
+
+// Compiled patterns are kept: a suite reuses a handful of regexes across thousands of answers.
+const RE2& compiled(const std::string& pattern) {
+  static std::map<std::string, std::unique_ptr<RE2>> cache;
+  auto it = cache.find(pattern);
+  if (it == cache.end()) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    it = cache.emplace(pattern, std::make_unique<RE2>(pattern, options)).first;
+  }
+  return *it->second;
+}
+
+// Model answers often wrap JSON in a Markdown fence; look inside it.
+std::string_view strip_fence(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos)
+    return s;
+  s.remove_prefix(first);
+  if (!s.starts_with("```"))
+    return s;
+  auto body = s.find('\n');
+  auto end = s.rfind("```");
+  if (body == std::string_view::npos || end <= body)
+    return s;
+  return s.substr(body + 1, end - body - 1);
+}
+
+std::optional<double> first_number(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool starts =
+        std::isdigit(static_cast<unsigned char>(s[i])) ||
+        (s[i] == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])));
+    if (!starts)
+      continue;
+    std::string digits;
+    for (std::size_t j = i; j < s.size(); ++j) {
+      char c = s[j];
+      if (std::isdigit(static_cast<unsigned char>(c)) || c == '.' || (j == i && c == '-'))
+        digits += c;
+      else if (c != ',' || j + 1 >= s.size() || !std::isdigit(static_cast<unsigned char>(s[j + 1])))
+        break; // a comma between digits is a thousands separator
+    }
+    if (!digits.empty() && digits.back() == '.')
+      digits.pop_back();
+    double v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec == std::errc())
+      return v;
+  }
+  return std::nullopt;
+}
+
+Outcome pass(std::string reason) {
+  return {true, std::move(reason), std::nullopt};
+}
+Outcome fail(std::string reason) {
+  return {false, std::move(reason), std::nullopt};
+}
+
+} // namespace
+
+Outcome evaluate(const Assertion& a, const Answer& answer) {
+  const std::string& t = answer.text;
+  switch (a.type) {
+  case AssertionType::equals:
+    return t == a.text ? pass("equals the expected text") : fail("is not exactly " + quote(a.text));
+  case AssertionType::contains:
+    return t.find(a.text) != std::string::npos ? pass("contains " + quote(a.text))
+                                               : fail("does not contain " + quote(a.text));
+  case AssertionType::icontains:
+    return lower_ascii(t).find(lower_ascii(a.text)) != std::string::npos
+               ? pass("contains " + quote(a.text) + " (ignoring case)")
+               : fail("does not contain " + quote(a.text) + " (ignoring case)");
+  case AssertionType::not_contains:
+    return t.find(a.text) == std::string::npos ? pass("does not contain " + quote(a.text))
+                                               : fail("contains " + quote(a.text));
+  case AssertionType::starts_with:
+    return t.starts_with(a.text) ? pass("starts with " + quote(a.text))
+                                 : fail("does not start with " + quote(a.text));
+  case AssertionType::regex: {
+    const RE2& re = compiled(a.text);
+    if (!re.ok())
+      return fail("invalid regex " + quote(a.text));
+    return RE2::PartialMatch(t, re) ? pass("matches /" + a.text + "/")
+                                    : fail("does not match /" + a.text + "/");
+  }
+  case AssertionType::is_json: {
+    auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
+    return j.is_discarded() ? fail("is not valid JSON") : pass("is valid JSON");
+  }
+  case AssertionType::json_path: {
+    auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
+    if (j.is_discarded())
+      return fail("is not valid JSON, so " + a.path + " cannot be read");
+    try {
+      nlohmann::json::json_pointer ptr(a.path);
+      if (!j.contains(ptr))
+        return fail(a.path + " is missing");
+      const auto& v = j.at(ptr);
+      if (v == a.value)
+        return pass(a.path + " is " + a.value.dump());
+      return fail(a.path + " is " + v.dump() + ", expected " + a.value.dump());
+    } catch (const nlohmann::json::exception& e) {
+      return fail(a.path + ": " + e.what());
+    }
+  }
+  case AssertionType::min_length:
+  case AssertionType::max_length: {
+    auto n = utf8_length(t);
+    bool ok = a.type == AssertionType::min_length ? n >= a.number : n <= a.number;
+    return {ok,
+            fmt::format("{} characters ({} {})", n,
+                        a.type == AssertionType::min_length ? "at least" : "at most", a.number),
+            std::nullopt};
+  }
+  case AssertionType::number_close: {
+    auto v = first_number(t);
+    if (!v)
+      return fail("has no number");
+    bool ok = std::fabs(*v - a.number) <= a.tolerance;
+    return {ok, fmt::format("{} is {}within {} of {}", *v, ok ? "" : "not ", a.tolerance, a.number),
+            std::nullopt};
+  }
+  case AssertionType::max_latency_ms: {
+    bool ok = answer.latency_ms <= a.number;
+    return {ok, fmt::format("took {:.0f} ms (at most {})", answer.latency_ms, a.number),
+            std::nullopt};
+  }
+  case AssertionType::max_cost:
+    if (!answer.cost)
+      return fail("cost unknown: set prices for the provider in evalkeep.toml");
+    return {*answer.cost <= a.number,
+            fmt::format("cost ${:.6f} (at most ${})", *answer.cost, a.number), std::nullopt};
+  case AssertionType::judge:
+    return fail("a judge assertion needs a judge provider");
+  }
+  return fail("unknown assertion");
+}
+
+Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale) {
+  bool ok = score >= a.threshold;
+  return {ok, fmt::format("judge scored {:.2f} (needs {:.2f}): {}", score, a.threshold, rationale),
+          score};
+}
+
+std::string judge_prompt(const Assertion& a, const std::string& question,
+                         const std::string& answer) {
+  return fmt::format(
+      "You grade an AI assistant's answer against a rubric.\n\n<rubric>\n{}\n</rubric>\n\n"
+      "<question>\n{}\n</question>\n\n<answer>\n{}\n</answer>\n\n"
+      "Reply with only a JSON object: {{\"score\": a number from 0 to 1, \"rationale\": one "
+      "sentence}}.",
+      a.rubric, question, answer);
+}
+
+std::optional<std::pair<double, std::string>> parse_judge_reply(const std::string& reply) {
+  auto body = strip_fence(reply);
+  auto open = body.find('{');
+  auto close = body.rfind('}');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+    return std::nullopt;
+  auto j = nlohmann::json::parse(body.substr(open, close - open + 1), nullptr, false);
+  if (!j.is_object() || !j.contains("score") || !j["score"].is_number())
+    return std::nullopt;
+  double score = j["score"].get<double>();
+  if (!(score >= 0 && score <= 1))
+    return std::nullopt;
+  std::string rationale = j.contains("rationale") && j["rationale"].is_string()
+                              ? j["rationale"].get<std::string>()
+                              : "";
+  return std::pair{score, rationale};
+}
+
+} // namespace evalkeep::scoring
