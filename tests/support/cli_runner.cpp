@@ -14,7 +14,7 @@ Repo::Repo(bool with_git) {
 
 core::ProcessResult Repo::run(const std::vector<std::string>& argv,
                               const std::vector<std::string>& env) const {
-  auto r = core::run_process(argv, {.cwd = path(), .stdin_data = {}, .env = env});
+  auto r = core::run_process(argv, {.cwd = path(), .stdin_data = {}, .env = env, .timeout_ms = 0});
   if (!r)
     throw std::runtime_error("cannot run " + argv.at(0) + ": " + r.error().message);
   return *r;
@@ -25,7 +25,7 @@ core::ProcessResult Repo::evalkeep(const std::vector<std::string>& args,
                                    const std::vector<std::string>& env) const {
   std::vector<std::string> argv{EVALKEEP_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = core::run_process(argv, {.cwd = path(), .stdin_data = stdin_data, .env = env});
+  auto r = core::run_process(argv, {.cwd = path(), .stdin_data = stdin_data, .env = env, .timeout_ms = 0});
   if (!r)
     throw std::runtime_error("cannot run evalkeep: " + r.error().message);
   return *r;
