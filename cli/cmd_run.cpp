@@ -14,7 +14,7 @@ namespace evalkeep::cli {
 namespace {
 
 struct RunOptions {
-  std::string provider, model;
+  std::string provider, model, judge;
   int trials = 0, jobs = 0;
   std::vector<std::string> tags, incidents, cases;
   bool include_retired = false, no_cache = false, offline = false, json = false;
@@ -97,6 +97,13 @@ Status run_run(Context& ctx, RunOptions& o) {
     return std::unexpected(store.error());
   run::RunRequest req;
   req.provider = *provider;
+  std::string judge = o.judge.empty() ? (*ws)->config.judge : o.judge;
+  if (!judge.empty()) {
+    auto j = suite::find_provider((*ws)->config, judge, "");
+    if (!j)
+      return with_context(j.error(), "--judge");
+    req.judge = *j;
+  }
   req.trials = o.trials;
   req.concurrency = o.jobs;
   req.tags = o.tags;
@@ -206,6 +213,8 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("run", "Run the suite's cases against a model");
   cmd->add_option("--provider", o->provider, "A provider from evalkeep.toml ([providers.NAME])");
   cmd->add_option("--model", o->model, "An ad hoc model: openai:MODEL or anthropic:MODEL");
+  cmd->add_option("--judge", o->judge,
+                  "The provider that scores judge assertions (default: judge in evalkeep.toml)");
   cmd->add_option("-j,--jobs", o->jobs, "Requests in flight at once (default: max_concurrency)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--trials", o->trials, "Run each case K times (default: the case's own)")

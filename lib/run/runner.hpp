@@ -22,8 +22,9 @@ enum class CacheMode {
 /// What `evalkeep run` was asked to do.
 struct RunRequest {
   providers::ProviderConfig provider;
-  int trials = 0;      // 0: each case's own setting (default 1)
-  int concurrency = 0; // 0: the provider's max_concurrency
+  std::optional<providers::ProviderConfig> judge; // scores judge assertions
+  int trials = 0;                                 // 0: each case's own setting (default 1)
+  int concurrency = 0;                            // 0: the provider's max_concurrency
   std::vector<std::string> tags, incidents, cases;
   bool include_retired = false;
   CacheMode cache = CacheMode::use;

@@ -132,7 +132,7 @@ Status RunsStore::create_run(RunRecord& run, const std::vector<PlannedCase>& cas
 
 Status RunsStore::record(std::int64_t run, const TrialResult& r,
                          const std::vector<Attempt>& attempts,
-                         const std::optional<std::pair<core::Digest, CachedAnswer>>& cache_put) {
+                         const std::vector<std::pair<core::Digest, CachedAnswer>>& cache_puts) {
   auto tx = store::Transaction::begin(m_db);
   if (!tx)
     return std::unexpected(tx.error());
@@ -164,8 +164,7 @@ Status RunsStore::record(std::int64_t run, const TrialResult& r,
         return s;
     }
   }
-  if (cache_put) {
-    const auto& [key, c] = *cache_put;
+  for (const auto& [key, c] : cache_puts) {
     auto put = m_db.prepare("INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
                             "tokens_in, tokens_out, latency_ms, created_at) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");

@@ -92,7 +92,7 @@ public:
   Status create_run(RunRecord& run, const std::vector<PlannedCase>& cases);
   /// Stores a trial's result with its attempts (and caches its answer) in one transaction.
   Status record(std::int64_t run, const TrialResult& result, const std::vector<Attempt>& attempts,
-                const std::optional<std::pair<core::Digest, CachedAnswer>>& cache_put);
+                const std::vector<std::pair<core::Digest, CachedAnswer>>& cache_puts);
   Status finish_run(std::int64_t run, const std::string& state,
                     const std::optional<std::string>& stop_reason, const std::string& at);
   /// Takes a run for this process (resume); refused while another live process holds it.

@@ -177,7 +177,7 @@ Result<Config> load_config(const fs::path& file) {
     return invalid("{}:{}: {}", file.string(), e.source().begin.line, e.description());
   }
   Config config;
-  if (auto s = unknown_keys(file, root, "", {"suite", "policy", "providers"}); !s)
+  if (auto s = unknown_keys(file, root, "", {"suite", "judge", "policy", "providers"}); !s)
     return std::unexpected(s.error());
   if (auto* node = root.get("suite")) {
     auto v = node->value<std::string>();
@@ -201,6 +201,12 @@ Result<Config> load_config(const fs::path& file) {
       }
     }
   }
+  if (auto* node = root.get("judge")) {
+    auto v = node->value<std::string>();
+    if (!v || v->empty())
+      return invalid("{}: 'judge' must name a provider", where(file, node->source()));
+    config.judge = *v;
+  }
   if (auto* node = root.get("providers")) {
     auto* table = node->as_table();
     if (!table)
@@ -213,6 +219,9 @@ Result<Config> load_config(const fs::path& file) {
       config.providers.emplace(p->name, std::move(*p));
     }
   }
+  if (!config.judge.empty() && !config.providers.contains(config.judge))
+    return invalid("{}: judge = \"{}\" names no [providers.{}] table", file.string(), config.judge,
+                   config.judge);
   return config;
 }
 

@@ -22,6 +22,7 @@ struct Config {
   std::string suite = "evals/suite.db";
   Policy policy;
   std::map<std::string, providers::ProviderConfig> providers; // [providers.NAME]
+  std::string judge; // the provider that scores judge assertions, if any
 };
 
 /// Reads a config file; unknown keys and wrong types are errors naming the key and line.

@@ -1,0 +1,510 @@
+#include "run/executor.hpp"
+
+#include "core/process.hpp"
+#include "core/time.hpp"
+#include "providers/retry.hpp"
+#include "providers/transport.hpp"
+#include "scoring/evaluate.hpp"
+#include "suite/records.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <thread>
+
+namespace evalkeep::run {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+providers::ChatInput chat_input(const suite::Case& c) {
+  providers::ChatInput in;
+  if (c.prompt) {
+    if (c.system)
+      in.messages.push_back({"system", *c.system});
+    in.messages.push_back({"user", *c.prompt});
+  } else {
+    for (const auto& m : c.messages)
+      in.messages.push_back({m.role, m.content});
+  }
+  return in;
+}
+
+namespace {
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+core::Digest cache_key(const providers::ProviderConfig& p, const providers::ChatInput& in,
+                       const std::string& purpose) {
+  json j = providers::answer_params(p);
+  json msgs = json::array();
+  for (const auto& m : in.messages)
+    msgs.push_back({{"role", m.role}, {"content", m.content}});
+  j["messages"] = std::move(msgs);
+  j["purpose"] = purpose; // "trial N" for answers, "judge" for judge calls
+  return core::sha256(dump(j));
+}
+
+std::string question_of(const suite::Case& c) {
+  if (c.prompt)
+    return *c.prompt;
+  return c.messages.empty() ? std::string() : c.messages.back().content;
+}
+
+// A call to a model: the answer of a trial (slot 0) or the judge of its assertion slot - 1.
+struct Call {
+  std::size_t trial;
+  std::size_t slot;
+};
+
+// What is known about a trial while its calls are in flight.
+struct TrialState {
+  std::vector<int> attempts; // attempts made, by slot
+  std::vector<Attempt> log;
+  std::optional<providers::Reply> answer;
+  double latency_ms = 0;
+  bool cached = false;
+  std::vector<std::optional<scoring::Outcome>> judged;      // by assertion index
+  std::size_t pending = 0;                                  // judge calls still running
+  std::optional<std::pair<std::string, std::string>> error; // class, message
+  std::vector<std::pair<core::Digest, CachedAnswer>> cache_puts;
+  std::string idempotency_key;
+  std::string started_at;
+};
+
+class Executor {
+public:
+  Executor(RunsStore& store, const ExecutorSettings& s, const std::vector<Trial>& trials,
+           const ProgressFn& progress)
+      : m_store(store), m_s(s), m_trials(trials), m_state(trials.size()), m_progress(progress),
+        m_transport(std::max(1, s.concurrency), s.provider.connect_timeout_s, s.provider.timeout_s),
+        m_rng(std::random_device{}()) {}
+
+  Result<ExecutorResult> run(std::size_t total_trials) {
+    m_stats.total = total_trials;
+    m_stats.done = total_trials - m_trials.size();
+    m_started = Clock::now();
+    if (auto r = read_key(m_s.provider, m_key); !r)
+      return std::unexpected(r.error());
+    if (m_s.judge)
+      if (auto r = read_key(*m_s.judge, m_judge_key); !r)
+        return std::unexpected(r.error());
+    for (std::size_t i = 0; i < m_trials.size(); ++i) {
+      const auto& t = m_trials[i];
+      auto& st = m_state[i];
+      st.attempts.assign(t.c->expect.size() + 1, 0);
+      st.judged.resize(t.c->expect.size());
+      st.idempotency_key =
+          core::to_hex(core::sha256(fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial)))
+              .substr(0, 32);
+      if (auto r = begin(i); !r)
+        return std::unexpected(r.error());
+    }
+    while (!m_stop && (!m_ready.empty() || !m_delayed.empty() || in_flight() > 0)) {
+      auto now = Clock::now();
+      while (!m_delayed.empty() && m_delayed.top().first <= now) {
+        m_ready.push_back(m_delayed.top().second);
+        m_delayed.pop();
+      }
+      while (!m_ready.empty() && in_flight() < static_cast<std::size_t>(m_s.concurrency)) {
+        start(m_ready.front());
+        m_ready.pop_front();
+      }
+      int timeout = 100;
+      if (!m_delayed.empty())
+        timeout = static_cast<int>(std::clamp<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(m_delayed.top().first - now)
+                .count(),
+            0, 100));
+      if (in_flight() == 0) {
+        if (timeout > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
+        continue;
+      }
+      for (auto& response : m_transport.wait(timeout))
+        if (auto r = handle(std::move(response)); !r)
+          return std::unexpected(r.error());
+      for (auto& response : take_exec_done())
+        if (auto r = handle(std::move(response)); !r)
+          return std::unexpected(r.error());
+      report(false);
+    }
+    for (auto& t : m_exec_threads)
+      t.join(); // a stopped run stores nothing more from them
+    report(true);
+    return ExecutorResult{m_stop, m_stats.requests, m_stats.cached};
+  }
+
+private:
+  Status read_key(const providers::ProviderConfig& p, std::string& key) {
+    if (p.kind == providers::Kind::exec)
+      return {};
+    if (const char* k = std::getenv(p.api_key_env.c_str()); k && *k) {
+      key = k;
+      return {};
+    }
+    if (providers::is_local(p.base_url) || m_s.cache == CacheMode::offline)
+      return {};
+    return with_hint(
+        fail(ExitCode::environment, "{} is not set (provider {})", p.api_key_env, p.name),
+        fmt::format("export {}=... (keys are read from the environment only)", p.api_key_env));
+  }
+
+  std::size_t in_flight() const { return m_transport.active() + m_exec_running; }
+
+  static std::uint64_t token(Call c) { return c.trial * 1024 + c.slot; }
+  static Call call_of(std::uint64_t token) { return {token / 1024, token % 1024}; }
+
+  const providers::ProviderConfig& provider_for(Call c) const {
+    return c.slot == 0 ? m_s.provider : *m_s.judge;
+  }
+
+  providers::ChatInput input_for(Call c) const {
+    const auto& t = m_trials[c.trial];
+    if (c.slot == 0)
+      return chat_input(*t.c);
+    const auto& st = m_state[c.trial];
+    return {{{"user", scoring::judge_prompt(t.c->expect[c.slot - 1], question_of(*t.c),
+                                            st.answer ? st.answer->text : "")}}};
+  }
+
+  core::Digest key_for(Call c) const {
+    std::string purpose =
+        c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial) : std::string("judge");
+    return cache_key(provider_for(c), input_for(c), purpose);
+  }
+
+  // Replays the answer from the cache, or queues the call.
+  Status begin(std::size_t i) {
+    Call call{i, 0};
+    auto key = key_for(call);
+    auto hit = lookup(key);
+    if (!hit)
+      return std::unexpected(hit.error());
+    if (*hit) {
+      ++m_stats.cached;
+      auto& st = m_state[i];
+      st.cached = true;
+      return answered(call, **hit, m_cached_latency);
+    }
+    if (m_s.cache == CacheMode::offline) {
+      m_state[i].error = {"offline", "no cached answer, and --offline forbids calling the model"};
+      return finish(i);
+    }
+    m_ready.push_back(call);
+    return {};
+  }
+
+  Result<std::optional<providers::Reply>> lookup(const core::Digest& key) {
+    if (m_s.cache == CacheMode::refresh)
+      return std::optional<providers::Reply>();
+    auto hit = m_store.cache_get(key);
+    if (!hit)
+      return std::unexpected(hit.error());
+    if (!*hit)
+      return std::optional<providers::Reply>();
+    providers::Reply r;
+    r.text = (*hit)->answer;
+    r.served_model = (*hit)->served_model.value_or("");
+    r.fingerprint = (*hit)->fingerprint.value_or("");
+    r.tokens_in = (*hit)->tokens_in;
+    r.tokens_out = (*hit)->tokens_out;
+    m_cached_latency = (*hit)->latency_ms;
+    return std::optional(std::move(r));
+  }
+
+  void start(Call c) {
+    auto& st = m_state[c.trial];
+    ++st.attempts[c.slot];
+    ++m_stats.requests;
+    st.started_at = core::now_utc();
+    const auto& p = provider_for(c);
+    auto input = input_for(c);
+    if (p.kind == providers::Kind::exec) {
+      start_exec(c, p, input);
+      return;
+    }
+    m_transport.start(
+        token(c),
+        providers::build_request(p, input, c.slot == 0 ? m_key : m_judge_key, st.idempotency_key));
+  }
+
+  void start_exec(Call c, const providers::ProviderConfig& p, const providers::ChatInput& input) {
+    const auto& t = m_trials[c.trial];
+    json payload = json::parse(suite::case_record(*t.c).dump());
+    payload["trial"] = t.trial;
+    json msgs = json::array();
+    for (const auto& m : input.messages)
+      msgs.push_back({{"role", m.role}, {"content", m.content}});
+    payload["messages"] = std::move(msgs);
+    ++m_exec_running;
+    m_exec_threads.emplace_back([this, tok = token(c), stdin_data = dump(payload),
+                                 command = p.command,
+                                 timeout_ms = static_cast<int>(p.timeout_s * 1000)] {
+      auto started = Clock::now();
+      core::ProcessOptions options;
+      options.stdin_data = stdin_data;
+      options.timeout_ms = timeout_ms;
+      auto r = core::run_process(command, options);
+      providers::HttpResponse resp;
+      resp.token = tok;
+      resp.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+      if (!r) {
+        resp.transport_error = providers::ErrorClass::exec_failed;
+        resp.transport_message = r.error().message;
+      } else if (r->timed_out) {
+        resp.transport_error = providers::ErrorClass::timeout;
+        resp.transport_message = fmt::format("the command ran longer than {} ms", timeout_ms);
+      } else if (r->exit_code != 0) {
+        resp.transport_error = providers::ErrorClass::exec_failed;
+        resp.transport_message =
+            fmt::format("exit code {}: {}", r->exit_code, r->err.substr(0, 300));
+      } else {
+        resp.status = 200;
+        resp.body = std::move(r->out);
+      }
+      std::lock_guard lock(m_exec_mutex);
+      m_exec_done.push_back(std::move(resp));
+      m_transport.wakeup();
+    });
+  }
+
+  std::vector<providers::HttpResponse> take_exec_done() {
+    std::lock_guard lock(m_exec_mutex);
+    std::vector<providers::HttpResponse> out;
+    out.swap(m_exec_done);
+    m_exec_running -= out.size();
+    return out;
+  }
+
+  Status handle(providers::HttpResponse response) {
+    Call c = call_of(response.token);
+    auto& st = m_state[c.trial];
+    const auto& t = m_trials[c.trial];
+    const auto& p = provider_for(c);
+    Attempt a;
+    a.case_id = t.planned->case_id;
+    a.trial = t.trial;
+    a.attempt = st.attempts[c.slot];
+    a.purpose = c.slot == 0 ? "answer" : fmt::format("judge:{}", c.slot - 1);
+    a.started_at = st.started_at;
+    a.latency_ms = response.latency_ms;
+    a.idempotency_key = st.idempotency_key;
+    if (response.status)
+      a.http_status = response.status;
+
+    providers::Reply reply;
+    if (response.transport_error != providers::ErrorClass::none) {
+      reply.error = response.transport_error;
+      reply.error_message = response.transport_message;
+    } else if (p.kind == providers::Kind::exec) {
+      reply.text = std::move(response.body);
+      while (!reply.text.empty() && reply.text.back() == '\n')
+        reply.text.pop_back();
+    } else {
+      reply = providers::parse_response(p.kind, response.status, response.body);
+    }
+    if (reply.error == providers::ErrorClass::none) {
+      a.outcome = "answer";
+      st.log.push_back(std::move(a));
+      st.cache_puts.emplace_back(key_for(c), CachedAnswer{reply.text, opt(reply.served_model),
+                                                          opt(reply.fingerprint), reply.tokens_in,
+                                                          reply.tokens_out, response.latency_ms});
+      return answered(c, reply, response.latency_ms);
+    }
+    a.error_class = std::string(providers::to_string(reply.error));
+    bool retry = providers::is_retryable(response.status, reply.error) &&
+                 st.attempts[c.slot] < p.max_attempts;
+    double delay_ms = 0;
+    if (retry) {
+      std::optional<double> told;
+      if (auto ms = providers::parse_retry_after_ms(response.retry_after_ms))
+        told = *ms;
+      else if (auto sec = providers::parse_retry_after(response.retry_after, std::time(nullptr)))
+        told = *sec * 1000;
+      delay_ms = told.value_or(providers::backoff_ms(st.attempts[c.slot], m_unit(m_rng)));
+      if (told && *told > p.max_retry_wait_s * 1000) {
+        retry = false; // waiting that long would hang the run: record it as rate limited
+        reply.error_message +=
+            fmt::format(" (told to wait {:.0f} s, more than max_retry_wait_s)", *told / 1000);
+      }
+    }
+    if (retry) {
+      a.outcome = "retry";
+      st.log.push_back(std::move(a));
+      m_delayed.emplace(
+          Clock::now() + std::chrono::microseconds(static_cast<long long>(delay_ms * 1000)), c);
+      return {};
+    }
+    a.outcome = "error";
+    st.log.push_back(std::move(a));
+    if (reply.error == providers::ErrorClass::auth || reply.error == providers::ErrorClass::quota)
+      m_stop = fmt::format("{} from provider {}: stopping instead of failing every case",
+                           reply.error_message, p.name);
+    else if (reply.error == providers::ErrorClass::connection && m_answers == 0 &&
+             ++m_unreachable >= std::min(8, m_s.concurrency))
+      m_stop = fmt::format("provider {} is unreachable: {}", p.name, reply.error_message);
+    std::string cls(providers::to_string(reply.error));
+    st.error = {c.slot == 0 ? cls : "judge-" + cls, reply.error_message};
+    if (c.slot > 0 && --st.pending > 0)
+      return {}; // wait for the other judges before storing
+    return finish(c.trial);
+  }
+
+  static std::optional<std::string> opt(const std::string& s) {
+    return s.empty() ? std::nullopt : std::optional(s);
+  }
+
+  // An answer (slot 0) or a judge's verdict (slot > 0) arrived, fresh or from the cache.
+  Status answered(Call c, const providers::Reply& reply, double latency_ms) {
+    auto& st = m_state[c.trial];
+    const auto& t = m_trials[c.trial];
+    if (c.slot > 0) {
+      const auto& a = t.c->expect[c.slot - 1];
+      auto verdict = scoring::parse_judge_reply(reply.text);
+      st.judged[c.slot - 1] =
+          verdict ? scoring::judge_outcome(a, verdict->first, verdict->second)
+                  : scoring::Outcome{false,
+                                     "the judge's reply was not the JSON asked for: " +
+                                         reply.text.substr(0, 200),
+                                     std::nullopt};
+      return --st.pending == 0 ? finish(c.trial) : Status{};
+    }
+    ++m_answers;
+    st.answer = reply;
+    st.latency_ms = latency_ms;
+    if (!m_s.judge)
+      return finish(c.trial);
+    for (std::size_t k = 0; k < t.c->expect.size(); ++k) {
+      if (t.c->expect[k].type != scoring::AssertionType::judge)
+        continue;
+      Call judge{c.trial, k + 1};
+      ++st.pending;
+      auto hit = lookup(key_for(judge));
+      if (!hit)
+        return std::unexpected(hit.error());
+      if (*hit) {
+        ++m_stats.cached;
+        --st.pending;
+        auto v = scoring::parse_judge_reply((*hit)->text);
+        st.judged[k] = v ? scoring::judge_outcome(t.c->expect[k], v->first, v->second)
+                         : scoring::Outcome{false, "the cached judge reply is unreadable", {}};
+      } else {
+        m_ready.push_back(judge);
+      }
+    }
+    return st.pending == 0 ? finish(c.trial) : Status{};
+  }
+
+  // Scores the trial and stores its result with every attempt, in one transaction.
+  Status finish(std::size_t i) {
+    auto& st = m_state[i];
+    const auto& t = m_trials[i];
+    TrialResult r;
+    r.case_id = t.planned->case_id;
+    r.trial = t.trial;
+    r.latency_ms = st.latency_ms;
+    r.cached = st.cached;
+    r.finished_at = core::now_utc();
+    if (st.answer) {
+      const auto& reply = *st.answer;
+      r.answer = reply.text;
+      r.served_model = opt(reply.served_model);
+      r.fingerprint = opt(reply.fingerprint);
+      r.tokens_in = reply.tokens_in;
+      r.tokens_out = reply.tokens_out;
+      r.cost = providers::cost_of(m_s.provider, reply);
+    }
+    if (st.error) {
+      r.verdict = "error";
+      r.error_class = st.error->first;
+      r.error = st.error->second;
+      if (!st.answer && !st.log.empty())
+        r.latency_ms = st.log.back().latency_ms;
+    } else {
+      scoring::Answer answer{st.answer->text, st.latency_ms, r.cost};
+      json outcomes = json::array();
+      bool all = true;
+      for (std::size_t k = 0; k < t.c->expect.size(); ++k) {
+        const auto& a = t.c->expect[k];
+        scoring::Outcome o;
+        if (a.type != scoring::AssertionType::judge)
+          o = scoring::evaluate(a, answer);
+        else if (st.judged[k])
+          o = *st.judged[k];
+        else
+          o = {false,
+               "no judge provider: set judge = \"NAME\" in evalkeep.toml or pass --judge",
+               {}};
+        all = all && o.passed;
+        json oj{{"assertion", scoring::to_spec(a)}, {"passed", o.passed}, {"reason", o.reason}};
+        if (o.score)
+          oj["score"] = *o.score;
+        outcomes.push_back(std::move(oj));
+      }
+      r.verdict = all ? "pass" : "fail";
+      r.assertions = dump(outcomes);
+    }
+    if (auto s = m_store.record(m_s.run, r, st.log, st.cache_puts); !s)
+      return s;
+    ++m_stats.done;
+    ++(r.verdict == "pass"   ? m_stats.passed
+       : r.verdict == "fail" ? m_stats.failed
+                             : m_stats.errored);
+    st = TrialState{}; // free the answer: a long run keeps only what is still in flight
+    return {};
+  }
+
+  void report(bool last) {
+    if (!m_progress)
+      return;
+    auto now = Clock::now();
+    if (!last && now - m_last_report < std::chrono::milliseconds(100))
+      return;
+    m_last_report = now;
+    m_stats.elapsed_s = std::chrono::duration<double>(now - m_started).count();
+    m_progress(m_stats);
+  }
+
+  RunsStore& m_store;
+  const ExecutorSettings& m_s;
+  const std::vector<Trial>& m_trials;
+  std::vector<TrialState> m_state;
+  const ProgressFn& m_progress;
+  providers::Transport m_transport;
+  std::string m_key, m_judge_key;
+  std::deque<Call> m_ready;
+  using Delayed = std::pair<Clock::time_point, Call>;
+  struct Later {
+    bool operator()(const Delayed& a, const Delayed& b) const { return a.first > b.first; }
+  };
+  std::priority_queue<Delayed, std::vector<Delayed>, Later> m_delayed;
+  std::mt19937_64 m_rng;
+  std::uniform_real_distribution<double> m_unit{0.0, 1.0};
+  std::optional<std::string> m_stop;
+  std::size_t m_answers = 0;
+  int m_unreachable = 0;
+  double m_cached_latency = 0;
+  Progress m_stats;
+  Clock::time_point m_started, m_last_report;
+  std::mutex m_exec_mutex;
+  std::vector<providers::HttpResponse> m_exec_done;
+  std::size_t m_exec_running = 0;
+  std::vector<std::thread> m_exec_threads;
+};
+
+} // namespace
+
+Result<ExecutorResult> execute(RunsStore& store, const ExecutorSettings& settings,
+                               const std::vector<Trial>& trials, std::size_t total_trials,
+                               const ProgressFn& progress) {
+  Executor e(store, settings, trials, progress);
+  return e.run(total_trials);
+}
+
+} // namespace evalkeep::run

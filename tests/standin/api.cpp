@@ -1,0 +1,236 @@
+#include "api.hpp"
+
+#include <fmt/format.h>
+
+namespace evalkeep::standin {
+namespace {
+
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+constexpr std::int64_t k_created = 1700000000;
+
+ApiError invalid(std::string message, json param = nullptr) {
+  return {.status = 400,
+          .type = "invalid_request_error",
+          .message = std::move(message),
+          .code = nullptr,
+          .param = std::move(param)};
+}
+
+// Content is a string or an array of blocks; only text blocks count.
+std::string text_of(const json& content) {
+  if (content.is_string())
+    return content.get<std::string>();
+  std::string text;
+  if (!content.is_array())
+    return text;
+  for (const json& block : content) {
+    if (!block.is_object())
+      continue;
+    auto type = block.find("type");
+    auto t = block.find("text");
+    if (type == block.end() || *type != "text" || t == block.end() || !t->is_string())
+      continue;
+    if (!text.empty())
+      text += '\n';
+    text += t->get<std::string>();
+  }
+  return text;
+}
+
+} // namespace
+
+std::size_t count_words(std::string_view text) {
+  std::size_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+    if (!space && !in_word)
+      ++words;
+    in_word = !space;
+  }
+  return words;
+}
+
+std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return std::unexpected(invalid(api == Api::openai
+                                       ? "We could not parse the JSON body of your request."
+                                       : "The request body is not valid JSON."));
+  ChatRequest r;
+  auto model = j.find("model");
+  if (model == j.end() || !model->is_string() || model->get<std::string>().empty())
+    return std::unexpected(
+        invalid(api == Api::openai ? "you must provide a model parameter" : "model: Field required",
+                "model"));
+  r.model = model->get<std::string>();
+  if (api == Api::anthropic) {
+    auto max_tokens = j.find("max_tokens");
+    if (max_tokens == j.end() || !max_tokens->is_number_integer())
+      return std::unexpected(invalid("max_tokens: Field required"));
+    if (auto system = j.find("system"); system != j.end())
+      r.prompt_words += count_words(text_of(*system));
+  }
+  auto messages = j.find("messages");
+  if (messages == j.end() || !messages->is_array() || messages->empty())
+    return std::unexpected(
+        invalid(api == Api::openai ? "[] is too short - 'messages'" : "messages: Field required",
+                "messages"));
+  for (const json& m : *messages) {
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+      return std::unexpected(invalid(api == Api::openai
+                                         ? "Missing required parameter: 'messages[].role'."
+                                         : "messages: each message needs a role",
+                                     "messages"));
+    auto content = m.find("content");
+    std::string text = content == m.end() ? std::string() : text_of(*content);
+    r.prompt_words += count_words(text);
+    if (m["role"] == "user")
+      r.key = std::move(text);
+  }
+  return r;
+}
+
+ApiError standard_error(Api api, int status, std::string_view model) {
+  if (api == Api::anthropic) {
+    switch (status) {
+    case 400:
+      return invalid("prompt is too long: 210000 tokens > 200000 maximum");
+    case 401:
+      return {401, "authentication_error", "invalid x-api-key", nullptr, nullptr};
+    case 403:
+      return {403, "permission_error",
+              "Your API key does not have permission to use the specified resource.", nullptr,
+              nullptr};
+    case 404:
+      return {404, "not_found_error", fmt::format("model: {}", model), nullptr, nullptr};
+    case 413:
+      return {413, "request_too_large", "Request exceeds the maximum allowed number of bytes.",
+              nullptr, nullptr};
+    case 429:
+      return {429, "rate_limit_error",
+              "This request would exceed the rate limit for your organization of 50 requests "
+              "per minute.",
+              nullptr, nullptr};
+    case 502:
+      return {502, "api_error", "Bad gateway", nullptr, nullptr};
+    case 503:
+      return {503, "api_error", "Service unavailable", nullptr, nullptr};
+    case 504:
+      return {504, "api_error", "Gateway timeout", nullptr, nullptr};
+    case 529:
+      return {529, "overloaded_error", "Overloaded", nullptr, nullptr};
+    default:
+      return {status, "api_error", "Internal server error", nullptr, nullptr};
+    }
+  }
+  switch (status) {
+  case 400:
+    return {400, "invalid_request_error",
+            "This model's maximum context length is 128000 tokens. However, your messages "
+            "resulted in 130412 tokens. Please reduce the length of the messages.",
+            "context_length_exceeded", "messages"};
+  case 401:
+    return {401, "invalid_request_error",
+            "Incorrect API key provided. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_api_key", nullptr};
+  case 403:
+    return {403, "request_forbidden", "Country, region, or territory not supported",
+            "unsupported_country_region_territory", nullptr};
+  case 404:
+    return {404, "invalid_request_error",
+            fmt::format("The model `{}` does not exist or you do not have access to it.", model),
+            "model_not_found", nullptr};
+  case 413:
+    return {413, "invalid_request_error", "Request too large.", nullptr, nullptr};
+  case 429:
+    return {429, "requests",
+            fmt::format("Rate limit reached for {} in organization org-standin on requests per "
+                        "min (RPM): Limit 60, Used 60, Requested 1.",
+                        model),
+            "rate_limit_exceeded", nullptr};
+  case 502:
+    return {502, "cf_bad_gateway", "Bad gateway.", 502, nullptr};
+  case 503:
+    return {503, "service_unavailable_error", "The server is overloaded or not ready yet.",
+            "server_is_overloaded", nullptr};
+  case 504:
+    return {504, "cf_gateway_timeout", "Gateway timeout.", 504, nullptr};
+  case 529:
+    return {529, "server_error", "The engine is currently overloaded, please try again later.",
+            nullptr, nullptr};
+  default:
+    return {status, "server_error",
+            "The server had an error while processing your request. Sorry about that!", nullptr,
+            nullptr};
+  }
+}
+
+ApiError quota_error(Api api) {
+  if (api == Api::anthropic)
+    return invalid("Your credit balance is too low to access the Anthropic API. Please go to "
+                   "Plans & Billing to upgrade or purchase credits.");
+  return {429, "insufficient_quota",
+          "You exceeded your current quota, please check your plan and billing details.",
+          "insufficient_quota", nullptr};
+}
+
+std::string error_body(Api api, const ApiError& e, std::uint64_t seq) {
+  if (api == Api::anthropic) {
+    ordered_json j = {{"type", "error"},
+                      {"error", {{"type", e.type}, {"message", e.message}}},
+                      {"request_id", fmt::format("req_standin_{}", seq)}};
+    return j.dump();
+  }
+  ordered_json j = {
+      {"error", {{"message", e.message}, {"type", e.type}, {"param", e.param}, {"code", e.code}}}};
+  return j.dump();
+}
+
+std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& request,
+                            std::string_view answer, bool empty) {
+  std::size_t answer_words = empty ? 0 : count_words(answer);
+  std::string model = request.model + "-standin";
+  if (api == Api::anthropic) {
+    ordered_json content = ordered_json::array();
+    if (!empty)
+      content.push_back({{"type", "text"}, {"text", answer}});
+    ordered_json j = {
+        {"id", fmt::format("msg_standin_{}", seq)},
+        {"type", "message"},
+        {"role", "assistant"},
+        {"model", model},
+        {"content", std::move(content)},
+        {"stop_reason", "end_turn"},
+        {"stop_sequence", nullptr},
+        {"usage", {{"input_tokens", request.prompt_words}, {"output_tokens", answer_words}}}};
+    return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  }
+  ordered_json choices = ordered_json::array();
+  if (!empty)
+    choices.push_back(
+        {{"index", 0},
+         {"message", {{"role", "assistant"}, {"content", answer}, {"refusal", nullptr}}},
+         {"logprobs", nullptr},
+         {"finish_reason", "stop"}});
+  ordered_json j = {{"id", fmt::format("chatcmpl-standin-{}", seq)},
+                    {"object", "chat.completion"},
+                    {"created", k_created},
+                    {"model", model},
+                    {"choices", std::move(choices)},
+                    {"usage",
+                     {{"prompt_tokens", request.prompt_words},
+                      {"completion_tokens", answer_words},
+                      {"total_tokens", request.prompt_words + answer_words}}},
+                    {"system_fingerprint", "fp_standin"}};
+  return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+Header request_id_header(Api api, std::uint64_t seq) {
+  return {api == Api::openai ? "x-request-id" : "request-id", fmt::format("req_standin_{}", seq)};
+}
+
+} // namespace evalkeep::standin

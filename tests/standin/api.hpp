@@ -1,0 +1,58 @@
+#pragma once
+
+#include "http.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::standin {
+
+/// The two wire formats the stand-in speaks.
+enum class Api { openai, anthropic };
+
+/// What the stand-in needs from a chat request.
+struct ChatRequest {
+  std::string model;
+  std::string key;              // the text of the last user message
+  std::size_t prompt_words = 0; // words in the system prompt and every message
+};
+
+/// An error as the API reports it. `code` and `param` are OpenAI-only; either may be null.
+struct ApiError {
+  int status = 500;
+  std::string type;
+  std::string message;
+  nlohmann::json code;
+  nlohmann::json param;
+};
+
+/// Reads and checks a request body the way the real API would; the error is a 400.
+std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_view body);
+
+/// The error each API returns for `status` (400, 401, 403, 404, 413, 429, 5xx, 529).
+ApiError standard_error(Api api, int status, std::string_view model);
+
+/// Out of credit: OpenAI's 429 insufficient_quota; Anthropic's 400 low credit balance.
+ApiError quota_error(Api api);
+
+/// `{"error": {...}}` (OpenAI) or `{"type": "error", "error": {...}}` (Anthropic).
+std::string error_body(Api api, const ApiError& error, std::uint64_t seq);
+
+/// A successful completion carrying `answer`; with `empty`, no choices (OpenAI) or no content
+/// blocks (Anthropic).
+std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& request,
+                            std::string_view answer, bool empty = false);
+
+/// The request-id header each API sends.
+Header request_id_header(Api api, std::uint64_t seq);
+
+/// Whitespace-separated words: the stand-in's notion of a token.
+std::size_t count_words(std::string_view text);
+
+} // namespace evalkeep::standin

@@ -1,0 +1,232 @@
+#include "rules.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::standin {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::array<std::pair<FaultKind, std::string_view>, 21> k_fault_names{{
+    {FaultKind::status_400, "400"},
+    {FaultKind::status_401, "401"},
+    {FaultKind::status_403, "403"},
+    {FaultKind::status_404, "404"},
+    {FaultKind::status_413, "413"},
+    {FaultKind::status_429, "429"},
+    {FaultKind::quota_429, "429-quota"},
+    {FaultKind::status_500, "500"},
+    {FaultKind::status_502, "502"},
+    {FaultKind::status_503, "503"},
+    {FaultKind::status_504, "504"},
+    {FaultKind::status_529, "529"},
+    {FaultKind::reset, "reset"},
+    {FaultKind::reset_mid_body, "reset-mid-body"},
+    {FaultKind::hang, "hang"},
+    {FaultKind::truncated, "truncated"},
+    {FaultKind::invalid_json, "invalid-json"},
+    {FaultKind::html, "html"},
+    {FaultKind::error_200, "error-200"},
+    {FaultKind::empty_choices, "empty-choices"},
+    {FaultKind::drip, "drip"},
+}};
+
+std::expected<std::optional<int>, std::string> optional_int(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end())
+    return std::nullopt;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
+    return std::unexpected(fmt::format("'{}' must be a non-negative integer", key));
+  return it->get<int>();
+}
+
+std::expected<std::string, std::string> optional_string(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end())
+    return std::string();
+  if (!it->is_string())
+    return std::unexpected(fmt::format("'{}' must be a string", key));
+  return it->get<std::string>();
+}
+
+std::expected<Fault, std::string> parse_fault(const json& j) {
+  const json& name = j["fault"];
+  // Accept 500 as well as "500".
+  std::string text = name.is_number_integer() ? std::to_string(name.get<int>())
+                     : name.is_string()       ? name.get<std::string>()
+                                              : std::string();
+  auto kind = parse_fault_kind(text);
+  if (!kind)
+    return std::unexpected(fmt::format("unknown fault '{}'", name.dump()));
+  Fault f;
+  f.kind = *kind;
+  if (auto it = j.find("retry_after"); it != j.end()) {
+    if (it->is_number_integer())
+      f.retry_after = std::to_string(it->get<std::int64_t>());
+    else if (it->is_string())
+      f.retry_after = it->get<std::string>();
+    else
+      return std::unexpected("'retry_after' must be seconds or an HTTP date");
+  }
+  auto ms = optional_int(j, "retry_after_ms");
+  if (!ms)
+    return std::unexpected(ms.error());
+  f.retry_after_ms = *ms;
+  if (f.retry_after.empty() && !f.retry_after_ms)
+    f.retry_after = "1";
+  auto drip = optional_int(j, "drip_ms");
+  if (!drip)
+    return std::unexpected(drip.error());
+  f.drip_ms = drip->value_or(1000);
+  return f;
+}
+
+constexpr std::array<std::string_view, 10> k_rule_keys{
+    "match",      "answer",      "echo",           "fault",   "times",
+    "latency_ms", "retry_after", "retry_after_ms", "drip_ms", "note"};
+
+std::expected<Rule, std::string> parse_rule(const json& j) {
+  if (!j.is_object())
+    return std::unexpected("a rule must be an object");
+  // A misspelt key would silently change nothing; refuse it instead.
+  for (const auto& [key, value] : j.items())
+    if (std::ranges::find(k_rule_keys, key) == k_rule_keys.end())
+      return std::unexpected(fmt::format("unknown key '{}'", key));
+  Rule r;
+  auto match = optional_string(j, "match");
+  auto answer = optional_string(j, "answer");
+  auto latency = optional_int(j, "latency_ms");
+  if (!match)
+    return std::unexpected(match.error());
+  if (!answer)
+    return std::unexpected(answer.error());
+  if (!latency)
+    return std::unexpected(latency.error());
+  r.match = to_lower(*match);
+  if (j.contains("answer"))
+    r.answer = *answer;
+  r.latency_ms = *latency;
+  if (auto it = j.find("echo"); it != j.end()) {
+    if (!it->is_boolean())
+      return std::unexpected("'echo' must be true or false");
+    r.echo = it->get<bool>();
+  }
+  if (j.contains("fault")) {
+    auto fault = parse_fault(j);
+    if (!fault)
+      return std::unexpected(fault.error());
+    r.fault = *fault;
+  }
+  auto times = optional_int(j, "times");
+  if (!times)
+    return std::unexpected(times.error());
+  r.times = times->value_or(0);
+  if (!r.fault && !r.echo && !j.contains("answer"))
+    return std::unexpected("a rule needs 'answer', 'echo' or 'fault'");
+  return r;
+}
+
+} // namespace
+
+std::optional<FaultKind> parse_fault_kind(std::string_view name) {
+  for (auto [kind, text] : k_fault_names)
+    if (text == name)
+      return kind;
+  return std::nullopt;
+}
+
+std::string_view to_string(FaultKind kind) {
+  for (auto [k, text] : k_fault_names)
+    if (k == kind)
+      return text;
+  return "?";
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  std::ranges::transform(out, out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  });
+  return out;
+}
+
+RuleSet::RuleSet() : m_default_answer("I can help with that.") {}
+
+std::expected<RuleSet, std::string> RuleSet::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return std::unexpected(fmt::format("cannot read rules file '{}'", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, false);
+  if (j.is_discarded())
+    return std::unexpected(fmt::format("rules file '{}' is not valid JSON", path));
+  auto rules = from_json(j);
+  if (!rules)
+    return std::unexpected(fmt::format("rules file '{}': {}", path, rules.error()));
+  return rules;
+}
+
+std::expected<RuleSet, std::string> RuleSet::from_json(const json& j) {
+  if (!j.is_object())
+    return std::unexpected("the top level must be an object");
+  RuleSet set;
+  if (auto it = j.find("default"); it != j.end()) {
+    if (!it->is_object())
+      return std::unexpected("'default' must be an object");
+    auto answer = optional_string(*it, "answer");
+    auto latency = optional_int(*it, "latency_ms");
+    if (!answer)
+      return std::unexpected("default: " + answer.error());
+    if (!latency)
+      return std::unexpected("default: " + latency.error());
+    if (it->contains("answer"))
+      set.m_default_answer = *answer;
+    set.m_default_latency_ms = *latency;
+  }
+  if (auto it = j.find("rules"); it != j.end()) {
+    if (!it->is_array())
+      return std::unexpected("'rules' must be an array");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      auto rule = parse_rule((*it)[i]);
+      if (!rule)
+        return std::unexpected(fmt::format("rule {}: {}", i, rule.error()));
+      set.m_rules.push_back(std::move(*rule));
+    }
+  }
+  return set;
+}
+
+Decision RuleSet::decide(std::string_view key) {
+  std::string lowered = to_lower(key);
+  for (Rule& r : m_rules) {
+    if (lowered.find(r.match) == std::string::npos)
+      continue;
+    ++r.hits;
+    Decision d;
+    d.answer = r.echo ? std::string(key) : r.answer.value_or(m_default_answer);
+    d.rule_has_fault = r.fault.has_value();
+    if (r.fault && (r.times == 0 || r.hits <= r.times))
+      d.fault = r.fault;
+    d.latency_ms = r.latency_ms;
+    return d;
+  }
+  Decision d;
+  d.answer = m_default_answer;
+  d.latency_ms = m_default_latency_ms;
+  return d;
+}
+
+void RuleSet::reset_hits() {
+  for (Rule& r : m_rules)
+    r.hits = 0;
+}
+
+} // namespace evalkeep::standin

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace evalkeep::standin {
+
+/// A way for a request to go wrong, named as in the rules file ("429", "reset", "drip", ...).
+enum class FaultKind {
+  status_400,
+  status_401,
+  status_403,
+  status_404,
+  status_413,
+  status_429,
+  quota_429,
+  status_500,
+  status_502,
+  status_503,
+  status_504,
+  status_529,
+  reset,
+  reset_mid_body,
+  hang,
+  truncated,
+  invalid_json,
+  html,
+  error_200,
+  empty_choices,
+  drip,
+};
+
+std::optional<FaultKind> parse_fault_kind(std::string_view name);
+std::string_view to_string(FaultKind kind);
+
+/// A fault with the parameters that shape it.
+struct Fault {
+  FaultKind kind = FaultKind::status_500;
+  std::string retry_after;           // Retry-After value; "1" when neither is set
+  std::optional<int> retry_after_ms; // retry-after-ms header
+  int drip_ms = 1000;                // drip: milliseconds per byte
+};
+
+/// One entry of the rules file. The first rule whose `match` is a case-insensitive substring
+/// of the request's key answers it.
+struct Rule {
+  std::string match;                 // lowercased
+  std::optional<std::string> answer; // the default answer when absent
+  bool echo = false;                 // answer with the key itself
+  std::optional<Fault> fault;
+  std::int64_t times = 0; // only the first `times` matching requests get the fault; 0 = all
+  std::optional<int> latency_ms;
+  std::int64_t hits = 0; // matching requests so far
+};
+
+/// What the rules decided for one request.
+struct Decision {
+  std::string answer;
+  std::optional<Fault> fault;  // the rule's fault, when it still applies
+  bool rule_has_fault = false; // the rule names a fault, spent or not
+  std::optional<int> latency_ms;
+};
+
+class RuleSet {
+public:
+  /// The default answer for every request.
+  RuleSet();
+
+  /// Reads `{"default": {...}, "rules": [...]}`; the error names the offending rule.
+  static std::expected<RuleSet, std::string> load(const std::string& path);
+  static std::expected<RuleSet, std::string> from_json(const nlohmann::json& j);
+
+  /// Finds the rule for `key` and counts the hit toward its `times`.
+  Decision decide(std::string_view key);
+
+  /// Forgets how often each rule matched, so `times` counts from zero again.
+  void reset_hits();
+
+private:
+  std::string m_default_answer;
+  std::optional<int> m_default_latency_ms;
+  std::vector<Rule> m_rules;
+};
+
+/// ASCII lowercase, for case-insensitive matching.
+std::string to_lower(std::string_view s);
+
+} // namespace evalkeep::standin

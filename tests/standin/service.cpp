@@ -1,0 +1,202 @@
+#include "service.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace evalkeep::standin {
+namespace {
+
+using json = nlohmann::json;
+
+// Header values in the stats are the client's bytes, not necessarily UTF-8: replace, not throw.
+template <typename Json> Reply json_reply(int status, const Json& body) {
+  Reply r;
+  r.response.status = status;
+  r.response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
+}
+
+Reply api_error(Api api, const ApiError& error, std::uint64_t seq) {
+  Reply r;
+  r.response.status = error.status;
+  r.response.body = error_body(api, error, seq);
+  return r;
+}
+
+constexpr std::string_view k_html_502 =
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    "</body>\r\n</html>\r\n";
+
+// The status a plain error fault answers with: its name ("503" -> 503).
+int status_of(FaultKind kind) {
+  std::string_view name = to_string(kind);
+  int status = 0;
+  std::from_chars(name.data(), name.data() + name.size(), status);
+  return status;
+}
+
+// The reply for a fault that has a valid request to work with.
+Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, std::string_view answer,
+                  std::uint64_t seq) {
+  Reply r;
+  r.response.body = completion_body(api, seq, request, answer);
+  switch (fault.kind) {
+  case FaultKind::status_400:
+  case FaultKind::status_401:
+  case FaultKind::status_403:
+  case FaultKind::status_404:
+  case FaultKind::status_413:
+  case FaultKind::status_500:
+  case FaultKind::status_502:
+  case FaultKind::status_503:
+  case FaultKind::status_504:
+  case FaultKind::status_529:
+    return api_error(api, standard_error(api, status_of(fault.kind), request.model), seq);
+  case FaultKind::status_429:
+    r = api_error(api, standard_error(api, 429, request.model), seq);
+    if (!fault.retry_after.empty())
+      r.response.headers.emplace_back("retry-after", fault.retry_after);
+    if (fault.retry_after_ms)
+      r.response.headers.emplace_back("retry-after-ms", std::to_string(*fault.retry_after_ms));
+    return r;
+  case FaultKind::quota_429:
+    return api_error(api, quota_error(api), seq);
+  case FaultKind::reset:
+    r.delivery = Delivery::reset;
+    return r;
+  case FaultKind::reset_mid_body:
+    r.delivery = Delivery::reset_mid_body;
+    return r;
+  case FaultKind::hang:
+    r.delivery = Delivery::hang;
+    return r;
+  case FaultKind::truncated:
+    r.delivery = Delivery::truncated;
+    return r;
+  case FaultKind::drip:
+    r.delivery = Delivery::drip;
+    r.drip_ms = fault.drip_ms;
+    return r;
+  case FaultKind::invalid_json:
+    r.response.body = R"({"choices": [)";
+    return r;
+  case FaultKind::html:
+    r.response.status = 502;
+    r.response.content_type = "text/html";
+    r.response.body = k_html_502;
+    return r;
+  case FaultKind::error_200:
+    r.response.body = error_body(api, standard_error(api, 500, request.model), seq);
+    return r;
+  case FaultKind::empty_choices:
+    r.response.body = completion_body(api, seq, request, answer, true);
+    return r;
+  }
+  return r;
+}
+
+// What the log records as the status of a reply: 0 when no status line is sent.
+int logged_status(const Reply& r) {
+  return r.delivery == Delivery::reset || r.delivery == Delivery::hang ? 0 : r.response.status;
+}
+
+} // namespace
+
+ModelService::ModelService(RuleSet rules, ServiceOptions options)
+    : m_rules(std::move(rules)), m_options(std::move(options)), m_random(m_options.fault_seed) {}
+
+Reply ModelService::handle(const Request& request) {
+  const std::string& path = request.path;
+  if (path == "/v1/chat/completions" && request.method == "POST")
+    return answer(Api::openai, request);
+  if (path == "/v1/messages" && request.method == "POST")
+    return answer(Api::anthropic, request);
+  if (path == "/__stats" && request.method == "GET")
+    return json_reply(200, m_stats.summary());
+  if (path == "/__log" && request.method == "GET")
+    return json_reply(200, m_stats.log());
+  if (path == "/__reset" && request.method == "POST") {
+    m_stats.reset();
+    m_rules.reset_hits();
+    m_seq = 0;
+    return json_reply(200, json{{"reset", true}});
+  }
+  m_stats.record_other(request);
+  return api_error(Api::openai,
+                   {.status = 404,
+                    .type = "invalid_request_error",
+                    .message = fmt::format("Unknown request URL: {} {}. The stand-in serves POST "
+                                           "/v1/chat/completions and POST /v1/messages.",
+                                           request.method, path),
+                    .code = "unknown_url",
+                    .param = nullptr},
+                   0);
+}
+
+Reply ModelService::reject(int status) {
+  return api_error(Api::openai,
+                   {.status = status,
+                    .type = "invalid_request_error",
+                    .message = status == 413 ? "Request too large." : "Malformed HTTP request.",
+                    .code = nullptr,
+                    .param = nullptr},
+                   0);
+}
+
+Reply ModelService::answer(Api api, const Request& request) {
+  std::uint64_t seq = ++m_seq;
+  Outcome out = respond(api, request, seq);
+  out.reply.response.headers.push_back(request_id_header(api, seq));
+  m_stats.record_model(request, seq, out.key, logged_status(out.reply),
+                       out.fault ? std::optional(to_string(*out.fault)) : std::nullopt);
+  return std::move(out.reply);
+}
+
+ModelService::Outcome ModelService::respond(Api api, const Request& request, std::uint64_t seq) {
+  // A request the real API would refuse before looking at it is refused here too, after the
+  // global latency.
+  auto refuse = [&](const ApiError& error) {
+    Outcome out;
+    out.reply = api_error(api, error, seq);
+    out.reply.delay_ms = m_options.latency_ms;
+    return out;
+  };
+  if (api == Api::anthropic) {
+    const std::string* api_key = request.header("x-api-key");
+    if (!api_key || api_key->empty())
+      return refuse(
+          {401, "authentication_error", "x-api-key header is required", nullptr, nullptr});
+    if (!request.header("anthropic-version"))
+      return refuse({400, "invalid_request_error", "anthropic-version: header is required", nullptr,
+                     nullptr});
+  }
+  auto chat = parse_chat_request(api, request.body);
+  if (!chat)
+    return refuse(chat.error());
+
+  Outcome out;
+  out.key = chat->key;
+  Decision d = m_rules.decide(out.key);
+  // A rule that names a fault decides alone, even once its `times` are spent.
+  std::optional<Fault> fault = d.rule_has_fault ? d.fault : global_fault();
+  if (fault) {
+    out.fault = fault->kind;
+    out.reply = fault_reply(api, *fault, *chat, d.answer, seq);
+  } else {
+    out.reply.response.body = completion_body(api, seq, *chat, d.answer);
+  }
+  out.reply.delay_ms = d.latency_ms.value_or(m_options.latency_ms);
+  return out;
+}
+
+std::optional<Fault> ModelService::global_fault() {
+  if (!m_options.fault || m_options.fault_rate <= 0)
+    return std::nullopt;
+  if (std::uniform_real_distribution<double>(0, 1)(m_random) >= m_options.fault_rate)
+    return std::nullopt;
+  return m_options.fault;
+}
+
+} // namespace evalkeep::standin

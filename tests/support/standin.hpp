@@ -1,0 +1,42 @@
+#pragma once
+
+#include "support/temp_dir.hpp"
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::test {
+
+/// The stand-in model server (tests/standin) on 127.0.0.1, on a free port, for one test.
+class StandIn {
+public:
+  /// Starts it with these rules (JSON text; empty for the default answer) and latency.
+  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0);
+  ~StandIn();
+  StandIn(const StandIn&) = delete;
+  StandIn& operator=(const StandIn&) = delete;
+
+  int port() const { return m_port; }
+  /// "http://127.0.0.1:PORT/v1", the base URL an OpenAI-compatible provider uses.
+  std::string openai_base() const;
+  std::string base() const;
+  /// GET /__stats, /__log; POST /__reset.
+  nlohmann::json stats() const;
+  nlohmann::json log() const;
+  void reset() const;
+  /// How many model requests it has received.
+  int requests() const { return stats()["requests"].get<int>(); }
+
+private:
+  TempDir m_dir;
+  int m_pid = -1;
+  int m_port = 0;
+};
+
+/// The evalkeep.toml table for a provider named NAME that talks to the stand-in.
+std::string provider_table(const StandIn& s, const std::string& name = "local",
+                           const std::string& type = "openai", const std::string& extra = {});
+
+} // namespace evalkeep::test
