@@ -1,29 +1,47 @@
 #!/usr/bin/env bash
-# The demo: a support team's suite in a fresh git repository, and the refusal to forget.
-# Usage: scripts/demo.sh PATH/TO/evalkeep
+# The demo: a support team's suite in a fresh git repository, the refusal to forget, and runs
+# against stand-in model servers on 127.0.0.1.
+# Usage: scripts/demo.sh PATH/TO/evalkeep   (evalkeep-standin is expected beside it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+standin=$(dirname "$bin")/evalkeep-standin
 work=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
+say() { printf '\n%s# %s%s\n' "$bold" "$*" "$plain"; }
 step() { printf '\n%s$' "$bold"; printf ' %q' "$@"; printf '%s\n' "$plain"; }
 run() { step "$@"; "$@"; }
-# Shows a command that is meant to be refused, and its exit code.
-refused() {
+# Shows a command whose exit code is part of the story.
+expect_exit() {
+  local want=$1; shift
   step "$@"
   set +e; "$@"; local rc=$?; set -e
   echo "(exit code $rc)"
-  [ "$rc" -ne 0 ] || { echo "demo: expected a refusal" >&2; exit 1; }
+  [ "$rc" -eq "$want" ] || { echo "demo: expected exit code $want" >&2; exit 1; }
 }
 evalkeep() { "$bin" "$@"; }
+# Starts a stand-in model server with the given flags and sets the variable named $1 to its port.
+start_standin() {
+  local var=$1 portfile="$work/port.${#pids[@]}"; shift
+  "$standin" --port 0 --port-file "$portfile" "$@" >/dev/null 2>&1 </dev/null &
+  pids+=($!)
+  for _ in $(seq 200); do [ -s "$portfile" ] && break; sleep 0.05; done
+  printf -v "$var" '%s' "$(cat "$portfile")"
+}
 
 cd "$work"
 git init -q -b main
 git config user.name "Dana Kim"
 git config user.email "dana@northwind.example"
 
+say "A support team's suite: incidents, the cases that guard them, and past decisions."
 run evalkeep init
 run evalkeep import "$here/evals/example-suite.jsonl"
 run evalkeep incident add INC-51 --title "Promised same-day delivery to a rural address" \
@@ -34,8 +52,9 @@ run evalkeep list --incident INC-51
 run evalkeep list --status retired
 git add -A && git commit -q -m "suite: example suite and INC-51"
 
-refused evalkeep rm rural-delivery
-refused sqlite3 evals/suite.db "DELETE FROM cases WHERE id = 'rural-delivery'"
+say "Deleting a case is a decision, not cleanup."
+expect_exit 1 evalkeep rm rural-delivery
+expect_exit 19 sqlite3 evals/suite.db "DELETE FROM cases WHERE id = 'rural-delivery'"
 run evalkeep retire rural-delivery --reason out-of-scope \
   --rationale "rural same-day delivery was dropped from the shop; INC-51 cannot recur" \
   --approved-by "Lee Okafor <lee@northwind.example>"
@@ -45,3 +64,30 @@ run evalkeep log -n 3
 run evalkeep verify
 printf '\n%s$ git status --short%s   # one changed file: the suite, no -wal or -journal beside it\n' "$bold" "$plain"
 git status --short
+git commit -q -am "suite: retire rural-delivery (out-of-scope)"
+
+say "Running: two stand-in model servers play today's model and a candidate."
+start_standin today --rules "$here/tests/standin/example-rules.json" --latency-ms 40
+start_standin candidate --latency-ms 40
+sed -i 's/^suite = .*/&\njudge = "local"/' evalkeep.toml
+cat >> evalkeep.toml <<TOML
+
+[providers.local]
+type = "openai"
+base_url = "http://127.0.0.1:$today/v1"
+model = "stand-in"
+
+[providers.candidate]
+type = "openai"
+base_url = "http://127.0.0.1:$candidate/v1"
+model = "stand-in-next"
+TOML
+run grep -E '^(judge|\[providers|type|base_url|model)' evalkeep.toml
+expect_exit 1 evalkeep run --provider local -j 16
+say "The same run again replays every answer from the cache: no request is made."
+expect_exit 1 evalkeep run --provider local -j 16
+say "Before switching models: what would regress?"
+step evalkeep run --provider candidate -j 16 --quiet \> /dev/null
+set +e; evalkeep run --provider candidate -j 16 --quiet >/dev/null; set -e
+run evalkeep runs list
+run evalkeep runs diff 1 3

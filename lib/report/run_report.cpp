@@ -1,5 +1,6 @@
 #include "report/run_report.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -96,6 +97,9 @@ std::string summary_text(const run::RunSummary& s) {
     out += fmt::format("  stopped early: {}\n  finish it later with: evalkeep run --resume {}\n",
                        s.run.stop_reason.value_or("?"), s.run.id);
   bool header = false;
+  std::size_t width = 12;
+  for (const auto& c : s.cases)
+    width = std::max(width, c.case_id.size());
   for (const auto& c : s.cases) {
     if (c.verdict == "pass" || c.verdict == "xfail" || c.verdict == "xpass")
       continue;
@@ -108,10 +112,10 @@ std::string summary_text(const run::RunSummary& s) {
       label = "retired/" + c.verdict;
     if (c.trials > 1)
       label += fmt::format(" {}/{}", c.passes, c.trials);
-    out += fmt::format("  {:<28} {:<10} {:<14} {}\n", c.case_id, c.incident.value_or("-"), label,
-                       trim(c.first_failure, 70));
+    out += fmt::format("  {:<{}}  {:<8}  {:<10}  {}\n", c.case_id, width, c.incident.value_or("-"),
+                       label, trim(c.first_failure, 72));
     if (!c.answer.empty())
-      out += fmt::format("  {:<28} answer: {}\n", "", trim(c.answer, 80));
+      out += fmt::format("  {:<{}}  answer: {}\n", "", width, trim(c.answer, 72));
   }
   return out;
 }
@@ -211,9 +215,12 @@ std::string diff_text(const run::RunDiff& d) {
     out += fmt::format("  {}: {} → {}\n", k, trim(v.first, 40), trim(v.second, 40));
   auto section = [&](const char* title, const std::vector<run::CaseChange>& v) {
     out += fmt::format("\n{} ({}):\n", title, v.size());
+    std::size_t width = 12;
     for (const auto& c : v)
-      out += fmt::format("  {:<32} {:<10} {} → {}  {}\n", c.case_id, c.incident.value_or("-"),
-                         c.was, c.now, trim(c.reason, 60));
+      width = std::max(width, c.case_id.size());
+    for (const auto& c : v)
+      out += fmt::format("  {:<{}}  {:<8}  {} → {}  {}\n", c.case_id, width,
+                         c.incident.value_or("-"), c.was, c.now, trim(c.reason, 60));
   };
   section("regressions", d.regressions);
   section("fixes", d.fixes);
