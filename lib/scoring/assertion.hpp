@@ -52,8 +52,14 @@ std::string type_names();
 /// "json-path:/order/status=\"shipped\"", "number-close:42.5,0.5", "judge@0.8:RUBRIC").
 Result<Assertion> parse_assertion(std::string_view spec);
 
+/// How much of an assertion to check when reading it.
+enum class Check {
+  full,      // everything, including compiling regexes: for input from people and files
+  structure, // fields and types only: for assertions read back from a suite that checked them
+};
+
 /// Reads the JSON form ({"type":"icontains","value":"30 days"}); unknown fields are an error.
-Result<Assertion> from_json(const nlohmann::json& j);
+Result<Assertion> from_json(const nlohmann::json& j, Check check = Check::full);
 
 /// The JSON form, fields in a stable order.
 nlohmann::ordered_json to_json(const Assertion& a);

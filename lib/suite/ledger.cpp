@@ -30,19 +30,19 @@ LedgerEvent make_event(const Origin& origin, std::string action, std::string sub
 }
 
 std::string canonical_event(const LedgerEvent& e) {
-  // nlohmann::json keeps object keys sorted, so dump() is canonical.
-  nlohmann::json j;
-  j["seq"] = e.seq;
-  j["at"] = e.at;
-  j["actor"] = e.actor;
-  j["action"] = e.action;
-  j["subject"] = e.subject;
-  j["rationale"] = e.rationale ? nlohmann::json(*e.rationale) : nlohmann::json();
-  j["before"] = e.before ? nlohmann::json(core::to_hex(*e.before)) : nlohmann::json();
-  j["after"] = e.after ? nlohmann::json(core::to_hex(*e.after)) : nlohmann::json();
-  j["git_head"] = e.git_head ? nlohmann::json(*e.git_head) : nlohmann::json();
-  j["detail"] = e.detail ? nlohmann::json(*e.detail) : nlohmann::json();
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // The same bytes nlohmann::json::dump() gives for an object with these keys: sorted, compact.
+  // Written out by hand because every import appends one event per case.
+  auto str = [](const std::string& v) {
+    return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  auto opt = [&](const std::optional<std::string>& v) { return v ? str(*v) : std::string("null"); };
+  auto hex = [](const std::optional<core::Digest>& d) {
+    return d ? fmt::format("\"{}\"", core::to_hex(*d)) : std::string("null");
+  };
+  return fmt::format(R"({{"action":{},"actor":{},"after":{},"at":{},"before":{},"detail":{},)"
+                     R"("git_head":{},"rationale":{},"seq":{},"subject":{}}})",
+                     str(e.action), str(e.actor), hex(e.after), str(e.at), hex(e.before),
+                     opt(e.detail), opt(e.git_head), opt(e.rationale), e.seq, str(e.subject));
 }
 
 core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e) {
@@ -50,7 +50,7 @@ core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e) {
 }
 
 Result<LedgerWriter> LedgerWriter::open(store::Database& db) {
-  auto last = db.prepare("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1");
+  auto last = db.prepare("SELECT seq, hash, at FROM ledger ORDER BY seq DESC LIMIT 1");
   if (!last)
     return std::unexpected(last.error());
   auto row = last->step();
@@ -58,20 +58,24 @@ Result<LedgerWriter> LedgerWriter::open(store::Database& db) {
     return std::unexpected(row.error());
   std::int64_t next = 1;
   core::Digest prev{};
+  std::string last_at;
   if (*row) {
     next = last->integer(0) + 1;
     prev = digest_column(*last, 1).value_or(core::Digest{});
+    last_at = last->str(2);
   }
   auto insert = db.prepare("INSERT INTO ledger (seq, at, actor, action, subject, rationale, "
                            "before_hash, after_hash, git_head, detail, hash) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert)
     return std::unexpected(insert.error());
-  return LedgerWriter(std::move(*insert), next, prev);
+  return LedgerWriter(std::move(*insert), next, prev, std::move(last_at));
 }
 
 Status LedgerWriter::append(LedgerEvent& e) {
   e.seq = m_next_seq;
+  if (e.at < m_last_at)
+    e.at = m_last_at;
   e.hash = chain_hash(m_last, e);
   auto opt_blob = [](const std::optional<core::Digest>& d) {
     return d ? std::optional<std::span<const std::uint8_t>>(*d) : std::nullopt;
@@ -81,6 +85,7 @@ Status LedgerWriter::append(LedgerEvent& e) {
   if (auto s = m_insert.run(); !s)
     return s;
   m_last = e.hash;
+  m_last_at = e.at;
   ++m_next_seq;
   return {};
 }

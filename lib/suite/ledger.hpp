@@ -46,15 +46,19 @@ core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e);
 class LedgerWriter {
 public:
   static Result<LedgerWriter> open(store::Database& db);
-  /// Fills in seq and hash, and inserts the event.
+  /// Fills in seq and hash, and inserts the event. An event is never dated before the one it
+  /// follows: a writer that waited for the lock takes the time of the event it waited for.
   Status append(LedgerEvent& e);
 
 private:
-  LedgerWriter(store::Statement insert, std::int64_t next_seq, core::Digest last)
-      : m_insert(std::move(insert)), m_next_seq(next_seq), m_last(last) {}
+  LedgerWriter(store::Statement insert, std::int64_t next_seq, core::Digest last,
+               std::string last_at)
+      : m_insert(std::move(insert)), m_next_seq(next_seq), m_last(last),
+        m_last_at(std::move(last_at)) {}
   store::Statement m_insert;
   std::int64_t m_next_seq;
   core::Digest m_last;
+  std::string m_last_at;
 };
 
 /// Events in order of seq (oldest first); only those about `subject` when given.

@@ -62,7 +62,7 @@ Case read_case(const store::Statement& s) {
     auto expect = json::parse(s.text(5), nullptr, false);
     if (expect.is_array())
       for (const auto& a : expect)
-        if (auto parsed = scoring::from_json(a))
+        if (auto parsed = scoring::from_json(a, scoring::Check::structure))
           c.expect.push_back(std::move(*parsed));
   }
   c.tags = parse_list(s, 6);

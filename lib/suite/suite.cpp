@@ -17,8 +17,9 @@ const store::Schema& suite_schema() {
 
 Result<Suite> finish_open(store::Database db, const fs::path& path) {
   if (!db.read_only()) {
-    // The committed file must never grow -wal or -shm companions.
-    if (auto s = db.exec("PRAGMA journal_mode = DELETE"); !s)
+    // The committed file must never grow -wal or -shm companions, and purged text must not
+    // linger in free pages.
+    if (auto s = db.exec("PRAGMA journal_mode = DELETE; PRAGMA secure_delete = ON"); !s)
       return with_context(s.error(), fmt::format("open suite '{}'", path.string()));
   }
   auto version = store::prepare_schema(db, suite_schema());

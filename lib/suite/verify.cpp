@@ -96,6 +96,7 @@ Result<VerifyReport> verify(Suite& s) {
     return std::unexpected(events.error());
   report.events = static_cast<std::int64_t>(events->size());
   core::Digest prev{};
+  bool chain_intact = true;
   std::map<std::string, const LedgerEvent*> last_case, last_incident, last_decision;
   for (std::size_t i = 0; i < events->size(); ++i) {
     const auto& e = (*events)[i];
@@ -105,12 +106,14 @@ Result<VerifyReport> verify(Suite& s) {
           {e.seq, fmt::format("event {} is out of sequence (expected {}): events were removed "
                               "or reordered",
                               e.seq, expected_seq)});
+      chain_intact = false;
       break;
     }
     if (chain_hash(prev, e) != e.hash) {
       report.problems.push_back(
           {e.seq, fmt::format("event {} ({} {}) does not match its hash: the ledger was edited",
                               e.seq, e.action, e.subject)});
+      chain_intact = false;
       break;
     }
     if (i > 0 && e.at < (*events)[i - 1].at)
@@ -123,8 +126,8 @@ Result<VerifyReport> verify(Suite& s) {
     if (e.action == "reinstate")
       last_decision.erase(e.subject);
   }
-  if (!report.problems.empty())
-    return report;
+  if (!chain_intact)
+    return report; // the tables cannot be judged against a ledger that was tampered with
 
   // The tables must be what the ledger says they are.
   auto cases = db.prepare(fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns));

@@ -20,11 +20,14 @@ CREATE TABLE cases (
   expect          TEXT,    -- JSON array of assertions; NULL only for a purged tombstone
   tags            TEXT,    -- JSON array of tags, or NULL
   incident        TEXT REFERENCES incidents(id),
+  -- (x = 'a' OR x = 'b') rather than x IN (...): IN builds a temporary table on every insert.
   provenance_kind TEXT NOT NULL
-    CHECK (provenance_kind IN ('incident', 'spec', 'red-team', 'exploratory', 'imported')),
+    CHECK (provenance_kind = 'incident' OR provenance_kind = 'spec' OR
+           provenance_kind = 'red-team' OR provenance_kind = 'exploratory' OR
+           provenance_kind = 'imported'),
   provenance_note TEXT,
   status          TEXT NOT NULL DEFAULT 'active'
-    CHECK (status IN ('active', 'xfail', 'retired', 'removed')),
+    CHECK (status = 'active' OR status = 'xfail' OR status = 'retired' OR status = 'removed'),
   min_pass_rate   REAL,
   trials          INTEGER,
   content_hash    BLOB NOT NULL,
@@ -78,14 +81,14 @@ BEGIN
 END;
 
 CREATE TRIGGER cases_retire_needs_decision BEFORE UPDATE OF status ON cases
-WHEN NEW.status IN ('retired', 'removed')
+WHEN (NEW.status = 'retired' OR NEW.status = 'removed')
   AND NOT EXISTS (SELECT 1 FROM retirements WHERE case_id = NEW.id)
 BEGIN
   SELECT RAISE(ABORT, 'evalkeep: refusing to retire a case that has no retirement decision; record one with: evalkeep retire CASE --reason REASON --rationale TEXT');
 END;
 
 CREATE TRIGGER cases_insert_retired_needs_decision BEFORE INSERT ON cases
-WHEN NEW.status IN ('retired', 'removed')
+WHEN (NEW.status = 'retired' OR NEW.status = 'removed')
   AND NOT EXISTS (SELECT 1 FROM retirements WHERE case_id = NEW.id)
 BEGIN
   SELECT RAISE(ABORT, 'evalkeep: refusing to add a retired case that has no retirement decision');
@@ -104,7 +107,7 @@ BEGIN
 END;
 
 CREATE TRIGGER decisions_stay_while_retired BEFORE DELETE ON retirements
-WHEN (SELECT status FROM cases WHERE id = OLD.case_id) IN ('retired', 'removed')
+WHEN (SELECT status = 'retired' OR status = 'removed' FROM cases WHERE id = OLD.case_id)
 BEGIN
   SELECT RAISE(ABORT, 'evalkeep: refusing to delete the decision of a retired case; use: evalkeep reinstate CASE --rationale TEXT');
 END;

@@ -25,7 +25,8 @@ core::ProcessResult Repo::evalkeep(const std::vector<std::string>& args,
                                    const std::vector<std::string>& env) const {
   std::vector<std::string> argv{EVALKEEP_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = core::run_process(argv, {.cwd = path(), .stdin_data = stdin_data, .env = env, .timeout_ms = 0});
+  auto r = core::run_process(
+      argv, {.cwd = path(), .stdin_data = stdin_data, .env = env, .timeout_ms = 0});
   if (!r)
     throw std::runtime_error("cannot run evalkeep: " + r.error().message);
   return *r;

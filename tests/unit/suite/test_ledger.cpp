@@ -142,3 +142,27 @@ TEST_CASE("read_ledger returns only the events about the subject asked for", "[s
   REQUIRE(all);
   CHECK(all->size() == 4);
 }
+
+TEST_CASE("an event's canonical form is the sorted, compact JSON of its fields", "[suite]") {
+  evalkeep::suite::LedgerEvent e;
+  e.seq = 12;
+  e.at = "2026-05-01T10:00:00Z";
+  e.actor = "Dana \"DK\" Kim <dana@example.com>";
+  e.action = "retire";
+  e.subject = "refund-window";
+  e.rationale = "covered by\nthe tone case";
+  e.after = evalkeep::core::sha256("x");
+  e.detail = R"({"reason":"superseded"})";
+  nlohmann::json j;
+  j["seq"] = e.seq;
+  j["at"] = e.at;
+  j["actor"] = e.actor;
+  j["action"] = e.action;
+  j["subject"] = e.subject;
+  j["rationale"] = *e.rationale;
+  j["before"] = nullptr;
+  j["after"] = evalkeep::core::to_hex(*e.after);
+  j["git_head"] = nullptr;
+  j["detail"] = *e.detail;
+  CHECK(evalkeep::suite::canonical_event(e) == j.dump());
+}
