@@ -1,5 +1,7 @@
 #include "git/repo.hpp"
 
+#include <fstream>
+
 #include "core/process.hpp"
 
 namespace evalkeep::git {
@@ -67,6 +69,65 @@ std::optional<std::string> branch(const fs::path& dir) {
 bool is_dirty(const fs::path& dir) {
   auto r = git(dir, {"status", "--porcelain", "--untracked-files=no"});
   return r && r->exit_code == 0 && !r->out.empty();
+}
+
+Result<std::string> resolve(const fs::path& dir, const std::string& rev) {
+  auto r = git(dir, {"rev-parse", "--verify", "-q", rev + "^{commit}"});
+  if (!r)
+    return std::unexpected(r.error());
+  if (r->exit_code != 0 || r->out.size() < 40)
+    return invalid("unknown git revision '{}'", rev);
+  return r->out.substr(0, r->out.find('\n'));
+}
+
+Result<std::string> merge_base(const fs::path& dir, const std::string& a, const std::string& b) {
+  auto r = git(dir, {"merge-base", a, b});
+  if (!r)
+    return std::unexpected(r.error());
+  if (r->exit_code != 0 || r->out.size() < 40)
+    return with_hint(invalid("no common ancestor of '{}' and '{}'", a, b),
+                     "fetch the full history (in CI: fetch-depth: 0)");
+  return r->out.substr(0, r->out.find('\n'));
+}
+
+Result<bool> read_file_at(const fs::path& dir, const std::string& rev, const std::string& path,
+                          const fs::path& dest) {
+  auto exists = git(dir, {"cat-file", "-e", rev + ":" + path});
+  if (!exists)
+    return std::unexpected(exists.error());
+  if (exists->exit_code != 0)
+    return false;
+  auto r = git(dir, {"cat-file", "blob", rev + ":" + path});
+  if (!r)
+    return std::unexpected(r.error());
+  if (r->exit_code != 0)
+    return fail(ExitCode::environment, "git cat-file {}:{} failed: {}", rev, path, r->err);
+  std::ofstream out(dest, std::ios::binary);
+  out.write(r->out.data(), static_cast<std::streamsize>(r->out.size()));
+  if (!out)
+    return fail(ExitCode::environment, "cannot write '{}'", dest.string());
+  return true;
+}
+
+Result<std::vector<Commit>> file_history(const fs::path& dir, const std::string& path) {
+  auto r = git(dir, {"log", "--reverse", "--format=%H%x09%cI%x09%s", "--", path});
+  if (!r)
+    return std::unexpected(r.error());
+  if (r->exit_code != 0)
+    return fail(ExitCode::environment, "git log failed: {}", r->err);
+  std::vector<Commit> out;
+  std::size_t pos = 0;
+  while (pos < r->out.size()) {
+    auto end = r->out.find('\n', pos);
+    std::string line = r->out.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    pos = end == std::string::npos ? r->out.size() : end + 1;
+    auto t1 = line.find('\t');
+    auto t2 = line.find('\t', t1 + 1);
+    if (t1 == std::string::npos || t2 == std::string::npos)
+      continue;
+    out.push_back({line.substr(0, t1), line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)});
+  }
+  return out;
 }
 
 } // namespace evalkeep::git

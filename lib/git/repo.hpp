@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace evalkeep::git {
 
@@ -22,5 +23,23 @@ std::optional<std::string> branch(const std::filesystem::path& dir);
 
 /// True when tracked files differ from HEAD (untracked files do not count).
 bool is_dirty(const std::filesystem::path& dir);
+
+/// The full commit id `rev` names, or an error naming the revision.
+Result<std::string> resolve(const std::filesystem::path& dir, const std::string& rev);
+
+/// The best common ancestor of two revisions.
+Result<std::string> merge_base(const std::filesystem::path& dir, const std::string& a,
+                               const std::string& b);
+
+/// Writes the bytes of `path` (relative to the repository root) as of `rev` to `dest`.
+/// Returns false (not an error) when the file does not exist at that revision.
+Result<bool> read_file_at(const std::filesystem::path& dir, const std::string& rev,
+                          const std::string& path, const std::filesystem::path& dest);
+
+/// Commits that changed `path`, oldest first, with their dates and subjects.
+struct Commit {
+  std::string id, date, subject;
+};
+Result<std::vector<Commit>> file_history(const std::filesystem::path& dir, const std::string& path);
 
 } // namespace evalkeep::git

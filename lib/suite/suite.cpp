@@ -42,6 +42,34 @@ Result<Suite> Suite::open(const fs::path& path, Access access) {
   return finish_open(std::move(*db), path);
 }
 
+Result<Suite> Suite::open_untrusted(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    return invalid("no suite file at '{}'", path.string());
+  for (const char* companion : {"-wal", "-journal"})
+    if (fs::exists(path.string() + companion, ec))
+      return invalid("suite '{}' comes with a '{}' file: the committed suite must be a single "
+                     "file in rollback-journal mode",
+                     path.string(), companion);
+  auto db = store::Database::open(path, store::OpenMode::read_only);
+  if (!db)
+    return with_context(db.error(), fmt::format("open suite '{}'", path.string()));
+  if (auto r = db->exec("PRAGMA mmap_size = 0"); !r)
+    return with_context(r.error(), fmt::format("open suite '{}'", path.string()));
+  auto check = db->prepare("PRAGMA quick_check");
+  if (!check)
+    return with_context(check.error(), fmt::format("open suite '{}'", path.string()));
+  auto row = check->step();
+  if (!row)
+    return with_context(row.error(), fmt::format("open suite '{}'", path.string()));
+  if (!*row || check->text(0) != "ok")
+    return invalid("suite '{}' is corrupt: {}", path.string(), *row ? check->str(0) : "no answer");
+  auto version = store::prepare_schema(*db, suite_schema());
+  if (!version)
+    return with_context(version.error(), fmt::format("open suite '{}'", path.string()));
+  return Suite(std::move(*db));
+}
+
 Result<Suite> Suite::create(const fs::path& path) {
   std::error_code ec;
   if (fs::exists(path, ec))

@@ -15,6 +15,10 @@ public:
   /// Opens an existing suite. Read access never changes the file's bytes. Write access keeps
   /// the file in rollback-journal mode and applies pending schema migrations.
   static Result<Suite> open(const std::filesystem::path& path, Access access);
+  /// Opens a suite that may come from anyone (a pull request, another branch): read-only,
+  /// `quick_check` first, no memory mapping, the schema's functions untrusted. A file that is
+  /// not a suite, is corrupt or has a foreign schema is an error, never a crash.
+  static Result<Suite> open_untrusted(const std::filesystem::path& path);
   /// Creates a new, empty suite; fails when the file exists.
   static Result<Suite> create(const std::filesystem::path& path);
 
