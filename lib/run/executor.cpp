@@ -65,6 +65,7 @@ struct Call {
 // What is known about a trial while its calls are in flight.
 struct TrialState {
   std::vector<int> attempts; // attempts made, by slot
+  std::vector<std::optional<core::Digest>> keys; // cache keys, by slot, computed once
   std::vector<Attempt> log;
   std::optional<providers::Reply> answer;
   double latency_ms = 0;
@@ -98,6 +99,7 @@ public:
       const auto& t = m_trials[i];
       auto& st = m_state[i];
       st.attempts.assign(t.c->expect.size() + 1, 0);
+      st.keys.resize(t.c->expect.size() + 1);
       st.judged.resize(t.c->expect.size());
       st.idempotency_key =
           core::to_hex(core::sha256(fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial)))
@@ -107,14 +109,7 @@ public:
     }
     while (!m_stop && (!m_ready.empty() || !m_delayed.empty() || in_flight() > 0)) {
       auto now = Clock::now();
-      while (!m_delayed.empty() && m_delayed.top().first <= now) {
-        m_ready.push_back(m_delayed.top().second);
-        m_delayed.pop();
-      }
-      while (!m_ready.empty() && in_flight() < static_cast<std::size_t>(m_s.concurrency)) {
-        start(m_ready.front());
-        m_ready.pop_front();
-      }
+      refill(now);
       int timeout = 100;
       if (!m_delayed.empty())
         timeout = static_cast<int>(std::clamp<long long>(
@@ -126,9 +121,14 @@ public:
           std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
         continue;
       }
-      for (auto& response : m_transport.wait(timeout))
+      // Refill a slot as soon as its answer is handled, so none sits idle while others are
+      // scored and stored.
+      for (auto& response : m_transport.wait(timeout)) {
         if (auto r = handle(std::move(response)); !r)
           return std::unexpected(r.error());
+        if (!m_stop)
+          refill(Clock::now());
+      }
       for (auto& response : take_exec_done())
         if (auto r = handle(std::move(response)); !r)
           return std::unexpected(r.error());
@@ -157,6 +157,18 @@ private:
 
   std::size_t in_flight() const { return m_transport.active() + m_exec_running; }
 
+  // Starts queued calls (and retries whose wait is over) while there is room.
+  void refill(Clock::time_point now) {
+    while (!m_delayed.empty() && m_delayed.top().first <= now) {
+      m_ready.push_back(m_delayed.top().second);
+      m_delayed.pop();
+    }
+    while (!m_ready.empty() && in_flight() < static_cast<std::size_t>(m_s.concurrency)) {
+      start(m_ready.front());
+      m_ready.pop_front();
+    }
+  }
+
   static std::uint64_t token(Call c) { return c.trial * 1024 + c.slot; }
   static Call call_of(std::uint64_t token) { return {token / 1024, token % 1024}; }
 
@@ -173,10 +185,14 @@ private:
                                             st.answer ? st.answer->text : "")}}};
   }
 
-  core::Digest key_for(Call c) const {
-    std::string purpose =
-        c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial) : std::string("judge");
-    return cache_key(provider_for(c), input_for(c), purpose);
+  const core::Digest& key_for(Call c) {
+    auto& key = m_state[c.trial].keys[c.slot];
+    if (!key) {
+      std::string purpose =
+          c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial) : std::string("judge");
+      key = cache_key(provider_for(c), input_for(c), purpose);
+    }
+    return *key;
   }
 
   // Replays the answer from the cache, or queues the call.

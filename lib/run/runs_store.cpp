@@ -93,6 +93,17 @@ Result<RunsStore> RunsStore::open(const fs::path& path, bool create) {
   return RunsStore(std::move(*db));
 }
 
+Result<store::Statement*> RunsStore::cached(std::optional<store::Statement>& slot,
+                                            const char* sql) {
+  if (!slot) {
+    auto stmt = m_db.prepare(sql);
+    if (!stmt)
+      return std::unexpected(stmt.error());
+    slot.emplace(std::move(*stmt));
+  }
+  return &*slot;
+}
+
 Status RunsStore::create_run(RunRecord& run, const std::vector<PlannedCase>& cases) {
   auto tx = store::Transaction::begin(m_db);
   if (!tx)
@@ -136,19 +147,21 @@ Status RunsStore::record(std::int64_t run, const TrialResult& r,
   auto tx = store::Transaction::begin(m_db);
   if (!tx)
     return std::unexpected(tx.error());
-  auto ins = m_db.prepare(
+  auto ins = cached(
+      m_insert_result,
       "INSERT INTO results (run_id, case_id, trial, verdict, answer, error_class, error, "
       "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
       "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!ins)
     return std::unexpected(ins.error());
-  ins->bind_all(run, r.case_id, r.trial, r.verdict, r.answer, r.error_class, r.error,
-                r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost, r.latency_ms,
-                static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
-  if (auto s = ins->run(); !s)
+  (*ins)->bind_all(run, r.case_id, r.trial, r.verdict, r.answer, r.error_class, r.error,
+                   r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost, r.latency_ms,
+                   static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
+  if (auto s = (*ins)->run(); !s)
     return s;
   if (!attempts.empty()) {
-    auto att = m_db.prepare(
+    auto att = cached(
+        m_insert_attempt,
         "INSERT INTO attempts (run_id, case_id, trial, attempt, purpose, started_at, http_status, "
         "error_class, latency_ms, idempotency_key, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?)");
@@ -158,21 +171,22 @@ Status RunsStore::record(std::int64_t run, const TrialResult& r,
       std::optional<std::int64_t> status;
       if (a.http_status)
         status = *a.http_status;
-      att->bind_all(run, a.case_id, a.trial, a.attempt, a.purpose, a.started_at, status,
-                    a.error_class, a.latency_ms, a.idempotency_key, a.outcome);
-      if (auto s = att->run(); !s)
+      (*att)->bind_all(run, a.case_id, a.trial, a.attempt, a.purpose, a.started_at, status,
+                       a.error_class, a.latency_ms, a.idempotency_key, a.outcome);
+      if (auto s = (*att)->run(); !s)
         return s;
     }
   }
   for (const auto& [key, c] : cache_puts) {
-    auto put = m_db.prepare("INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
+    auto put =
+        cached(m_put_cache, "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
                             "tokens_in, tokens_out, latency_ms, created_at) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!put)
       return std::unexpected(put.error());
-    put->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in, c.tokens_out,
-                  c.latency_ms, r.finished_at);
-    if (auto s = put->run(); !s)
+    (*put)->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in, c.tokens_out,
+                     c.latency_ms, r.finished_at);
+    if (auto s = (*put)->run(); !s)
       return s;
   }
   return tx->commit();
@@ -222,25 +236,29 @@ Status RunsStore::claim(std::int64_t run) {
 }
 
 Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key) {
-  auto q = m_db.prepare("SELECT answer, served_model, fingerprint, tokens_in, tokens_out, "
-                        "latency_ms FROM cache WHERE key = ?");
+  auto q = cached(m_get_cache, "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, "
+                               "latency_ms FROM cache WHERE key = ?");
   if (!q)
     return std::unexpected(q.error());
-  q->bind(1, bytes(key));
-  auto row = q->step();
-  if (!row)
-    return std::unexpected(row.error());
-  if (!*row)
+  store::Statement& stmt = **q;
+  stmt.bind(1, bytes(key));
+  auto row = stmt.step();
+  if (!row || !*row) {
+    stmt.reset();
+    if (!row)
+      return std::unexpected(row.error());
     return std::optional<CachedAnswer>();
+  }
   CachedAnswer c;
-  c.answer = q->str(0);
-  c.served_model = q->opt_str(1);
-  c.fingerprint = q->opt_str(2);
-  if (!q->is_null(3))
-    c.tokens_in = q->integer(3);
-  if (!q->is_null(4))
-    c.tokens_out = q->integer(4);
-  c.latency_ms = q->real(5);
+  c.answer = stmt.str(0);
+  c.served_model = stmt.opt_str(1);
+  c.fingerprint = stmt.opt_str(2);
+  if (!stmt.is_null(3))
+    c.tokens_in = stmt.integer(3);
+  if (!stmt.is_null(4))
+    c.tokens_out = stmt.integer(4);
+  c.latency_ms = stmt.real(5);
+  stmt.reset();
   return std::optional<CachedAnswer>(std::move(c));
 }
 

@@ -111,7 +111,10 @@ public:
 
 private:
   explicit RunsStore(store::Database db) : m_db(std::move(db)) {}
+  /// A statement prepared once and reused: a run stores thousands of rows.
+  Result<store::Statement*> cached(std::optional<store::Statement>& slot, const char* sql);
   store::Database m_db;
+  std::optional<store::Statement> m_insert_result, m_insert_attempt, m_put_cache, m_get_cache;
 };
 
 inline constexpr std::uint32_t k_runs_application_id = 0x45564B52; // "EVKR"
