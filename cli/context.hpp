@@ -65,5 +65,7 @@ void add_retirement_commands(CLI::App& app, Context& ctx);
 void add_transfer_commands(CLI::App& app, Context& ctx);
 void add_history_commands(CLI::App& app, Context& ctx);
 void add_run_commands(CLI::App& app, Context& ctx);
+void add_git_commands(CLI::App& app, Context& ctx);
+void add_gate_commands(CLI::App& app, Context& ctx);
 
 } // namespace evalkeep::cli

@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include <CLI/CLI.hpp>
-#include <curl/curl.h>
 
 int main(int argc, char** argv) {
   using namespace evalkeep;
@@ -15,7 +14,6 @@ int main(int argc, char** argv) {
     std::fputs("evalkeep " EVALKEEP_VERSION "\n", stdout);
     return 0;
   }
-  curl_global_init(CURL_GLOBAL_DEFAULT); // once, before any thread
   cli::Context ctx;
   CLI::App app{"evalkeep keeps a team's LLM eval cases in a git-committed suite, linked to the "
                "incidents they came from.\nNo case disappears without a recorded retirement "
@@ -41,6 +39,8 @@ int main(int argc, char** argv) {
   cli::add_transfer_commands(app, ctx);
   cli::add_history_commands(app, ctx);
   cli::add_run_commands(app, ctx);
+  cli::add_git_commands(app, ctx);
+  cli::add_gate_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -91,3 +91,27 @@ step evalkeep run --provider candidate -j 16 --quiet \> /dev/null
 set +e; evalkeep run --provider candidate -j 16 --quiet >/dev/null; set -e
 run evalkeep runs list
 run evalkeep runs diff 1 3
+
+say "A pull request titled 'clean up stale eval cases' deletes four cases behind evalkeep's back."
+git checkout -q -b cleanup
+stale="'currency-usd-to-eur','language-spanish-return','recall-owner-asks-what-to-do','tracking-delayed-international-no-eta'"
+run sqlite3 evals/suite.db "DROP TRIGGER cases_delete_needs_decision; DELETE FROM cases WHERE id IN ($stale)"
+git commit -q -am "clean up stale eval cases"
+say "CI runs the gate on the pull request: it fails, naming each case and the incident it guarded."
+expect_exit 1 evalkeep gate --base main
+
+say "The same clean-up, done as decisions: each retirement says why, and who approved it."
+git checkout -q main
+git branch -q -D cleanup
+git checkout -q -b cleanup-with-decisions
+for id in currency-usd-to-eur language-spanish-return; do
+  run evalkeep retire "$id" --reason invalid-expectation \
+    --rationale "the assistant no longer quotes prices or returns in other currencies and languages" \
+    --approved-by "Lee Okafor <lee@northwind.example>"
+done
+run evalkeep retire recall-owner-asks-what-to-do --reason superseded \
+  --superseded-by recall-refund-outside-window --rationale "the refund case covers the recall advice" \
+  --approved-by "Lee Okafor <lee@northwind.example>"
+git commit -q -am "retire three cases with decisions"
+say "The gate passes, and shows the reviewer what the team gives up."
+expect_exit 0 evalkeep gate --base main

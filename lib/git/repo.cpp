@@ -1,23 +1,19 @@
 #include "git/repo.hpp"
 
-#include <fstream>
-
 #include "core/process.hpp"
+
+#include <fstream>
 
 namespace evalkeep::git {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-Result<core::ProcessResult> git(const fs::path& dir, std::vector<std::string> args) {
+Result<core::ProcessResult> run_git(const fs::path& dir, std::vector<std::string> args) {
   args.insert(args.begin(), "git");
   core::ProcessOptions options;
   options.cwd = dir;
   return core::run_process(args, options);
 }
-
-} // namespace
 
 std::optional<fs::path> find_root(const fs::path& start) {
   std::error_code ec;
@@ -31,7 +27,7 @@ std::optional<fs::path> find_root(const fs::path& start) {
 }
 
 std::optional<std::string> identity(const fs::path& dir) {
-  auto r = git(dir, {"config", "--get-regexp", "^user\\.(name|email)$"});
+  auto r = run_git(dir, {"config", "--get-regexp", "^user\\.(name|email)$"});
   if (!r || r->exit_code != 0)
     return std::nullopt;
   std::string name, email;
@@ -53,26 +49,26 @@ std::optional<std::string> identity(const fs::path& dir) {
 }
 
 std::optional<std::string> head(const fs::path& dir) {
-  auto r = git(dir, {"rev-parse", "--verify", "-q", "HEAD"});
+  auto r = run_git(dir, {"rev-parse", "--verify", "-q", "HEAD"});
   if (!r || r->exit_code != 0 || r->out.size() < 40)
     return std::nullopt;
   return r->out.substr(0, r->out.find('\n'));
 }
 
 std::optional<std::string> branch(const fs::path& dir) {
-  auto r = git(dir, {"symbolic-ref", "--short", "-q", "HEAD"});
+  auto r = run_git(dir, {"symbolic-ref", "--short", "-q", "HEAD"});
   if (!r || r->exit_code != 0 || r->out.empty())
     return std::nullopt;
   return r->out.substr(0, r->out.find('\n'));
 }
 
 bool is_dirty(const fs::path& dir) {
-  auto r = git(dir, {"status", "--porcelain", "--untracked-files=no"});
+  auto r = run_git(dir, {"status", "--porcelain", "--untracked-files=no"});
   return r && r->exit_code == 0 && !r->out.empty();
 }
 
 Result<std::string> resolve(const fs::path& dir, const std::string& rev) {
-  auto r = git(dir, {"rev-parse", "--verify", "-q", rev + "^{commit}"});
+  auto r = run_git(dir, {"rev-parse", "--verify", "-q", rev + "^{commit}"});
   if (!r)
     return std::unexpected(r.error());
   if (r->exit_code != 0 || r->out.size() < 40)
@@ -81,7 +77,7 @@ Result<std::string> resolve(const fs::path& dir, const std::string& rev) {
 }
 
 Result<std::string> merge_base(const fs::path& dir, const std::string& a, const std::string& b) {
-  auto r = git(dir, {"merge-base", a, b});
+  auto r = run_git(dir, {"merge-base", a, b});
   if (!r)
     return std::unexpected(r.error());
   if (r->exit_code != 0 || r->out.size() < 40)
@@ -92,12 +88,12 @@ Result<std::string> merge_base(const fs::path& dir, const std::string& a, const 
 
 Result<bool> read_file_at(const fs::path& dir, const std::string& rev, const std::string& path,
                           const fs::path& dest) {
-  auto exists = git(dir, {"cat-file", "-e", rev + ":" + path});
+  auto exists = run_git(dir, {"cat-file", "-e", rev + ":" + path});
   if (!exists)
     return std::unexpected(exists.error());
   if (exists->exit_code != 0)
     return false;
-  auto r = git(dir, {"cat-file", "blob", rev + ":" + path});
+  auto r = run_git(dir, {"cat-file", "blob", rev + ":" + path});
   if (!r)
     return std::unexpected(r.error());
   if (r->exit_code != 0)
@@ -110,7 +106,7 @@ Result<bool> read_file_at(const fs::path& dir, const std::string& rev, const std
 }
 
 Result<std::vector<Commit>> file_history(const fs::path& dir, const std::string& path) {
-  auto r = git(dir, {"log", "--reverse", "--format=%H%x09%cI%x09%s", "--", path});
+  auto r = run_git(dir, {"log", "--reverse", "--format=%H%x09%cI%x09%s", "--", path});
   if (!r)
     return std::unexpected(r.error());
   if (r->exit_code != 0)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/process.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -8,6 +9,10 @@
 #include <vector>
 
 namespace evalkeep::git {
+
+/// Runs `git ARGS...` in `dir`; a non-zero exit is a result, not an error.
+Result<core::ProcessResult> run_git(const std::filesystem::path& dir,
+                                    std::vector<std::string> args);
 
 /// The top of the working tree containing `start` (a folder holding `.git`), if any.
 std::optional<std::filesystem::path> find_root(const std::filesystem::path& start);

@@ -1,10 +1,10 @@
 #include "providers/transport.hpp"
 
+#include "providers/curl_api.hpp"
+
 #include <chrono>
 #include <strings.h>
 #include <unordered_set>
-
-#include <curl/curl.h>
 
 namespace evalkeep::providers {
 
@@ -52,25 +52,34 @@ struct Transport::Impl {
   std::unordered_set<Transfer*> live;
 };
 
-Transport::Transport(int max_host_connections, double connect_timeout_s, double timeout_s)
-    : m_impl(std::make_unique<Impl>()) {
-  m_impl->multi = curl_multi_init();
+Result<std::unique_ptr<Transport>> Transport::make(int max_host_connections,
+                                                   double connect_timeout_s, double timeout_s) {
+  auto api = curl_api();
+  if (!api)
+    return std::unexpected(api.error());
+  return std::make_unique<Transport>(**api, max_host_connections, connect_timeout_s, timeout_s);
+}
+
+Transport::Transport(const CurlApi& api, int max_host_connections, double connect_timeout_s,
+                     double timeout_s)
+    : m_api(&api), m_impl(std::make_unique<Impl>()) {
+  m_impl->multi = m_api->multi_init();
   m_impl->connect_timeout_ms = static_cast<long>(connect_timeout_s * 1000);
   m_impl->timeout_ms = static_cast<long>(timeout_s * 1000);
-  curl_multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                    static_cast<long>(max_host_connections));
-  curl_multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS, static_cast<long>(max_host_connections));
+  m_api->multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(max_host_connections));
+  m_api->multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS, static_cast<long>(max_host_connections));
 }
 
 Transport::~Transport() {
   // Abandon whatever is still running.
   for (Transfer* t : m_impl->live) {
-    curl_multi_remove_handle(m_impl->multi, t->easy);
-    curl_easy_cleanup(t->easy);
-    curl_slist_free_all(t->headers);
+    m_api->multi_remove_handle(m_impl->multi, t->easy);
+    m_api->easy_cleanup(t->easy);
+    m_api->slist_free_all(t->headers);
     delete t;
   }
-  curl_multi_cleanup(m_impl->multi);
+  m_api->multi_cleanup(m_impl->multi);
 }
 
 void Transport::start(std::uint64_t token, const HttpRequest& request) {
@@ -78,63 +87,64 @@ void Transport::start(std::uint64_t token, const HttpRequest& request) {
   t->token = token;
   t->response.token = token;
   t->request_body = request.body;
-  t->easy = curl_easy_init();
+  t->easy = m_api->easy_init();
   for (const auto& h : request.headers)
-    t->headers = curl_slist_append(t->headers, h.c_str());
-  t->headers = curl_slist_append(t->headers, "Expect:"); // no 100-continue round trip
+    t->headers = m_api->slist_append(t->headers, h.c_str());
+  t->headers = m_api->slist_append(t->headers, "Expect:"); // no 100-continue round trip
   CURL* e = t->easy;
-  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(e, CURLOPT_POST, 1L);
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request_body.c_str());
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request_body.size()));
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m_impl->connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, m_impl->timeout_ms);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "evalkeep/" EVALKEEP_VERSION);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  m_api->easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  m_api->easy_setopt(e, CURLOPT_POST, 1L);
+  m_api->easy_setopt(e, CURLOPT_POSTFIELDS, t->request_body.c_str());
+  m_api->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t->request_body.size()));
+  m_api->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  m_api->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  m_api->easy_setopt(e, CURLOPT_WRITEDATA, t);
+  m_api->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  m_api->easy_setopt(e, CURLOPT_HEADERDATA, t);
+  m_api->easy_setopt(e, CURLOPT_PRIVATE, t);
+  m_api->easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+  m_api->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m_impl->connect_timeout_ms);
+  m_api->easy_setopt(e, CURLOPT_TIMEOUT_MS, m_impl->timeout_ms);
+  m_api->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  m_api->easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  m_api->easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  m_api->easy_setopt(e, CURLOPT_USERAGENT, "evalkeep/" EVALKEEP_VERSION);
+  m_api->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   t->started = std::chrono::steady_clock::now();
   m_impl->live.insert(t);
-  curl_multi_add_handle(m_impl->multi, e);
+  m_api->multi_add_handle(m_impl->multi, e);
   ++m_active;
 }
 
 std::vector<HttpResponse> Transport::wait(int timeout_ms) {
   std::vector<HttpResponse> done;
   int running = 0;
-  curl_multi_perform(m_impl->multi, &running);
+  m_api->multi_perform(m_impl->multi, &running);
   auto collect = [&] {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(m_impl->multi, &left)) {
+    while (CURLMsg* msg = m_api->multi_info_read(m_impl->multi, &left)) {
       if (msg->msg != CURLMSG_DONE)
         continue;
       Transfer* t = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      m_api->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       CURLcode rc = msg->data.result;
       t->response.latency_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t->started)
               .count();
       if (rc == CURLE_OK) {
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+        m_api->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
       } else {
         t->response.status = 0;
         t->response.body.clear(); // a cut-off body is never an answer
         t->response.transport_error =
             (rc == CURLE_OPERATION_TIMEDOUT) ? ErrorClass::timeout : ErrorClass::connection;
         t->response.transport_message =
-            t->error[0] ? std::string(t->error) : std::string(curl_easy_strerror(rc));
+            t->error[0] ? std::string(t->error) : std::string(m_api->easy_strerror(rc));
       }
-      curl_multi_remove_handle(m_impl->multi, t->easy);
-      curl_easy_cleanup(t->easy);
-      curl_slist_free_all(t->headers);
+      m_api->multi_remove_handle(m_impl->multi, t->easy);
+      m_api->easy_cleanup(t->easy);
+      m_api->slist_free_all(t->headers);
       done.push_back(std::move(t->response));
       m_impl->live.erase(t);
       delete t;
@@ -144,14 +154,14 @@ std::vector<HttpResponse> Transport::wait(int timeout_ms) {
   collect();
   if (!done.empty())
     return done;
-  curl_multi_poll(m_impl->multi, nullptr, 0, timeout_ms, nullptr);
-  curl_multi_perform(m_impl->multi, &running);
+  m_api->multi_poll(m_impl->multi, nullptr, 0, timeout_ms, nullptr);
+  m_api->multi_perform(m_impl->multi, &running);
   collect();
   return done;
 }
 
 void Transport::wakeup() {
-  curl_multi_wakeup(m_impl->multi);
+  m_api->multi_wakeup(m_impl->multi);
 }
 
 } // namespace evalkeep::providers

@@ -21,11 +21,17 @@ struct HttpResponse {
   double latency_ms = 0;
 };
 
+struct CurlApi;
+
 /// Many concurrent HTTP requests on one thread: libcurl's multi interface, with connection
-/// reuse. Call curl_global_init once in main before creating one.
+/// reuse. Make it on the main thread before other threads start (libcurl's global init).
 class Transport {
 public:
-  Transport(int max_host_connections, double connect_timeout_s, double timeout_s);
+  /// Fails when libcurl cannot be loaded.
+  static Result<std::unique_ptr<Transport>> make(int max_host_connections, double connect_timeout_s,
+                                                 double timeout_s);
+  Transport(const CurlApi& api, int max_host_connections, double connect_timeout_s,
+            double timeout_s);
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
@@ -40,6 +46,7 @@ public:
 
 private:
   struct Impl;
+  const CurlApi* m_api;
   std::unique_ptr<Impl> m_impl;
   std::size_t m_active = 0;
 };

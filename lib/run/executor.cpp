@@ -64,7 +64,7 @@ struct Call {
 
 // What is known about a trial while its calls are in flight.
 struct TrialState {
-  std::vector<int> attempts; // attempts made, by slot
+  std::vector<int> attempts;                     // attempts made, by slot
   std::vector<std::optional<core::Digest>> keys; // cache keys, by slot, computed once
   std::vector<Attempt> log;
   std::optional<providers::Reply> answer;
@@ -83,13 +83,17 @@ public:
   Executor(RunsStore& store, const ExecutorSettings& s, const std::vector<Trial>& trials,
            const ProgressFn& progress)
       : m_store(store), m_s(s), m_trials(trials), m_state(trials.size()), m_progress(progress),
-        m_transport(std::max(1, s.concurrency), s.provider.connect_timeout_s, s.provider.timeout_s),
         m_rng(std::random_device{}()) {}
 
   Result<ExecutorResult> run(std::size_t total_trials) {
     m_stats.total = total_trials;
     m_stats.done = total_trials - m_trials.size();
     m_started = Clock::now();
+    auto transport = providers::Transport::make(
+        std::max(1, m_s.concurrency), m_s.provider.connect_timeout_s, m_s.provider.timeout_s);
+    if (!transport)
+      return std::unexpected(transport.error());
+    m_transport = std::move(*transport);
     if (auto r = read_key(m_s.provider, m_key); !r)
       return std::unexpected(r.error());
     if (m_s.judge)
@@ -123,7 +127,7 @@ public:
       }
       // Refill a slot as soon as its answer is handled, so none sits idle while others are
       // scored and stored.
-      for (auto& response : m_transport.wait(timeout)) {
+      for (auto& response : m_transport->wait(timeout)) {
         if (auto r = handle(std::move(response)); !r)
           return std::unexpected(r.error());
         if (!m_stop)
@@ -155,7 +159,7 @@ private:
         fmt::format("export {}=... (keys are read from the environment only)", p.api_key_env));
   }
 
-  std::size_t in_flight() const { return m_transport.active() + m_exec_running; }
+  std::size_t in_flight() const { return m_transport->active() + m_exec_running; }
 
   // Starts queued calls (and retries whose wait is over) while there is room.
   void refill(Clock::time_point now) {
@@ -245,7 +249,7 @@ private:
       start_exec(c, p, input);
       return;
     }
-    m_transport.start(
+    m_transport->start(
         token(c),
         providers::build_request(p, input, c.slot == 0 ? m_key : m_judge_key, st.idempotency_key));
   }
@@ -286,7 +290,7 @@ private:
       }
       std::lock_guard lock(m_exec_mutex);
       m_exec_done.push_back(std::move(resp));
-      m_transport.wakeup();
+      m_transport->wakeup();
     });
   }
 
@@ -492,7 +496,7 @@ private:
   const std::vector<Trial>& m_trials;
   std::vector<TrialState> m_state;
   const ProgressFn& m_progress;
-  providers::Transport m_transport;
+  std::unique_ptr<providers::Transport> m_transport;
   std::string m_key, m_judge_key;
   std::deque<Call> m_ready;
   using Delayed = std::pair<Clock::time_point, Call>;

@@ -24,15 +24,24 @@ const std::vector<std::vector<std::string>> k_commands = {{"init"},
                                                           {"import"},
                                                           {"export"},
                                                           {"log"},
-                                                          {"verify"}};
+                                                          {"verify"},
+                                                          {"run"},
+                                                          {"runs", "list"},
+                                                          {"runs", "show"},
+                                                          {"runs", "diff"},
+                                                          {"cache", "export"},
+                                                          {"cache", "import"},
+                                                          {"dump"},
+                                                          {"gate"}};
 
 } // namespace
 
 TEST_CASE("evalkeep --help lists every command and the exit codes", "[e2e][help]") {
   Repo repo;
   auto r = must_succeed(repo, {"--help"});
-  for (const char* name : {"init", "incident", "add", "list", "show", "edit", "retire", "rm",
-                           "reinstate", "import", "export", "log", "verify"})
+  for (const char* name :
+       {"init", "incident", "add", "list", "show", "edit", "retire", "rm", "run", "runs", "cache",
+        "dump", "gate", "reinstate", "import", "export", "log", "verify"})
     CHECK_THAT(r.out, Catch::Contains(std::string("  ") + name + " "));
   CHECK_THAT(r.out, Catch::Contains("Exit codes"));
   CHECK_THAT(r.out, Catch::Contains("--suite"));

@@ -1,0 +1,91 @@
+#include "cli/context.hpp"
+#include "gate/gate.hpp"
+#include "git/repo.hpp"
+#include "report/gate_report.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <CLI/CLI.hpp>
+
+namespace evalkeep::cli {
+
+namespace {
+
+struct GateOptions {
+  std::string base;
+  std::string markdown, junit;
+  bool json = false;
+};
+
+Status write_file(const std::string& path, const std::string& text, bool append) {
+  std::ofstream out(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
+  out << text;
+  if (!out)
+    return fail(ExitCode::environment, "cannot write '{}'", path);
+  return {};
+}
+
+// The base when none is given: origin/main if it exists, else main.
+std::string default_base(const suite::Workspace& ws) {
+  for (const char* ref : {"origin/main", "main", "origin/master", "master"})
+    if (git::resolve(ws.root, ref))
+      return ref;
+  return "main";
+}
+
+Status run_gate(Context& ctx, const GateOptions& o) {
+  auto ws = ctx.workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  std::string base = o.base.empty() ? default_base(**ws) : o.base;
+  auto report = gate::gate(**ws, base);
+  if (!report)
+    return std::unexpected(report.error());
+  if (o.json)
+    fmt::print("{}\n", report::gate_json(*report).dump(2, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace));
+  else
+    fmt::print("{}", report::gate_text(*report));
+  std::string markdown = report::gate_markdown(*report);
+  if (!o.markdown.empty())
+    if (auto r = write_file(o.markdown, markdown, false); !r)
+      return r;
+  // $GITHUB_STEP_SUMMARY collects every step's summary: append to it.
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary)
+    if (auto r = write_file(summary, markdown, true); !r)
+      return r;
+  if (!o.junit.empty())
+    if (auto r = write_file(o.junit, report::gate_junit(*report), false); !r)
+      return r;
+  if (const char* gha = std::getenv("GITHUB_ACTIONS"); gha && std::string_view(gha) == "true") {
+    auto relative = std::filesystem::relative((*ws)->suite_path, (*ws)->root).generic_string();
+    fmt::print(stderr, "{}", report::gate_annotations(*report, relative));
+  }
+  if (!report->passed())
+    ctx.set_exit_code(ExitCode::refused);
+  return {};
+}
+
+} // namespace
+
+void add_gate_commands(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<GateOptions>();
+  auto* cmd = app.add_subcommand(
+      "gate", "Check a pull request's suite against its base: no guarantee retires silently");
+  cmd->add_option(
+      "--base", o->base,
+      "Compare with the merge base of this ref and HEAD (default: origin/main, else main)");
+  cmd->add_flag("--json", o->json, "Print the report as JSON");
+  cmd->add_option("--markdown", o->markdown,
+                  "Write a Markdown summary here (default: $GITHUB_STEP_SUMMARY when set)");
+  cmd->add_option("--junit", o->junit, "Write JUnit XML here");
+  cmd->footer("Fails (exit 1) when the suite fails verify, its history was rewritten, a case live "
+              "at the base\nwas deleted or retired without a decision, or the policy is broken. "
+              "Always reports what\nthe change adds, edits and retires.\n"
+              "Examples:\n  evalkeep gate --base main\n"
+              "  evalkeep gate --base origin/main --junit gate.xml --markdown gate.md");
+  cmd->callback([&ctx, o] { ctx.run([&] { return run_gate(ctx, *o); }); });
+}
+
+} // namespace evalkeep::cli

@@ -1,0 +1,285 @@
+#include "gate/gate.hpp"
+
+#include "git/repo.hpp"
+#include "suite/cases.hpp"
+#include "suite/incidents.hpp"
+#include "suite/ledger.hpp"
+#include "suite/retirement.hpp"
+#include "suite/verify.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+namespace evalkeep::gate {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Snapshot {
+  std::map<std::string, suite::Case> cases;
+  std::map<std::string, suite::RetirementDecision> decisions;
+  std::vector<suite::LedgerEvent> ledger;
+};
+
+Result<Snapshot> snapshot(suite::Suite& s) {
+  Snapshot snap;
+  suite::CaseFilter all;
+  all.include_removed = true;
+  auto cases = suite::list_cases(s, all);
+  if (!cases)
+    return std::unexpected(cases.error());
+  for (auto& c : *cases)
+    snap.cases.emplace(c.id, std::move(c));
+  auto decisions = suite::list_decisions(s);
+  if (!decisions)
+    return std::unexpected(decisions.error());
+  for (auto& d : *decisions)
+    snap.decisions.emplace(d.case_id, std::move(d));
+  auto ledger = suite::read_ledger(s.db());
+  if (!ledger)
+    return std::unexpected(ledger.error());
+  snap.ledger = std::move(*ledger);
+  return snap;
+}
+
+std::optional<std::string> incident_of(const suite::Case& c) {
+  if (c.provenance.kind == suite::ProvenanceKind::incident)
+    return c.provenance.incident;
+  return std::nullopt;
+}
+
+std::string provenance_text(const suite::Case& c) {
+  if (c.provenance.kind == suite::ProvenanceKind::incident)
+    return c.provenance.incident;
+  return fmt::format("{}: {}", suite::to_string(c.provenance.kind), c.provenance.note);
+}
+
+// An assertion that still exists but accepts more answers than before.
+std::optional<std::string> loosened(const scoring::Assertion& before,
+                                    const std::vector<scoring::Assertion>& after) {
+  using T = scoring::AssertionType;
+  for (const auto& a : after) {
+    if (a.type != before.type)
+      continue;
+    bool same_target = a.text == before.text && a.path == before.path && a.rubric == before.rubric;
+    bool looser = false;
+    switch (a.type) {
+    case T::max_length:
+    case T::max_latency_ms:
+    case T::max_cost:
+      looser = a.number > before.number;
+      break;
+    case T::min_length:
+      looser = a.number < before.number;
+      break;
+    case T::number_close:
+      looser = a.number == before.number && a.tolerance > before.tolerance;
+      break;
+    case T::judge:
+      looser = a.rubric == before.rubric && a.threshold < before.threshold;
+      break;
+    default:
+      break;
+    }
+    if (looser && (same_target || a.type != T::judge))
+      return fmt::format("{} -> {}", scoring::to_spec(before), scoring::to_spec(a));
+  }
+  // contains -> icontains on the same text is a weakening too.
+  if (before.type == T::contains)
+    for (const auto& a : after)
+      if (a.type == T::icontains && a.text == before.text)
+        return fmt::format("{} -> {}", scoring::to_spec(before), scoring::to_spec(a));
+  return std::nullopt;
+}
+
+} // namespace
+
+Result<GateReport> compare(suite::Suite* base, suite::Suite& head, const suite::Policy& policy) {
+  GateReport report;
+  report.base_has_suite = base != nullptr;
+
+  auto verified = suite::verify(head);
+  if (!verified)
+    return std::unexpected(verified.error());
+  for (const auto& p : verified->problems)
+    report.violations.push_back({"verify", {}, {}, p.message});
+
+  auto now = snapshot(head);
+  if (!now)
+    return std::unexpected(now.error());
+  Snapshot before;
+  if (base) {
+    auto b = snapshot(*base);
+    if (!b)
+      return std::unexpected(b.error());
+    before = std::move(*b);
+  }
+
+  // Rule 1: history is append-only across the pull request.
+  if (before.ledger.size() > now->ledger.size()) {
+    report.violations.push_back(
+        {"history-rewritten",
+         {},
+         {},
+         fmt::format("the ledger has {} events at the base but only {} now: history was removed",
+                     before.ledger.size(), now->ledger.size())});
+  } else {
+    for (std::size_t i = 0; i < before.ledger.size(); ++i)
+      if (before.ledger[i].hash != now->ledger[i].hash) {
+        report.violations.push_back(
+            {"history-rewritten",
+             {},
+             {},
+             fmt::format("ledger event {} differs from the base's: the suite's history was "
+                         "rewritten or the file was replaced",
+                         before.ledger[i].seq)});
+        break;
+      }
+  }
+
+  // Rule 2: no case present and live at the base disappears or retires without a decision.
+  std::map<std::string, std::size_t> live_guards_before, live_guards_after;
+  for (const auto& [id, c] : before.cases) {
+    if (!suite::is_live(c.status))
+      continue;
+    ++report.active_before;
+    if (auto inc = incident_of(c))
+      ++live_guards_before[*inc];
+    auto it = now->cases.find(id);
+    if (it == now->cases.end()) {
+      report.violations.push_back(
+          {"case-deleted", id, incident_of(c),
+           fmt::format("case {}{} was deleted without a retirement decision", id,
+                       incident_of(c) ? " (guarding " + *incident_of(c) + ")" : "")});
+      continue;
+    }
+    const auto& h = it->second;
+    if (!suite::is_live(h.status)) {
+      auto d = now->decisions.find(id);
+      if (d == now->decisions.end())
+        report.violations.push_back({"retired-without-decision", id, incident_of(c),
+                                     fmt::format("case {} is {} without a retirement decision", id,
+                                                 suite::to_string(h.status))});
+      else if (policy.require_approver &&
+               (!d->second.approved_by || *d->second.approved_by == d->second.decided_by))
+        report.violations.push_back(
+            {"decision-needs-approver", id, incident_of(c),
+             fmt::format("the retirement of {} has no approver other than its decider, and the "
+                         "policy requires one",
+                         id)});
+      report.retired.push_back(
+          {id, incident_of(c), std::string(suite::to_string(h.status)),
+           d == now->decisions.end() ? std::nullopt : std::optional(d->second)});
+    }
+  }
+  for (const auto& [id, c] : before.cases)
+    if (!suite::is_live(c.status) && !now->cases.contains(id))
+      report.violations.push_back(
+          {"case-deleted", id, incident_of(c),
+           fmt::format("the tombstone of retired case {} was deleted", id)});
+
+  // Edits, additions and rule 3.
+  for (const auto& [id, h] : now->cases) {
+    if (suite::is_live(h.status)) {
+      ++report.active_after;
+      if (auto inc = incident_of(h))
+        ++live_guards_after[*inc];
+    }
+    auto it = before.cases.find(id);
+    if (it == before.cases.end()) {
+      report.added.push_back({id, incident_of(h), provenance_text(h)});
+      if (policy.require_incident && h.provenance.kind != suite::ProvenanceKind::incident)
+        report.violations.push_back(
+            {"needs-incident",
+             id,
+             {},
+             fmt::format("case {} was added with {} provenance, and the policy requires an "
+                         "incident link",
+                         id, suite::to_string(h.provenance.kind))});
+      continue;
+    }
+    const auto& b = it->second;
+    if (!suite::is_live(b.status) || !suite::is_live(h.status) || b.content_hash == h.content_hash)
+      continue;
+    Edited e{id, incident_of(h), {}, {}, {}};
+    for (const auto& a : b.expect) {
+      if (std::find(h.expect.begin(), h.expect.end(), a) != h.expect.end())
+        continue;
+      if (auto l = loosened(a, h.expect))
+        e.assertions_loosened.push_back(*l);
+      else
+        e.assertions_removed.push_back(scoring::to_spec(a));
+    }
+    for (std::size_t i = before.ledger.size(); i < now->ledger.size(); ++i) {
+      const auto& ev = now->ledger[i];
+      if (ev.subject == id && ev.action == "edit" && ev.rationale)
+        e.rationales.push_back(*ev.rationale);
+    }
+    report.edited.push_back(std::move(e));
+  }
+  // A deleted case is reported once, as case-deleted, not again as verify's missing row.
+  std::set<std::string> deleted;
+  for (const auto& v : report.violations)
+    if (v.rule == "case-deleted")
+      deleted.insert(fmt::format("case {} is in the ledger but missing", v.case_id));
+  std::erase_if(report.violations, [&](const Violation& v) {
+    return v.rule == "verify" && std::any_of(deleted.begin(), deleted.end(), [&](const auto& p) {
+             return v.message.starts_with(p);
+           });
+  });
+  for (const auto& [incident, n] : live_guards_before)
+    if (n > 0 && live_guards_after[incident] == 0)
+      report.unguarded_incidents.push_back(incident);
+  return report;
+}
+
+Result<GateReport> gate(const suite::Workspace& ws, const std::string& base_ref) {
+  if (!ws.in_git)
+    return with_hint(invalid("the gate compares git revisions, and this is not a git repository"),
+                     "run it in the repository's working tree");
+  auto base = git::merge_base(ws.root, base_ref, "HEAD");
+  if (!base)
+    return std::unexpected(base.error());
+  std::error_code ec;
+  auto relative = fs::relative(ws.suite_path, ws.root, ec);
+  if (ec || relative.empty() || relative.string().starts_with(".."))
+    return invalid("the suite '{}' is outside the repository", ws.suite_path.string());
+
+  // The base's suite goes to a private temporary folder, removed on every path out.
+  std::string tmpl = (fs::temp_directory_path() / "evalkeep-gate-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    return fail(ExitCode::environment, "cannot create a temporary folder");
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{tmpl};
+  fs::path base_file = cleanup.dir / "base-suite.db";
+  auto found = git::read_file_at(ws.root, *base, relative.generic_string(), base_file);
+  if (!found)
+    return std::unexpected(found.error());
+
+  auto head = suite::Suite::open_untrusted(ws.suite_path);
+  if (!head)
+    return with_context(head.error(), "the suite at HEAD");
+  std::optional<suite::Suite> base_suite;
+  if (*found) {
+    auto b = suite::Suite::open_untrusted(base_file);
+    if (!b)
+      return with_context(b.error(), fmt::format("the suite at the base {}", base->substr(0, 12)));
+    base_suite = std::move(*b);
+  }
+  auto report = compare(base_suite ? &*base_suite : nullptr, *head, ws.config.policy);
+  if (!report)
+    return std::unexpected(report.error());
+  report->base = *base;
+  return report;
+}
+
+} // namespace evalkeep::gate

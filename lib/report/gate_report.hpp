@@ -1,0 +1,27 @@
+#pragma once
+
+#include "gate/gate.hpp"
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::report {
+
+/// {"passed", "base", "violations": [{"rule","case","incident","message"}], "added", "edited",
+///  "retired", "active_before", "active_after", "unguarded_incidents"}
+nlohmann::ordered_json gate_json(const gate::GateReport& r);
+
+/// The reviewer's view for a terminal: violations first, then what the change does.
+std::string gate_text(const gate::GateReport& r);
+
+/// The same for a pull request page or $GITHUB_STEP_SUMMARY.
+std::string gate_markdown(const gate::GateReport& r);
+
+/// JUnit XML: one testcase per rule checked and one per case the change touches.
+std::string gate_junit(const gate::GateReport& r);
+
+/// GitHub Actions workflow commands (::error ...) for each violation.
+std::string gate_annotations(const gate::GateReport& r, const std::string& suite_path);
+
+} // namespace evalkeep::report

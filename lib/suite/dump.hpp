@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/error.hpp"
+#include "suite/suite.hpp"
+
+#include <ostream>
+#include <string>
+
+namespace evalkeep::suite {
+
+// The text form of a whole suite, for `git diff` (the textconv `evalkeep dump`) and for people.
+// A header line with the schema version, then one block per record, blocks separated by a blank
+// line: incidents, cases and retirement decisions sorted by id, then the ledger's events in seq
+// order. A block is a head line ("case refund-window") followed by "  key: value" lines; a value
+// holding newlines continues on lines starting with the field's indent and "| " ("|" alone for an
+// empty line), so that every line of the text belongs to exactly one field:
+//
+//   case refund-window
+//     status: active
+//     incident: INC-7
+//     prompt: first line
+//     | second line
+//     expect: icontains:30 days
+//
+// The same logical content always gives the same bytes; nothing about the dump itself (time,
+// file name) is in it.
+
+/// Writes the dump of the suite to `out`, reading it in one snapshot.
+Status dump(Suite& s, std::ostream& out);
+
+/// The dump as a string.
+Result<std::string> dump(Suite& s);
+
+} // namespace evalkeep::suite

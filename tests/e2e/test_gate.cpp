@@ -1,0 +1,199 @@
+// The gate: a pull request that deletes cases fails, the same change with decisions passes.
+
+#include "support/cli_runner.hpp"
+
+#include <fstream>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using evalkeep::test::Repo;
+using json = nlohmann::json;
+
+namespace {
+
+// JSONL for 9 incidents and cases first..last-1, case i guarding INC-(100 + i % 9).
+std::string suite_jsonl(int first, int last) {
+  std::string jsonl;
+  for (int i = 0; i < 9; ++i)
+    jsonl +=
+        fmt::format(R"({{"type":"incident","id":"INC-{}","title":"Incident {}"}})", 100 + i, i) +
+        "\n";
+  for (int i = first; i < last; ++i)
+    jsonl += fmt::format(R"({{"type":"case","id":"case-{:02}","prompt":"Question {}",)"
+                         R"("expect":[{{"type":"contains","value":"answer {}"}},)"
+                         R"({{"type":"max-length","value":600}}],"incident":"INC-{}"}})",
+                         i, i, i, 100 + i % 9) +
+             "\n";
+  return jsonl;
+}
+
+// 45 active cases guarding 9 incidents, committed on main.
+struct GateRepo {
+  Repo repo;
+  GateRepo() {
+    std::string jsonl = suite_jsonl(0, 45);
+    evalkeep::test::write_file(repo.path() / "suite.jsonl", jsonl);
+    ok({"init", "-q"});
+    ok({"import", "-q", "suite.jsonl"});
+    repo.git({"add", "-A"});
+    repo.git({"commit", "-q", "-m", "suite"});
+    repo.git({"checkout", "-q", "-b", "cleanup"});
+  }
+  evalkeep::core::ProcessResult ok(const std::vector<std::string>& args) {
+    auto r = repo.evalkeep(args);
+    INFO("evalkeep " << args.at(0) << "\n" << r.err);
+    REQUIRE(r.exit_code == 0);
+    return r;
+  }
+  void sql(const std::string& statements) {
+    auto r = repo.run({"sqlite3", "evals/suite.db", statements});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  std::string forty() const {
+    std::string ids;
+    for (int i = 0; i < 40; ++i)
+      ids += fmt::format("{}'case-{:02}'", i ? "," : "", i);
+    return ids;
+  }
+};
+
+std::set<std::string> deleted_cases(const json& report) {
+  std::set<std::string> out;
+  for (const auto& v : report["violations"])
+    if (v["rule"] == "case-deleted")
+      out.insert(v["case"].get<std::string>());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a cleanup that deletes 40 cases with raw SQL fails the gate, listing each with its "
+          "incident",
+          "[e2e][gate]") {
+  GateRepo g;
+  g.sql("DROP TRIGGER cases_delete_needs_decision; DELETE FROM cases WHERE id IN (" + g.forty() +
+        ")");
+  g.repo.git({"commit", "-q", "-am", "clean up stale eval cases"});
+  auto r = g.repo.evalkeep({"gate", "--base", "main", "--json"});
+  CHECK(r.exit_code == 1);
+  auto report = json::parse(r.out);
+  CHECK(report["passed"] == false);
+  CHECK(deleted_cases(report).size() == 40);
+  for (const auto& v : report["violations"])
+    if (v["rule"] == "case-deleted") {
+      CHECK(v["incident"].is_string());
+      CHECK_THAT(v["message"].get<std::string>(), Catch::Contains("INC-1"));
+    }
+  CHECK(report["active_before"] == 45);
+  CHECK(report["active_after"] == 5);
+
+  auto text = g.repo.evalkeep({"gate", "--base", "main"});
+  CHECK(text.exit_code == 1);
+  CHECK_THAT(text.out, Catch::Contains("case-39 (guarding INC-103) was deleted without a "
+                                       "retirement decision"));
+}
+
+TEST_CASE("a suite file replaced wholesale fails the gate as rewritten history", "[e2e][gate]") {
+  GateRepo g;
+  // A hand-made suite with only the last five cases, consistent on its own.
+  std::filesystem::remove(g.repo.suite());
+  g.ok({"init", "-q"});
+  std::string jsonl = suite_jsonl(40, 45);
+  evalkeep::test::write_file(g.repo.path() / "small.jsonl", jsonl);
+  g.ok({"import", "-q", "small.jsonl"});
+  CHECK(g.repo.evalkeep({"verify"}).exit_code == 0); // valid on its own
+  g.repo.git({"commit", "-q", "-am", "replace the suite"});
+  auto r = g.repo.evalkeep({"gate", "--base", "main", "--json"});
+  CHECK(r.exit_code == 1);
+  auto report = json::parse(r.out);
+  bool rewritten = false;
+  for (const auto& v : report["violations"])
+    rewritten = rewritten || v["rule"] == "history-rewritten";
+  CHECK(rewritten);
+  CHECK(deleted_cases(report).size() == 40);
+}
+
+TEST_CASE("the same cleanup with retirement decisions passes and shows what the team gives up",
+          "[e2e][gate]") {
+  GateRepo g;
+  for (int i = 0; i < 40; ++i) {
+    auto id = fmt::format("case-{:02}", i);
+    g.ok({"retire", id, "--reason", "out-of-scope", "--rationale",
+          "the feature was removed in 2026", "--approved-by", "Lee Okafor <lee@example.com>"});
+    if (i % 2 == 0)
+      g.ok({"rm", id});
+  }
+  g.repo.git({"commit", "-q", "-am", "retire stale cases with decisions"});
+  auto r = g.repo.evalkeep({"gate", "--base", "main", "--json"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  auto report = json::parse(r.out);
+  CHECK(report["passed"] == true);
+  CHECK(report["violations"].empty());
+  REQUIRE(report["retired"].size() == 40);
+  CHECK(report["retired"][0]["reason"] == "out-of-scope");
+  CHECK(report["retired"][0]["approved_by"] == "Lee Okafor <lee@example.com>");
+  CHECK(report["active_after"] == 5);
+  // Cases 40-44 still guard INC-104..108; INC-100..103 are left unguarded.
+  CHECK(report["unguarded_incidents"] == json::array({"INC-100", "INC-101", "INC-102", "INC-103"}));
+}
+
+TEST_CASE("the gate lists removed and loosened assertions for reviewers", "[e2e][gate]") {
+  GateRepo g;
+  g.ok({"edit", "case-00", "--remove-expect", "contains:answer 0", "--rationale",
+        "the wording changed"});
+  g.ok({"edit", "case-01", "--remove-expect", "max-length:600", "--add-expect", "max-length:900",
+        "--rationale", "answers got longer"});
+  g.repo.git({"commit", "-q", "-am", "loosen"});
+  auto r = g.repo.evalkeep({"gate", "--base", "main", "--json"});
+  CHECK(r.exit_code == 0);
+  auto report = json::parse(r.out);
+  REQUIRE(report["edited"].size() == 2);
+  CHECK(report["edited"][0]["assertions_removed"] == json::array({"contains:answer 0"}));
+  CHECK(report["edited"][0]["rationales"] == json::array({"the wording changed"}));
+  CHECK(report["edited"][1]["assertions_loosened"] ==
+        json::array({"max-length:600 -> max-length:900"}));
+}
+
+TEST_CASE("gate writes JUnit XML a parser accepts and a Markdown summary", "[e2e][gate]") {
+  GateRepo g;
+  g.sql("DROP TRIGGER cases_delete_needs_decision; DELETE FROM cases WHERE id = 'case-00'");
+  g.repo.git({"commit", "-q", "-am", "oops"});
+  auto r =
+      g.repo.evalkeep({"gate", "--base", "main", "--junit", "gate.xml", "--markdown", "gate.md"},
+                      {}, {"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err,
+             Catch::Contains("::error file=evals/suite.db,title=evalkeep gate: case-deleted::"));
+  auto wellformed = g.repo.run({"xmllint", "--noout", "gate.xml"});
+  CHECK(wellformed.exit_code == 0);
+  auto failures = g.repo.run({"xmllint", "--xpath", "count(//testcase[failure])", "gate.xml"});
+  // Failing: the verify rule (the dropped trigger, the vanished case) and case-00 itself.
+  CHECK(failures.out.substr(0, failures.out.find('\n')) == "2");
+  auto cases = g.repo.run({"xmllint", "--xpath", "string(//testsuites/@failures)", "gate.xml"});
+  CHECK(cases.out.substr(0, cases.out.find('\n')) == "2");
+  auto md = evalkeep::test::read_file(g.repo.path() / "gate.md");
+  CHECK_THAT(md, Catch::StartsWith("## evalkeep gate: ❌ failed"));
+  CHECK_THAT(md, Catch::Contains("| case-deleted | case-00 | INC-100 |"));
+}
+
+TEST_CASE("a base suite that is not a suite fails the gate with a clear message", "[e2e][gate]") {
+  Repo repo;
+  evalkeep::test::write_file(repo.path() / "evals" / "suite.db", "this is not a database");
+  repo.git({"add", "-A"});
+  repo.git({"commit", "-q", "-m", "junk"});
+  REQUIRE(repo.evalkeep({"init", "-q"}).exit_code != 0); // init refuses the junk file too
+  repo.git({"checkout", "-q", "-b", "pr"});
+  std::filesystem::remove(repo.suite());
+  REQUIRE(repo.evalkeep({"init", "-q"}).exit_code == 0);
+  repo.git({"add", "-A"});
+  repo.git({"commit", "-q", "-m", "a real suite"});
+  auto r = repo.evalkeep({"gate", "--base", "main"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains("the suite at the base"));
+  CHECK_THAT(r.err, Catch::Contains("not an SQLite database"));
+}
