@@ -22,8 +22,12 @@ test: build
 demo: build
 	bash scripts/demo.sh $(BUILD)/evalkeep
 
-bench: build
-	bash bench/run.sh $(BUILD)/evalkeep
+# Benchmarks measure an optimized build of their own.
+bench: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
+	cmake --build build-release -j $(JOBS) --target evalkeep evalkeep-standin
+	bash bench/run.sh build-release/evalkeep
+	bash bench/run_bench.sh build-release/evalkeep
 
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"
@@ -35,4 +39,4 @@ format-check:
 	cmake --build $(BUILD) --target format-check
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-release
