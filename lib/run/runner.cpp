@@ -97,9 +97,10 @@ std::string suite_hash(const std::vector<suite::Case>& cases) {
   return core::to_hex(core::sha256(text));
 }
 
-// Runs the trials of the run that have no stored result, then summarizes the run.
+// Runs the trials of the run that have no stored result, then summarizes the run. A new run
+// passes its cases in (sorted by id, as planned); a resumed one reads them from the store.
 Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorSettings settings,
-                               const ProgressFn& progress) {
+                               const ProgressFn& progress, std::vector<suite::Case> cases = {}) {
   auto planned = store.planned(run.id);
   if (!planned)
     return std::unexpected(planned.error());
@@ -110,9 +111,13 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
   for (const auto& r : *existing)
     done.emplace(r.case_id, r.trial);
 
-  std::vector<suite::Case> cases;
-  cases.reserve(planned->size());
-  for (const auto& p : *planned) {
+  bool aligned = cases.size() == planned->size();
+  for (std::size_t i = 0; aligned && i < cases.size(); ++i)
+    aligned = cases[i].id == (*planned)[i].case_id;
+  if (!aligned)
+    cases.clear();
+  for (std::size_t i = cases.size(); i < planned->size(); ++i) {
+    const auto& p = (*planned)[i];
     auto c = suite::parse_case(json::parse(p.case_json, nullptr, false));
     if (!c)
       return with_context(c.error(), fmt::format("run {}: stored case {}", run.id, p.case_id));
@@ -154,6 +159,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   if (!all)
     return std::unexpected(all.error());
   std::vector<PlannedCase> planned;
+  std::vector<suite::Case> chosen;
   for (const auto& c : *all) {
     bool wanted_status = suite::is_live(c.status) ||
                          (request.include_retired && c.status == suite::CaseStatus::retired);
@@ -183,6 +189,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
     p.trials = request.trials > 0 ? request.trials : c.trials.value_or(1);
     p.min_pass_rate = c.min_pass_rate.value_or(1.0);
     planned.push_back(std::move(p));
+    chosen.push_back(std::move(live));
   }
   for (const auto& id : request.cases)
     if (std::none_of(all->begin(), all->end(), [&](const auto& c) { return c.id == id; }))
@@ -222,7 +229,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   if (auto r = store.create_run(run, planned); !r)
     return std::unexpected(r.error());
   return execute_run(store, run, {0, request.provider, request.judge, concurrency, request.cache},
-                     progress);
+                     progress, std::move(chosen));
 }
 
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressFn& progress) {
