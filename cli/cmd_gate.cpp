@@ -2,6 +2,7 @@
 #include "gate/gate.hpp"
 #include "git/repo.hpp"
 #include "report/gate_report.hpp"
+#include "report/why.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -67,6 +68,40 @@ Status run_gate(Context& ctx, const GateOptions& o) {
   return {};
 }
 
+struct WhyOptions {
+  std::string id;
+  bool json = false;
+};
+
+Status run_why(Context& ctx, const WhyOptions& o) {
+  auto ws = ctx.workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  auto path = ctx.runs_path();
+  if (!path)
+    return std::unexpected(path.error());
+  std::optional<run::RunsStore> runs;
+  std::error_code ec;
+  if (std::filesystem::exists(*path, ec)) {
+    auto opened = run::RunsStore::open(*path, false);
+    if (!opened)
+      return std::unexpected(opened.error());
+    runs = std::move(*opened);
+  }
+  auto story = report::why(*s, **ws, runs ? &*runs : nullptr, o.id);
+  if (!story)
+    return std::unexpected(story.error());
+  if (o.json)
+    fmt::print("{}\n", report::why_json(*story).dump(2, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace));
+  else
+    fmt::print("{}", report::why_text(*story));
+  return {};
+}
+
 } // namespace
 
 void add_gate_commands(CLI::App& app, Context& ctx) {
@@ -86,6 +121,14 @@ void add_gate_commands(CLI::App& app, Context& ctx) {
               "Examples:\n  evalkeep gate --base main\n"
               "  evalkeep gate --base origin/main --junit gate.xml --markdown gate.md");
   cmd->callback([&ctx, o] { ctx.run([&] { return run_gate(ctx, *o); }); });
+
+  auto w = std::make_shared<WhyOptions>();
+  cmd = app.add_subcommand("why", "One case's story: incident, author, commit, edits, retirement, "
+                                  "last results");
+  cmd->add_option("case", w->id, "Case id")->required();
+  cmd->add_flag("--json", w->json, "Print JSON");
+  cmd->footer("Example:\n  evalkeep why refund-window");
+  cmd->callback([&ctx, w] { ctx.run([&] { return run_why(ctx, *w); }); });
 }
 
 } // namespace evalkeep::cli

@@ -197,3 +197,26 @@ TEST_CASE("a base suite that is not a suite fails the gate with a clear message"
   CHECK_THAT(r.err, Catch::Contains("the suite at the base"));
   CHECK_THAT(r.err, Catch::Contains("not an SQLite database"));
 }
+
+TEST_CASE("why tells a case's story: incident, commit, edits, retirement", "[e2e][gate][why]") {
+  GateRepo g;
+  g.ok({"edit", "case-03", "--add-expect", "not-contains:guarantee", "--rationale",
+        "INC-103 showed promises can be implicit"});
+  g.repo.git({"commit", "-q", "-am", "tighten case-03"});
+  g.ok({"retire", "case-03", "--reason", "out-of-scope", "--rationale", "feature removed"});
+  auto r = g.ok({"why", "case-03", "--json"});
+  auto story = json::parse(r.out);
+  CHECK(story["incident"] == "INC-103");
+  CHECK(story["author"] == "Dana Kim <dana@example.com>");
+  CHECK_THAT(story["added_in_commit"].get<std::string>(), Catch::Contains("suite"));
+  REQUIRE(story["history"].size() == 3);
+  CHECK(story["history"][1]["rationale"] == "INC-103 showed promises can be implicit");
+  CHECK(story["retirement"]["reason"] == "out-of-scope");
+  CHECK(story["last_run"].is_null());
+  auto text = g.ok({"why", "case-03"});
+  CHECK_THAT(text.out, Catch::Contains("guards INC-103 — Incident 3"));
+  CHECK_THAT(text.out, Catch::Contains("retired: out-of-scope — feature removed"));
+  auto missing = g.repo.evalkeep({"why", "no-such-case"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("no case no-such-case"));
+}

@@ -32,7 +32,8 @@ const std::vector<std::vector<std::string>> k_commands = {{"init"},
                                                           {"cache", "export"},
                                                           {"cache", "import"},
                                                           {"dump"},
-                                                          {"gate"}};
+                                                          {"gate"},
+                                                          {"why"}};
 
 } // namespace
 

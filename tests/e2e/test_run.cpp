@@ -80,7 +80,12 @@ TEST_CASE("a run prints a JSON summary, and a second run replays from the cache"
   f.run({"run", "--provider", "local", "--no-cache", "--trials", "3"});
   CHECK(f.server.requests() == 3 + 9);
 
-  // Nothing a run does touches the committed suite.
+  auto story = json::parse(f.run({"why", "tone-apology", "--json"}).out);
+  CHECK(story["last_run"] == 3);
+  CHECK(story["last_results"].size() == 3);
+  CHECK(story["last_results"][0]["verdict"] == "fail");
+  CHECK(story["added_in_commit"].is_null()); // nothing committed in this repository
+
   auto diff = f.run({"runs", "diff", "1", "2", "--json"});
   auto d = json::parse(diff.out);
   CHECK(d["regressions"].empty());

@@ -1,0 +1,175 @@
+#include "report/why.hpp"
+
+#include "git/repo.hpp"
+#include "suite/cases.hpp"
+#include "suite/incidents.hpp"
+#include "suite/retirement.hpp"
+
+#include <cstdlib>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace evalkeep::report {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// The first commit whose suite holds the case. Cases never leave the suite (a removed one keeps
+// its tombstone), so presence is monotonic along the history and a binary search finds it.
+std::optional<git::Commit> commit_that_added(const suite::Workspace& ws, const std::string& id) {
+  if (!ws.in_git)
+    return std::nullopt;
+  std::error_code ec;
+  auto relative = fs::relative(ws.suite_path, ws.root, ec).generic_string();
+  auto history = git::file_history(ws.root, relative);
+  if (!history || history->empty())
+    return std::nullopt;
+  std::string tmpl = (fs::temp_directory_path() / "evalkeep-why-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    return std::nullopt;
+  fs::path dir = tmpl;
+  auto has_case = [&](const git::Commit& c) {
+    fs::path file = dir / (c.id + ".db");
+    auto found = git::read_file_at(ws.root, c.id, relative, file);
+    if (!found || !*found)
+      return false;
+    auto s = suite::Suite::open_untrusted(file);
+    return s && suite::get_case(*s, id).has_value();
+  };
+  std::size_t lo = 0, hi = history->size();
+  while (lo < hi) {
+    std::size_t mid = (lo + hi) / 2;
+    if (has_case((*history)[mid]))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  fs::remove_all(dir, ec);
+  if (lo == history->size())
+    return std::nullopt; // not committed yet
+  return (*history)[lo];
+}
+
+} // namespace
+
+Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStore* runs,
+                      const std::string& case_id) {
+  CaseStory story;
+  auto c = suite::get_case(s, case_id);
+  if (!c)
+    return std::unexpected(c.error());
+  story.c = *c;
+  if (c->provenance.kind == suite::ProvenanceKind::incident)
+    if (auto i = suite::get_incident(s, c->provenance.incident))
+      story.incident = *i;
+  auto events = suite::read_ledger(s.db(), case_id);
+  if (!events)
+    return std::unexpected(events.error());
+  story.events = std::move(*events);
+  auto decision = suite::find_decision(s, case_id);
+  if (!decision)
+    return std::unexpected(decision.error());
+  story.decision = *decision;
+  if (auto commit = commit_that_added(ws, case_id))
+    story.added_in =
+        fmt::format("{} {} {}", commit->id.substr(0, 12), commit->date, commit->subject);
+  if (runs) {
+    auto list = runs->list_runs();
+    if (!list)
+      return std::unexpected(list.error());
+    for (auto it = list->rbegin(); it != list->rend() && !story.last_run; ++it) {
+      auto results = runs->results(it->id);
+      if (!results)
+        return std::unexpected(results.error());
+      for (auto& r : *results)
+        if (r.case_id == case_id)
+          story.last_results.push_back(std::move(r));
+      if (!story.last_results.empty())
+        story.last_run = it->id;
+    }
+  }
+  return story;
+}
+
+std::string why_text(const CaseStory& st) {
+  const auto& c = st.c;
+  std::string out = fmt::format("case {} ({})\n", c.id, suite::to_string(c.status));
+  if (st.incident)
+    out += fmt::format("guards {} — {}{}{}\n", st.incident->id, st.incident->title,
+                       st.incident->date ? ", " + *st.incident->date : "",
+                       st.incident->severity ? ", " + *st.incident->severity : "");
+  else
+    out +=
+        fmt::format("comes from {}: {}\n", suite::to_string(c.provenance.kind), c.provenance.note);
+  if (!st.events.empty())
+    out += fmt::format("added {} by {}\n", st.events.front().at, st.events.front().actor);
+  out += fmt::format("committed in {}\n", st.added_in.value_or("(not committed yet)"));
+  out += "\nhistory:\n";
+  for (const auto& e : st.events) {
+    out += fmt::format("  {}  {:<9} {}", e.at, e.action, e.actor);
+    if (e.rationale)
+      out += fmt::format(" — {}", *e.rationale);
+    out += "\n";
+  }
+  if (st.decision) {
+    const auto& d = *st.decision;
+    out += fmt::format("\nretired: {} — {}\n  decided by {} at {}{}\n", suite::to_string(d.reason),
+                       d.rationale, d.decided_by, d.decided_at,
+                       d.approved_by ? ", approved by " + *d.approved_by : "");
+    if (!d.superseded_by.empty())
+      out += fmt::format("  superseded by {}\n", fmt::join(d.superseded_by, ", "));
+  }
+  if (st.last_run) {
+    out += fmt::format("\nlast results (run {}):\n", *st.last_run);
+    for (const auto& r : st.last_results)
+      out += fmt::format("  trial {}: {}{}\n", r.trial, r.verdict, r.error ? " — " + *r.error : "");
+  } else {
+    out += "\nno results yet (evalkeep run)\n";
+  }
+  return out;
+}
+
+ojson why_json(const CaseStory& st) {
+  ojson j;
+  j["case"] = st.c.id;
+  j["status"] = suite::to_string(st.c.status);
+  j["incident"] = st.incident ? ojson(st.incident->id) : ojson();
+  j["incident_title"] = st.incident ? ojson(st.incident->title) : ojson();
+  j["provenance"] = {{"kind", suite::to_string(st.c.provenance.kind)},
+                     {"note", st.c.provenance.note}};
+  j["author"] = st.events.empty() ? ojson() : ojson(st.events.front().actor);
+  j["added_at"] = st.events.empty() ? ojson() : ojson(st.events.front().at);
+  j["added_in_commit"] = st.added_in ? ojson(*st.added_in) : ojson();
+  ojson events = ojson::array();
+  for (const auto& e : st.events)
+    events.push_back({{"seq", e.seq},
+                      {"at", e.at},
+                      {"actor", e.actor},
+                      {"action", e.action},
+                      {"rationale", e.rationale ? ojson(*e.rationale) : ojson()}});
+  j["history"] = std::move(events);
+  if (st.decision) {
+    const auto& d = *st.decision;
+    j["retirement"] = {{"reason", suite::to_string(d.reason)},
+                       {"rationale", d.rationale},
+                       {"decided_by", d.decided_by},
+                       {"approved_by", d.approved_by ? ojson(*d.approved_by) : ojson()},
+                       {"decided_at", d.decided_at},
+                       {"superseded_by", d.superseded_by}};
+  } else {
+    j["retirement"] = nullptr;
+  }
+  j["last_run"] = st.last_run ? ojson(*st.last_run) : ojson();
+  ojson results = ojson::array();
+  for (const auto& r : st.last_results)
+    results.push_back({{"trial", r.trial},
+                       {"verdict", r.verdict},
+                       {"error", r.error ? ojson(*r.error) : ojson()}});
+  j["last_results"] = std::move(results);
+  return j;
+}
+
+} // namespace evalkeep::report

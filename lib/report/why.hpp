@@ -1,0 +1,37 @@
+#pragma once
+
+#include "run/runs_store.hpp"
+#include "suite/ledger.hpp"
+#include "suite/model.hpp"
+#include "suite/suite.hpp"
+#include "suite/workspace.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::report {
+
+/// One case's story: where it came from, who added it and in which commit, every change with
+/// its rationale, its retirement, and its latest results.
+struct CaseStory {
+  suite::Case c;
+  std::optional<suite::Incident> incident;
+  std::vector<suite::LedgerEvent> events;
+  std::optional<std::string> added_in; // "<commit> <date> <subject>", from git history
+  std::optional<suite::RetirementDecision> decision;
+  std::optional<std::int64_t> last_run;
+  std::vector<run::TrialResult> last_results;
+};
+
+/// Gathers the story. `runs` may be null when there is no runs store yet.
+Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStore* runs,
+                      const std::string& case_id);
+
+std::string why_text(const CaseStory& story);
+nlohmann::ordered_json why_json(const CaseStory& story);
+
+} // namespace evalkeep::report
