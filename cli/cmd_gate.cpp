@@ -1,6 +1,8 @@
 #include "cli/context.hpp"
+#include "core/time.hpp"
 #include "gate/gate.hpp"
 #include "git/repo.hpp"
+#include "report/audit.hpp"
 #include "report/gate_report.hpp"
 #include "report/why.hpp"
 
@@ -68,6 +70,20 @@ Status run_gate(Context& ctx, const GateOptions& o) {
   return {};
 }
 
+// The runs store when there is one: reviewers may audit before anything has run.
+Result<std::optional<run::RunsStore>> existing_runs(Context& ctx) {
+  auto path = ctx.runs_path();
+  if (!path)
+    return std::unexpected(path.error());
+  std::error_code ec;
+  if (!std::filesystem::exists(*path, ec))
+    return std::optional<run::RunsStore>();
+  auto opened = run::RunsStore::open(*path, false);
+  if (!opened)
+    return std::unexpected(opened.error());
+  return std::optional<run::RunsStore>(std::move(*opened));
+}
+
 struct WhyOptions {
   std::string id;
   bool json = false;
@@ -80,18 +96,10 @@ Status run_why(Context& ctx, const WhyOptions& o) {
   auto s = ctx.open_suite(suite::Suite::Access::read);
   if (!s)
     return std::unexpected(s.error());
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  std::optional<run::RunsStore> runs;
-  std::error_code ec;
-  if (std::filesystem::exists(*path, ec)) {
-    auto opened = run::RunsStore::open(*path, false);
-    if (!opened)
-      return std::unexpected(opened.error());
-    runs = std::move(*opened);
-  }
-  auto story = report::why(*s, **ws, runs ? &*runs : nullptr, o.id);
+  auto runs = existing_runs(ctx);
+  if (!runs)
+    return std::unexpected(runs.error());
+  auto story = report::why(*s, **ws, *runs ? &**runs : nullptr, o.id);
   if (!story)
     return std::unexpected(story.error());
   if (o.json)
@@ -99,6 +107,36 @@ Status run_why(Context& ctx, const WhyOptions& o) {
                                                      nlohmann::json::error_handler_t::replace));
   else
     fmt::print("{}", report::why_text(*story));
+  return {};
+}
+
+struct AuditOptions {
+  std::string since, format = "text";
+  bool json = false;
+};
+
+Status run_audit(Context& ctx, const AuditOptions& o) {
+  auto ws = ctx.workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  auto runs = existing_runs(ctx);
+  if (!runs)
+    return std::unexpected(runs.error());
+  auto a =
+      report::audit(*s, **ws, *runs ? &**runs : nullptr, o.since, core::now_utc().substr(0, 10));
+  if (!a)
+    return std::unexpected(a.error());
+  std::string format = o.json ? "json" : o.format;
+  if (format == "json")
+    fmt::print("{}\n", report::audit_json(*a).dump(2, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace));
+  else if (format == "md")
+    fmt::print("{}", report::audit_markdown(*a));
+  else
+    fmt::print("{}", report::audit_text(*a));
   return {};
 }
 
@@ -129,6 +167,19 @@ void add_gate_commands(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", w->json, "Print JSON");
   cmd->footer("Example:\n  evalkeep why refund-window");
   cmd->callback([&ctx, w] { ctx.run([&] { return run_why(ctx, *w); }); });
+
+  auto au = std::make_shared<AuditOptions>();
+  cmd = app.add_subcommand("audit", "The reviewer's view: every retirement, unguarded incidents, "
+                                    "weak supersessions, revisits due");
+  cmd->add_option("--since", au->since,
+                  "Only decisions from this date (YYYY-MM-DD) or not yet in this git revision");
+  cmd->add_option("--format", au->format, "text, md or json")
+      ->check(CLI::IsMember({"text", "md", "json"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", au->json, "Same as --format json");
+  cmd->footer("Examples:\n  evalkeep audit\n  evalkeep audit --since main --format md\n"
+              "  evalkeep audit --since 2026-01-01 --json");
+  cmd->callback([&ctx, au] { ctx.run([&] { return run_audit(ctx, *au); }); });
 }
 
 } // namespace evalkeep::cli

@@ -115,3 +115,6 @@ run evalkeep retire recall-owner-asks-what-to-do --reason superseded \
 git commit -q -am "retire three cases with decisions"
 say "The gate passes, and shows the reviewer what the team gives up."
 expect_exit 0 evalkeep gate --base main
+say "Before a model migration, a reviewer audits what the suite has given up."
+run evalkeep audit --since main
+run evalkeep why recall-owner-asks-what-to-do

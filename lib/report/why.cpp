@@ -15,11 +15,8 @@ namespace evalkeep::report {
 namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 
-namespace {
-
-// The first commit whose suite holds the case. Cases never leave the suite (a removed one keeps
-// its tombstone), so presence is monotonic along the history and a binary search finds it.
-std::optional<git::Commit> commit_that_added(const suite::Workspace& ws, const std::string& id) {
+std::optional<git::Commit> first_commit_where(const suite::Workspace& ws,
+                                              const std::function<bool(suite::Suite&)>& holds) {
   if (!ws.in_git)
     return std::nullopt;
   std::error_code ec;
@@ -27,22 +24,22 @@ std::optional<git::Commit> commit_that_added(const suite::Workspace& ws, const s
   auto history = git::file_history(ws.root, relative);
   if (!history || history->empty())
     return std::nullopt;
-  std::string tmpl = (fs::temp_directory_path() / "evalkeep-why-XXXXXX").string();
+  std::string tmpl = (fs::temp_directory_path() / "evalkeep-history-XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))
     return std::nullopt;
   fs::path dir = tmpl;
-  auto has_case = [&](const git::Commit& c) {
+  auto test = [&](const git::Commit& c) {
     fs::path file = dir / (c.id + ".db");
     auto found = git::read_file_at(ws.root, c.id, relative, file);
     if (!found || !*found)
       return false;
     auto s = suite::Suite::open_untrusted(file);
-    return s && suite::get_case(*s, id).has_value();
+    return s && holds(*s);
   };
   std::size_t lo = 0, hi = history->size();
   while (lo < hi) {
     std::size_t mid = (lo + hi) / 2;
-    if (has_case((*history)[mid]))
+    if (test((*history)[mid]))
       hi = mid;
     else
       lo = mid + 1;
@@ -52,8 +49,6 @@ std::optional<git::Commit> commit_that_added(const suite::Workspace& ws, const s
     return std::nullopt; // not committed yet
   return (*history)[lo];
 }
-
-} // namespace
 
 Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStore* runs,
                       const std::string& case_id) {
@@ -73,7 +68,9 @@ Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStor
   if (!decision)
     return std::unexpected(decision.error());
   story.decision = *decision;
-  if (auto commit = commit_that_added(ws, case_id))
+  // Cases never leave the suite (a removed one keeps its tombstone), so presence only grows.
+  if (auto commit = first_commit_where(
+          ws, [&](suite::Suite& at) { return suite::get_case(at, case_id).has_value(); }))
     story.added_in =
         fmt::format("{} {} {}", commit->id.substr(0, 12), commit->date, commit->subject);
   if (runs) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "git/repo.hpp"
 #include "run/runs_store.hpp"
 #include "suite/ledger.hpp"
 #include "suite/model.hpp"
@@ -7,6 +8,7 @@
 #include "suite/workspace.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +32,11 @@ struct CaseStory {
 /// Gathers the story. `runs` may be null when there is no runs store yet.
 Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStore* runs,
                       const std::string& case_id);
+
+/// The first commit of the suite's git history whose suite satisfies `holds` (which must stay true
+/// once true: cases and decisions are never deleted), found by binary search.
+std::optional<git::Commit> first_commit_where(const suite::Workspace& ws,
+                                              const std::function<bool(suite::Suite&)>& holds);
 
 std::string why_text(const CaseStory& story);
 nlohmann::ordered_json why_json(const CaseStory& story);

@@ -220,3 +220,38 @@ TEST_CASE("why tells a case's story: incident, commit, edits, retirement", "[e2e
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("no case no-such-case"));
 }
+
+TEST_CASE("audit lists every retirement with the commit that landed it", "[e2e][gate][audit]") {
+  GateRepo g;
+  g.ok({"retire", "case-00", "--reason", "duplicate", "--rationale", "same as case-09",
+        "--approved-by", "Lee Okafor <lee@example.com>", "--revisit", "2026-01-15"});
+  g.ok({"retire", "case-09", "--reason", "superseded", "--superseded-by", "case-18", "--rationale",
+        "moved"});
+  g.ok({"retire", "case-18", "--reason", "out-of-scope", "--rationale", "gone"});
+  g.repo.git({"commit", "-q", "-am", "retire three"});
+  auto head = g.repo.git({"rev-parse", "HEAD"});
+  head = head.substr(0, head.find('\n'));
+
+  auto a = json::parse(g.ok({"audit", "--json"}).out);
+  REQUIRE(a["retirements"].size() == 3);
+  CHECK(a["retirements"][0]["case"] == "case-00");
+  CHECK(a["retirements"][0]["reason"] == "duplicate");
+  CHECK(a["retirements"][0]["rationale"] == "same as case-09");
+  CHECK(a["retirements"][0]["decided_by"] == "Dana Kim <dana@example.com>");
+  CHECK(a["retirements"][0]["approved_by"] == "Lee Okafor <lee@example.com>");
+  CHECK(a["retirements"][0]["commit"] == head);
+  CHECK(a["overdue_revisits"] == json::array({"case-00: revisit 2026-01-15"}));
+  // case-09's guarantee moved to case-18, which was itself retired afterwards.
+  REQUIRE(a["weak_supersessions"].size() == 1);
+  CHECK_THAT(a["weak_supersessions"][0].get<std::string>(),
+             Catch::Contains("case-18 itself is retired"));
+  // INC-100 was guarded by case-00, -09, -18, -27 and -36; two remain.
+  CHECK(a["unguarded_incidents"].empty());
+
+  CHECK(json::parse(g.ok({"audit", "--since", "HEAD", "--json"}).out)["retirements"].empty());
+  CHECK(json::parse(g.ok({"audit", "--since", "HEAD~1", "--json"}).out)["retirements"].size() == 3);
+  CHECK_THAT(g.ok({"audit", "--format", "md"}).out, Catch::StartsWith("## evalkeep audit"));
+  auto text = g.ok({"audit"});
+  CHECK_THAT(text.out, Catch::Contains("reason:    duplicate"));
+  CHECK(g.repo.evalkeep({"audit", "--format", "pdf"}).exit_code == 2);
+}

@@ -33,7 +33,8 @@ const std::vector<std::vector<std::string>> k_commands = {{"init"},
                                                           {"cache", "import"},
                                                           {"dump"},
                                                           {"gate"},
-                                                          {"why"}};
+                                                          {"why"},
+                                                          {"audit"}};
 
 } // namespace
 
