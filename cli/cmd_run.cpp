@@ -44,6 +44,21 @@ run::ProgressFn progress_line(const Context& ctx) {
   };
 }
 
+Result<run::RunsStore> open_runs(Context& ctx, bool create) {
+  auto path = ctx.runs_path();
+  if (!path)
+    return std::unexpected(path.error());
+  return run::RunsStore::open(*path, create);
+}
+
+// The summary of a run named by number or "latest".
+Result<run::RunSummary> summary_of(run::RunsStore& store, const std::string& ref) {
+  auto id = store.resolve(ref);
+  if (!id)
+    return std::unexpected(id.error());
+  return run::summarize(store, *id);
+}
+
 Status print_summary(Context& ctx, const run::RunSummary& s, bool json) {
   if (json)
     fmt::print("{}\n", report::summary_json(s).dump(2, ' ', false,
@@ -55,11 +70,8 @@ Status print_summary(Context& ctx, const run::RunSummary& s, bool json) {
 }
 
 Status run_run(Context& ctx, RunOptions& o) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
   if (o.resume_given) {
-    auto store = run::RunsStore::open(*path, false);
+    auto store = open_runs(ctx, false);
     if (!store)
       return std::unexpected(store.error());
     std::int64_t id = 0;
@@ -92,7 +104,7 @@ Status run_run(Context& ctx, RunOptions& o) {
   auto suite = ctx.open_suite(suite::Suite::Access::read);
   if (!suite)
     return std::unexpected(suite.error());
-  auto store = run::RunsStore::open(*path, true);
+  auto store = open_runs(ctx, true);
   if (!store)
     return std::unexpected(store.error());
   run::RunRequest req;
@@ -120,10 +132,7 @@ Status run_run(Context& ctx, RunOptions& o) {
 }
 
 Status run_list(Context& ctx, const RunsOptions& o) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  auto store = run::RunsStore::open(*path, false);
+  auto store = open_runs(ctx, false);
   if (!store)
     return std::unexpected(store.error());
   auto runs = store->list_runs();
@@ -137,16 +146,10 @@ Status run_list(Context& ctx, const RunsOptions& o) {
 }
 
 Status run_show(Context& ctx, const RunsOptions& o) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  auto store = run::RunsStore::open(*path, false);
+  auto store = open_runs(ctx, false);
   if (!store)
     return std::unexpected(store.error());
-  auto id = store->resolve(o.a);
-  if (!id)
-    return std::unexpected(id.error());
-  auto s = run::summarize(*store, *id);
+  auto s = summary_of(*store, o.a);
   if (!s)
     return std::unexpected(s.error());
   if (o.json)
@@ -158,22 +161,13 @@ Status run_show(Context& ctx, const RunsOptions& o) {
 }
 
 Status run_diff(Context& ctx, const RunsOptions& o) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  auto store = run::RunsStore::open(*path, false);
+  auto store = open_runs(ctx, false);
   if (!store)
     return std::unexpected(store.error());
-  auto a = store->resolve(o.a);
-  if (!a)
-    return std::unexpected(a.error());
-  auto b = store->resolve(o.b);
-  if (!b)
-    return std::unexpected(b.error());
-  auto sa = run::summarize(*store, *a);
+  auto sa = summary_of(*store, o.a);
   if (!sa)
     return std::unexpected(sa.error());
-  auto sb = run::summarize(*store, *b);
+  auto sb = summary_of(*store, o.b);
   if (!sb)
     return std::unexpected(sb.error());
   auto d = run::diff_runs(*sa, *sb);
@@ -186,10 +180,7 @@ Status run_diff(Context& ctx, const RunsOptions& o) {
 }
 
 Status run_cache(Context& ctx, const RunsOptions& o, bool export_) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  auto store = run::RunsStore::open(*path, !export_);
+  auto store = open_runs(ctx, !export_);
   if (!store)
     return std::unexpected(store.error());
   if (export_) {
