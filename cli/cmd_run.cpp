@@ -2,6 +2,7 @@
 #include "report/run_report.hpp"
 #include "run/cache_transfer.hpp"
 #include "run/diff.hpp"
+#include "run/merge.hpp"
 #include "run/runner.hpp"
 
 #include <cstdio>
@@ -19,12 +20,15 @@ struct RunOptions {
   std::vector<std::string> tags, incidents, cases;
   bool include_retired = false, no_cache = false, offline = false, json = false;
   std::optional<std::string> resume; // "" = the latest unfinished run
+  std::string shard;                 // I/N
   bool resume_given = false;
 };
 
 struct RunsOptions {
   std::string a = "latest", b;
   std::string file;
+  std::vector<std::string> shards;
+  std::string output;
   bool json = false;
 };
 
@@ -122,6 +126,12 @@ Status run_run(Context& ctx, RunOptions& o) {
   req.incidents = o.incidents;
   req.cases = o.cases;
   req.include_retired = o.include_retired;
+  if (!o.shard.empty()) {
+    auto shard = run::parse_shard(o.shard);
+    if (!shard)
+      return std::unexpected(shard.error());
+    req.shard = *shard;
+  }
   req.cache = o.offline    ? run::CacheMode::offline
               : o.no_cache ? run::CacheMode::refresh
                            : run::CacheMode::use;
@@ -179,6 +189,28 @@ Status run_diff(Context& ctx, const RunsOptions& o) {
   return {};
 }
 
+Status run_merge(Context& ctx, const RunsOptions& o) {
+  std::filesystem::path output = o.output;
+  if (output.empty()) {
+    auto path = ctx.runs_path();
+    if (!path)
+      return std::unexpected(path.error());
+    output = *path;
+  }
+  std::vector<std::filesystem::path> shards(o.shards.begin(), o.shards.end());
+  for (const auto& s : shards)
+    if (std::filesystem::absolute(s) == std::filesystem::absolute(output))
+      return invalid("the output '{}' is also a shard; merge into another file", output.string());
+  auto store = run::RunsStore::open(output, true);
+  if (!store)
+    return std::unexpected(store.error());
+  auto id = run::merge_runs(*store, shards);
+  if (!id)
+    return std::unexpected(id.error());
+  ctx.say("merged {} shards into run {} of {}", shards.size(), *id, output.string());
+  return {};
+}
+
 Status run_cache(Context& ctx, const RunsOptions& o, bool export_) {
   auto store = open_runs(ctx, !export_);
   if (!store)
@@ -222,6 +254,8 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   auto* resume = cmd->add_option("--resume", o->resume,
                                  "Finish an interrupted run (default: the latest unfinished)")
                      ->expected(0, 1);
+  cmd->add_option("--shard", o->shard,
+                  "Run only shard I of N (I/N): a stable split by case id, for CI matrix jobs");
   cmd->add_flag("--json", o->json, "Print the summary as JSON");
   cmd->footer("Exit codes: 0 all passed, 1 an active case failed, 3 provider errors or a stop.\n"
               "Examples:\n  evalkeep run --provider local -j 32\n"
@@ -254,6 +288,17 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", dif->json, "Print JSON");
   cmd->footer("Example:\n  evalkeep runs diff 3 4\n  evalkeep runs diff latest~1 latest --json");
   cmd->callback([&ctx, dif] { ctx.run([&] { return run_diff(ctx, *dif); }); });
+
+  auto mo = std::make_shared<RunsOptions>();
+  cmd = runs->add_subcommand("merge", "Combine shard runs (run --shard I/N) into one run");
+  cmd->add_option("stores", mo->shards, "The shards' runs stores")->required()->expected(2, -1);
+  cmd->add_option("-o,--output", mo->output,
+                  "The runs store to merge into (default: this "
+                  "project's)");
+  cmd->footer("Example:\n  evalkeep run --provider local --shard 1/2 --runs-db s1.db\n"
+              "  evalkeep run --provider local --shard 2/2 --runs-db s2.db\n"
+              "  evalkeep runs merge s1.db s2.db -o merged.db");
+  cmd->callback([&ctx, mo] { ctx.run([&] { return run_merge(ctx, *mo); }); });
 
   auto* cache = app.add_subcommand("cache", "Move cached answers between machines");
   cache->require_subcommand(1);

@@ -6,6 +6,7 @@
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
 #include "run/executor.hpp"
+#include "run/merge.hpp"
 #include "scoring/evaluate.hpp"
 #include "suite/cases.hpp"
 #include "suite/records.hpp"
@@ -173,6 +174,8 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
     if (!request.incidents.empty() && (c.provenance.kind != suite::ProvenanceKind::incident ||
                                        !in(request.incidents, c.provenance.incident)))
       continue;
+    if (request.shard && shard_of(c.id, request.shard->second) != request.shard->first)
+      continue;
     if (!request.tags.empty() && std::none_of(c.tags.begin(), c.tags.end(),
                                               [&](const auto& t) { return in(request.tags, t); }))
       continue;
@@ -194,7 +197,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   for (const auto& id : request.cases)
     if (std::none_of(all->begin(), all->end(), [&](const auto& c) { return c.id == id; }))
       return invalid("--case {}: no such case", id);
-  if (planned.empty())
+  if (planned.empty() && !request.shard) // an empty shard of a small suite is fine
     return with_hint(invalid("no cases to run"), "check the --tag, --incident and --case filters");
 
   RunRecord run;
@@ -225,6 +228,8 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
                   {"tags", request.tags},
                   {"incidents", request.incidents},
                   {"cases", request.cases}};
+  if (request.shard)
+    run.settings["shard"] = fmt::format("{}/{}", request.shard->first, request.shard->second);
   run.evalkeep_version = EVALKEEP_VERSION;
   if (auto r = store.create_run(run, planned); !r)
     return std::unexpected(r.error());

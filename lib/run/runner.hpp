@@ -28,6 +28,7 @@ struct RunRequest {
   std::vector<std::string> tags, incidents, cases;
   bool include_retired = false;
   CacheMode cache = CacheMode::use;
+  std::optional<std::pair<int, int>> shard; // run only shard I of N (1-based)
 };
 
 /// Counters for a live progress line.

@@ -288,3 +288,36 @@ TEST_CASE("the Anthropic provider talks to the Messages API", "[e2e][run]") {
   CHECK(s["passed"] == 2);
   CHECK(f.server.stats()["by_path"]["/v1/messages"] == 3);
 }
+
+TEST_CASE("shards run disjoint cases and merge into one run", "[e2e][run][shard]") {
+  Fixture f;
+  for (int i = 0; i < 20; ++i)
+    f.run({"add", "--id", "extra-" + std::to_string(i), "--prompt", "Hello " + std::to_string(i),
+           "--expect", "contains:help", "--provenance", "spec:shards"});
+  auto s1 = json::parse(
+      f.run({"run", "--provider", "local", "--shard", "1/2", "--runs-db", "s1.db", "--json"}).out);
+  auto s2 = json::parse(
+      f.run({"run", "--provider", "local", "--shard", "2/2", "--runs-db", "s2.db", "--json"}).out);
+  CHECK(s1["total"].get<int>() + s2["total"].get<int>() == 23);
+  CHECK(s1["total"].get<int>() > 0);
+  CHECK(s2["total"].get<int>() > 0);
+  CHECK(f.server.requests() == 23);
+  // The split is stable: the same shard runs the same cases again.
+  auto again = json::parse(
+      f.run({"run", "--provider", "local", "--shard", "1/2", "--runs-db", "again.db", "--json"})
+          .out);
+  CHECK(again["total"] == s1["total"]);
+
+  f.run({"runs", "merge", "s1.db", "s2.db", "-o", "merged.db"});
+  auto merged =
+      json::parse(f.run({"--runs-db", "merged.db", "runs", "show", "latest", "--json"}).out);
+  CHECK(merged["total"] == 23);
+  CHECK(merged["passed"] == 22);
+  CHECK(merged["failed"] == 1);
+  CHECK(merged["cases"].size() == 23);
+
+  auto overlap = f.repo.evalkeep({"runs", "merge", "s1.db", "again.db", "-o", "bad.db"});
+  CHECK(overlap.exit_code == 2);
+  CHECK_THAT(overlap.err, Catch::Contains("shard 1/2 appears twice"));
+  CHECK(f.repo.evalkeep({"run", "--provider", "local", "--shard", "3/2"}).exit_code == 2);
+}
