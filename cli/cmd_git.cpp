@@ -1,5 +1,6 @@
 #include "cli/context.hpp"
 #include "suite/dump.hpp"
+#include "suite/merge.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,51 @@ Status run_dump(Context& ctx, const DumpOptions& o) {
   return suite::dump(*s, std::cout);
 }
 
+struct MergeOptions {
+  std::string base, ours, theirs, path;
+};
+
+// Git runs this for a suite changed on both sides of a merge: it must write the result to `ours`
+// and exit 0, or leave `ours` as it was and exit non-zero to mark the file conflicted.
+Status run_merge_driver(Context& ctx, const MergeOptions& o) {
+  auto outcome = suite::merge_suites(o.base, o.ours, o.theirs);
+  if (!outcome)
+    return std::unexpected(outcome.error());
+  std::string name = o.path.empty() ? o.ours : o.path;
+  if (outcome->conflicts.empty()) {
+    auto count = [](std::size_t n, std::string_view what) {
+      return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s");
+    };
+    fmt::print(stderr, "evalkeep: merged {}: {} and {} from theirs, {} chained after ours\n", name,
+               count(outcome->cases_taken, "case"), count(outcome->incidents_taken, "incident"),
+               count(outcome->events_carried, "ledger event"));
+    return {};
+  }
+  auto indent = [](const std::string& text) {
+    std::string out;
+    for (std::size_t at = 0; at < text.size();) {
+      auto nl = text.find('\n', at);
+      auto end = nl == std::string::npos ? text.size() : nl + 1;
+      out += "    " + text.substr(at, end - at);
+      at = end;
+    }
+    return out;
+  };
+  fmt::print(stderr, "evalkeep: {} conflicting records in {}; ours is left in place\n",
+             outcome->conflicts.size(), name);
+  for (const auto& c : outcome->conflicts)
+    fmt::print(stderr,
+               "\nconflict: {} {} changed differently on both sides\n  ours:\n{}"
+               "  theirs:\n{}",
+               c.kind, c.id, indent(c.ours), indent(c.theirs));
+  fmt::print(stderr,
+             "\nTo resolve: keep one side (git checkout --ours {0}, or --theirs), redo the "
+             "other side's\nchanges to these records with evalkeep commands, then git add {0}.\n",
+             name);
+  ctx.set_exit_code(ExitCode::refused);
+  return {};
+}
+
 } // namespace
 
 void add_git_commands(CLI::App& app, Context& ctx) {
@@ -71,6 +117,23 @@ void add_git_commands(CLI::App& app, Context& ctx) {
               "lines start with '| '.\n'evalkeep init' registers this as git's textconv for the "
               "suite.");
   cmd->callback([&ctx, dump] { ctx.run([&] { return run_dump(ctx, *dump); }); });
+
+  auto merge = std::make_shared<MergeOptions>();
+  cmd = app.add_subcommand("merge-driver",
+                           "Merge a suite changed on two branches (git's merge driver for it)");
+  cmd->add_option("base", merge->base, "The common ancestor's suite (%O; may be empty)")
+      ->required();
+  cmd->add_option("ours", merge->ours, "Our suite, replaced by the merge (%A)")->required();
+  cmd->add_option("theirs", merge->theirs, "Their suite (%B)")->required();
+  cmd->add_option("path", merge->path, "The suite's path in the repository (%P), for messages");
+  cmd->footer(
+      "'evalkeep init' registers it in git's config as:\n  evalkeep merge-driver %O %A %B %P\n\n"
+      "Cases (with their retirement decisions) and incidents merge by id: a change on one\n"
+      "side applies, the same change on both sides is fine, different changes to one record\n"
+      "are a conflict (exit 1, ours left in place, both versions printed). The ledger becomes\n"
+      "the common prefix, our new events, then their new events chained anew; the result\n"
+      "passes 'evalkeep verify' before it replaces ours.");
+  cmd->callback([&ctx, merge] { ctx.run([&] { return run_merge_driver(ctx, *merge); }); });
 }
 
 } // namespace evalkeep::cli

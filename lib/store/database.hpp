@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -106,6 +107,21 @@ private:
   Database* m_db;
   bool m_open = true;
 };
+
+/// Runs `sql` and calls `row(const Statement&)` for each row it gives.
+template <typename Row> Status each_row(Database& db, std::string_view sql, Row row) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  for (;;) {
+    auto more = stmt->step();
+    if (!more)
+      return std::unexpected(more.error());
+    if (!*more)
+      return {};
+    row(std::as_const(*stmt));
+  }
+}
 
 /// Converts a SQLite result code into an evalkeep error with the right exit code.
 Error sqlite_error(sqlite3* db, int rc);

@@ -119,21 +119,6 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// Runs `sql` and calls `row` for each row.
-template <typename Row> Status each_row(store::Database& db, const std::string& sql, Row row) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  for (;;) {
-    auto more = stmt->step();
-    if (!more)
-      return std::unexpected(more.error());
-    if (!*more)
-      return {};
-    row(*stmt);
-  }
-}
-
 void write_incident(Writer& w, const Incident& i) {
   w.head("incident", i.id);
   w.field("title", i.title);
@@ -228,24 +213,25 @@ Status dump(Suite& s, std::ostream& out) {
   Writer w(out);
   w.raw(fmt::format("# evalkeep suite, schema version {}\n", *version));
   // ORDER BY uses SQLite's BINARY collation: byte order, the same on every machine.
-  if (auto r = each_row(
+  if (auto r = store::each_row(
           db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns),
           [&](const store::Statement& st) { write_incident(w, rows::read_incident(st)); });
       !r)
     return r;
-  if (auto r = each_row(db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns),
-                        [&](const store::Statement& st) { write_case(w, rows::read_case(st)); });
+  if (auto r =
+          store::each_row(db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns),
+                          [&](const store::Statement& st) { write_case(w, rows::read_case(st)); });
       !r)
     return r;
-  if (auto r = each_row(
+  if (auto r = store::each_row(
           db, fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns),
           [&](const store::Statement& st) { write_decision(w, rows::read_decision(st)); });
       !r)
     return r;
-  if (auto r = each_row(db,
-                        "SELECT seq, at, actor, action, subject, rationale, before_hash, "
-                        "after_hash, git_head, detail FROM ledger ORDER BY seq",
-                        [&](const store::Statement& st) { write_event(w, st); });
+  if (auto r = store::each_row(db,
+                               "SELECT seq, at, actor, action, subject, rationale, before_hash, "
+                               "after_hash, git_head, detail FROM ledger ORDER BY seq",
+                               [&](const store::Statement& st) { write_event(w, st); });
       !r)
     return r;
   return w.finish();
@@ -256,6 +242,32 @@ Result<std::string> dump(Suite& s) {
   if (auto r = dump(s, out); !r)
     return std::unexpected(r.error());
   return std::move(out).str();
+}
+
+namespace {
+
+// A record's blocks without the blank line that separates them from a previous record.
+template <typename Write> std::string dump_blocks(Write write) {
+  std::ostringstream out;
+  Writer w(out);
+  write(w);
+  (void)w.finish(); // a string stream does not fail
+  auto text = std::move(out).str();
+  return text.starts_with('\n') ? text.substr(1) : text;
+}
+
+} // namespace
+
+std::string dump_case(const Case& c, const RetirementDecision* decision) {
+  return dump_blocks([&](Writer& w) {
+    write_case(w, c);
+    if (decision)
+      write_decision(w, *decision);
+  });
+}
+
+std::string dump_incident(const Incident& i) {
+  return dump_blocks([&](Writer& w) { write_incident(w, i); });
 }
 
 } // namespace evalkeep::suite

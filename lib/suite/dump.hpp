@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "suite/model.hpp"
 #include "suite/suite.hpp"
 
 #include <ostream>
@@ -30,5 +31,10 @@ Status dump(Suite& s, std::ostream& out);
 
 /// The dump as a string.
 Result<std::string> dump(Suite& s);
+
+/// One case's blocks, with its retirement decision when it has one, as the dump shows them.
+std::string dump_case(const Case& c, const RetirementDecision* decision);
+/// One incident's block, as the dump shows it.
+std::string dump_incident(const Incident& i);
 
 } // namespace evalkeep::suite

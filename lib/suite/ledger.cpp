@@ -73,9 +73,13 @@ Result<LedgerWriter> LedgerWriter::open(store::Database& db) {
 }
 
 Status LedgerWriter::append(LedgerEvent& e) {
-  e.seq = m_next_seq;
   if (e.at < m_last_at)
     e.at = m_last_at;
+  return carry(e);
+}
+
+Status LedgerWriter::carry(LedgerEvent& e) {
+  e.seq = m_next_seq;
   e.hash = chain_hash(m_last, e);
   auto opt_blob = [](const std::optional<core::Digest>& d) {
     return d ? std::optional<std::span<const std::uint8_t>>(*d) : std::nullopt;
@@ -90,14 +94,14 @@ Status LedgerWriter::append(LedgerEvent& e) {
   return {};
 }
 
-Result<std::vector<LedgerEvent>> read_ledger(store::Database& db,
-                                             const std::optional<std::string>& subject) {
+Result<std::vector<LedgerEvent>>
+read_ledger(store::Database& db, const std::optional<std::string>& subject, std::int64_t after) {
   auto stmt = db.prepare("SELECT seq, at, actor, action, subject, rationale, before_hash, "
                          "after_hash, git_head, detail, hash FROM ledger "
-                         "WHERE ?1 IS NULL OR subject = ?1 ORDER BY seq");
+                         "WHERE (?1 IS NULL OR subject = ?1) AND seq > ?2 ORDER BY seq");
   if (!stmt)
     return std::unexpected(stmt.error());
-  stmt->bind(1, subject);
+  stmt->bind(1, subject).bind(2, after);
   std::vector<LedgerEvent> out;
   for (;;) {
     auto row = stmt->step();

@@ -49,6 +49,9 @@ public:
   /// Fills in seq and hash, and inserts the event. An event is never dated before the one it
   /// follows: a writer that waited for the lock takes the time of the event it waited for.
   Status append(LedgerEvent& e);
+  /// Appends an event carried over from another copy of the suite (a merge): it keeps its time
+  /// and everything else, and gets the next seq and the hash that chains it here.
+  Status carry(LedgerEvent& e);
 
 private:
   LedgerWriter(store::Statement insert, std::int64_t next_seq, core::Digest last,
@@ -61,8 +64,15 @@ private:
   std::string m_last_at;
 };
 
-/// Events in order of seq (oldest first); only those about `subject` when given.
+/// Events in order of seq (oldest first); only those about `subject` when given, and only those
+/// after seq `after`.
 Result<std::vector<LedgerEvent>> read_ledger(store::Database& db,
-                                             const std::optional<std::string>& subject = {});
+                                             const std::optional<std::string>& subject = {},
+                                             std::int64_t after = 0);
+
+/// True for events about an incident (their subject is an incident id, not a case id).
+inline bool is_incident_event(const LedgerEvent& e) {
+  return e.action.starts_with("incident-");
+}
 
 } // namespace evalkeep::suite

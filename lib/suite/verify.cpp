@@ -59,10 +59,6 @@ Status check_schema(store::Database& db, std::vector<VerifyProblem>& problems) {
   return {};
 }
 
-bool is_incident_action(const std::string& a) {
-  return a.starts_with("incident-");
-}
-
 } // namespace
 
 Result<VerifyReport> verify(Suite& s) {
@@ -116,11 +112,8 @@ Result<VerifyReport> verify(Suite& s) {
       chain_intact = false;
       break;
     }
-    if (i > 0 && e.at < (*events)[i - 1].at)
-      report.problems.push_back(
-          {e.seq, fmt::format("event {} is dated before the event preceding it", e.seq)});
     prev = e.hash;
-    (is_incident_action(e.action) ? last_incident : last_case)[e.subject] = &e;
+    (is_incident_event(e) ? last_incident : last_case)[e.subject] = &e;
     if ((e.action == "retire" || e.action == "import") && e.detail)
       last_decision[e.subject] = &e;
     if (e.action == "reinstate")
