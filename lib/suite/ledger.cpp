@@ -1,5 +1,7 @@
 #include "suite/ledger.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace evalkeep::suite {
@@ -17,6 +19,53 @@ std::optional<core::Digest> digest_column(const store::Statement& s, int col) {
   return d;
 }
 
+// Appends `v` as a JSON string, byte for byte as nlohmann::json::dump() writes it. Printable ASCII
+// and the usual escapes are written here, as verifying a ledger quotes every field of every event;
+// anything else (non-ASCII, which dump() checks as UTF-8) is left to nlohmann.
+void append_json_string(std::string& out, std::string_view v) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  if (std::any_of(v.begin(), v.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    out += nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        out += "\\u00";
+        out += k_hex[c >> 4];
+        out += k_hex[c & 0xf];
+      } else {
+        out += c;
+      }
+    }
+  }
+  out += '"';
+}
+
 } // namespace
 
 LedgerEvent make_event(const Origin& origin, std::string action, std::string subject) {
@@ -31,18 +80,46 @@ LedgerEvent make_event(const Origin& origin, std::string action, std::string sub
 
 std::string canonical_event(const LedgerEvent& e) {
   // The same bytes nlohmann::json::dump() gives for an object with these keys: sorted, compact.
-  // Written out by hand because every import appends one event per case.
-  auto str = [](const std::string& v) {
-    return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Written out by hand because every import appends one event per case and verify hashes them
+  // all.
+  std::string out;
+  out.reserve(256 + e.actor.size() + e.subject.size() + (e.detail ? e.detail->size() : 0) +
+              (e.rationale ? e.rationale->size() : 0));
+  auto str = [&](std::string_view key, std::string_view v) {
+    out += key;
+    append_json_string(out, v);
   };
-  auto opt = [&](const std::optional<std::string>& v) { return v ? str(*v) : std::string("null"); };
-  auto hex = [](const std::optional<core::Digest>& d) {
-    return d ? fmt::format("\"{}\"", core::to_hex(*d)) : std::string("null");
+  auto opt = [&](std::string_view key, const std::optional<std::string>& v) {
+    if (v)
+      str(key, *v);
+    else {
+      out += key;
+      out += "null";
+    }
   };
-  return fmt::format(R"({{"action":{},"actor":{},"after":{},"at":{},"before":{},"detail":{},)"
-                     R"("git_head":{},"rationale":{},"seq":{},"subject":{}}})",
-                     str(e.action), str(e.actor), hex(e.after), str(e.at), hex(e.before),
-                     opt(e.detail), opt(e.git_head), opt(e.rationale), e.seq, str(e.subject));
+  auto hex = [&](std::string_view key, const std::optional<core::Digest>& d) {
+    out += key;
+    if (d) {
+      out += '"';
+      out += core::to_hex(*d);
+      out += '"';
+    } else {
+      out += "null";
+    }
+  };
+  str("{\"action\":", e.action);
+  str(",\"actor\":", e.actor);
+  hex(",\"after\":", e.after);
+  str(",\"at\":", e.at);
+  hex(",\"before\":", e.before);
+  opt(",\"detail\":", e.detail);
+  opt(",\"git_head\":", e.git_head);
+  opt(",\"rationale\":", e.rationale);
+  out += ",\"seq\":";
+  out += std::to_string(e.seq);
+  str(",\"subject\":", e.subject);
+  out += '}';
+  return out;
 }
 
 core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e) {

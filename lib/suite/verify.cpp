@@ -7,8 +7,11 @@
 #include "suite/records.hpp"
 #include "suite/rows.hpp"
 
+#include <algorithm>
+#include <future>
 #include <map>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace evalkeep::suite {
 
@@ -59,74 +62,48 @@ Status check_schema(store::Database& db, std::vector<VerifyProblem>& problems) {
   return {};
 }
 
-} // namespace
+using LastEvents = std::unordered_map<std::string, const LedgerEvent*>;
 
-Result<VerifyReport> verify(Suite& s) {
-  auto& db = s.db();
-  VerifyReport report;
-  auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
-  if (!tx)
-    return std::unexpected(tx.error());
+// The events of `last` whose subject passes `keep`, sorted by subject.
+template <typename Keep>
+std::vector<const LedgerEvent*> in_id_order(const LastEvents& last, Keep keep) {
+  std::vector<const LedgerEvent*> out;
+  for (const auto& [id, e] : last)
+    if (keep(id))
+      out.push_back(e);
+  std::sort(out.begin(), out.end(),
+            [](const auto* a, const auto* b) { return a->subject < b->subject; });
+  return out;
+}
 
-  auto integrity = db.prepare("PRAGMA integrity_check");
-  if (!integrity)
-    return std::unexpected(integrity.error());
-  for (;;) {
-    auto row = integrity->step();
-    if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
-      break;
-    if (integrity->text(0) != "ok")
-      report.problems.push_back({{}, "integrity_check: " + integrity->str(0)});
-  }
-  auto version = db.scalar("PRAGMA user_version");
-  if (!version)
-    return std::unexpected(version.error());
-  report.schema_version = static_cast<int>(*version);
-  if (auto r = check_schema(db, report.problems); !r)
-    return std::unexpected(r.error());
-
-  auto events = read_ledger(db);
-  if (!events)
-    return std::unexpected(events.error());
-  report.events = static_cast<std::int64_t>(events->size());
+// The first event out of sequence or not matching its hash, if any.
+std::optional<VerifyProblem> broken_link(const std::vector<LedgerEvent>& events) {
   core::Digest prev{};
-  bool chain_intact = true;
-  std::map<std::string, const LedgerEvent*> last_case, last_incident, last_decision;
-  for (std::size_t i = 0; i < events->size(); ++i) {
-    const auto& e = (*events)[i];
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
     auto expected_seq = static_cast<std::int64_t>(i) + 1;
-    if (e.seq != expected_seq) {
-      report.problems.push_back(
-          {e.seq, fmt::format("event {} is out of sequence (expected {}): events were removed "
-                              "or reordered",
-                              e.seq, expected_seq)});
-      chain_intact = false;
-      break;
-    }
-    if (chain_hash(prev, e) != e.hash) {
-      report.problems.push_back(
-          {e.seq, fmt::format("event {} ({} {}) does not match its hash: the ledger was edited",
-                              e.seq, e.action, e.subject)});
-      chain_intact = false;
-      break;
-    }
+    if (e.seq != expected_seq)
+      return VerifyProblem{e.seq, fmt::format("event {} is out of sequence (expected {}): events "
+                                              "were removed or reordered",
+                                              e.seq, expected_seq)};
+    if (chain_hash(prev, e) != e.hash)
+      return VerifyProblem{e.seq, fmt::format("event {} ({} {}) does not match its hash: the "
+                                              "ledger was edited",
+                                              e.seq, e.action, e.subject)};
     prev = e.hash;
-    (is_incident_event(e) ? last_incident : last_case)[e.subject] = &e;
-    if ((e.action == "retire" || e.action == "import") && e.detail)
-      last_decision[e.subject] = &e;
-    if (e.action == "reinstate")
-      last_decision.erase(e.subject);
   }
-  if (!chain_intact)
-    return report; // the tables cannot be judged against a ledger that was tampered with
+  return std::nullopt;
+}
 
-  // The tables must be what the ledger says they are.
+// Checks that every case, decision and incident in the tables is the one the ledger's latest
+// event for it describes.
+Status check_tables(store::Database& db, const LastEvents& last_case,
+                    const LastEvents& last_incident, const LastEvents& last_decision,
+                    VerifyReport& report) {
   auto cases = db.prepare(fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns));
   if (!cases)
     return std::unexpected(cases.error());
-  std::set<std::string> seen, retired;
+  std::unordered_set<std::string> seen, retired;
   for (;;) {
     auto row = cases->step();
     if (!row)
@@ -162,18 +139,17 @@ Result<VerifyReport> verify(Suite& s) {
                                                     "recorded",
                                                     c.id, e.seq)});
   }
-  for (const auto& [id, e] : last_case)
-    if (!seen.contains(id))
-      report.problems.push_back(
-          {e->seq, fmt::format("case {} is in the ledger but missing from the suite: it was "
-                               "deleted outside evalkeep",
-                               id)});
+  for (const auto* e : in_id_order(last_case, [&](const auto& id) { return !seen.contains(id); }))
+    report.problems.push_back(
+        {e->seq, fmt::format("case {} is in the ledger but missing from the suite: it was "
+                             "deleted outside evalkeep",
+                             e->subject)});
 
   auto decisions = db.prepare(
       fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns));
   if (!decisions)
     return std::unexpected(decisions.error());
-  std::set<std::string> decided;
+  std::unordered_set<std::string> decided;
   for (;;) {
     auto row = decisions->step();
     if (!row)
@@ -193,10 +169,13 @@ Result<VerifyReport> verify(Suite& s) {
     if (!decided.contains(id))
       report.problems.push_back(
           {{}, fmt::format("case {} is retired without a retirement decision", id)});
-  for (const auto& [id, e] : last_decision)
-    if (!decided.contains(id) && seen.contains(id) && !retired.contains(id))
-      report.problems.push_back(
-          {e->seq, fmt::format("the retirement decision for {} was deleted outside evalkeep", id)});
+  auto lost = [&](const std::string& id) {
+    return !decided.contains(id) && seen.contains(id) && !retired.contains(id);
+  };
+  for (const auto* e : in_id_order(last_decision, lost))
+    report.problems.push_back(
+        {e->seq,
+         fmt::format("the retirement decision for {} was deleted outside evalkeep", e->subject)});
 
   auto incidents =
       db.prepare(fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns));
@@ -214,6 +193,61 @@ Result<VerifyReport> verify(Suite& s) {
     if (it == last_incident.end() || !it->second->after || *it->second->after != incident_hash(inc))
       report.problems.push_back(
           {{}, fmt::format("incident {} differs from what the ledger recorded", inc.id)});
+  }
+  return {};
+}
+
+} // namespace
+
+Result<VerifyReport> verify(Suite& s) {
+  auto& db = s.db();
+  VerifyReport report;
+  auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
+  if (!tx)
+    return std::unexpected(tx.error());
+
+  auto integrity = db.prepare("PRAGMA integrity_check");
+  if (!integrity)
+    return std::unexpected(integrity.error());
+  for (;;) {
+    auto row = integrity->step();
+    if (!row)
+      return std::unexpected(row.error());
+    if (!*row)
+      break;
+    if (integrity->text(0) != "ok")
+      report.problems.push_back({{}, "integrity_check: " + integrity->str(0)});
+  }
+  auto version = db.scalar("PRAGMA user_version");
+  if (!version)
+    return std::unexpected(version.error());
+  report.schema_version = static_cast<int>(*version);
+  if (auto r = check_schema(db, report.problems); !r)
+    return std::unexpected(r.error());
+
+  auto events = read_ledger(db);
+  if (!events)
+    return std::unexpected(events.error());
+  report.events = static_cast<std::int64_t>(events->size());
+  // Hashing the chain is much of the work on a large suite: a second thread does it while this
+  // one judges the tables, whose findings count only when the chain holds.
+  auto link = std::async(std::launch::async, broken_link, std::cref(*events));
+  std::unordered_map<std::string, const LedgerEvent*> last_case, last_incident, last_decision;
+  for (const auto& e : *events) {
+    (is_incident_event(e) ? last_incident : last_case)[e.subject] = &e;
+    if ((e.action == "retire" || e.action == "import") && e.detail)
+      last_decision[e.subject] = &e;
+    if (e.action == "reinstate")
+      last_decision.erase(e.subject);
+  }
+  auto before_tables = report.problems.size();
+  if (auto r = check_tables(db, last_case, last_incident, last_decision, report); !r)
+    return std::unexpected(r.error());
+  if (auto broken = link.get()) {
+    // The tables cannot be judged against a ledger that was tampered with.
+    report.problems.resize(before_tables);
+    report.problems.push_back(std::move(*broken));
+    report.cases = report.incidents = 0;
   }
   return report;
 }

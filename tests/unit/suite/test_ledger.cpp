@@ -166,3 +166,32 @@ TEST_CASE("an event's canonical form is the sorted, compact JSON of its fields",
   j["detail"] = *e.detail;
   CHECK(evalkeep::suite::canonical_event(e) == j.dump());
 }
+
+TEST_CASE("an event's canonical form quotes every byte as nlohmann's dump does", "[suite]") {
+  // Control characters, quotes, backslashes, DEL and UTF-8 (which takes nlohmann's own path).
+  for (std::string text :
+       {std::string("tab\there \"q\" back\\slash"), std::string("\b\f\r\x01\x1f\x7f"),
+        std::string("caf\xc3\xa9 \xe2\x9c\x93"), std::string(), std::string("\0x", 2)}) {
+    LedgerEvent e;
+    e.seq = 3;
+    e.at = "2026-05-01T10:00:00Z";
+    e.actor = text;
+    e.action = "edit";
+    e.subject = "case-1";
+    e.rationale = text;
+    e.git_head = text;
+    nlohmann::json j;
+    j["seq"] = e.seq;
+    j["at"] = e.at;
+    j["actor"] = text;
+    j["action"] = e.action;
+    j["subject"] = e.subject;
+    j["rationale"] = text;
+    j["before"] = nullptr;
+    j["after"] = nullptr;
+    j["git_head"] = text;
+    j["detail"] = nullptr;
+    INFO(j.dump());
+    CHECK(canonical_event(e) == j.dump());
+  }
+}
