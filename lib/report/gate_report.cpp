@@ -1,5 +1,8 @@
 #include "report/gate_report.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace evalkeep::report {
@@ -61,6 +64,32 @@ std::string decision_line(const gate::Retired& r) {
                      d.decided_by, d.approved_by ? ", approved by " + *d.approved_by : "");
 }
 
+std::string run_line(const gate::RunSection& r) {
+  return fmt::format("run {} ({}, model {}, {}): {} live case{} checked, {} passed, {} failed, {} "
+                     "not run",
+                     r.run.id, r.run.provider, r.run.model, r.run.state, r.cases.size(),
+                     r.cases.size() == 1 ? "" : "s", r.passed, r.failed, r.not_run);
+}
+
+// The rules rule 4 applies case by case: JUnit shows each checked case once, under the run.
+bool is_run_rule(std::string_view rule) {
+  return rule == "case-failed" || rule == "regressed" || rule == "case-not-run";
+}
+
+ojson run_json(const std::optional<gate::RunSection>& r) {
+  if (!r)
+    return ojson();
+  return {{"id", r->run.id},
+          {"provider", r->run.provider},
+          {"model", r->run.model},
+          {"state", r->run.state},
+          {"baseline", r->baseline ? ojson(r->baseline->id) : ojson()},
+          {"checked", r->cases.size()},
+          {"passed", r->passed},
+          {"failed", r->failed},
+          {"not_run", r->not_run}};
+}
+
 } // namespace
 
 ojson gate_json(const gate::GateReport& r) {
@@ -105,6 +134,7 @@ ojson gate_json(const gate::GateReport& r) {
   j["active_before"] = r.active_before;
   j["active_after"] = r.active_after;
   j["unguarded_incidents"] = r.unguarded_incidents;
+  j["run"] = run_json(r.run);
   return j;
 }
 
@@ -116,6 +146,19 @@ std::string gate_text(const gate::GateReport& r) {
                        r.violations.size() == 1 ? "" : "s");
     for (const auto& v : r.violations)
       out += fmt::format("  [{}] {}\n", v.rule, v.message);
+  }
+  if (r.run) {
+    out += "\n" + run_line(*r.run) + "\n";
+    if (r.run->baseline)
+      out += fmt::format("  baseline: run {} ({}, model {})\n", r.run->baseline->id,
+                         r.run->baseline->provider, r.run->baseline->model);
+    std::size_t width = 0;
+    for (const auto& c : r.run->cases)
+      width = c.problem.empty() ? width : std::max(width, c.case_id.size());
+    for (const auto& c : r.run->cases)
+      if (!c.problem.empty())
+        out += fmt::format("  {:<{}}  {}{}\n", c.case_id, width, c.verdict,
+                           c.baseline_verdict ? " (baseline: " + *c.baseline_verdict + ")" : "");
   }
   out += fmt::format("\nactive cases: {} -> {} ({:+})\n", r.active_before, r.active_after,
                      r.active_after - r.active_before);
@@ -157,6 +200,21 @@ std::string gate_markdown(const gate::GateReport& r) {
     for (const auto& v : r.violations)
       out += fmt::format("| {} | {} | {} | {} |\n", v.rule, md_escape(v.case_id),
                          md_escape(v.incident.value_or("")), md_escape(v.message));
+  }
+  if (r.run) {
+    out += fmt::format("\n### Run\n\n{}", md_escape(run_line(*r.run)));
+    if (r.run->baseline)
+      out += fmt::format("; baseline: run {}", r.run->baseline->id);
+    out += ".\n";
+    bool header = false;
+    for (const auto& c : r.run->cases) {
+      if (c.problem.empty())
+        continue;
+      if (!std::exchange(header, true))
+        out += "\n| case | verdict | baseline verdict |\n| --- | --- | --- |\n";
+      out += fmt::format("| {} | {} | {} |\n", md_escape(c.case_id), c.verdict,
+                         c.baseline_verdict.value_or(""));
+    }
   }
   if (!r.retired.empty()) {
     out +=
@@ -207,8 +265,17 @@ std::string gate_junit(const gate::GateReport& r) {
         failure += v.message + "\n";
     cases.push_back({rule, "evalkeep.gate.rules", failure});
   }
+  if (r.run) {
+    std::string failure;
+    for (const auto& v : r.violations)
+      if (v.rule == "run-incomplete")
+        failure += v.message + "\n";
+    cases.push_back({"run-incomplete", "evalkeep.gate.rules", failure});
+    for (const auto& c : r.run->cases)
+      cases.push_back({c.case_id, "evalkeep.gate.run", c.problem});
+  }
   for (const auto& v : r.violations)
-    if (!v.case_id.empty())
+    if (!v.case_id.empty() && !(r.run && is_run_rule(v.rule)))
       cases.push_back({v.case_id, "evalkeep.gate." + v.rule, v.message});
   for (const auto& a : r.added)
     cases.push_back({a.case_id, "evalkeep.gate.added", ""});

@@ -9,7 +9,9 @@
 namespace evalkeep::report {
 
 /// {"passed", "base", "violations": [{"rule","case","incident","message"}], "added", "edited",
-///  "retired", "active_before", "active_after", "unguarded_incidents"}
+///  "retired", "active_before", "active_after", "unguarded_incidents", "run"}; "run" is null
+///  unless a run was checked: {"id","provider","model","state","baseline","checked","passed",
+///  "failed","not_run"}
 nlohmann::ordered_json gate_json(const gate::GateReport& r);
 
 /// The reviewer's view for a terminal: violations first, then what the change does.
@@ -18,7 +20,8 @@ std::string gate_text(const gate::GateReport& r);
 /// The same for a pull request page or $GITHUB_STEP_SUMMARY.
 std::string gate_markdown(const gate::GateReport& r);
 
-/// JUnit XML: one testcase per rule checked and one per case the change touches.
+/// JUnit XML: one testcase per rule checked, one per case the change touches, and one per case
+/// checked in the run.
 std::string gate_junit(const gate::GateReport& r);
 
 /// GitHub Actions workflow commands (::error ...) for each violation.

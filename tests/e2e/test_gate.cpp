@@ -116,6 +116,31 @@ TEST_CASE("a suite file replaced wholesale fails the gate as rewritten history",
   CHECK(deleted_cases(report).size() == 40);
 }
 
+TEST_CASE("a branch that merged main passes the gate: main's newer events follow the branch's",
+          "[e2e][gate]") {
+  GateRepo g;
+  g.ok({"edit", "case-00", "--add-expect", "not-contains:guarantee", "--rationale",
+        "promises can be implicit"});
+  g.repo.git({"commit", "-q", "-am", "tighten case-00"});
+  g.repo.git({"checkout", "-q", "main"});
+  g.ok({"add", "--id", "main-case", "--prompt", "New on main", "--expect", "contains:ok",
+        "--incident", "INC-100"});
+  g.repo.git({"commit", "-q", "-am", "a case on main"});
+  g.repo.git({"checkout", "-q", "cleanup"});
+  auto merged = g.repo.run({"git", "merge", "--no-edit", "main"});
+  INFO(merged.out << merged.err);
+  REQUIRE(merged.exit_code == 0);
+
+  auto r = g.repo.evalkeep({"gate", "--base", "main", "--json"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  auto report = json::parse(r.out);
+  CHECK(report["violations"].empty());
+  CHECK(report["added"].empty()); // main-case came from the base
+  REQUIRE(report["edited"].size() == 1);
+  CHECK(report["edited"][0]["rationales"] == json::array({"promises can be implicit"}));
+}
+
 TEST_CASE("the same cleanup with retirement decisions passes and shows what the team gives up",
           "[e2e][gate]") {
   GateRepo g;
