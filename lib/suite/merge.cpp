@@ -23,7 +23,7 @@ namespace {
 // The records of one kind on one side: a version of each (what tells two apart), and the ids
 // the side's new ledger events touch.
 struct Records {
-  std::unordered_map<std::string, std::string> versions;
+  std::vector<std::pair<std::string, std::string>> versions; // sorted by id, as SQLite gives them
   std::unordered_set<std::string> touched;
 };
 
@@ -40,10 +40,10 @@ std::string digest_text(std::span<const std::uint8_t> d) {
   return std::string(d.begin(), d.end());
 }
 
-Result<Side> read_side(const fs::path& path, bool may_be_empty) {
+Result<Side> read_side(const fs::path& path, bool is_base) {
   Side side;
   std::error_code ec;
-  if (may_be_empty && (!fs::exists(path, ec) || fs::file_size(path, ec) == 0))
+  if (is_base && (!fs::exists(path, ec) || fs::file_size(path, ec) == 0))
     return side;
   auto s = Suite::open_untrusted(path);
   if (!s)
@@ -52,29 +52,38 @@ Result<Side> read_side(const fs::path& path, bool may_be_empty) {
   auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
   if (!tx)
     return std::unexpected(tx.error());
-  if (auto r = store::each_row(db, "SELECT id, content_hash FROM cases",
-                               [&](const store::Statement& st) {
-                                 side.cases.versions.emplace(st.str(0), digest_text(st.blob(1)));
-                               });
-      !r)
-    return std::unexpected(r.error());
   // A case's version includes its decision: retiring changes both.
+  std::unordered_map<std::string, std::string> decisions;
   if (auto r =
           store::each_row(db, fmt::format("SELECT {} FROM retirements", rows::k_decision_columns),
                           [&](const store::Statement& st) {
                             auto d = rows::read_decision(st);
-                            side.cases.versions[d.case_id] += rows::canonical(retirement_record(d));
+                            decisions.emplace(d.case_id, rows::canonical(retirement_record(d)));
                           });
       !r)
     return std::unexpected(r.error());
-  if (auto r =
-          store::each_row(db, fmt::format("SELECT {} FROM incidents", rows::k_incident_columns),
-                          [&](const store::Statement& st) {
-                            auto i = rows::read_incident(st);
-                            side.incidents.versions.emplace(i.id, digest_text(incident_hash(i)));
-                          });
+  // ORDER BY id walks the primary key of a WITHOUT ROWID table: no sort.
+  if (auto r = store::each_row(db, "SELECT id, content_hash FROM cases ORDER BY id",
+                               [&](const store::Statement& st) {
+                                 auto& [id, version] = side.cases.versions.emplace_back(
+                                     st.str(0), digest_text(st.blob(1)));
+                                 if (auto d = decisions.find(id); d != decisions.end())
+                                   version += d->second;
+                               });
       !r)
     return std::unexpected(r.error());
+  if (auto r = store::each_row(
+          db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns),
+          [&](const store::Statement& st) {
+            auto i = rows::read_incident(st);
+            side.incidents.versions.emplace_back(i.id, digest_text(incident_hash(i)));
+          });
+      !r)
+    return std::unexpected(r.error());
+  if (is_base) { // the base's ledger is not needed: the sides' common prefix is what counts
+    side.suite = std::move(*s);
+    return side;
+  }
   if (auto r = store::each_row(db, "SELECT hash FROM ledger ORDER BY seq",
                                [&](const store::Statement& st) {
                                  core::Digest d{};
@@ -109,11 +118,6 @@ Status read_tail(Side& side, std::size_t prefix, std::string_view name) {
   return {};
 }
 
-const std::string* find(const Records& r, const std::string& id) {
-  auto it = r.versions.find(id);
-  return it == r.versions.end() ? nullptr : &it->second;
-}
-
 bool same(const std::string* a, const std::string* b) {
   return a == b || (a && b && *a == *b);
 }
@@ -130,14 +134,6 @@ Pick pick(const std::string* base, const std::string* ours, const std::string* t
   if (!ours_changed)
     return Pick::theirs;
   return Pick::conflict;
-}
-
-std::set<std::string> all_ids(const Records& a, const Records& b, const Records& c) {
-  std::set<std::string> ids;
-  for (const auto* r : {&a, &b, &c})
-    for (const auto& [id, _] : r->versions)
-      ids.insert(id);
-  return ids;
 }
 
 Result<std::string> show_case(Side& side, const std::string& id) {
@@ -169,22 +165,36 @@ using Show = Result<std::string> (*)(Side&, const std::string&);
 Status decide(const char* kind, Records Side::*records, Show show, Side& base, Side& ours,
               Side& theirs, std::vector<std::string>& take, std::vector<MergeConflict>& conflicts) {
   const Records &o = base.*records, &a = ours.*records, &b = theirs.*records;
-  for (const auto& id : all_ids(o, a, b)) {
-    auto p =
-        pick(find(o, id), find(a, id), find(b, id), a.touched.contains(id), b.touched.contains(id));
-    if (p == Pick::theirs && find(b, id)) {
-      take.push_back(id);
+  // One walk over the three id-sorted lists.
+  auto io = o.versions.begin(), ia = a.versions.begin(), ib = b.versions.begin();
+  for (;;) {
+    const std::string* id = nullptr;
+    for (auto [it, end] : {std::pair{io, o.versions.end()}, std::pair{ia, a.versions.end()},
+                           std::pair{ib, b.versions.end()}})
+      if (it != end && (!id || it->first < *id))
+        id = &it->first;
+    if (!id)
+      return {};
+    std::string current = *id;
+    auto at = [&](auto& it, const Records& r) -> const std::string* {
+      if (it == r.versions.end() || it->first != current)
+        return nullptr;
+      return &(it++)->second;
+    };
+    const std::string *vo = at(io, o), *va = at(ia, a), *vb = at(ib, b);
+    auto p = pick(vo, va, vb, a.touched.contains(current), b.touched.contains(current));
+    if (p == Pick::theirs && vb) {
+      take.push_back(std::move(current));
     } else if (p != Pick::ours) {
-      auto mine = show(ours, id);
+      auto mine = show(ours, current);
       if (!mine)
         return std::unexpected(mine.error());
-      auto other = show(theirs, id);
+      auto other = show(theirs, current);
       if (!other)
         return std::unexpected(other.error());
-      conflicts.push_back({kind, id, std::move(*mine), std::move(*other)});
+      conflicts.push_back({kind, std::move(current), std::move(*mine), std::move(*other)});
     }
   }
-  return {};
 }
 
 // The merged suite is written beside ours and renamed over it only when complete and verified.
@@ -202,7 +212,7 @@ struct TempFile {
 
 // Brings their version of each picked record into `out`, then their new events.
 Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& incidents,
-                    const std::vector<std::string>& cases, const Records& ours_cases) {
+                    const std::vector<std::string>& cases) {
   auto& db = out.db();
   auto& src = theirs.suite->db();
   auto upsert_incident = db.prepare(
@@ -224,6 +234,7 @@ Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& in
       "tags = ?7, incident = ?8, provenance_kind = ?9, provenance_note = ?10, status = ?11, "
       "min_pass_rate = ?12, trials = ?13, content_hash = ?14 WHERE id = ?1");
   auto delete_decision = db.prepare("DELETE FROM retirements WHERE case_id = ?");
+  auto exists = db.prepare("SELECT 1 FROM cases WHERE id = ?");
   for (auto* st :
        {&upsert_incident, &upsert_decision, &insert_case, &update_case, &delete_decision})
     if (!*st)
@@ -251,7 +262,12 @@ Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& in
       if (auto r = upsert_decision->run(); !r)
         return r;
     }
-    auto& write = ours_cases.versions.contains(id) ? *update_case : *insert_case;
+    exists->bind(1, id);
+    auto found = exists->step();
+    if (!found)
+      return std::unexpected(found.error());
+    exists->reset();
+    auto& write = *found ? *update_case : *insert_case;
     rows::bind_case(write, **c);
     if (auto r = write.run(); !r)
       return r;
@@ -272,8 +288,8 @@ Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& in
 
 Status write_merged(const fs::path& ours_path, Side& theirs,
                     const std::vector<std::string>& incidents,
-                    const std::vector<std::string>& cases, const Records& ours_cases) {
-  TempFile tmp{ours_path.parent_path() / ("." + ours_path.filename().string() + ".merging")};
+                    const std::vector<std::string>& cases) {
+  TempFile tmp{ours_path.parent_path() / fmt::format(".{}.merging", ours_path.filename().string())};
   std::error_code ec;
   fs::copy_file(ours_path, tmp.path, fs::copy_options::overwrite_existing, ec);
   if (ec)
@@ -283,10 +299,14 @@ Status write_merged(const fs::path& ours_path, Side& theirs,
     auto out = Suite::open(tmp.path, Suite::Access::write);
     if (!out)
       return std::unexpected(out.error());
+    // A private copy that is thrown away on any failure needs no journal on disk and no fsync;
+    // ours stays intact until the rename. Syncing the copy would write all of it to disk again.
+    if (auto r = out->db().exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF"); !r)
+      return r;
     auto tx = store::Transaction::begin(out->db());
     if (!tx)
       return std::unexpected(tx.error());
-    if (auto r = apply_theirs(*out, theirs, incidents, cases, ours_cases); !r)
+    if (auto r = apply_theirs(*out, theirs, incidents, cases); !r)
       return with_context(r.error(), "merge their changes");
     if (auto r = tx->commit(); !r)
       return r;
@@ -344,7 +364,7 @@ Result<MergeOutcome> merge_suites(const fs::path& base_path, const fs::path& our
   outcome.events_carried = theirs->tail.size();
   if (take_incidents.empty() && take_cases.empty() && theirs->tail.empty())
     return outcome; // ours already holds everything
-  if (auto r = write_merged(ours_path, *theirs, take_incidents, take_cases, ours->cases); !r)
+  if (auto r = write_merged(ours_path, *theirs, take_incidents, take_cases); !r)
     return std::unexpected(r.error());
   return outcome;
 }

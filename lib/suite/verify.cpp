@@ -95,6 +95,42 @@ std::optional<VerifyProblem> broken_link(const std::vector<LedgerEvent>& events)
   return std::nullopt;
 }
 
+// Cases are read a chunk at a time on the verifying thread and hashed on another: recomputing
+// every content hash is the biggest part of verifying a large suite.
+constexpr std::size_t k_chunk = 1024;
+
+std::vector<char> hashes_hold(const std::vector<Case>& cases) {
+  std::vector<char> ok(cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    ok[i] = cases[i].purged || content_hash(cases[i]) == cases[i].content_hash;
+  return ok;
+}
+
+// Judges one case against the ledger's latest event for it; `hash_holds` tells whether its
+// content still gives its stored hash.
+void judge_case(const Case& c, bool hash_holds, const LastEvents& last_case, VerifyReport& report) {
+  if (c.purged && c.status != CaseStatus::removed) {
+    report.problems.push_back(
+        {{}, fmt::format("case {} lost its assertions outside evalkeep", c.id)});
+    return;
+  }
+  auto it = last_case.find(c.id);
+  if (it == last_case.end()) {
+    report.problems.push_back(
+        {{}, fmt::format("case {} has no ledger event: it was added outside evalkeep", c.id)});
+    return;
+  }
+  const LedgerEvent& e = *it->second;
+  if (!hash_holds)
+    report.problems.push_back(
+        {e.seq, fmt::format("case {} was changed outside evalkeep (its content no longer "
+                            "matches its hash)",
+                            c.id)});
+  else if (!e.after || *e.after != c.content_hash)
+    report.problems.push_back(
+        {e.seq, fmt::format("case {} differs from what ledger event {} recorded", c.id, e.seq)});
+}
+
 // Checks that every case, decision and incident in the tables is the one the ledger's latest
 // event for it describes.
 Status check_tables(store::Database& db, const LastEvents& last_case,
@@ -104,41 +140,34 @@ Status check_tables(store::Database& db, const LastEvents& last_case,
   if (!cases)
     return std::unexpected(cases.error());
   std::unordered_set<std::string> seen, retired;
+  std::vector<Case> chunk, in_hashing;
+  std::future<std::vector<char>> hashing;
+  auto judge = [&](const std::vector<Case>& judged, const std::vector<char>& ok) {
+    for (std::size_t i = 0; i < judged.size(); ++i)
+      judge_case(judged[i], ok[i], last_case, report);
+  };
   for (;;) {
     auto row = cases->step();
     if (!row)
       return std::unexpected(row.error());
     if (!*row)
       break;
-    Case c = rows::read_case(*cases);
+    Case& c = chunk.emplace_back(rows::read_case(*cases));
     ++report.cases;
     seen.insert(c.id);
     if (!is_live(c.status))
       retired.insert(c.id);
-    if (c.purged && c.status != CaseStatus::removed) {
-      report.problems.push_back(
-          {{}, fmt::format("case {} lost its assertions outside evalkeep", c.id)});
-      continue;
+    if (chunk.size() == k_chunk) {
+      if (hashing.valid())
+        judge(in_hashing, hashing.get());
+      in_hashing = std::move(chunk);
+      chunk.clear();
+      hashing = std::async(std::launch::async, hashes_hold, std::cref(in_hashing));
     }
-    auto it = last_case.find(c.id);
-    if (it == last_case.end()) {
-      report.problems.push_back({{},
-                                 fmt::format("case {} has no ledger event: it was added "
-                                             "outside evalkeep",
-                                             c.id)});
-      continue;
-    }
-    const LedgerEvent& e = *it->second;
-    if (!c.purged && content_hash(c) != c.content_hash)
-      report.problems.push_back(
-          {e.seq, fmt::format("case {} was changed outside evalkeep (its content no longer "
-                              "matches its hash)",
-                              c.id)});
-    else if (!e.after || *e.after != c.content_hash)
-      report.problems.push_back({e.seq, fmt::format("case {} differs from what ledger event {} "
-                                                    "recorded",
-                                                    c.id, e.seq)});
   }
+  if (hashing.valid())
+    judge(in_hashing, hashing.get());
+  judge(chunk, hashes_hold(chunk));
   for (const auto* e : in_id_order(last_case, [&](const auto& id) { return !seen.contains(id); }))
     report.problems.push_back(
         {e->seq, fmt::format("case {} is in the ledger but missing from the suite: it was "
