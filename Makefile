@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo bench format format-check clean sanitize
+.PHONY: all deps build test stress demo bench format format-check clean sanitize
 
 all: build
 
@@ -19,6 +19,11 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The reliability tests' long mode (30 kills, a minute of contention, ...); `make test` runs
+# their short mode.
+stress: build
+	cd $(BUILD) && EVALKEEP_STRESS=1 ctest --output-on-failure -R '^reliability: ' --timeout 1800
+
 demo: build
 	bash scripts/demo.sh $(BUILD)/evalkeep
 
@@ -28,6 +33,7 @@ bench: deps
 	cmake --build build-release -j $(JOBS) --target evalkeep evalkeep-standin
 	bash bench/run.sh build-release/evalkeep
 	bash bench/run_bench.sh build-release/evalkeep
+	bash bench/git_bench.sh build-release/evalkeep
 
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"

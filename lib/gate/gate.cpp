@@ -27,39 +27,29 @@ struct Snapshot {
   std::map<std::string, suite::RetirementDecision> decisions;
 };
 
-// Every case of the suite in full, or, when `thin`, with only the fields that tell what happened
-// to it (id, status, provenance, content hash); the base's cases are read thin and loaded in
-// full only when an edit is to be described.
-Result<Snapshot> snapshot(suite::Suite& s, bool thin) {
+// Every case of the suite with only the fields that tell what happened to it: id, status,
+// provenance and content hash. Reading 100,000 cases whole (their input and assertions) took
+// longer than the rest of the gate; a case is loaded whole only when an edit is described.
+Result<Snapshot> snapshot(suite::Suite& s) {
   Snapshot snap;
-  if (thin) {
-    auto r = store::each_row(
-        s.db(),
-        "SELECT id, status, provenance_kind, incident, provenance_note, content_hash FROM cases",
-        [&](const store::Statement& st) {
-          suite::Case c;
-          c.id = st.str(0);
-          c.status = suite::parse_status(st.text(1)).value_or(suite::CaseStatus::active);
-          c.provenance.kind =
-              suite::parse_provenance_kind(st.text(2)).value_or(suite::ProvenanceKind::spec);
-          c.provenance.incident = st.opt_str(3).value_or("");
-          c.provenance.note = st.opt_str(4).value_or("");
-          auto hash = st.blob(5);
-          std::copy_n(hash.begin(), std::min(hash.size(), c.content_hash.size()),
-                      c.content_hash.begin());
-          snap.cases.emplace(c.id, std::move(c));
-        });
-    if (!r)
-      return std::unexpected(r.error());
-  } else {
-    suite::CaseFilter all;
-    all.include_removed = true;
-    auto cases = suite::list_cases(s, all);
-    if (!cases)
-      return std::unexpected(cases.error());
-    for (auto& c : *cases)
-      snap.cases.emplace(c.id, std::move(c));
-  }
+  auto r = store::each_row(
+      s.db(),
+      "SELECT id, status, provenance_kind, incident, provenance_note, content_hash FROM cases",
+      [&](const store::Statement& st) {
+        suite::Case c;
+        c.id = st.str(0);
+        c.status = suite::parse_status(st.text(1)).value_or(suite::CaseStatus::active);
+        c.provenance.kind =
+            suite::parse_provenance_kind(st.text(2)).value_or(suite::ProvenanceKind::spec);
+        c.provenance.incident = st.opt_str(3).value_or("");
+        c.provenance.note = st.opt_str(4).value_or("");
+        auto hash = st.blob(5);
+        std::copy_n(hash.begin(), std::min(hash.size(), c.content_hash.size()),
+                    c.content_hash.begin());
+        snap.cases.emplace(c.id, std::move(c));
+      });
+  if (!r)
+    return std::unexpected(r.error());
   auto decisions = suite::list_decisions(s);
   if (!decisions)
     return std::unexpected(decisions.error());
@@ -192,12 +182,12 @@ Result<GateReport> compare(suite::Suite* base, suite::Suite& head, const suite::
           return std::unexpected(s.error());
         return suite::verify(*s);
       });
-  auto now = snapshot(head, false);
+  auto now = snapshot(head);
   if (!now)
     return std::unexpected(now.error());
   Snapshot before;
   if (base) {
-    auto b = snapshot(*base, true);
+    auto b = snapshot(*base);
     if (!b)
       return std::unexpected(b.error());
     before = std::move(*b);
@@ -283,11 +273,15 @@ Result<GateReport> compare(suite::Suite* base, suite::Suite& head, const suite::
     auto b = suite::get_case(*base, id);
     if (!b)
       return std::unexpected(b.error());
+    auto full = suite::get_case(head, id);
+    if (!full)
+      return std::unexpected(full.error());
+    const auto& expect = full->expect;
     Edited e{id, incident_of(h), {}, {}, {}};
     for (const auto& a : b->expect) {
-      if (std::find(h.expect.begin(), h.expect.end(), a) != h.expect.end())
+      if (std::find(expect.begin(), expect.end(), a) != expect.end())
         continue;
-      if (auto l = loosened(a, h.expect))
+      if (auto l = loosened(a, expect))
         e.assertions_loosened.push_back(*l);
       else
         e.assertions_removed.push_back(scoring::to_spec(a));
@@ -311,8 +305,18 @@ Result<GateReport> compare(suite::Suite* base, suite::Suite& head, const suite::
   for (const auto& [incident, n] : live_guards_before)
     if (n > 0 && live_guards_after[incident] == 0)
       report.unguarded_incidents.push_back(incident);
-  if (runs)
+  if (runs) {
+    // Rule 4 recomputes the hash of a case whose status changed since the run: it needs it whole.
+    for (const auto& r : runs->run.cases)
+      if (auto it = now->cases.find(r.case_id);
+          it != now->cases.end() && r.status != suite::to_string(it->second.status)) {
+        auto full = suite::get_case(head, r.case_id);
+        if (!full)
+          return std::unexpected(full.error());
+        it->second = std::move(*full);
+      }
     check_run(now->cases, *runs, report);
+  }
   return report;
 }
 
