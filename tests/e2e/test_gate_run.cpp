@@ -226,3 +226,22 @@ TEST_CASE("gate --run on an unfinished run reports it incomplete", "[e2e][gate]"
         "run 1 (running) has no result for 1 active case: greeting; finish it with 'evalkeep run "
         "--resume 1'");
 }
+
+TEST_CASE("the CI recipe: shards run apart, runs merge joins them, the gate checks the merged run",
+          "[e2e][gate][shard]") {
+  // As docs/ci/github-actions.yml and docs/ci/gitlab-ci.yml do it, one job per shard.
+  RunGate g;
+  for (const char* shard : {"1/2", "2/2"})
+    g.ok({"run", "--provider", "local", "--shard", shard, "--runs-db",
+          fmt::format("shard-{}.db", shard[0]), "--quiet"});
+  g.ok({"runs", "merge", "shard-1.db", "shard-2.db", "-o", "runs.db"});
+  auto gated = g.repo.evalkeep({"--runs-db", "runs.db", "gate", "--base", "main", "--run", "latest",
+                                "--junit", "gate.xml", "--json"});
+  INFO(gated.out << gated.err);
+  CHECK(gated.exit_code == 1);
+  auto report = evalkeep::test::parse_json(gated.out);
+  CHECK(rules_of(report) == std::vector<std::string>{"case-failed tone-apology"});
+  CHECK(report["run"]["checked"] == 3);
+  CHECK(report["run"]["passed"] == 2);
+  CHECK(g.xpath("count(//testcase[@classname='evalkeep.gate.run'])", "gate.xml") == "3");
+}
