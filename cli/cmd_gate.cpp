@@ -4,6 +4,7 @@
 #include "git/repo.hpp"
 #include "report/audit.hpp"
 #include "report/gate_report.hpp"
+#include "report/html.hpp"
 #include "report/why.hpp"
 #include "run/runner.hpp"
 
@@ -211,7 +212,7 @@ Status run_why(Context& ctx, const WhyOptions& o) {
 }
 
 struct AuditOptions {
-  std::string since, format = "text";
+  std::string since, format = "text", output;
   bool json = false;
 };
 
@@ -230,11 +231,17 @@ Status run_audit(Context& ctx, const AuditOptions& o) {
   if (!a)
     return std::unexpected(a.error());
   std::string format = o.json ? "json" : o.format;
+  if (!o.output.empty() && format != "html")
+    return invalid("-o is for --format html; the other formats go to stdout");
   if (format == "json")
     fmt::print("{}\n", report::audit_json(*a).dump(2, ' ', false,
                                                    nlohmann::json::error_handler_t::replace));
   else if (format == "md")
     fmt::print("{}", report::audit_markdown(*a));
+  else if (format == "html" && !o.output.empty())
+    return write_file(o.output, report::audit_html(*a, core::now_utc().substr(0, 10)), false);
+  else if (format == "html")
+    fmt::print("{}", report::audit_html(*a, core::now_utc().substr(0, 10)));
   else
     fmt::print("{}", report::audit_text(*a));
   return {};
@@ -291,12 +298,14 @@ void add_gate_commands(CLI::App& app, Context& ctx) {
                                     "weak supersessions, revisits due");
   cmd->add_option("--since", au->since,
                   "Only decisions from this date (YYYY-MM-DD) or not yet in this git revision");
-  cmd->add_option("--format", au->format, "text, md or json")
-      ->check(CLI::IsMember({"text", "md", "json"}))
+  cmd->add_option("--format", au->format, "text, md, json or html (one self-contained page)")
+      ->check(CLI::IsMember({"text", "md", "json", "html"}))
       ->capture_default_str();
+  cmd->add_option("-o,--output", au->output, "With --format html: write the page here");
   cmd->add_flag("--json", au->json, "Same as --format json");
   cmd->footer("Examples:\n  evalkeep audit\n  evalkeep audit --since main --format md\n"
-              "  evalkeep audit --since 2026-01-01 --json");
+              "  evalkeep audit --since 2026-01-01 --json\n"
+              "  evalkeep audit --format html -o audit.html");
   cmd->callback([&ctx, au] { ctx.run([&] { return run_audit(ctx, *au); }); });
 }
 

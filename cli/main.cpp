@@ -7,6 +7,10 @@
 
 #include <CLI/CLI.hpp>
 
+namespace evalkeep::cli {
+void add_report_command(CLI::App& app, Context& ctx); // cmd_report.cpp
+}
+
 int main(int argc, char** argv) {
   using namespace evalkeep;
   // The version answers before anything else is set up.
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
   cli::add_run_commands(app, ctx);
   cli::add_git_commands(app, ctx);
   cli::add_gate_commands(app, ctx);
+  cli::add_report_command(app, ctx);
 
   try {
     app.parse(argc, argv);

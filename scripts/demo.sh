@@ -7,6 +7,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 standin=$(dirname "$bin")/evalkeep-standin
 work=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-XXXXXX")
+# The HTML pages outlive the demo's repository: EVALKEEP_DEMO_OUT, else a folder beside it.
+out=${EVALKEEP_DEMO_OUT:-${TMPDIR:-/tmp}/evalkeep-demo-report}
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -118,3 +120,10 @@ expect_exit 0 evalkeep gate --base main
 say "Before a model migration, a reviewer audits what the suite has given up."
 run evalkeep audit --since main
 run evalkeep why recall-owner-asks-what-to-do
+
+say "For people: the run as one HTML page (the candidate against today's model), and the audit."
+mkdir -p "$out"
+run evalkeep report 3 --vs 1 -o "$out/report.html"
+run evalkeep audit --format html -o "$out/audit.html"
+printf '\n%sOpen in a browser (no network needed):%s\n  file://%s\n  file://%s\n' "$bold" "$plain" \
+  "$out/report.html" "$out/audit.html"

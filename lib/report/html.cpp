@@ -1,0 +1,213 @@
+#include "report/html.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace evalkeep::report {
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string json_for_script(const nlohmann::json& j) {
+  // Invalid UTF-8 in a model's answer is replaced rather than failing the whole page.
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size() + 64);
+  // Inside JSON these characters can only occur in strings, where \uXXXX means the same.
+  for (char c : text) {
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
+  }
+  return out;
+}
+
+namespace {
+
+// At most `width` bytes of text, cut at a character boundary, with an ellipsis when cut.
+std::string shorten(const std::string& s, std::size_t width) {
+  if (s.size() <= width)
+    return s;
+  std::size_t cut = width - 1;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+    --cut;
+  return s.substr(0, cut) + "…";
+}
+
+std::string value_label(double v, bool percent) {
+  return percent ? fmt::format("{:.0f}%", 100 * v) : fmt::format("{:g}", v);
+}
+
+} // namespace
+
+std::string bar_chart_svg(const std::string& name, const std::vector<Bar>& bars, double max,
+                          bool percent) {
+  constexpr int k_row = 22, k_label = 200, k_plot = 380, k_width = 660;
+  if (max <= 0)
+    for (const auto& b : bars)
+      max = std::max(max, b.value);
+  if (max <= 0)
+    max = 1;
+  int height = std::max<int>(k_row, static_cast<int>(bars.size()) * k_row) + 4;
+  std::string svg = fmt::format(
+      "<svg class=\"chart\" data-chart=\"{}\" data-bars=\"{}\" role=\"img\" viewBox=\"0 0 {} {}\" "
+      "width=\"{}\" height=\"{}\">",
+      html_escape(name), bars.size(), k_width, height, k_width, height);
+  if (bars.empty())
+    svg += fmt::format("<text x=\"0\" y=\"16\" class=\"muted\">nothing to show</text>");
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    const auto& b = bars[i];
+    int y = static_cast<int>(i) * k_row + 2;
+    double w = std::clamp(b.value / max, 0.0, 1.0) * k_plot;
+    std::string label = shorten(b.label, 28);
+    svg += fmt::format(
+        "<g><title>{}: {}{}</title><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>"
+        "<rect class=\"track\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>"
+        "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"/>"
+        "<text x=\"{:.1f}\" y=\"{}\">{}</text></g>",
+        html_escape(b.label), value_label(b.value, percent),
+        b.note.empty() ? "" : " (" + html_escape(b.note) + ")", k_label - 6, y + 15,
+        html_escape(label), k_label, y + 2, k_plot, k_row - 6, k_label, y + 2, w, k_row - 6,
+        k_label + w + 6, y + 15,
+        value_label(b.value, percent) + (b.note.empty() ? "" : " · ") + html_escape(b.note));
+  }
+  return svg + "</svg>";
+}
+
+std::string column_chart_svg(const std::string& name, const std::vector<Bar>& bars, bool percent) {
+  constexpr int k_width = 660, k_plot = 150, k_top = 16, k_bottom = 40;
+  double max = 0;
+  for (const auto& b : bars)
+    max = std::max(max, b.value);
+  if (percent || max <= 0)
+    max = 1;
+  int n = std::max<int>(1, static_cast<int>(bars.size()));
+  double slot = static_cast<double>(k_width) / n;
+  std::string svg = fmt::format(
+      "<svg class=\"chart\" data-chart=\"{}\" data-bars=\"{}\" role=\"img\" viewBox=\"0 0 {} {}\" "
+      "width=\"{}\" height=\"{}\">",
+      html_escape(name), bars.size(), k_width, k_top + k_plot + k_bottom, k_width,
+      k_top + k_plot + k_bottom);
+  svg += fmt::format("<line class=\"axis\" x1=\"0\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>", k_width,
+                     k_top + k_plot, k_top + k_plot);
+  if (bars.empty())
+    svg += "<text x=\"0\" y=\"40\" class=\"muted\">nothing to show</text>";
+  // Label every column when they fit, else about ten of them.
+  std::size_t every = std::max<std::size_t>(1, bars.size() / 10);
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    const auto& b = bars[i];
+    double h = std::clamp(b.value / max, 0.0, 1.0) * k_plot;
+    double x = static_cast<double>(i) * slot;
+    double cx = x + slot / 2;
+    svg += fmt::format("<g><title>{}: {}{}</title>"
+                       "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
+                       "height=\"{:.1f}\"/>",
+                       html_escape(b.label), value_label(b.value, percent),
+                       b.note.empty() ? "" : " (" + html_escape(b.note) + ")", x + slot * 0.1,
+                       k_top + k_plot - h, slot * 0.8, h);
+    if (b.value > 0 && slot >= 24)
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", cx,
+                         k_top + k_plot - h - 3, value_label(b.value, percent));
+    if (i % every == 0)
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" "
+                         "class=\"tick\">{}</text>",
+                         cx, k_top + k_plot + 14, html_escape(b.label));
+    svg += "</g>";
+  }
+  return svg + "</svg>";
+}
+
+namespace {
+
+// One style for every evalkeep page: no web fonts, no external resources.
+constexpr const char* k_style = R"css(
+:root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#fff;--panel:#f8f9fb;--pass:#12805c;
+--fail:#c4320a;--error:#b54708;--xfail:#6941c6;--bar:#3e6fd8}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
+background:var(--bg)}
+header{padding:18px 28px;border-bottom:1px solid var(--line);background:var(--panel)}
+header h1{margin:0 0 4px;font-size:20px}
+main{padding:8px 28px 40px;max-width:1400px}
+h2{font-size:16px;margin:28px 0 10px}
+.muted,.tick{color:var(--muted);fill:var(--muted)}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:120px;
+background:var(--bg)}
+.card b{display:block;font-size:22px}
+.card span{color:var(--muted);font-size:12px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:8px 28px}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;background:var(--panel);position:sticky;top:0}
+th[data-sort]{cursor:pointer;user-select:none}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
+dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
+svg.chart{max-width:100%;height:auto;font-size:12px}
+svg.chart text{fill:var(--fg)}svg.chart .tick{fill:var(--muted)}
+svg.chart .bar{fill:var(--bar)}svg.chart .track{fill:var(--panel)}
+svg.chart .axis{stroke:var(--line)}
+.v{font-weight:600;font-size:12px;padding:1px 6px;border-radius:4px;white-space:nowrap}
+.v-pass{color:var(--pass);background:#e7f6ef}.v-fail{color:var(--fail);background:#fdecea}
+.v-error,.v-missing{color:var(--error);background:#fef3e2}
+.v-xfail,.v-xpass{color:var(--xfail);background:#f2effc}
+.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0;position:sticky;
+top:0;background:var(--bg);padding:6px 0;z-index:2}
+.filters input,.filters select{font:inherit;padding:4px 6px;border:1px solid var(--line);
+border-radius:6px}
+.filters input[type=search]{min-width:240px}
+tr.case{cursor:pointer}tr.case:hover{background:var(--panel)}
+tr.detail>td{background:var(--panel);padding:10px 14px}
+pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;background:var(--bg);
+border:1px solid var(--line);border-radius:6px;padding:8px;max-height:420px;overflow:auto}
+.delta-up{color:var(--pass)}.delta-down{color:var(--fail)}
+.note{color:var(--muted);font-size:12px}
+)css";
+
+} // namespace
+
+std::string html_page(const std::string& title, const std::string& body,
+                      const std::string& script) {
+  std::string page = fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+                                 "charset=\"utf-8\">\n<meta name=\"viewport\" "
+                                 "content=\"width=device-width, initial-scale=1\">\n"
+                                 "<title>{}</title>\n<style>{}</style></head>\n<body>\n",
+                                 html_escape(title), k_style);
+  page += body;
+  if (!script.empty())
+    page += "\n<script>\n" + script + "\n</script>";
+  page += "\n</body></html>\n";
+  return page;
+}
+
+} // namespace evalkeep::report

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "report/audit.hpp"
+#include "run/runner.hpp"
+#include "run/runs_store.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::report {
+
+/// Text made safe for HTML element content and quoted attribute values: & < > " ' escaped.
+/// Every piece of text a page shows goes through it.
+std::string html_escape(std::string_view text);
+
+/// JSON safe inside <script type="application/json">: `<`, `>` and `&` written as \u escapes,
+/// so no text (a model's answer included) can end the script element.
+std::string json_for_script(const nlohmann::json& j);
+
+/// One bar of a chart: a label, a value and an optional note shown on hover.
+struct Bar {
+  std::string label;
+  double value = 0;
+  std::string note;
+};
+
+/// A horizontal bar chart as inline SVG; `max` 0 scales to the largest value. Each bar is a
+/// <rect class="bar">; the chart carries data-chart="NAME" and data-bars="N".
+std::string bar_chart_svg(const std::string& name, const std::vector<Bar>& bars, double max,
+                          bool percent);
+/// A vertical column chart (histograms, trends) as inline SVG, same conventions.
+std::string column_chart_svg(const std::string& name, const std::vector<Bar>& bars, bool percent);
+
+/// A whole self-contained page: the shared style, `body`, and an optional inline script.
+std::string html_page(const std::string& title, const std::string& body,
+                      const std::string& script = {});
+
+/// Everything the run report shows, loaded from the runs store.
+struct RunReport {
+  run::RunSummary summary;
+  std::vector<run::PlannedCase> planned;
+  std::vector<run::TrialResult> results;
+  std::optional<run::RunSummary> vs; // the run compared with (--vs)
+  /// The last runs of the same suite up to this one, oldest first, with their pass rates.
+  std::vector<std::pair<run::RunRecord, double>> trend;
+};
+
+/// Loads a run, optionally the run to compare it with, and the trend of its suite's runs.
+Result<RunReport> load_run_report(run::RunsStore& store, std::int64_t run,
+                                  std::optional<std::int64_t> vs, std::size_t trend_runs = 12);
+
+/// The run report: headline, charts, the comparison with --vs, and a filterable case table.
+std::string run_report_html(const RunReport& r);
+
+/// The audit in the same page style: retirements by reason and over time, unguarded incidents,
+/// overdue revisits. `today` is YYYY-MM-DD.
+std::string audit_html(const Audit& a, const std::string& today);
+
+} // namespace evalkeep::report
