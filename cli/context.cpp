@@ -1,18 +1,38 @@
 #include "cli/context.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 namespace evalkeep::cli {
+
+namespace {
+
+// A workflow command's message escapes %, CR and LF, or GitHub cuts it at the first line.
+std::string annotation_text(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    out += c == '%' ? "%25" : c == '\r' ? "%0D" : c == '\n' ? "%0A" : std::string(1, c);
+  return out;
+}
+
+} // namespace
 
 void print_error(const Error& e) {
   fmt::print(stderr, "evalkeep: error: {}\n", e.message);
   if (!e.hint.empty())
     fmt::print(stderr, "hint: {}\n", e.hint);
+  // Under GitHub Actions an error also becomes an annotation, so a gate that cannot even read
+  // the pull request's suite shows on the pull request like a broken rule does.
+  if (const char* gha = std::getenv("GITHUB_ACTIONS"); gha && std::string_view(gha) == "true")
+    fmt::print(stderr, "::error title=evalkeep::{}\n",
+               annotation_text(e.hint.empty() ? e.message
+                                              : fmt::format("{} (hint: {})", e.message, e.hint)));
 }
 
 void Context::run(const std::function<Status()>& body) {

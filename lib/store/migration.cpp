@@ -32,8 +32,15 @@ Result<int> prepare_schema(Database& db, const Schema& schema) {
   auto tx = Transaction::begin(db);
   if (!tx)
     return std::unexpected(tx.error());
+  // Another process may have created or upgraded the file while this one waited for the lock:
+  // read the version again under it, or both would run the same migrations.
+  auto locked_version = db.scalar("PRAGMA user_version");
+  if (!locked_version)
+    return std::unexpected(locked_version.error());
+  if (*locked_version >= schema.latest())
+    return static_cast<int>(*locked_version);
   for (const auto& m : schema.migrations) {
-    if (m.version <= *version)
+    if (m.version <= *locked_version)
       continue;
     if (auto s = db.exec(m.sql); !s)
       return with_context(s.error(), fmt::format("schema migration {}", m.name));

@@ -67,6 +67,16 @@ Result<Suite> Suite::open_untrusted(const fs::path& path) {
   auto version = store::prepare_schema(*db, suite_schema());
   if (!version)
     return with_context(version.error(), fmt::format("open suite '{}'", path.string()));
+  // Raw SQL can drop a table; say so rather than fail later on "no such table".
+  for (const char* table : {"incidents", "cases", "retirements", "ledger"}) {
+    auto n = db->scalar(fmt::format(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '{}'", table));
+    if (!n)
+      return with_context(n.error(), fmt::format("open suite '{}'", path.string()));
+    if (*n == 0)
+      return invalid("suite '{}' has no table {}: it was dropped outside evalkeep", path.string(),
+                     table);
+  }
   return Suite(std::move(*db));
 }
 

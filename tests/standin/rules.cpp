@@ -14,7 +14,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 21> k_fault_names{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 22> k_fault_names{{
     {FaultKind::status_400, "400"},
     {FaultKind::status_401, "401"},
     {FaultKind::status_403, "403"},
@@ -36,6 +36,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 21> k_fault_names{{
     {FaultKind::error_200, "error-200"},
     {FaultKind::empty_choices, "empty-choices"},
     {FaultKind::drip, "drip"},
+    {FaultKind::status_401_echo, "401-echo"},
 }};
 
 std::expected<std::optional<int>, std::string> optional_int(const json& j, const char* key) {

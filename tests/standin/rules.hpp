@@ -34,6 +34,7 @@ enum class FaultKind {
   error_200,
   empty_choices,
   drip,
+  status_401_echo, // a 401 whose error message echoes the request, headers included
 };
 
 std::optional<FaultKind> parse_fault_kind(std::string_view name);

@@ -75,6 +75,8 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, std::
   case FaultKind::truncated:
     r.delivery = Delivery::truncated;
     return r;
+  case FaultKind::status_401_echo: // answered by echo_401, which has the whole request
+    return api_error(api, standard_error(api, 401, request.model), seq);
   case FaultKind::drip:
     r.delivery = Delivery::drip;
     r.drip_ms = fault.drip_ms;
@@ -95,6 +97,28 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, std::
     return r;
   }
   return r;
+}
+
+// A 401 whose message echoes the request as some gateways do: the credential first, then every
+// header and the body. Tests use it to show a key never travels on from an error message.
+Reply echo_401(Api api, const Request& request, std::uint64_t seq) {
+  const std::string* auth = request.header("authorization");
+  const std::string* api_key = request.header("x-api-key");
+  std::string echoed = fmt::format("Incorrect API key provided: {}. You sent: {} {}",
+                                   auth      ? *auth
+                                   : api_key ? *api_key
+                                             : "(none)",
+                                   request.method, request.path);
+  for (const auto& [name, value] : request.headers)
+    echoed += fmt::format("\n{}: {}", name, value);
+  echoed += "\n\n" + request.body;
+  return api_error(api,
+                   {.status = 401,
+                    .type = api == Api::openai ? "invalid_request_error" : "authentication_error",
+                    .message = echoed,
+                    .code = api == Api::openai ? json("invalid_api_key") : json(),
+                    .param = nullptr},
+                   seq);
 }
 
 // What the log records as the status of a reply: 0 when no status line is sent.
@@ -181,7 +205,10 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
   Decision d = m_rules.decide(out.key);
   // A rule that names a fault decides alone, even once its `times` are spent.
   std::optional<Fault> fault = d.rule_has_fault ? d.fault : global_fault();
-  if (fault) {
+  if (fault && fault->kind == FaultKind::status_401_echo) {
+    out.fault = fault->kind;
+    out.reply = echo_401(api, request, seq);
+  } else if (fault) {
     out.fault = fault->kind;
     out.reply = fault_reply(api, *fault, *chat, d.answer, seq);
   } else {

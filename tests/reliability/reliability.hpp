@@ -1,0 +1,197 @@
+#pragma once
+
+// Helpers for the reliability tests: the short or long mode, evalkeep started in the background
+// (to be killed with SIGKILL or raced against another), and plain SQL on the stores through the
+// sqlite3 C API, as any other process holding the files would do it.
+
+#include "support/e2e.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <sqlite3.h>
+
+extern char** environ;
+
+namespace evalkeep::test {
+
+/// Prints a measured figure to stderr ("reliability: ..."), for docs/RELIABILITY.md.
+#define FIGURE(...)                                                                                \
+  do {                                                                                             \
+    std::ostringstream figure_text;                                                                \
+    figure_text << __VA_ARGS__;                                                                    \
+    std::fprintf(stderr, "reliability: %s\n", figure_text.str().c_str());                          \
+  } while (0)
+
+/// EVALKEEP_STRESS=1 (`make stress`) asks for the long mode.
+inline bool stress_mode() {
+  const char* v = std::getenv("EVALKEEP_STRESS");
+  return v && *v && std::string(v) != "0";
+}
+
+/// `short_n` in `make test`, `long_n` in `make stress`.
+inline int rounds(int short_n, int long_n) {
+  return stress_mode() ? long_n : short_n;
+}
+
+/// evalkeep running in the background in `cwd`, stdout and stderr going to files there.
+class Background {
+public:
+  Background(const std::filesystem::path& cwd, const std::vector<std::string>& args,
+             const std::vector<std::string>& env = {}, const std::string& name = "bg")
+      : m_out(cwd / (name + ".out")), m_err(cwd / (name + ".err")) {
+    std::vector<std::string> argv_s{EVALKEEP_BIN};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; ++e) {
+      std::string entry = *e;
+      bool replaced = false;
+      for (const auto& extra : env)
+        replaced = replaced ||
+                   entry.substr(0, entry.find('=') + 1) == extra.substr(0, extra.find('=') + 1);
+      if (!replaced)
+        env_s.push_back(entry);
+    }
+    env_s.insert(env_s.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_s)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    int rc = posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0)
+      throw std::runtime_error("cannot start evalkeep in the background");
+  }
+  ~Background() {
+    if (m_pid > 0 && !m_reaped) {
+      ::kill(m_pid, SIGKILL);
+      ::waitpid(m_pid, nullptr, 0);
+    }
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  /// True once the process has exited (reaping it).
+  bool exited() {
+    if (m_reaped)
+      return true;
+    int status = 0;
+    if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+      m_reaped = true;
+      m_status = status;
+    }
+    return m_reaped;
+  }
+  /// SIGKILL, then reap. Returns false when it had already exited on its own.
+  bool kill9() {
+    if (exited())
+      return false;
+    ::kill(m_pid, SIGKILL);
+    int status = 0;
+    ::waitpid(m_pid, &status, 0);
+    m_reaped = true;
+    m_status = status;
+    return !(WIFEXITED(status));
+  }
+  /// Waits for the exit; the exit code, or 128 + signal.
+  int wait() {
+    if (!m_reaped) {
+      ::waitpid(m_pid, &m_status, 0);
+      m_reaped = true;
+    }
+    return WIFEXITED(m_status) ? WEXITSTATUS(m_status) : 128 + WTERMSIG(m_status);
+  }
+  std::string out() const { return read_file(m_out); }
+  std::string err() const { return read_file(m_err); }
+
+private:
+  std::filesystem::path m_out, m_err;
+  pid_t m_pid = -1;
+  bool m_reaped = false;
+  int m_status = 0;
+};
+
+/// The first column of each row of `sql` on the database file, as text ("" for NULL).
+inline std::vector<std::string> sql_rows(const std::filesystem::path& file,
+                                         const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + file.string());
+  }
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("cannot prepare " + sql + ": " + msg);
+  }
+  std::vector<std::string> rows;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(stmt, 0);
+    rows.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+  }
+  std::string msg = sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  if (rc != SQLITE_DONE)
+    throw std::runtime_error("sql failed: " + sql + ": " + msg);
+  return rows;
+}
+
+/// The first column of the first row as text.
+inline std::string sql_text(const std::filesystem::path& file, const std::string& sql) {
+  auto rows = sql_rows(file, sql);
+  return rows.empty() ? std::string() : rows.front();
+}
+
+/// `PRAGMA integrity_check`: "ok" for a healthy file.
+inline std::string integrity(const std::filesystem::path& file) {
+  auto rows = sql_rows(file, "PRAGMA integrity_check");
+  std::string out;
+  for (const auto& r : rows)
+    out += (out.empty() ? "" : "; ") + r;
+  return out;
+}
+
+/// JSONL for `n` cases "case-0000".. asking "question N" and expecting "help" (the stand-in's
+/// default answer is "I can help with that."), each from a spec.
+inline std::string cases_jsonl(int n, const std::string& prefix = "case-",
+                               const std::string& question = "question ") {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "%04d", i);
+    out += R"({"type":"case","id":")" + prefix + id + R"(","prompt":")" + question + id +
+           R"(","expect":[{"type":"contains","value":"help"}],)" +
+           R"("provenance":{"kind":"spec","note":"reliability"}})" + "\n";
+  }
+  return out;
+}
+
+} // namespace evalkeep::test

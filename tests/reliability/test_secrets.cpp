@@ -1,0 +1,205 @@
+// Item 17: a canary API key through every path a test can reach -- runs that pass and fail, a
+// 401 whose body echoes the request, every report format, the gate's outputs and
+// $GITHUB_STEP_SUMMARY, the run metadata -- appears in no output and no file, raw, base64 or
+// URL-encoded, the stores' -wal/-shm/-journal companions included.
+
+#include "reliability/reliability.hpp"
+#include "support/standin.hpp"
+
+#include <fstream>
+#include <random>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace evalkeep::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string base64(const std::string& in) {
+  static const char* k_abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16 |
+                 static_cast<unsigned char>(in[i + 1]) << 8 | static_cast<unsigned char>(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6)
+      out += k_abc[(v >> s) & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size())
+      v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += k_abc[(v >> 18) & 63];
+    out += k_abc[(v >> 12) & 63];
+    out += i + 1 < in.size() ? k_abc[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// Every form the key could take in bytes: raw, its random part alone, base64 at each of the
+// three alignments it could have inside a longer text (the characters that depend on the key
+// alone), percent-encoded (upper and lower case) and hex.
+std::vector<std::string> forms_of(const std::string& key, const std::string& random_part) {
+  std::vector<std::string> forms{key, random_part};
+  for (int pad = 0; pad < 3; ++pad) {
+    auto b = base64(std::string(static_cast<std::size_t>(pad), 'x') + key);
+    forms.push_back(b.substr(4, b.size() - 8));
+  }
+  std::string upper, lower, hex;
+  for (unsigned char c : key) {
+    char buf[4];
+    std::snprintf(buf, sizeof buf, "%%%02X", c);
+    upper += buf;
+    std::snprintf(buf, sizeof buf, "%%%02x", c);
+    lower += buf;
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    hex += buf;
+  }
+  forms.push_back(upper);
+  forms.push_back(lower);
+  forms.push_back(hex);
+  forms.push_back(base64("Bearer " + key).substr(0, 12)); // an Authorization header, encoded
+  return forms;
+}
+
+struct Canary {
+  std::vector<std::string> forms;
+  int texts_searched = 0;
+  int files_searched = 0;
+  std::vector<std::string> leaks;
+
+  void search(const std::string& where, const std::string& bytes) {
+    for (const auto& f : forms)
+      if (bytes.find(f) != std::string::npos)
+        leaks.push_back(where + " holds '" + f + "'");
+  }
+  // Every file under the folder, hidden ones and .git included.
+  void search_files(const fs::path& root) {
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      if (!entry.is_regular_file())
+        continue;
+      search(entry.path().string(), read_file(entry.path()));
+      ++files_searched;
+    }
+  }
+};
+
+// Runs every path; with `echo_401`, also the runs against a provider whose 401 echoes the key.
+void canary_paths(bool echo_401) {
+  std::random_device rd;
+  std::string random_part;
+  for (int i = 0; i < 24; ++i)
+    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string key = "sk-CANARY-" + random_part;
+  Canary canary{forms_of(key, random_part), 0, 0, {}};
+
+  StandIn server(R"({"default": {"answer": "I can help with that."},
+    "rules": [{"match": "my order is late", "answer": "Unfortunately your order is late."}]})");
+  StandIn echoing(R"({"rules": [{"match": "", "fault": "401-echo"}]})");
+  Repo repo;
+  seed_suite(repo);
+  must_succeed(repo, {"add", "--id", "greeting", "--prompt", "Hello there", "--expect",
+                      "contains:help", "--provenance", "spec:greets"});
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server) << provider_table(echoing, "echoing");
+  repo.git({"add", "-A"});
+  repo.git({"commit", "-q", "-m", "suite"});
+  repo.git({"checkout", "-q", "-b", "pr"});
+  must_succeed(repo, {"add", "--id", "late-order", "--prompt", "My order is late again.",
+                      "--expect", "not-contains:Unfortunately", "--provenance", "spec:tone"});
+  repo.git({"commit", "-q", "-am", "a failing case"});
+
+  TempDir outside; // $GITHUB_STEP_SUMMARY lives outside the repository, as on a runner
+  const auto summary = outside / "step-summary.md";
+  const std::vector<std::string> env{"OPENAI_API_KEY=" + key, "GITHUB_ACTIONS=true",
+                                     "GITHUB_STEP_SUMMARY=" + summary.string()};
+  int commands = 0;
+  auto run = [&](const std::vector<std::string>& args, std::vector<int> exits) {
+    auto r = repo.evalkeep(args, {}, env);
+    INFO(command_line(args) << "\nexit " << r.exit_code << "\nstdout: " << r.out
+                            << "\nstderr: " << r.err);
+    CHECK(std::find(exits.begin(), exits.end(), r.exit_code) != exits.end());
+    canary.search(command_line(args) + " stdout", r.out);
+    canary.search(command_line(args) + " stderr", r.err);
+    canary.texts_searched += 2;
+    ++commands;
+    // The stores' companions exist only while a connection is open: look after each command.
+    canary.search_files(repo.path() / ".evalkeep");
+    return r;
+  };
+
+  // Runs that pass and fail, in text and JSON; the request carried the key.
+  run({"run", "--provider", "local"}, {1});
+  run({"run", "--provider", "local", "--no-cache", "--json", "--trials", "2"}, {1});
+  CHECK(server.stats()["headers_seen"]["authorization"].get<int>() >= 1);
+  if (echo_401) {
+    // A 401 that echoes the key back: the run stops, and its error is stored and printed.
+    auto denied = run({"run", "--provider", "echoing", "-j", "1", "--json"}, {3});
+    CHECK(echoing.requests() >= 1);
+    CHECK_THAT(denied.out + denied.err, Catch::Contains("401"));
+    run({"run", "--provider", "echoing", "-j", "1"}, {3});
+    run({"run", "--resume", "--json"}, {3});
+  } else {
+    run({"run", "--provider", "local", "--case", "greeting"}, {0});
+    run({"run", "--provider", "local", "--case", "greeting", "--no-cache"}, {0});
+  }
+  // Every report of the runs.
+  run({"runs", "list"}, {0});
+  run({"runs", "list", "--json"}, {0});
+  for (const char* r : {"1", "2", "3", "latest"}) {
+    run({"runs", "show", r}, {0, 1});
+    run({"runs", "show", r, "--json"}, {0, 1});
+  }
+  run({"runs", "diff", "1", "2"}, {0});
+  run({"runs", "diff", "2", "latest", "--json"}, {0});
+  run({"why", "late-order"}, {0});
+  run({"why", "late-order", "--json"}, {0});
+  run({"audit", "--format", "json"}, {0});
+  run({"audit", "--format", "md"}, {0});
+  run({"cache", "export", "answers.jsonl"}, {0});
+  // The gate on those runs, in every format, with the step summary.
+  run({"gate", "--base", "main", "--run", "2", "--json"}, {1});
+  run({"gate", "--base", "main", "--run", "latest", "--markdown", "gate.md", "--junit", "gate.xml"},
+      {1});
+  run({"gate", "--base", "main", "--run-now", "--provider", "local", "--json"}, {1});
+  if (echo_401)
+    run({"gate", "--base", "main", "--run-now", "--provider", "echoing", "--markdown", "gate2.md"},
+        {1, 3});
+  CHECK(fs::exists(summary));
+
+  canary.search_files(repo.path());
+  canary.search_files(outside.path());
+  // The run metadata as stored, read back through SQLite as well as from the bytes.
+  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
+    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
+    canary.search(std::string("runs.db table ") + table, dump.out);
+    ++canary.texts_searched;
+  }
+  std::string leaks;
+  for (const auto& l : canary.leaks)
+    leaks += l + "\n";
+  INFO(leaks);
+  CHECK(canary.leaks.empty());
+  CHECK(canary.files_searched > 10);
+  FIGURE("canary" << (echo_401 ? " with a 401 echoing the key" : "") << ": " << commands
+                  << " commands, " << canary.texts_searched << " outputs and dumps and "
+                  << canary.files_searched << " file reads searched for " << canary.forms.size()
+                  << " forms of the key; leaks: " << canary.leaks.size());
+}
+
+} // namespace
+
+TEST_CASE("a canary API key appears in no output, no report and no file",
+          "[reliability][secrets]") {
+  canary_paths(false);
+}
+
+// The key is redacted from every response before it is read (providers::redact), so a body
+// that quotes the Authorization header cannot carry it anywhere.
+TEST_CASE("a canary API key echoed back in a 401 body appears in no output and no file",
+          "[reliability][secrets]") {
+  canary_paths(true);
+}
