@@ -1,5 +1,6 @@
 #include "providers/provider.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -152,47 +153,115 @@ json answer_params(const ProviderConfig& c) {
   return p;
 }
 
-HttpRequest build_request(const ProviderConfig& c, const ChatInput& input,
-                          const std::string& api_key, const std::string& idempotency_key) {
-  HttpRequest r;
-  json body;
-  body["model"] = c.model;
-  json messages = json::array();
-  if (c.kind == Kind::anthropic) {
-    // The Messages API takes the system prompt apart from the conversation.
-    std::string system;
-    for (const auto& m : input.messages) {
-      if (m.role == "system")
-        system += (system.empty() ? "" : "\n\n") + m.content;
-      else
-        messages.push_back({{"role", m.role}, {"content", m.content}});
+void append_json_string(std::string& out, std::string_view s) {
+  if (std::any_of(s.begin(), s.end(), [](char ch) { return (ch & 0x80) != 0; })) {
+    // Non-ASCII: nlohmann's serializer validates and repairs the UTF-8.
+    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  std::size_t plain = 0; // the start of the characters not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch != '"' && ch != '\\')
+      continue;
+    out.append(s, plain, i - plain);
+    plain = i + 1;
+    switch (ch) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(ch));
     }
-    if (!system.empty())
-      body["system"] = system;
+  }
+  out.append(s, plain);
+  out += '"';
+}
+
+namespace {
+
+void append_message(std::string& out, const Message& m) {
+  out += "{\"content\":";
+  append_json_string(out, m.content);
+  out += ",\"role\":";
+  append_json_string(out, m.role);
+  out += '}';
+}
+
+} // namespace
+
+std::string request_body(const ProviderConfig& c, const ChatInput& input) {
+  // The keys in nlohmann::json's (sorted) order: max_tokens, messages, model, seed (OpenAI),
+  // system (Anthropic), temperature.
+  std::string out = "{";
+  if (c.max_tokens)
+    out += fmt::format("\"max_tokens\":{},", *c.max_tokens);
+  out += "\"messages\":[";
+  bool first = true;
+  std::string system;
+  for (const auto& m : input.messages) {
+    if (c.kind == Kind::anthropic && m.role == "system") {
+      // The Messages API takes the system prompt apart from the conversation.
+      system += (system.empty() ? "" : "\n\n") + m.content;
+      continue;
+    }
+    if (!first)
+      out += ',';
+    first = false;
+    append_message(out, m);
+  }
+  out += "],\"model\":";
+  append_json_string(out, c.model);
+  if (c.kind != Kind::anthropic && c.seed)
+    out += fmt::format(",\"seed\":{}", *c.seed);
+  if (!system.empty()) {
+    out += ",\"system\":";
+    append_json_string(out, system);
+  }
+  if (c.temperature)
+    out += ",\"temperature\":" + json(*c.temperature).dump();
+  out += '}';
+  return out;
+}
+
+HttpRequest build_request(const ProviderConfig& c, std::string body, const std::string& api_key,
+                          const std::string& idempotency_key) {
+  HttpRequest r;
+  if (c.kind == Kind::anthropic) {
     r.url = c.base_url + "/v1/messages";
     if (!api_key.empty())
       r.headers.push_back("x-api-key: " + api_key);
     r.headers.push_back("anthropic-version: " + c.anthropic_version);
   } else {
-    for (const auto& m : input.messages)
-      messages.push_back({{"role", m.role}, {"content", m.content}});
     r.url = c.base_url + "/chat/completions";
     if (!api_key.empty())
       r.headers.push_back("Authorization: Bearer " + api_key);
-    if (c.seed)
-      body["seed"] = *c.seed;
   }
-  body["messages"] = std::move(messages);
-  if (c.temperature)
-    body["temperature"] = *c.temperature;
-  if (c.max_tokens)
-    body["max_tokens"] = *c.max_tokens;
   r.headers.push_back("Content-Type: application/json");
   if (c.idempotency_header)
     r.headers.push_back("Idempotency-Key: " + idempotency_key);
   for (const auto& [name, value] : c.headers)
     r.headers.push_back(name + ": " + value);
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = std::move(body);
   return r;
 }
 
@@ -268,6 +337,15 @@ std::optional<double> cost_of(const ProviderConfig& c, const Reply& r) {
   return (static_cast<double>(*r.tokens_in) * *c.input_price_per_mtok +
           static_cast<double>(*r.tokens_out) * *c.output_price_per_mtok) /
          1e6;
+}
+
+void redact(std::string& text, std::string_view secret) {
+  if (secret.empty())
+    return;
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+    text.replace(at, secret.size(), "[redacted]");
+    at += std::string_view("[redacted]").size();
+  }
 }
 
 } // namespace evalkeep::providers

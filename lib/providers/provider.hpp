@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -66,10 +67,22 @@ struct HttpRequest {
   std::string body;
 };
 
-/// The request for one call. `api_key` may be empty for a local endpoint; `idempotency_key`
-/// is sent when the provider enables it.
-HttpRequest build_request(const ProviderConfig& c, const ChatInput& input,
-                          const std::string& api_key, const std::string& idempotency_key);
+/// Appends `s` as a JSON string, the bytes nlohmann::json dumps (UTF-8 kept, invalid sequences
+/// replaced): for JSON written directly, without building a json object first.
+void append_json_string(std::string& out, std::string_view s);
+
+/// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the
+/// request object (keys sorted), written directly.
+std::string request_body(const ProviderConfig& c, const ChatInput& input);
+
+/// The request for one call with its body (request_body). `api_key` may be empty for a local
+/// endpoint; `idempotency_key` is sent when the provider enables it.
+HttpRequest build_request(const ProviderConfig& c, std::string body, const std::string& api_key,
+                          const std::string& idempotency_key);
+inline HttpRequest build_request(const ProviderConfig& c, const ChatInput& input,
+                                 const std::string& api_key, const std::string& idempotency_key) {
+  return build_request(c, request_body(c, input), api_key, idempotency_key);
+}
 
 /// Why a call did not produce an answer.
 enum class ErrorClass {
@@ -98,6 +111,11 @@ struct Reply {
 
 /// Reads an HTTP response of the provider's API: a 2xx body with an answer, or an error.
 Reply parse_response(Kind kind, long http_status, const std::string& body);
+
+/// Replaces every occurrence of `secret` in `text` with "[redacted]": an API that echoes the
+/// request back (a 401 quoting its Authorization header) must not carry the key into a store,
+/// a log or a report.
+void redact(std::string& text, std::string_view secret);
 
 /// The dollars a reply cost, when both prices are configured and usage was reported.
 std::optional<double> cost_of(const ProviderConfig& c, const Reply& r);

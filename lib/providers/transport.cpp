@@ -5,6 +5,7 @@
 #include <chrono>
 #include <strings.h>
 #include <unordered_set>
+#include <vector>
 
 namespace evalkeep::providers {
 
@@ -50,6 +51,7 @@ struct Transport::Impl {
   long connect_timeout_ms = 10000;
   long timeout_ms = 120000;
   std::unordered_set<Transfer*> live;
+  std::vector<CURL*> idle; // easy handles of finished transfers, reused for the next ones
 };
 
 Result<std::unique_ptr<Transport>> Transport::make(int max_host_connections,
@@ -79,15 +81,24 @@ Transport::~Transport() {
     m_api->slist_free_all(t->headers);
     delete t;
   }
+  for (CURL* e : m_impl->idle)
+    m_api->easy_cleanup(e);
   m_api->multi_cleanup(m_impl->multi);
 }
 
-void Transport::start(std::uint64_t token, const HttpRequest& request) {
+void Transport::start(std::uint64_t token, HttpRequest request) {
   auto* t = new Transfer;
   t->token = token;
   t->response.token = token;
-  t->request_body = request.body;
-  t->easy = m_api->easy_init();
+  t->request_body = std::move(request.body);
+  // A reused handle keeps the options set below, which are all set again, and skips
+  // allocating and initializing a new one.
+  if (m_impl->idle.empty()) {
+    t->easy = m_api->easy_init();
+  } else {
+    t->easy = m_impl->idle.back();
+    m_impl->idle.pop_back();
+  }
   for (const auto& h : request.headers)
     t->headers = m_api->slist_append(t->headers, h.c_str());
   t->headers = m_api->slist_append(t->headers, "Expect:"); // no 100-continue round trip
@@ -143,7 +154,7 @@ std::vector<HttpResponse> Transport::wait(int timeout_ms) {
             t->error[0] ? std::string(t->error) : std::string(m_api->easy_strerror(rc));
       }
       m_api->multi_remove_handle(m_impl->multi, t->easy);
-      m_api->easy_cleanup(t->easy);
+      m_impl->idle.push_back(t->easy);
       m_api->slist_free_all(t->headers);
       done.push_back(std::move(t->response));
       m_impl->live.erase(t);

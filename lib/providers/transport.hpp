@@ -36,7 +36,7 @@ public:
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  void start(std::uint64_t token, const HttpRequest& request);
+  void start(std::uint64_t token, HttpRequest request);
   /// Drives transfers until at least one finishes, `timeout_ms` passes, or wakeup() is called;
   /// returns those that finished.
   std::vector<HttpResponse> wait(int timeout_ms);

@@ -39,8 +39,9 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-core::Digest cache_key(const providers::ProviderConfig& p, const providers::ChatInput& in,
-                       const std::string& purpose) {
+// An exec call's cache key: the canonical JSON of the settings, the messages and the purpose.
+core::Digest exec_cache_key(const providers::ProviderConfig& p, const providers::ChatInput& in,
+                            const std::string& purpose) {
   json j = providers::answer_params(p);
   json msgs = json::array();
   for (const auto& m : in.messages)
@@ -48,6 +49,14 @@ core::Digest cache_key(const providers::ProviderConfig& p, const providers::Chat
   j["messages"] = std::move(msgs);
   j["purpose"] = purpose; // "trial N" for answers, "judge" for judge calls
   return core::sha256(dump(j));
+}
+
+// An HTTP call's cache key: what shapes its answer (the API, the endpoint and the request body,
+// which holds the model, the messages and the sampling settings) and its purpose.
+core::Digest http_cache_key(const providers::ProviderConfig& p, const std::string& body,
+                            const std::string& purpose) {
+  return core::sha256(
+      fmt::format("{}\n{}\n{}\n{}", providers::to_string(p.kind), p.base_url, purpose, body));
 }
 
 std::string question_of(const suite::Case& c) {
@@ -66,6 +75,7 @@ struct Call {
 struct TrialState {
   std::vector<int> attempts;                     // attempts made, by slot
   std::vector<std::optional<core::Digest>> keys; // cache keys, by slot, computed once
+  std::vector<std::string> bodies;               // HTTP request bodies, by slot, written once
   std::vector<Attempt> log;
   std::optional<providers::Reply> answer;
   double latency_ms = 0;
@@ -99,18 +109,37 @@ public:
     if (m_s.judge)
       if (auto r = read_key(*m_s.judge, m_judge_key); !r)
         return std::unexpected(r.error());
+    auto driven = drive();
+    for (auto& t : m_exec_threads)
+      t.join(); // a stopped run stores nothing more from them
+    // Whatever ended the loop, store the trials that finished before it.
+    auto stored = flush();
+    if (!driven)
+      return std::unexpected(driven.error());
+    if (!stored)
+      return std::unexpected(stored.error());
+    report(true);
+    return ExecutorResult{m_stop, m_stats.requests, m_stats.cached};
+  }
+
+private:
+  // Starts every trial (replaying cached answers) and runs the calls until all are done.
+  Status drive() {
     for (std::size_t i = 0; i < m_trials.size(); ++i) {
       const auto& t = m_trials[i];
       auto& st = m_state[i];
       st.attempts.assign(t.c->expect.size() + 1, 0);
       st.keys.resize(t.c->expect.size() + 1);
+      st.bodies.resize(t.c->expect.size() + 1);
       st.judged.resize(t.c->expect.size());
       st.idempotency_key =
           core::to_hex(core::sha256(fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial)))
               .substr(0, 32);
       if (auto r = begin(i); !r)
-        return std::unexpected(r.error());
+        return r;
     }
+    if (auto r = flush(); !r)
+      return r;
     while (!m_stop && (!m_ready.empty() || !m_delayed.empty() || in_flight() > 0)) {
       auto now = Clock::now();
       refill(now);
@@ -129,22 +158,22 @@ public:
       // scored and stored.
       for (auto& response : m_transport->wait(timeout)) {
         if (auto r = handle(std::move(response)); !r)
-          return std::unexpected(r.error());
+          return r;
         if (!m_stop)
           refill(Clock::now());
       }
       for (auto& response : take_exec_done())
         if (auto r = handle(std::move(response)); !r)
-          return std::unexpected(r.error());
+          return r;
+      // One transaction for the trials finished in this round: each is stored before the loop
+      // waits on the network again.
+      if (auto r = flush(); !r)
+        return r;
       report(false);
     }
-    for (auto& t : m_exec_threads)
-      t.join(); // a stopped run stores nothing more from them
-    report(true);
-    return ExecutorResult{m_stop, m_stats.requests, m_stats.cached};
+    return {};
   }
 
-private:
   Status read_key(const providers::ProviderConfig& p, std::string& key) {
     if (p.kind == providers::Kind::exec)
       return {};
@@ -194,9 +223,18 @@ private:
     if (!key) {
       std::string purpose =
           c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial) : std::string("judge");
-      key = cache_key(provider_for(c), input_for(c), purpose);
+      const auto& p = provider_for(c);
+      key = p.kind == providers::Kind::exec ? exec_cache_key(p, input_for(c), purpose)
+                                            : http_cache_key(p, body_for(c), purpose);
     }
     return *key;
+  }
+
+  const std::string& body_for(Call c) {
+    auto& body = m_state[c.trial].bodies[c.slot];
+    if (body.empty())
+      body = providers::request_body(provider_for(c), input_for(c));
+    return body;
   }
 
   // Replays the answer from the cache, or queues the call.
@@ -244,14 +282,13 @@ private:
     ++m_stats.requests;
     st.started_at = core::now_utc();
     const auto& p = provider_for(c);
-    auto input = input_for(c);
     if (p.kind == providers::Kind::exec) {
-      start_exec(c, p, input);
+      start_exec(c, p, input_for(c));
       return;
     }
-    m_transport->start(
-        token(c),
-        providers::build_request(p, input, c.slot == 0 ? m_key : m_judge_key, st.idempotency_key));
+    m_transport->start(token(c),
+                       providers::build_request(p, body_for(c), c.slot == 0 ? m_key : m_judge_key,
+                                                st.idempotency_key));
   }
 
   void start_exec(Call c, const providers::ProviderConfig& p, const providers::ChatInput& input) {
@@ -318,6 +355,10 @@ private:
     if (response.status)
       a.http_status = response.status;
 
+    // Before anything is read from it: see providers::redact.
+    const auto& key = c.slot == 0 ? m_key : m_judge_key;
+    providers::redact(response.body, key);
+    providers::redact(response.transport_message, key);
     providers::Reply reply;
     if (response.transport_error != providers::ErrorClass::none) {
       reply.error = response.transport_error;
@@ -448,7 +489,7 @@ private:
         r.latency_ms = st.log.back().latency_ms;
     } else {
       scoring::Answer answer{st.answer->text, st.latency_ms, r.cost};
-      json outcomes = json::array();
+      std::string outcomes = "[";
       bool all = true;
       for (std::size_t k = 0; k < t.c->expect.size(); ++k) {
         const auto& a = t.c->expect[k];
@@ -462,22 +503,33 @@ private:
                "no judge provider: set judge = \"NAME\" in evalkeep.toml or pass --judge",
                {}};
         all = all && o.passed;
-        json oj{{"assertion", scoring::to_spec(a)}, {"passed", o.passed}, {"reason", o.reason}};
+        // {"assertion","passed","reason","score"}, as nlohmann::json would dump the object.
+        outcomes += k == 0 ? "{\"assertion\":" : ",{\"assertion\":";
+        providers::append_json_string(outcomes, scoring::to_spec(a));
+        outcomes += o.passed ? ",\"passed\":true,\"reason\":" : ",\"passed\":false,\"reason\":";
+        providers::append_json_string(outcomes, o.reason);
         if (o.score)
-          oj["score"] = *o.score;
-        outcomes.push_back(std::move(oj));
+          outcomes += ",\"score\":" + json(*o.score).dump();
+        outcomes += '}';
       }
       r.verdict = all ? "pass" : "fail";
-      r.assertions = dump(outcomes);
+      r.assertions = outcomes + ']';
     }
-    if (auto s = m_store.record(m_s.run, r, st.log, st.cache_puts); !s)
-      return s;
     ++m_stats.done;
     ++(r.verdict == "pass"   ? m_stats.passed
        : r.verdict == "fail" ? m_stats.failed
                              : m_stats.errored);
+    m_finished.push_back({std::move(r), std::move(st.log), std::move(st.cache_puts)});
     st = TrialState{}; // free the answer: a long run keeps only what is still in flight
-    return {};
+    // The loop stores each round's trials; this bounds a round of replays from the cache.
+    return m_finished.size() >= 256 ? flush() : Status{};
+  }
+
+  // Stores the finished trials not yet stored, in one transaction.
+  Status flush() {
+    auto stored = m_store.record(m_s.run, m_finished);
+    m_finished.clear();
+    return stored;
   }
 
   void report(bool last) {
@@ -495,6 +547,7 @@ private:
   const ExecutorSettings& m_s;
   const std::vector<Trial>& m_trials;
   std::vector<TrialState> m_state;
+  std::vector<TrialRecord> m_finished; // finished, not yet stored
   const ProgressFn& m_progress;
   std::unique_ptr<providers::Transport> m_transport;
   std::string m_key, m_judge_key;

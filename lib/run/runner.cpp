@@ -99,12 +99,18 @@ std::string suite_hash(const std::vector<suite::Case>& cases) {
 }
 
 // Runs the trials of the run that have no stored result, then summarizes the run. A new run
-// passes its cases in (sorted by id, as planned); a resumed one reads them from the store.
+// passes its planned cases in with the cases themselves (sorted by id, as stored); a resumed one
+// reads them from the store.
 Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorSettings settings,
-                               const ProgressFn& progress, std::vector<suite::Case> cases = {}) {
-  auto planned = store.planned(run.id);
-  if (!planned)
-    return std::unexpected(planned.error());
+                               const ProgressFn& progress,
+                               std::optional<std::vector<PlannedCase>> planned = {},
+                               std::vector<suite::Case> cases = {}) {
+  if (!planned) {
+    auto stored = store.planned(run.id);
+    if (!stored)
+      return std::unexpected(stored.error());
+    planned = std::move(*stored);
+  }
   auto existing = store.results(run.id);
   if (!existing)
     return std::unexpected(existing.error());
@@ -234,7 +240,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   if (auto r = store.create_run(run, planned); !r)
     return std::unexpected(r.error());
   return execute_run(store, run, {0, request.provider, request.judge, concurrency, request.cache},
-                     progress, std::move(chosen));
+                     progress, std::move(planned), std::move(chosen));
 }
 
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressFn& progress) {
@@ -268,16 +274,21 @@ Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
   if (!run)
     return std::unexpected(run.error());
   s.run = *run;
-  auto planned = store.planned(id);
+  auto planned = store.planned(id, false);
   if (!planned)
     return std::unexpected(planned.error());
   auto results = store.results(id);
   if (!results)
     return std::unexpected(results.error());
-  std::map<std::string, std::vector<const TrialResult*>> by_case;
-  for (const auto& r : *results)
-    by_case[r.case_id].push_back(&r);
+  // Both come sorted by case id: walk them side by side.
+  auto next = results->begin();
+  std::vector<const TrialResult*> trials;
   for (const auto& p : *planned) {
+    while (next != results->end() && next->case_id < p.case_id)
+      ++next;
+    trials.clear();
+    for (; next != results->end() && next->case_id == p.case_id; ++next)
+      trials.push_back(&*next);
     CaseOutcome o;
     o.case_id = p.case_id;
     o.status = p.status;
@@ -285,7 +296,6 @@ Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
     o.tags = p.tags;
     o.trials = p.trials;
     o.min_pass_rate = p.min_pass_rate;
-    const auto& trials = by_case[p.case_id];
     const TrialResult* shown = trials.empty() ? nullptr : trials.front();
     for (const auto* r : trials) {
       if (r->verdict == "pass") {

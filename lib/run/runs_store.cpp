@@ -141,12 +141,9 @@ Status RunsStore::create_run(RunRecord& run, const std::vector<PlannedCase>& cas
   return tx->commit();
 }
 
-Status RunsStore::record(std::int64_t run, const TrialResult& r,
-                         const std::vector<Attempt>& attempts,
-                         const std::vector<std::pair<core::Digest, CachedAnswer>>& cache_puts) {
-  auto tx = store::Transaction::begin(m_db);
-  if (!tx)
-    return std::unexpected(tx.error());
+Status RunsStore::record(std::int64_t run, std::span<const TrialRecord> trials) {
+  if (trials.empty())
+    return {};
   auto ins = cached(
       m_insert_result,
       "INSERT INTO results (run_id, case_id, trial, verdict, answer, error_class, error, "
@@ -154,19 +151,28 @@ Status RunsStore::record(std::int64_t run, const TrialResult& r,
       "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!ins)
     return std::unexpected(ins.error());
-  (*ins)->bind_all(run, r.case_id, r.trial, r.verdict, r.answer, r.error_class, r.error,
-                   r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost, r.latency_ms,
-                   static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
-  if (auto s = (*ins)->run(); !s)
-    return s;
-  if (!attempts.empty()) {
-    auto att = cached(
-        m_insert_attempt,
-        "INSERT INTO attempts (run_id, case_id, trial, attempt, purpose, started_at, http_status, "
-        "error_class, latency_ms, idempotency_key, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?)");
-    if (!att)
-      return std::unexpected(att.error());
+  auto att = cached(
+      m_insert_attempt,
+      "INSERT INTO attempts (run_id, case_id, trial, attempt, purpose, started_at, http_status, "
+      "error_class, latency_ms, idempotency_key, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)");
+  if (!att)
+    return std::unexpected(att.error());
+  auto put =
+      cached(m_put_cache, "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
+                          "tokens_in, tokens_out, latency_ms, created_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!put)
+    return std::unexpected(put.error());
+  auto tx = store::Transaction::begin(m_db);
+  if (!tx)
+    return std::unexpected(tx.error());
+  for (const auto& [r, attempts, cache_puts] : trials) {
+    (*ins)->bind_all(run, r.case_id, r.trial, r.verdict, r.answer, r.error_class, r.error,
+                     r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost, r.latency_ms,
+                     static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
+    if (auto s = (*ins)->run(); !s)
+      return s;
     for (const auto& a : attempts) {
       std::optional<std::int64_t> status;
       if (a.http_status)
@@ -176,18 +182,12 @@ Status RunsStore::record(std::int64_t run, const TrialResult& r,
       if (auto s = (*att)->run(); !s)
         return s;
     }
-  }
-  for (const auto& [key, c] : cache_puts) {
-    auto put =
-        cached(m_put_cache, "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
-                            "tokens_in, tokens_out, latency_ms, created_at) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!put)
-      return std::unexpected(put.error());
-    (*put)->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in, c.tokens_out,
-                     c.latency_ms, r.finished_at);
-    if (auto s = (*put)->run(); !s)
-      return s;
+    for (const auto& [key, c] : cache_puts) {
+      (*put)->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in,
+                       c.tokens_out, c.latency_ms, r.finished_at);
+      if (auto s = (*put)->run(); !s)
+        return s;
+    }
   }
   return tx->commit();
 }
@@ -319,11 +319,12 @@ Result<std::optional<std::int64_t>> RunsStore::latest_unfinished() {
   return std::optional<std::int64_t>(q->integer(0));
 }
 
-Result<std::vector<PlannedCase>> RunsStore::planned(std::int64_t run) {
+Result<std::vector<PlannedCase>> RunsStore::planned(std::int64_t run, bool with_records) {
   return collect<PlannedCase>(
       m_db,
-      "SELECT case_id, case_hash, case_json, status, incident, tags, trials, min_pass_rate "
-      "FROM run_cases WHERE run_id = ? ORDER BY case_id",
+      fmt::format("SELECT case_id, case_hash, {}, status, incident, tags, trials, min_pass_rate "
+                  "FROM run_cases WHERE run_id = ? ORDER BY case_id",
+                  with_records ? "case_json" : "''"),
       run, [](const store::Statement& s) {
         PlannedCase c;
         c.case_id = s.str(0);

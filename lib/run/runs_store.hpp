@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,17 +83,24 @@ struct CachedAnswer {
   double latency_ms = 0;
 };
 
-/// .evalkeep/runs.db: runs, results, attempts and the response cache. WAL mode; every result is
-/// committed on its own so a crash loses nothing that finished.
+/// A finished trial as stored: its result, every attempt made for it, and the answers to cache.
+struct TrialRecord {
+  TrialResult result;
+  std::vector<Attempt> attempts;
+  std::vector<std::pair<core::Digest, CachedAnswer>> cache_puts;
+};
+
+/// .evalkeep/runs.db: runs, results, attempts and the response cache. WAL mode; results are
+/// committed as they finish so a crash loses nothing that finished.
 class RunsStore {
 public:
   static Result<RunsStore> open(const std::filesystem::path& path, bool create);
 
   /// Records a new run and the cases it covers; sets run.id.
   Status create_run(RunRecord& run, const std::vector<PlannedCase>& cases);
-  /// Stores a trial's result with its attempts (and caches its answer) in one transaction.
-  Status record(std::int64_t run, const TrialResult& result, const std::vector<Attempt>& attempts,
-                const std::vector<std::pair<core::Digest, CachedAnswer>>& cache_puts);
+  /// Stores finished trials, each with its attempts (and caches their answers), in one
+  /// transaction: all of them or none.
+  Status record(std::int64_t run, std::span<const TrialRecord> trials);
   Status finish_run(std::int64_t run, const std::string& state,
                     const std::optional<std::string>& stop_reason, const std::string& at);
   /// Takes a run for this process (resume); refused while another live process holds it.
@@ -104,7 +112,9 @@ public:
   /// Resolves "latest", "latest~N" or a number.
   Result<std::int64_t> resolve(const std::string& ref);
   Result<std::optional<std::int64_t>> latest_unfinished();
-  Result<std::vector<PlannedCase>> planned(std::int64_t run);
+  /// The run's cases in order of id, with their records (case_json) unless `with_records` is
+  /// false.
+  Result<std::vector<PlannedCase>> planned(std::int64_t run, bool with_records = true);
   Result<std::vector<TrialResult>> results(std::int64_t run);
 
   store::Database& db() { return m_db; }

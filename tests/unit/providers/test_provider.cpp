@@ -145,3 +145,64 @@ TEST_CASE("backoff grows exponentially, is capped and jittered", "[providers]") 
   CHECK(backoff_ms(3, 0.0, 500, 20000) == 0.0);
   CHECK(backoff_ms(3, 0.5, 500, 20000) == 1000.0);
 }
+
+TEST_CASE("request bodies are the bytes nlohmann::json dumps for the same request", "[providers]") {
+  using json = nlohmann::json;
+  // What build_request sent before it wrote bodies directly: cache keys and the benchmark's
+  // client depend on these bytes.
+  auto expected = [](const ProviderConfig& c, const ChatInput& in) {
+    json body;
+    body["model"] = c.model;
+    json messages = json::array();
+    std::string system;
+    for (const auto& m : in.messages) {
+      if (c.kind == Kind::anthropic && m.role == "system")
+        system += (system.empty() ? "" : "\n\n") + m.content;
+      else
+        messages.push_back({{"role", m.role}, {"content", m.content}});
+    }
+    if (!system.empty())
+      body["system"] = system;
+    if (c.kind == Kind::openai && c.seed)
+      body["seed"] = *c.seed;
+    body["messages"] = std::move(messages);
+    if (c.temperature)
+      body["temperature"] = *c.temperature;
+    if (c.max_tokens)
+      body["max_tokens"] = *c.max_tokens;
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  ChatInput in{{{"system", "Be \"brief\".\tNo \\ tricks\x01\x7f"},
+                {"user", "Où est ma commande? 🙂 \xff\xfe broken"},
+                {"assistant", "Line\nbreak\r\b\f"},
+                {"user", ""}}};
+  auto c = openai();
+  CHECK(request_body(c, in) == expected(c, in));
+  c.temperature = 0.7;
+  c.max_tokens = 256;
+  c.seed.reset();
+  CHECK(request_body(c, in) == expected(c, in));
+  c.temperature.reset();
+  CHECK(request_body(c, {}) == expected(c, {}));
+
+  ProviderConfig claude;
+  claude.name = "claude";
+  claude.kind = Kind::anthropic;
+  claude.model = "claude-x";
+  claude.seed = 3;
+  REQUIRE(finish_config(claude));
+  CHECK(request_body(claude, in) == expected(claude, in));
+  CHECK(request_body(claude, {{{"system", "only"}}}) == expected(claude, {{{"system", "only"}}}));
+}
+
+TEST_CASE("redact removes every copy of the key and nothing else", "[providers]") {
+  std::string body = "{\"error\":{\"message\":\"bad key: Bearer sk-123 (sk-123)\"}}";
+  redact(body, "sk-123");
+  CHECK(body == "{\"error\":{\"message\":\"bad key: Bearer [redacted] ([redacted])\"}}");
+  std::string untouched = "no key here";
+  redact(untouched, "");
+  CHECK(untouched == "no key here");
+  std::string repeated = "aaaa";
+  redact(repeated, "aa");
+  CHECK(repeated == "[redacted][redacted]");
+}
