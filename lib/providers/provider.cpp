@@ -1,5 +1,7 @@
 #include "providers/provider.hpp"
 
+#include "core/json_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -153,57 +155,13 @@ json answer_params(const ProviderConfig& c) {
   return p;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  if (std::any_of(s.begin(), s.end(), [](char ch) { return (ch & 0x80) != 0; })) {
-    // Non-ASCII: nlohmann's serializer validates and repairs the UTF-8.
-    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-    return;
-  }
-  out += '"';
-  std::size_t plain = 0; // the start of the characters not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto ch = static_cast<unsigned char>(s[i]);
-    if (ch >= 0x20 && ch != '"' && ch != '\\')
-      continue;
-    out.append(s, plain, i - plain);
-    plain = i + 1;
-    switch (ch) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(ch));
-    }
-  }
-  out.append(s, plain);
-  out += '"';
-}
-
 namespace {
 
 void append_message(std::string& out, const Message& m) {
   out += "{\"content\":";
-  append_json_string(out, m.content);
+  core::append_json_string(out, m.content);
   out += ",\"role\":";
-  append_json_string(out, m.role);
+  core::append_json_string(out, m.role);
   out += '}';
 }
 
@@ -230,12 +188,12 @@ std::string request_body(const ProviderConfig& c, const ChatInput& input) {
     append_message(out, m);
   }
   out += "],\"model\":";
-  append_json_string(out, c.model);
+  core::append_json_string(out, c.model);
   if (c.kind != Kind::anthropic && c.seed)
     out += fmt::format(",\"seed\":{}", *c.seed);
   if (!system.empty()) {
     out += ",\"system\":";
-    append_json_string(out, system);
+    core::append_json_string(out, system);
   }
   if (c.temperature)
     out += ",\"temperature\":" + json(*c.temperature).dump();

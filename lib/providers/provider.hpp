@@ -67,10 +67,6 @@ struct HttpRequest {
   std::string body;
 };
 
-/// Appends `s` as a JSON string, the bytes nlohmann::json dumps (UTF-8 kept, invalid sequences
-/// replaced): for JSON written directly, without building a json object first.
-void append_json_string(std::string& out, std::string_view s);
-
 /// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the
 /// request object (keys sorted), written directly.
 std::string request_body(const ProviderConfig& c, const ChatInput& input);

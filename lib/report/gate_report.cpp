@@ -1,5 +1,7 @@
 #include "report/gate_report.hpp"
 
+#include "report/html.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -13,36 +15,6 @@ namespace {
 
 ojson opt(const std::optional<std::string>& v) {
   return v ? ojson(*v) : ojson();
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&apos;";
-      break;
-    default:
-      // XML 1.0 forbids most control characters, even escaped.
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-        out += ' ';
-      else
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string md_escape(std::string_view s) {
@@ -293,14 +265,14 @@ std::string gate_junit(const gate::GateReport& r) {
   out += fmt::format("  <testsuite name=\"evalkeep gate\" tests=\"{}\" failures=\"{}\">\n",
                      cases.size(), failures);
   for (const auto& c : cases) {
-    out += fmt::format("    <testcase name=\"{}\" classname=\"{}\"", xml_escape(c.name),
-                       xml_escape(c.classname));
+    out += fmt::format("    <testcase name=\"{}\" classname=\"{}\"", html_escape(c.name),
+                       html_escape(c.classname));
     if (c.failure.empty())
       out += "/>\n";
     else
-      out +=
-          fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                      xml_escape(c.failure.substr(0, c.failure.find('\n'))), xml_escape(c.failure));
+      out += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                         html_escape(c.failure.substr(0, c.failure.find('\n'))),
+                         html_escape(c.failure));
   }
   out += "  </testsuite>\n</testsuites>\n";
   return out;

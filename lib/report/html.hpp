@@ -15,8 +15,8 @@
 
 namespace evalkeep::report {
 
-/// Text made safe for HTML element content and quoted attribute values: & < > " ' escaped.
-/// Every piece of text a page shows goes through it.
+/// Text made safe for HTML element content and quoted attribute values (& < > " ' escaped), and
+/// for XML too: every piece of text a page or a JUnit file shows goes through it.
 std::string html_escape(std::string_view text);
 
 /// JSON safe inside <script type="application/json">: `<`, `>` and `&` written as \u escapes,

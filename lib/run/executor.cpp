@@ -1,5 +1,6 @@
 #include "run/executor.hpp"
 
+#include "core/json_text.hpp"
 #include "core/process.hpp"
 #include "core/time.hpp"
 #include "providers/retry.hpp"
@@ -505,9 +506,9 @@ private:
         all = all && o.passed;
         // {"assertion","passed","reason","score"}, as nlohmann::json would dump the object.
         outcomes += k == 0 ? "{\"assertion\":" : ",{\"assertion\":";
-        providers::append_json_string(outcomes, scoring::to_spec(a));
+        core::append_json_string(outcomes, scoring::to_spec(a));
         outcomes += o.passed ? ",\"passed\":true,\"reason\":" : ",\"passed\":false,\"reason\":";
-        providers::append_json_string(outcomes, o.reason);
+        core::append_json_string(outcomes, o.reason);
         if (o.score)
           outcomes += ",\"score\":" + json(*o.score).dump();
         outcomes += '}';

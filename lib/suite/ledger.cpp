@@ -1,8 +1,8 @@
 #include "suite/ledger.hpp"
 
-#include <algorithm>
+#include "core/json_text.hpp"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
 
 namespace evalkeep::suite {
 
@@ -17,53 +17,6 @@ std::optional<core::Digest> digest_column(const store::Statement& s, int col) {
     return core::Digest{}; // a malformed hash reads as all zeros and fails verification
   std::copy(b.begin(), b.end(), d.begin());
   return d;
-}
-
-// Appends `v` as a JSON string, byte for byte as nlohmann::json::dump() writes it. Printable ASCII
-// and the usual escapes are written here, as verifying a ledger quotes every field of every event;
-// anything else (non-ASCII, which dump() checks as UTF-8) is left to nlohmann.
-void append_json_string(std::string& out, std::string_view v) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  if (std::any_of(v.begin(), v.end(),
-                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    out += nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
-  out += '"';
-  for (char c : v) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        out += "\\u00";
-        out += k_hex[c >> 4];
-        out += k_hex[c & 0xf];
-      } else {
-        out += c;
-      }
-    }
-  }
-  out += '"';
 }
 
 } // namespace
@@ -87,7 +40,7 @@ std::string canonical_event(const LedgerEvent& e) {
               (e.rationale ? e.rationale->size() : 0));
   auto str = [&](std::string_view key, std::string_view v) {
     out += key;
-    append_json_string(out, v);
+    core::append_json_string(out, v);
   };
   auto opt = [&](std::string_view key, const std::optional<std::string>& v) {
     if (v)

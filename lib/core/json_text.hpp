@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace evalkeep::core {
+
+/// Appends `s` as a JSON string, the bytes nlohmann::json dumps (UTF-8 kept, invalid sequences
+/// replaced): for JSON written directly, without building a json object first (request bodies,
+/// the ledger's canonical events, stored outcomes).
+void append_json_string(std::string& out, std::string_view s);
+
+} // namespace evalkeep::core
