@@ -120,7 +120,7 @@ std::string gate_text(const gate::GateReport& r) {
       out += fmt::format("  [{}] {}\n", v.rule, v.message);
   }
   if (r.run) {
-    out += "\n" + run_line(*r.run) + "\n";
+    out += fmt::format("\n{}\n", run_line(*r.run));
     if (r.run->baseline)
       out += fmt::format("  baseline: run {} ({}, model {})\n", r.run->baseline->id,
                          r.run->baseline->provider, r.run->baseline->model);
