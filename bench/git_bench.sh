@@ -47,22 +47,7 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 
-now() { date +%s%N; }
-us_since() { echo $((($(now) - $1) / 1000)); }
-ms() { awk -v u="$1" 'BEGIN { printf "%.0f ms", u / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
-min() { if [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }
-best_of() {
-  local runs=$1 best="" t0 t
-  shift
-  for ((r = 0; r < runs; r++)); do
-    t0=$(now)
-    "$@" >/dev/null
-    t=$(us_since "$t0")
-    best=$(min "${best:-$t}" "$t")
-  done
-  echo "$best"
-}
+. "$here/timing.sh"
 
 echo "evalkeep git bench: $("$evalkeep" --version), N=$n, CHANGED=$changed"
 echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
