@@ -171,18 +171,34 @@ Status run_gate(Context& ctx, const GateOptions& o) {
   return {};
 }
 
-// The runs store when there is one: reviewers may audit before anything has run.
-Result<std::optional<run::RunsStore>> existing_runs(Context& ctx) {
+// What the reviewer's commands read: the workspace, its suite read-only, and the runs store when
+// there is one (reviewers may audit before anything has run).
+struct Review {
+  suite::Workspace* ws;
+  suite::Suite suite;
+  std::optional<run::RunsStore> runs;
+  run::RunsStore* runs_or_null() { return runs ? &*runs : nullptr; }
+};
+
+Result<Review> open_review(Context& ctx) {
+  auto ws = ctx.workspace();
+  if (!ws)
+    return std::unexpected(ws.error());
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  Review review{*ws, std::move(*s), std::nullopt};
   auto path = ctx.runs_path();
   if (!path)
     return std::unexpected(path.error());
   std::error_code ec;
   if (!std::filesystem::exists(*path, ec))
-    return std::optional<run::RunsStore>();
+    return review;
   auto opened = run::RunsStore::open(*path, false);
   if (!opened)
     return std::unexpected(opened.error());
-  return std::optional<run::RunsStore>(std::move(*opened));
+  review.runs = std::move(*opened);
+  return review;
 }
 
 struct WhyOptions {
@@ -191,16 +207,10 @@ struct WhyOptions {
 };
 
 Status run_why(Context& ctx, const WhyOptions& o) {
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto runs = existing_runs(ctx);
-  if (!runs)
-    return std::unexpected(runs.error());
-  auto story = report::why(*s, **ws, *runs ? &**runs : nullptr, o.id);
+  auto r = open_review(ctx);
+  if (!r)
+    return std::unexpected(r.error());
+  auto story = report::why(r->suite, *r->ws, r->runs_or_null(), o.id);
   if (!story)
     return std::unexpected(story.error());
   if (o.json)
@@ -217,17 +227,11 @@ struct AuditOptions {
 };
 
 Status run_audit(Context& ctx, const AuditOptions& o) {
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto runs = existing_runs(ctx);
-  if (!runs)
-    return std::unexpected(runs.error());
+  auto r = open_review(ctx);
+  if (!r)
+    return std::unexpected(r.error());
   auto a =
-      report::audit(*s, **ws, *runs ? &**runs : nullptr, o.since, core::now_utc().substr(0, 10));
+      report::audit(r->suite, *r->ws, r->runs_or_null(), o.since, core::now_utc().substr(0, 10));
   if (!a)
     return std::unexpected(a.error());
   std::string format = o.json ? "json" : o.format;
