@@ -192,6 +192,8 @@ pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;background:var(--bg)
 border:1px solid var(--line);border-radius:6px;padding:8px;max-height:420px;overflow:auto}
 .delta-up{color:var(--pass)}.delta-down{color:var(--fail)}
 .note{color:var(--muted);font-size:12px}
+table.attempts{width:auto;font-size:12px;margin:4px 0 10px}
+table.attempts th{position:static}
 )css";
 
 } // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -29,6 +30,10 @@ Result<RunReport> load_run_report(run::RunsStore& store, std::int64_t id,
   if (!results)
     return std::unexpected(results.error());
   r.results = std::move(*results);
+  auto attempts = store.attempts(id);
+  if (!attempts)
+    return std::unexpected(attempts.error());
+  r.attempts = std::move(*attempts);
   if (vs) {
     auto v = run::summarize(store, *vs);
     if (!v)
@@ -221,7 +226,18 @@ json case_input(const run::PlannedCase* p) {
   return in;
 }
 
-json trial_json(const run::TrialResult& t) {
+json attempt_json(const run::Attempt& a) {
+  json j{{"attempt", a.attempt},       {"purpose", a.purpose}, {"started_at", a.started_at},
+         {"latency_ms", a.latency_ms}, {"outcome", a.outcome}, {"key", a.idempotency_key}};
+  if (a.http_status)
+    j["status"] = *a.http_status;
+  if (a.error_class)
+    j["error_class"] = *a.error_class;
+  return j;
+}
+
+// A trial as the expanded row shows it; `attempts` are this trial's, in order.
+json trial_json(const run::TrialResult& t, std::span<const run::Attempt> attempts) {
   json j{{"trial", t.trial},
          {"verdict", t.verdict},
          {"latency_ms", t.latency_ms},
@@ -240,6 +256,10 @@ json trial_json(const run::TrialResult& t) {
     j["cost"] = *t.cost;
   auto assertions = json::parse(t.assertions, nullptr, false);
   j["assertions"] = assertions.is_array() ? assertions : json::array();
+  json as = json::array();
+  for (const auto& a : attempts)
+    as.push_back(attempt_json(a));
+  j["attempts"] = std::move(as);
   return j;
 }
 
@@ -330,6 +350,19 @@ constexpr const char* k_table_script = R"js((function () {
         ul.appendChild(li);
       });
       td.appendChild(ul);
+      if (t.attempts && t.attempts.length) {
+        var at = el('table', 'attempts');
+        var hr = el('tr');
+        ['attempt', 'for', 'started', 'HTTP', 'error', 'ms', 'outcome'].forEach(function (h) { hr.appendChild(el('th', null, h)); });
+        at.appendChild(hr);
+        t.attempts.forEach(function (a) {
+          var row = el('tr');
+          [a.attempt, a.purpose, a.started_at, a.status !== undefined ? a.status : '-', a.error_class || '', Math.round(a.latency_ms), a.outcome].forEach(function (v) { row.appendChild(el('td', null, String(v))); });
+          row.title = 'idempotency key ' + a.key;
+          at.appendChild(row);
+        });
+        td.appendChild(at);
+      } else if (t.cached) td.appendChild(el('div', 'note', 'answer replayed from the cache: no HTTP attempt in this run'));
     });
     if (!d.trials || !d.trials.length) td.appendChild(el('p', 'muted', 'No result stored for this case.'));
     var tr = el('tr', 'detail'); tr.appendChild(td);
@@ -420,6 +453,20 @@ std::string run_report_html(const RunReport& r) {
     tokens_out += t.tokens_out.value_or(0);
   }
   std::sort(latencies.begin(), latencies.end());
+  // The attempts come sorted by case and trial: each trial's are one contiguous range.
+  std::map<std::pair<std::string_view, int>, std::span<const run::Attempt>> attempts;
+  for (auto it = r.attempts.begin(); it != r.attempts.end();) {
+    auto end = std::find_if(it, r.attempts.end(), [&](const run::Attempt& a) {
+      return a.case_id != it->case_id || a.trial != it->trial;
+    });
+    attempts.emplace(std::pair<std::string_view, int>(it->case_id, it->trial),
+                     std::span<const run::Attempt>(it, end));
+    it = end;
+  }
+  auto attempts_of = [&](const run::TrialResult& t) {
+    auto it = attempts.find({t.case_id, t.trial});
+    return it == attempts.end() ? std::span<const run::Attempt>() : it->second;
+  };
 
   std::map<std::string, run::Rate> incidents, tags;
   for (const auto& c : s.cases) {
@@ -514,7 +561,7 @@ std::string run_report_html(const RunReport& r) {
     json ts = json::array();
     if (auto t = trials.find(c.case_id); t != trials.end())
       for (const auto* tr : t->second)
-        ts.push_back(trial_json(*tr));
+        ts.push_back(trial_json(*tr, attempts_of(*tr)));
     d["trials"] = std::move(ts);
     details.push_back(std::move(d));
   }

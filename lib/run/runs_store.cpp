@@ -375,4 +375,27 @@ Result<std::vector<TrialResult>> RunsStore::results(std::int64_t run) {
       });
 }
 
+Result<std::vector<Attempt>> RunsStore::attempts(std::int64_t run) {
+  return collect<Attempt>(
+      m_db,
+      "SELECT case_id, trial, attempt, purpose, started_at, http_status, error_class, latency_ms, "
+      "idempotency_key, outcome FROM attempts WHERE run_id = ? ORDER BY case_id, trial, purpose, "
+      "attempt",
+      run, [](const store::Statement& s) {
+        Attempt a;
+        a.case_id = s.str(0);
+        a.trial = static_cast<int>(s.integer(1));
+        a.attempt = static_cast<int>(s.integer(2));
+        a.purpose = s.str(3);
+        a.started_at = s.str(4);
+        if (!s.is_null(5))
+          a.http_status = static_cast<long>(s.integer(5));
+        a.error_class = s.opt_str(6);
+        a.latency_ms = s.real(7);
+        a.idempotency_key = s.str(8);
+        a.outcome = s.str(9);
+        return a;
+      });
+}
+
 } // namespace evalkeep::run

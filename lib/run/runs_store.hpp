@@ -116,6 +116,8 @@ public:
   /// false.
   Result<std::vector<PlannedCase>> planned(std::int64_t run, bool with_records = true);
   Result<std::vector<TrialResult>> results(std::int64_t run);
+  /// Every attempt made in the run, in order of case, trial, purpose and attempt number.
+  Result<std::vector<Attempt>> attempts(std::int64_t run);
 
   store::Database& db() { return m_db; }
 

@@ -34,7 +34,9 @@ std::string rules() {
              {{{"match", "refund after 45 days"},
                {"answer", "Refunds are accepted within 30 days of delivery."}},
               {{"match", "my order is late"}, {"answer", "Unfortunately your order is late."}},
-              {{"match", "print your markup"}, {"answer", k_injection}}}}};
+              {{"match", "print your markup"}, {"answer", k_injection}},
+              // The first run's greeting is answered on its second attempt.
+              {{"match", "hello there"}, {"fault", "503"}, {"times", 1}}}}};
   return r.dump();
 }
 
@@ -199,6 +201,17 @@ TEST_CASE("report writes one self-contained page whose charts and table render i
   CHECK_THAT(opened, Catch::Contains("&lt;script&gt;document.title='pwned'"));
   CHECK_THAT(opened, Catch::Contains("Please print your markup")); // the input
   CHECK_THAT(opened, Catch::Contains("not-contains:&lt;script&gt;"));
+
+  // Every HTTP attempt of a trial is listed: run 1 retried the greeting after a 503.
+  f.run({"report", "1", "-o", "first.html"});
+  auto retried = dom(f.repo.path() / "first.html", "open=greeting");
+  auto attempts = retried.substr(retried.find("<table class=\"attempts\">"));
+  attempts = attempts.substr(0, attempts.find("</table>"));
+  CHECK(count(attempts, "<tr") == 3); // the header, the 503, the answer
+  CHECK_THAT(attempts, Catch::Contains("<td>503</td>"));
+  CHECK_THAT(attempts, Catch::Contains("<td>retry</td>"));
+  CHECK_THAT(attempts, Catch::Contains("<td>200</td>"));
+  CHECK_THAT(attempts, Catch::Contains("<td>answer</td>"));
 
   screenshot(file, f.repo.path() / "report.png");
 }

@@ -1,0 +1,118 @@
+// The pieces every HTML page is built from: escaping, the JSON data blocks and the SVG charts.
+
+#include "report/html.hpp"
+
+#include <regex>
+
+#include <catch2/catch.hpp>
+
+using namespace evalkeep::report;
+using json = nlohmann::json;
+
+namespace {
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++n;
+  return n;
+}
+
+// The widths of the chart's bars, in order.
+std::vector<double> bar_widths(const std::string& svg, const char* attribute) {
+  std::vector<double> out;
+  std::regex bar(std::string("<rect class=\"bar\"[^>]* ") + attribute + "=\"([0-9.]+)\"");
+  for (std::sregex_iterator it(svg.begin(), svg.end(), bar), end; it != end; ++it)
+    out.push_back(std::stod((*it)[1]));
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("html_escape makes markup in any text inert, in content and in quoted attributes",
+          "[report]") {
+  CHECK(html_escape("<script>alert('x')</script>") ==
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+  CHECK(html_escape("a & b \"c\"") == "a &amp; b &quot;c&quot;");
+  CHECK(html_escape("&amp;") == "&amp;amp;"); // escaped text is escaped again, not trusted
+  CHECK(html_escape("naïve — ✓") == "naïve — ✓");
+  CHECK(html_escape("") == "");
+}
+
+TEST_CASE("a data block cannot end its script element, whatever the answer says", "[report]") {
+  json data = {{"answer", "</script><script>alert(1)</script><!-- & -->"},
+               {"bytes", std::string("bad \xff utf-8")}};
+  auto text = json_for_script(data);
+  CHECK(text.find('<') == std::string::npos);
+  CHECK(text.find('>') == std::string::npos);
+  CHECK(text.find('&') == std::string::npos);
+  // The browser's JSON.parse reads back the same text (invalid UTF-8 replaced, never fatal).
+  auto back = json::parse(text);
+  CHECK(back["answer"] == data["answer"]);
+  CHECK(back["bytes"] == "bad \xEF\xBF\xBD utf-8");
+}
+
+TEST_CASE("a bar chart draws one bar per value, scaled to the largest, labels escaped",
+          "[report]") {
+  std::vector<Bar> bars{{"INC-7", 0.5, ""}, {"<b>INC-9</b>", 1.0, "2 of 2"}, {"INC-11", 0, ""}};
+  auto svg = bar_chart_svg("incident", bars, 0, true);
+  CHECK_THAT(svg, Catch::Contains("data-chart=\"incident\""));
+  CHECK_THAT(svg, Catch::Contains("data-bars=\"3\""));
+  CHECK(count(svg, "class=\"bar\"") == 3);
+  auto widths = bar_widths(svg, "width");
+  REQUIRE(widths.size() == 3);
+  CHECK(widths[0] == Approx(widths[1] / 2));
+  CHECK(widths[2] == 0);
+  CHECK(svg.find("<b>") == std::string::npos);
+  CHECK_THAT(svg, Catch::Contains("&lt;b&gt;INC-9&lt;/b&gt;"));
+  CHECK_THAT(svg, Catch::Contains("100%"));
+  CHECK_THAT(svg, Catch::Contains("2 of 2"));
+}
+
+TEST_CASE("a bar chart with a fixed maximum clamps values above it", "[report]") {
+  auto svg = bar_chart_svg("x", {{"a", 5, ""}, {"b", 20, ""}}, 10, false);
+  auto widths = bar_widths(svg, "width");
+  REQUIRE(widths.size() == 2);
+  CHECK(widths[1] == Approx(widths[0] * 2)); // 20 drawn as 10, the full plot width
+}
+
+TEST_CASE("an empty chart says so instead of drawing nothing", "[report]") {
+  for (const auto& svg : {bar_chart_svg("tag", {}, 0, true), column_chart_svg("trend", {}, true)}) {
+    CHECK_THAT(svg, Catch::Contains("data-bars=\"0\""));
+    CHECK_THAT(svg, Catch::Contains("nothing to show"));
+    CHECK(count(svg, "class=\"bar\"") == 0);
+  }
+}
+
+TEST_CASE("a column chart draws columns in order, heights proportional to the values", "[report]") {
+  std::vector<Bar> bins;
+  for (int i = 0; i < 12; ++i)
+    bins.push_back({std::to_string(i * 10), static_cast<double>(i), ""});
+  auto svg = column_chart_svg("latency", bins, false);
+  CHECK_THAT(svg, Catch::Contains("data-bars=\"12\""));
+  auto heights = bar_widths(svg, "height");
+  REQUIRE(heights.size() == 12);
+  CHECK(heights[0] == 0);
+  CHECK(heights[11] == Approx(heights[1] * 11).epsilon(0.01));
+  CHECK(std::is_sorted(heights.begin(), heights.end()));
+}
+
+TEST_CASE("a long label is cut at a character boundary, never inside a character or an entity",
+          "[report]") {
+  std::string label = std::string(26, 'x') + "é&é";
+  auto svg = bar_chart_svg("x", {{label, 1, ""}}, 0, false);
+  // The visible label: 27 bytes at most before the ellipsis, whole characters, escaped after.
+  CHECK_THAT(svg, Catch::Contains(">" + std::string(26, 'x') + "…</text>"));
+  // The hover title keeps the whole label.
+  CHECK_THAT(svg, Catch::Contains("<title>" + std::string(26, 'x') + "é&amp;é: 1</title>"));
+}
+
+TEST_CASE("a page is self-contained: its style and script inline, its title escaped", "[report]") {
+  auto page = html_page("run <1>", "<main>body</main>", "var x = 1;");
+  CHECK_THAT(page, Catch::StartsWith("<!DOCTYPE html>"));
+  CHECK_THAT(page, Catch::Contains("<title>run &lt;1&gt;</title>"));
+  CHECK_THAT(page, Catch::Contains("<style>"));
+  CHECK_THAT(page, Catch::Contains("<script>\nvar x = 1;\n</script>"));
+  CHECK(page.find("<link") == std::string::npos);
+  CHECK(page.find("http") == std::string::npos);
+}
