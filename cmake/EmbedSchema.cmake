@@ -7,6 +7,7 @@ function(evalkeep_embed_schema out_var store)
     COMMAND ${CMAKE_COMMAND} -DSTORE=${store} -DOUT=${out} "-DFILES=${files}"
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_schema_run.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed_schema_run.cmake
-    COMMENT "Embedding ${store} schema")
+    COMMENT "Embedding ${store} schema"
+    VERBATIM)
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()

@@ -198,6 +198,21 @@ Result<GateReport> compare(suite::Suite* base, suite::Suite& head, const suite::
     return std::unexpected(verified.error());
   for (const auto& p : verified->problems)
     report.violations.push_back({"verify", {}, {}, p.message});
+  // An older copy of the suite put back over a newer one brings back whatever the newer schema
+  // closed.
+  if (base) {
+    auto was = base->schema_version();
+    if (!was)
+      return std::unexpected(was.error());
+    if (*was > verified->schema_version)
+      report.violations.push_back(
+          {"schema-downgraded",
+           {},
+           {},
+           fmt::format("the suite at HEAD has schema version {}, older than the base's {}: an "
+                       "older copy of the suite replaced the newer one",
+                       verified->schema_version, *was)});
+  }
 
   // Rule 1: the base's history is kept at HEAD (HEAD's own chain is verify's concern, above).
   auto changes = history(base, head);

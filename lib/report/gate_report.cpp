@@ -229,8 +229,8 @@ std::string gate_junit(const gate::GateReport& r) {
   };
   std::vector<Case> cases;
   for (const char* rule :
-       {"verify", "history-rewritten", "case-deleted", "retired-without-decision", "needs-incident",
-        "decision-needs-approver"}) {
+       {"verify", "schema-downgraded", "history-rewritten", "case-deleted",
+        "retired-without-decision", "needs-incident", "decision-needs-approver"}) {
     std::string failure;
     for (const auto& v : r.violations)
       if (v.rule == rule && v.case_id.empty())

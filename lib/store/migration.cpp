@@ -22,12 +22,13 @@ Result<int> prepare_schema(Database& db, const Schema& schema) {
                              "evalkeep knows up to {})",
                              schema.what, *version, schema.latest()),
                      "upgrade evalkeep");
-  if (*version == schema.latest())
+  // A reader takes an older file as it is: the history of a committed file (dump as git's
+  // textconv, the base of a pull request) stays readable after an upgrade. Migrations keep
+  // older files readable (see migration.hpp).
+  if (*version == schema.latest() || (db.read_only() && *version >= 1))
     return static_cast<int>(*version);
   if (db.read_only())
-    return with_hint(invalid("this {} has schema version {}, older than this evalkeep's {}",
-                             schema.what, *version, schema.latest()),
-                     "run any command that writes to it to upgrade it");
+    return invalid("this {} has no schema yet (schema version 0)", schema.what);
 
   auto tx = Transaction::begin(db);
   if (!tx)

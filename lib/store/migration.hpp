@@ -31,7 +31,9 @@ struct Schema {
 
 /// Checks that the database is this kind of file at a version this build understands, and, when
 /// the connection is writable, creates an empty file's schema or applies pending migrations in
-/// one transaction. Returns the version the file had before (0 for a new file).
+/// one transaction. A read-only connection takes an older file as it is, so every migration must
+/// leave what readers query unchanged (add triggers, indexes or columns with defaults; never
+/// rename or drop). Returns the version the file had before (0 for a new file).
 Result<int> prepare_schema(Database& db, const Schema& schema);
 
 } // namespace evalkeep::store

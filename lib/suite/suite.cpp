@@ -42,6 +42,13 @@ Result<Suite> Suite::open(const fs::path& path, Access access) {
   return finish_open(std::move(*db), path);
 }
 
+Result<int> Suite::schema_version() {
+  auto v = m_db.scalar("PRAGMA user_version");
+  if (!v)
+    return std::unexpected(v.error());
+  return static_cast<int>(*v);
+}
+
 Result<Suite> Suite::open_untrusted(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))

@@ -24,6 +24,8 @@ public:
 
   store::Database& db() { return m_db; }
   const std::filesystem::path& path() const { return m_db.path(); }
+  /// The file's schema version; a reader may hold an older file than this build writes.
+  Result<int> schema_version();
 
 private:
   explicit Suite(store::Database db) : m_db(std::move(db)) {}

@@ -35,14 +35,15 @@ Result<SchemaRows> schema_rows(store::Database& db) {
   }
 }
 
-// The schema this build creates, made fresh in memory, is the reference.
-Status check_schema(store::Database& db, std::vector<VerifyProblem>& problems) {
+// The schema this build creates for the file's version, made fresh in memory, is the reference.
+Status check_schema(store::Database& db, int version, std::vector<VerifyProblem>& problems) {
   auto fresh = store::Database::open_memory();
   if (!fresh)
     return std::unexpected(fresh.error());
   for (const auto& m : store::suite_migrations())
-    if (auto r = fresh->exec(m.sql); !r)
-      return r;
+    if (m.version <= version)
+      if (auto r = fresh->exec(m.sql); !r)
+        return r;
   auto want = schema_rows(*fresh);
   if (!want)
     return std::unexpected(want.error());
@@ -251,7 +252,7 @@ Result<VerifyReport> verify(Suite& s) {
   if (!version)
     return std::unexpected(version.error());
   report.schema_version = static_cast<int>(*version);
-  if (auto r = check_schema(db, report.problems); !r)
+  if (auto r = check_schema(db, report.schema_version, report.problems); !r)
     return std::unexpected(r.error());
   // A dropped table is tampering to report, not a failure to read the suite.
   for (const auto& p : report.problems)

@@ -153,3 +153,50 @@ TEST_CASE("a hostile suite file in a pull request fails the gate with a message,
   FIGURE("hostile gate: " << caught << " of " << hostile.size()
                           << " hostile suite files failed the gate with exit 1 or 2");
 }
+
+TEST_CASE("a suite put back at an older schema than its base fails the gate; an upgrade passes",
+          "[reliability][gate]") {
+  // Schema version 1 is version 2 without the ledger's replace trigger.
+  auto make_v1 = [](const Repo& r) {
+    RawSqlite(r.suite()).exec("DROP TRIGGER ledger_no_replace; PRAGMA user_version = 1");
+  };
+  const std::vector<std::string> gha{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="};
+  SECTION("an older copy over a newer one") {
+    Repo repo;
+    seed_suite(repo);
+    repo.git({"add", "-A"});
+    repo.git({"commit", "-q", "-m", "suite"});
+    repo.git({"checkout", "-q", "-b", "pr"});
+    make_v1(repo);
+    repo.git({"commit", "-q", "-am", "older suite"});
+    auto r = repo.evalkeep({"gate", "--base", "main"}, {}, gha);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("schema version 1, older than the base's 2"));
+    CHECK_THAT(r.err, Catch::Contains("::error"));
+    // The file itself is a sound version-1 suite: verify and dump read it.
+    CHECK(repo.evalkeep({"verify"}).exit_code == 0);
+    CHECK(repo.evalkeep({"dump", repo.suite().string()}).exit_code == 0);
+  }
+  SECTION("a suite upgraded by this evalkeep, against a base at the older schema") {
+    Repo repo;
+    seed_suite(repo);
+    make_v1(repo);
+    repo.git({"add", "-A"});
+    repo.git({"commit", "-q", "-m", "suite at schema 1"});
+    repo.git({"checkout", "-q", "-b", "pr"});
+    // Any write migrates the file; reads leave it as it is.
+    CHECK(repo.evalkeep({"list"}).exit_code == 0);
+    CHECK(sql_text(repo.suite(), "PRAGMA user_version") == "1");
+    REQUIRE(repo.evalkeep({"incident", "add", "INC-900", "--title", "Upgrade"}).exit_code == 0);
+    CHECK(sql_text(repo.suite(), "PRAGMA user_version") == "2");
+    repo.git({"commit", "-q", "-am", "upgrade"});
+    auto r = repo.evalkeep({"gate", "--base", "main"}, {}, gha);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    // git diff of the history still reads the older file.
+    auto diff = repo.git({"log", "-p", "--format=%s"});
+    CHECK_THAT(diff, Catch::Contains("INC-900"));
+    CHECK_THAT(diff, Catch::Contains("suite at schema 1"));
+  }
+}

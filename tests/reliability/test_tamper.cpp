@@ -134,6 +134,11 @@ TEST_CASE("raw SQL the triggers can refuse is refused with evalkeep's message, w
        "action, subject, 'rewritten', before_hash, after_hash, git_head, detail, hash FROM "
        "ledger WHERE seq = 2",
        "append-only"},
+      {"PRAGMA recursive_triggers = OFF; INSERT OR REPLACE INTO ledger SELECT seq, at, actor, "
+       "action, subject, 'rewritten', before_hash, after_hash, git_head, detail, hash FROM "
+       "ledger WHERE seq = 2",
+       "never replaced"},
+      {"REPLACE INTO ledger SELECT * FROM ledger WHERE seq = 1", "never replaced"},
   };
   int refused = 0;
   for (const auto& a : attempts) {
@@ -185,13 +190,13 @@ TEST_CASE("raw SQL that gets past the triggers is caught by verify and by the ga
        "id, 'hijacked', expect, provenance_kind, provenance_note, 'active', content_hash FROM "
        "cases WHERE id = 'greeting'",
        "greeting"},
-      // The ledger has no insert trigger: without recursive triggers, REPLACE's implicit delete
-      // does not fire ledger_is_append_only_delete, and the event is rewritten in place.
-      {"INSERT OR REPLACE of a ledger event without recursive triggers",
-       "PRAGMA recursive_triggers = OFF; INSERT OR REPLACE INTO ledger SELECT seq, at, actor, "
-       "action, subject, 'rewritten', before_hash, after_hash, git_head, detail, hash FROM "
-       "ledger WHERE seq = 2",
-       "event 2 (add refund-window) does not match its hash"},
+      // Without recursive triggers, REPLACE's implicit delete does not fire
+      // ledger_is_append_only_delete: once ledger_no_replace is gone the event is rewritten.
+      {"drop the ledger's replace trigger, then INSERT OR REPLACE an event",
+       "DROP TRIGGER ledger_no_replace; PRAGMA recursive_triggers = OFF; INSERT OR REPLACE INTO "
+       "ledger SELECT seq, at, actor, action, subject, 'rewritten', before_hash, after_hash, "
+       "git_head, detail, hash FROM ledger WHERE seq = 2",
+       "ledger_no_replace is missing"},
       {"drop the retirements table", "PRAGMA foreign_keys = OFF; DROP TABLE retirements",
        "retirements"},
       {"drop the cases table", "PRAGMA foreign_keys = OFF; DROP TABLE cases", "cases"},

@@ -125,7 +125,7 @@ TEST_CASE("prepare_schema refuses a file written by a newer evalkeep", "[store]"
   CHECK(scalar(*db, "PRAGMA user_version") == 3);
 }
 
-TEST_CASE("prepare_schema will not migrate an older file through a read-only connection",
+TEST_CASE("a read-only connection takes an older file as it is, without migrating it",
           "[store]") {
   test::TempDir dir;
   auto path = dir / "notes.db";
@@ -138,16 +138,29 @@ TEST_CASE("prepare_schema will not migrate an older file through a read-only con
   auto ro = Database::open(path, OpenMode::read_only);
   REQUIRE(ro);
   auto r = store::prepare_schema(*ro, both_steps());
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == ExitCode::usage);
-  CHECK_THAT(r.error().message, Catch::Contains("older"));
-  CHECK_FALSE(r.error().hint.empty());
+  REQUIRE(r);
+  CHECK(*r == 1);
+  CHECK(scalar(*ro, "PRAGMA user_version") == 1);
+  CHECK_FALSE(has_table(*ro, "tags"));
   CHECK(test::file_hash(path) == hash);
 
-  // A current file opens read-only without complaint.
-  auto current = store::prepare_schema(*ro, first_step());
-  REQUIRE(current);
-  CHECK(*current == 1);
+  // A writer migrates it.
+  auto rw = Database::open(path, OpenMode::read_write);
+  REQUIRE(rw);
+  REQUIRE(store::prepare_schema(*rw, both_steps()));
+  CHECK(scalar(*rw, "PRAGMA user_version") == 2);
+}
+
+TEST_CASE("a read-only connection refuses a file with no schema at all", "[store]") {
+  test::TempDir dir;
+  auto path = dir / "empty.db";
+  test::write_file(path, "");
+  auto ro = Database::open(path, OpenMode::read_only);
+  REQUIRE(ro);
+  auto r = store::prepare_schema(*ro, both_steps());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::usage);
+  CHECK_THAT(r.error().message, Catch::Contains("schema version 0"));
 }
 
 TEST_CASE("a failing migration leaves the file at its previous version", "[store]") {
