@@ -1,4 +1,5 @@
 #include "cli/context.hpp"
+#include "interop/export.hpp"
 #include "suite/interchange.hpp"
 
 #include <fstream>
@@ -17,6 +18,8 @@ struct ImportOptions {
 
 struct ExportOptions {
   std::string output;
+  std::string to = "evalkeep";
+  std::string provider;
 };
 
 Status run_import(Context& ctx, const ImportOptions& o) {
@@ -43,16 +46,41 @@ Status run_import(Context& ctx, const ImportOptions& o) {
   return {};
 }
 
-Status run_export(Context& ctx, const ExportOptions& o) {
+Status write_export(Context& ctx, const ExportOptions& o, std::ostream& out) {
   auto s = ctx.open_suite(suite::Suite::Access::read);
   if (!s)
     return std::unexpected(s.error());
+  if (o.to == "evalkeep")
+    return suite::export_jsonl(*s, out);
+  std::optional<providers::ProviderConfig> provider;
+  if (!o.provider.empty()) {
+    auto ws = ctx.workspace();
+    if (!ws)
+      return std::unexpected(ws.error());
+    auto p = suite::find_provider((*ws)->config, o.provider, "");
+    if (!p)
+      return std::unexpected(p.error());
+    provider = std::move(*p);
+  }
+  auto report = interop::export_promptfoo(*s, out, provider);
+  if (!report)
+    return std::unexpected(report.error());
+  for (const auto& line : report->left_out)
+    ctx.warn("{}", line);
+  return {};
+}
+
+Status run_export(Context& ctx, const ExportOptions& o) {
+  if (o.to != "evalkeep" && o.to != "promptfoo")
+    return invalid("--to '{}' is not one of evalkeep, promptfoo", o.to);
+  if (!o.provider.empty() && o.to != "promptfoo")
+    return invalid("--provider goes with --to promptfoo");
   if (o.output.empty() || o.output == "-")
-    return suite::export_jsonl(*s, std::cout);
+    return write_export(ctx, o, std::cout);
   std::ofstream out(o.output, std::ios::binary);
   if (!out)
     return fail(ExitCode::environment, "cannot write '{}'", o.output);
-  return suite::export_jsonl(*s, out);
+  return write_export(ctx, o, out);
 }
 
 } // namespace
@@ -67,9 +95,13 @@ void add_transfer_commands(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, imp] { ctx.run([&] { return run_import(ctx, *imp); }); });
 
   auto exp = std::make_shared<ExportOptions>();
-  cmd = app.add_subcommand("export", "Write the suite as JSONL (incidents, cases, decisions)");
+  cmd = app.add_subcommand("export", "Write the suite as JSONL, or its active cases for promptfoo");
   cmd->add_option("-o,--output", exp->output, "Write to this file instead of stdout");
-  cmd->footer("Example:\n  evalkeep export > suite.jsonl");
+  cmd->add_option("--to", exp->to, "evalkeep (JSONL, the default) or promptfoo (a config)");
+  cmd->add_option("--provider", exp->provider,
+                  "With --to promptfoo: write this provider of evalkeep.toml into the config");
+  cmd->footer("Examples:\n  evalkeep export > suite.jsonl\n"
+              "  evalkeep export --to promptfoo --provider local -o promptfooconfig.yaml");
   cmd->callback([&ctx, exp] { ctx.run([&] { return run_export(ctx, *exp); }); });
 }
 
