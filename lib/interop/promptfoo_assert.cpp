@@ -315,8 +315,35 @@ json assertion_from_cell(std::string_view cell) {
   bool list = type == "contains-all" || type == "contains-any" || type == "icontains-all" ||
               type == "icontains-any";
   bool raw = type == "contains-json" || type == "is-json";
-  if (value)
-    out["value"] = list || raw ? *value : std::string(trim(*value));
+  if (value && list) {
+    // Comma-separated; a value in double quotes may hold commas ("" or \" for a quote).
+    json items = json::array();
+    std::string item;
+    bool quoted = false, was_quoted = false;
+    for (std::size_t i = 0; i <= value->size(); ++i) {
+      char c = i < value->size() ? (*value)[i] : ',';
+      if (quoted && (c == '\\' || c == '"') && i + 1 < value->size() && (*value)[i + 1] == '"') {
+        item += '"';
+        ++i;
+      } else if (c == '"' && (quoted || trim(item).empty())) {
+        quoted = !quoted;
+        was_quoted = true;
+        if (quoted)
+          item.clear();
+      } else if (c == ',' && !quoted) {
+        std::string v = was_quoted ? item : std::string(trim(item));
+        if (!v.empty() || was_quoted)
+          items.push_back(v);
+        item.clear();
+        was_quoted = false;
+      } else if (!(was_quoted && !quoted)) {
+        item += c;
+      }
+    }
+    out["value"] = std::move(items);
+  } else if (value) {
+    out["value"] = raw ? *value : std::string(trim(*value));
+  }
   bool thresholded = type == "answer-relevance" || type == "classifier" ||
                      type == "context-faithfulness" || type == "context-recall" ||
                      type == "context-relevance" || type == "cost" || type == "latency" ||
