@@ -1,5 +1,6 @@
 #include "cli/context.hpp"
 #include "interop/export.hpp"
+#include "interop/import.hpp"
 #include "suite/interchange.hpp"
 
 #include <fstream>
@@ -13,7 +14,9 @@ namespace {
 
 struct ImportOptions {
   std::string file;
+  std::string from = "evalkeep";
   bool dry_run = false;
+  bool skip_unsupported = false;
 };
 
 struct ExportOptions {
@@ -22,7 +25,14 @@ struct ExportOptions {
   std::string provider;
 };
 
+const char* plural(std::size_t n) {
+  return n == 1 ? "" : "s";
+}
+
 Status run_import(Context& ctx, const ImportOptions& o) {
+  auto format = interop::parse_format(o.from);
+  if (!format)
+    return invalid("--from '{}' is not one of {}", o.from, interop::format_names());
   auto text = read_input(o.file);
   if (!text)
     return std::unexpected(text.error());
@@ -35,14 +45,25 @@ Status run_import(Context& ctx, const ImportOptions& o) {
   auto origin = ctx.origin();
   if (!origin)
     return std::unexpected(origin.error());
-  std::string source = o.file == "-" ? "<stdin>" : o.file;
-  auto summary = suite::import_jsonl(*s, *text, source, (*ws)->config.policy, *origin, o.dry_run);
-  if (!summary)
-    return std::unexpected(summary.error());
-  ctx.say("{} {} incident{}, {} case{}, {} retirement decision{} from {}",
-          o.dry_run ? "would import" : "imported", summary->incidents,
-          summary->incidents == 1 ? "" : "s", summary->cases, summary->cases == 1 ? "" : "s",
-          summary->retirements, summary->retirements == 1 ? "" : "s", source);
+  interop::ImportRequest request;
+  request.format = *format;
+  request.text = std::move(*text);
+  request.source = o.file == "-" ? "<stdin>" : o.file;
+  request.base_dir = o.file == "-" ? "" : std::filesystem::path(o.file).parent_path();
+  request.dry_run = o.dry_run;
+  request.skip_unsupported = o.skip_unsupported;
+  auto report = interop::import_file(*s, request, (*ws)->config.policy, *origin);
+  if (!report)
+    return std::unexpected(report.error());
+  for (const auto& item : report->skipped)
+    ctx.warn("left out: {}: {}", item.where, item.what);
+  const auto& n = report->summary;
+  ctx.say("{} {} incident{}, {} case{}, {} retirement decision{} from {}{}",
+          o.dry_run ? "would import" : "imported", n.incidents, plural(n.incidents), n.cases,
+          plural(n.cases), n.retirements, plural(n.retirements), request.source,
+          n.without_incident == 0 ? std::string()
+                                  : fmt::format(" ({} case{} without an incident)",
+                                                n.without_incident, plural(n.without_incident)));
   return {};
 }
 
@@ -87,11 +108,19 @@ Status run_export(Context& ctx, const ExportOptions& o) {
 
 void add_transfer_commands(CLI::App& app, Context& ctx) {
   auto imp = std::make_shared<ImportOptions>();
-  auto* cmd = app.add_subcommand("import", "Import incidents, cases and decisions from JSONL");
-  cmd->add_option("file", imp->file, "A JSONL file ('-': stdin)")->required();
+  auto* cmd = app.add_subcommand(
+      "import", "Import cases from evalkeep JSONL, a promptfoo config, CSV or OpenAI Evals");
+  cmd->add_option("file", imp->file, "The file ('-': stdin)")->required();
+  cmd->add_option("--from", imp->from,
+                  "Its format: evalkeep (JSONL, the default), promptfoo, csv, openai-evals");
   cmd->add_flag("--dry-run", imp->dry_run, "Check everything, write nothing");
-  cmd->footer("All or nothing: any bad line (reported as FILE:LINE) leaves the suite unchanged.\n"
-              "Example:\n  evalkeep import evals/example-suite.jsonl --dry-run");
+  cmd->add_flag("--skip-unsupported", imp->skip_unsupported,
+                "Import what evalkeep can check and list what it leaves out (by default anything "
+                "it cannot import exactly refuses the import)");
+  cmd->footer("All or nothing: any bad record (reported as FILE:LINE) leaves the suite unchanged.\n"
+              "Examples:\n  evalkeep import evals/example-suite.jsonl --dry-run\n"
+              "  evalkeep import --from promptfoo promptfooconfig.yaml\n"
+              "  evalkeep import --from csv cases.csv");
   cmd->callback([&ctx, imp] { ctx.run([&] { return run_import(ctx, *imp); }); });
 
   auto exp = std::make_shared<ExportOptions>();
