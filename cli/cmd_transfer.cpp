@@ -1,4 +1,6 @@
 #include "cli/context.hpp"
+#include "interop/export.hpp"
+#include "interop/import.hpp"
 #include "suite/interchange.hpp"
 
 #include <fstream>
@@ -12,14 +14,25 @@ namespace {
 
 struct ImportOptions {
   std::string file;
+  std::string from = "evalkeep";
   bool dry_run = false;
+  bool skip_unsupported = false;
 };
 
 struct ExportOptions {
   std::string output;
+  std::string to = "evalkeep";
+  std::string provider;
 };
 
+const char* plural(std::size_t n) {
+  return n == 1 ? "" : "s";
+}
+
 Status run_import(Context& ctx, const ImportOptions& o) {
+  auto format = interop::parse_format(o.from);
+  if (!format)
+    return invalid("--from '{}' is not one of {}", o.from, interop::format_names());
   auto text = read_input(o.file);
   if (!text)
     return std::unexpected(text.error());
@@ -32,44 +45,92 @@ Status run_import(Context& ctx, const ImportOptions& o) {
   auto origin = ctx.origin();
   if (!origin)
     return std::unexpected(origin.error());
-  std::string source = o.file == "-" ? "<stdin>" : o.file;
-  auto summary = suite::import_jsonl(*s, *text, source, (*ws)->config.policy, *origin, o.dry_run);
-  if (!summary)
-    return std::unexpected(summary.error());
-  ctx.say("{} {} incident{}, {} case{}, {} retirement decision{} from {}",
-          o.dry_run ? "would import" : "imported", summary->incidents,
-          summary->incidents == 1 ? "" : "s", summary->cases, summary->cases == 1 ? "" : "s",
-          summary->retirements, summary->retirements == 1 ? "" : "s", source);
+  interop::ImportRequest request;
+  request.format = *format;
+  request.text = std::move(*text);
+  request.source = o.file == "-" ? "<stdin>" : o.file;
+  request.base_dir = o.file == "-" ? "" : std::filesystem::path(o.file).parent_path();
+  request.dry_run = o.dry_run;
+  request.skip_unsupported = o.skip_unsupported;
+  auto report = interop::import_file(*s, request, (*ws)->config.policy, *origin);
+  if (!report)
+    return std::unexpected(report.error());
+  for (const auto& item : report->skipped)
+    ctx.warn("left out: {}: {}", item.where, item.what);
+  const auto& n = report->summary;
+  ctx.say("{} {} incident{}, {} case{}, {} retirement decision{} from {}{}",
+          o.dry_run ? "would import" : "imported", n.incidents, plural(n.incidents), n.cases,
+          plural(n.cases), n.retirements, plural(n.retirements), request.source,
+          n.without_incident == 0 ? std::string()
+                                  : fmt::format(" ({} case{} without an incident)",
+                                                n.without_incident, plural(n.without_incident)));
+  return {};
+}
+
+Status write_export(Context& ctx, const ExportOptions& o, std::ostream& out) {
+  auto s = ctx.open_suite(suite::Suite::Access::read);
+  if (!s)
+    return std::unexpected(s.error());
+  if (o.to == "evalkeep")
+    return suite::export_jsonl(*s, out);
+  std::optional<providers::ProviderConfig> provider;
+  if (!o.provider.empty()) {
+    auto ws = ctx.workspace();
+    if (!ws)
+      return std::unexpected(ws.error());
+    auto p = suite::find_provider((*ws)->config, o.provider, "");
+    if (!p)
+      return std::unexpected(p.error());
+    provider = std::move(*p);
+  }
+  auto report = interop::export_promptfoo(*s, out, provider);
+  if (!report)
+    return std::unexpected(report.error());
+  for (const auto& line : report->left_out)
+    ctx.warn("{}", line);
   return {};
 }
 
 Status run_export(Context& ctx, const ExportOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
+  if (o.to != "evalkeep" && o.to != "promptfoo")
+    return invalid("--to '{}' is not one of evalkeep, promptfoo", o.to);
+  if (!o.provider.empty() && o.to != "promptfoo")
+    return invalid("--provider goes with --to promptfoo");
   if (o.output.empty() || o.output == "-")
-    return suite::export_jsonl(*s, std::cout);
+    return write_export(ctx, o, std::cout);
   std::ofstream out(o.output, std::ios::binary);
   if (!out)
     return fail(ExitCode::environment, "cannot write '{}'", o.output);
-  return suite::export_jsonl(*s, out);
+  return write_export(ctx, o, out);
 }
 
 } // namespace
 
 void add_transfer_commands(CLI::App& app, Context& ctx) {
   auto imp = std::make_shared<ImportOptions>();
-  auto* cmd = app.add_subcommand("import", "Import incidents, cases and decisions from JSONL");
-  cmd->add_option("file", imp->file, "A JSONL file ('-': stdin)")->required();
+  auto* cmd = app.add_subcommand(
+      "import", "Import cases from evalkeep JSONL, a promptfoo config, CSV or OpenAI Evals");
+  cmd->add_option("file", imp->file, "The file ('-': stdin)")->required();
+  cmd->add_option("--from", imp->from,
+                  "Its format: evalkeep (JSONL, the default), promptfoo, csv, openai-evals");
   cmd->add_flag("--dry-run", imp->dry_run, "Check everything, write nothing");
-  cmd->footer("All or nothing: any bad line (reported as FILE:LINE) leaves the suite unchanged.\n"
-              "Example:\n  evalkeep import evals/example-suite.jsonl --dry-run");
+  cmd->add_flag("--skip-unsupported", imp->skip_unsupported,
+                "Import what evalkeep can check and list what it leaves out (by default anything "
+                "it cannot import exactly refuses the import)");
+  cmd->footer("All or nothing: any bad record (reported as FILE:LINE) leaves the suite unchanged.\n"
+              "Examples:\n  evalkeep import evals/example-suite.jsonl --dry-run\n"
+              "  evalkeep import --from promptfoo promptfooconfig.yaml\n"
+              "  evalkeep import --from csv cases.csv");
   cmd->callback([&ctx, imp] { ctx.run([&] { return run_import(ctx, *imp); }); });
 
   auto exp = std::make_shared<ExportOptions>();
-  cmd = app.add_subcommand("export", "Write the suite as JSONL (incidents, cases, decisions)");
+  cmd = app.add_subcommand("export", "Write the suite as JSONL, or its active cases for promptfoo");
   cmd->add_option("-o,--output", exp->output, "Write to this file instead of stdout");
-  cmd->footer("Example:\n  evalkeep export > suite.jsonl");
+  cmd->add_option("--to", exp->to, "evalkeep (JSONL, the default) or promptfoo (a config)");
+  cmd->add_option("--provider", exp->provider,
+                  "With --to promptfoo: write this provider of evalkeep.toml into the config");
+  cmd->footer("Examples:\n  evalkeep export > suite.jsonl\n"
+              "  evalkeep export --to promptfoo --provider local -o promptfooconfig.yaml");
   cmd->callback([&ctx, exp] { ctx.run([&] { return run_export(ctx, *exp); }); });
 }
 

@@ -3,7 +3,7 @@
 # chromium: the end-to-end tests open the HTML reports in it (headless).
 set -euo pipefail
 packages=(cmake g++ make git pkg-config ccache sqlite3 libsqlite3-dev libcli11-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libfmt-dev catch2 libssl-dev libtomlplusplus-dev libre2-dev libxml2-utils
+  libcurl4-openssl-dev libfmt-dev catch2 libssl-dev libtomlplusplus-dev libre2-dev libyaml-cpp-dev libxml2-utils
   chromium)
 missing=()
 for p in "${packages[@]}"; do

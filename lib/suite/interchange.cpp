@@ -17,19 +17,8 @@ using json = nlohmann::json;
 
 namespace {
 
-template <typename T> struct Located {
-  T value;
-  std::size_t line;
-};
-
-struct Parsed {
-  std::vector<Located<Incident>> incidents;
-  std::vector<Located<Case>> cases;
-  std::vector<Located<RetirementDecision>> retirements;
-};
-
-std::unexpected<Error> at_line(const std::string& source, std::size_t line, Error e) {
-  e.message = fmt::format("{}:{}: {}", source, line, e.message);
+std::unexpected<Error> at(const std::string& where, Error e) {
+  e.message = fmt::format("{}: {}", where, e.message);
   return std::unexpected(std::move(e));
 }
 
@@ -107,8 +96,8 @@ Result<json> parse_record(std::string_view line) {
   }
 }
 
-Result<Parsed> parse_lines(std::string_view text, const std::string& source) {
-  Parsed p;
+Result<ImportBatch> parse_lines(std::string_view text, const std::string& source) {
+  ImportBatch p;
   std::size_t line_no = 0;
   std::size_t pos = 0;
   if (text.starts_with("\xEF\xBB\xBF"))
@@ -128,7 +117,7 @@ Result<Parsed> parse_lines(std::string_view text, const std::string& source) {
       continue;
     auto parsed = parse_record(line);
     if (!parsed)
-      return at_line(source, line_no, parsed.error());
+      return at(fmt::format("{}:{}", source, line_no), parsed.error());
     json j = std::move(*parsed);
     if (!j.is_object())
       return invalid("{}:{}: each line must be a JSON object with a \"type\"", source, line_no);
@@ -137,21 +126,22 @@ Result<Parsed> parse_lines(std::string_view text, const std::string& source) {
       return invalid("{}:{}: field \"type\": required (incident, case or retirement)", source,
                      line_no);
     const auto& t = type->get_ref<const std::string&>();
+    std::string where = fmt::format("{}:{}", source, line_no);
     if (t == "incident") {
       auto i = parse_incident(j);
       if (!i)
-        return at_line(source, line_no, i.error());
-      p.incidents.push_back({std::move(*i), line_no});
+        return at(where, i.error());
+      p.incidents.push_back({std::move(*i), std::move(where)});
     } else if (t == "case") {
       auto c = parse_case(j);
       if (!c)
-        return at_line(source, line_no, c.error());
-      p.cases.push_back({std::move(*c), line_no});
+        return at(where, c.error());
+      p.cases.push_back({std::move(*c), std::move(where)});
     } else if (t == "retirement") {
       auto d = parse_retirement(j);
       if (!d)
-        return at_line(source, line_no, d.error());
-      p.retirements.push_back({std::move(*d), line_no});
+        return at(where, d.error());
+      p.retirements.push_back({std::move(*d), std::move(where)});
     } else {
       return invalid("{}:{}: field \"type\": '{}' is not incident, case or retirement", source,
                      line_no, t);
@@ -177,8 +167,7 @@ Result<std::set<std::string>> existing_ids(store::Database& db, const char* sql)
 
 // The rules that need the whole file and the suite: unique ids, references that resolve, and a
 // decision for every retired case.
-Status check_references(store::Database& db, const Parsed& p, const std::string& source,
-                        const Policy& policy) {
+Status check_references(store::Database& db, const ImportBatch& p, const Policy& policy) {
   auto incidents = existing_ids(db, "SELECT id FROM incidents");
   if (!incidents)
     return std::unexpected(incidents.error());
@@ -186,60 +175,57 @@ Status check_references(store::Database& db, const Parsed& p, const std::string&
   if (!cases)
     return std::unexpected(cases.error());
   std::set<std::string> new_incidents;
-  for (const auto& [i, line] : p.incidents) {
+  for (const auto& [i, where] : p.incidents) {
     if (incidents->contains(i.id))
-      return invalid("{}:{}: field \"id\": incident {} already exists in the suite", source, line,
-                     i.id);
+      return invalid("{}: field \"id\": incident {} already exists in the suite", where, i.id);
     if (!new_incidents.insert(i.id).second)
-      return invalid("{}:{}: field \"id\": duplicate incident id {}", source, line, i.id);
+      return invalid("{}: field \"id\": duplicate incident id {}", where, i.id);
   }
-  std::map<std::string, const Located<Case>*> new_cases;
+  std::map<std::string, const Sourced<Case>*> new_cases;
   for (const auto& lc : p.cases) {
     const Case& c = lc.value;
     if (cases->contains(c.id))
-      return invalid("{}:{}: field \"id\": case {} already exists in the suite", source, lc.line,
-                     c.id);
+      return invalid("{}: field \"id\": case {} already exists in the suite", lc.where, c.id);
     if (!new_cases.emplace(c.id, &lc).second)
-      return invalid("{}:{}: field \"id\": duplicate case id {}", source, lc.line, c.id);
+      return invalid("{}: field \"id\": duplicate case id {}", lc.where, c.id);
     if (c.provenance.kind == ProvenanceKind::incident &&
         !incidents->contains(c.provenance.incident) &&
         !new_incidents.contains(c.provenance.incident))
-      return invalid("{}:{}: field \"incident\": unknown incident {}", source, lc.line,
+      return invalid("{}: field \"incident\": unknown incident {}", lc.where,
                      c.provenance.incident);
     if (policy.require_incident && is_live(c.status) &&
         c.provenance.kind != ProvenanceKind::incident)
-      return invalid("{}:{}: field \"provenance\": policy requires an incident link for every case",
-                     source, lc.line);
+      return invalid("{}: field \"provenance\": policy requires an incident link for every case",
+                     lc.where);
   }
   std::set<std::string> decided;
-  for (const auto& [d, line] : p.retirements) {
+  for (const auto& [d, where] : p.retirements) {
     auto it = new_cases.find(d.case_id);
     if (it == new_cases.end())
-      return invalid("{}:{}: field \"case\": retirement for {}, which is not a case in this file",
-                     source, line, d.case_id);
+      return invalid("{}: field \"case\": retirement for {}, which is not a case in this file",
+                     where, d.case_id);
     if (is_live(it->second->value.status))
-      return invalid("{}:{}: field \"case\": {} has a retirement decision but its status is {}",
-                     source, line, d.case_id, to_string(it->second->value.status));
+      return invalid("{}: field \"case\": {} has a retirement decision but its status is {}", where,
+                     d.case_id, to_string(it->second->value.status));
     if (!decided.insert(d.case_id).second)
-      return invalid("{}:{}: field \"case\": a second retirement decision for {}", source, line,
-                     d.case_id);
+      return invalid("{}: field \"case\": a second retirement decision for {}", where, d.case_id);
     if (policy.require_approver && (!d.approved_by || *d.approved_by == d.decided_by))
-      return invalid("{}:{}: field \"approved_by\": policy requires an approver other than the "
+      return invalid("{}: field \"approved_by\": policy requires an approver other than the "
                      "decider",
-                     source, line);
+                     where);
     for (const auto& other : d.superseded_by)
       if (!cases->contains(other) && !new_cases.contains(other))
-        return invalid("{}:{}: field \"superseded_by\": unknown case {}", source, line, other);
+        return invalid("{}: field \"superseded_by\": unknown case {}", where, other);
   }
   for (const auto& lc : p.cases)
     if (!is_live(lc.value.status) && !decided.contains(lc.value.id))
-      return invalid("{}:{}: field \"status\": case {} is {} but the file has no retirement "
+      return invalid("{}: field \"status\": case {} is {} but the file has no retirement "
                      "decision for it",
-                     source, lc.line, lc.value.id, to_string(lc.value.status));
+                     lc.where, lc.value.id, to_string(lc.value.status));
   return {};
 }
 
-Status write_all(store::Database& db, const Parsed& p, const std::string& source,
+Status write_all(store::Database& db, const ImportBatch& p, const std::string& source,
                  const Origin& origin) {
   auto ledger = LedgerWriter::open(db);
   if (!ledger)
@@ -305,23 +291,32 @@ Status export_rows(store::Database& db, const std::string& sql, std::ostream& ou
 
 } // namespace
 
+Result<ImportSummary> import_batch(Suite& s, const ImportBatch& batch, const std::string& source,
+                                   const Policy& policy, const Origin& origin, bool dry_run) {
+  auto tx = store::Transaction::begin(s.db());
+  if (!tx)
+    return std::unexpected(tx.error());
+  if (auto r = check_references(s.db(), batch, policy); !r)
+    return std::unexpected(r.error());
+  if (!dry_run) {
+    if (auto r = write_all(s.db(), batch, source, origin); !r)
+      return with_context(r.error(), fmt::format("import {}", source));
+    if (auto r = tx->commit(); !r)
+      return std::unexpected(r.error());
+  }
+  ImportSummary summary{batch.incidents.size(), batch.cases.size(), batch.retirements.size(), 0};
+  for (const auto& [c, _] : batch.cases)
+    if (c.provenance.kind != ProvenanceKind::incident)
+      ++summary.without_incident;
+  return summary;
+}
+
 Result<ImportSummary> import_jsonl(Suite& s, std::string_view text, const std::string& source,
                                    const Policy& policy, const Origin& origin, bool dry_run) {
   auto parsed = parse_lines(text, source);
   if (!parsed)
     return std::unexpected(parsed.error());
-  auto tx = store::Transaction::begin(s.db());
-  if (!tx)
-    return std::unexpected(tx.error());
-  if (auto r = check_references(s.db(), *parsed, source, policy); !r)
-    return std::unexpected(r.error());
-  if (!dry_run) {
-    if (auto r = write_all(s.db(), *parsed, source, origin); !r)
-      return with_context(r.error(), fmt::format("import {}", source));
-    if (auto r = tx->commit(); !r)
-      return std::unexpected(r.error());
-  }
-  return ImportSummary{parsed->incidents.size(), parsed->cases.size(), parsed->retirements.size()};
+  return import_batch(s, *parsed, source, policy, origin, dry_run);
 }
 
 Status export_jsonl(Suite& s, std::ostream& out) {

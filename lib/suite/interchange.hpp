@@ -1,6 +1,7 @@
 #pragma once
 
 #include "suite/ledger.hpp"
+#include "suite/model.hpp"
 #include "suite/suite.hpp"
 #include "suite/workspace.hpp"
 
@@ -8,6 +9,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace evalkeep::suite {
 
@@ -15,7 +17,29 @@ struct ImportSummary {
   std::size_t incidents = 0;
   std::size_t cases = 0;
   std::size_t retirements = 0;
+  std::size_t without_incident = 0; // cases whose provenance is not an incident
 };
+
+/// A record to import and where it was read ("FILE:LINE"), the prefix of its errors.
+template <typename T> struct Sourced {
+  T value;
+  std::string where;
+};
+
+/// Records read from any file format, each already checked on its own (parse_case and friends,
+/// or validate_case and content_hash for cases built in code).
+struct ImportBatch {
+  std::vector<Sourced<Incident>> incidents;
+  std::vector<Sourced<Case>> cases;
+  std::vector<Sourced<RetirementDecision>> retirements;
+};
+
+/// Imports a batch in one transaction after the rules that need the whole batch and the suite
+/// (new and unique ids, references that resolve, policy, a decision for every retired case); any
+/// error, prefixed with the record's `where`, leaves the suite untouched. Ledger events say
+/// "imported from SOURCE". With `dry_run` nothing is written.
+Result<ImportSummary> import_batch(Suite& s, const ImportBatch& batch, const std::string& source,
+                                   const Policy& policy, const Origin& origin, bool dry_run);
 
 /// Imports JSONL records (incidents, cases, retirements) in one transaction: every record is
 /// checked first and any error, reported as "SOURCE:LINE: field ...: problem", leaves the suite

@@ -1,0 +1,217 @@
+#include "interop/export.hpp"
+#include "interop/promptfoo_assert.hpp"
+#include "interop/template.hpp"
+#include "suite/cases.hpp"
+#include "suite/incidents.hpp"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::interop {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// YAML in block style; every string double-quoted with JSON's escapes, which YAML reads the same,
+// so no value is ever taken for a number, a boolean or null.
+void write_yaml(std::ostream& out, const ojson& v, int indent, bool in_list_item = false) {
+  std::string pad(static_cast<std::size_t>(indent), ' ');
+  auto scalar = [](const ojson& s) {
+    return s.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  if (v.is_object() && !v.empty()) {
+    bool first = true;
+    for (const auto& [key, value] : v.items()) {
+      bool plain_key = !key.empty() && key.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789_-") == std::string::npos;
+      out << (first && in_list_item ? "" : pad) << (plain_key ? key : scalar(ojson(key))) << ":";
+      first = false;
+      if (value.is_structured() && !value.empty()) {
+        out << "\n";
+        write_yaml(out, value, indent + 2);
+      } else {
+        out << " " << (value.is_object() ? "{}" : value.is_array() ? "[]" : scalar(value)) << "\n";
+      }
+    }
+  } else if (v.is_array() && !v.empty()) {
+    for (const auto& item : v) {
+      out << pad << "- ";
+      if (item.is_object() && !item.empty())
+        write_yaml(out, item, indent + 2, true);
+      else if (item.is_array() && !item.empty()) {
+        out << "\n";
+        write_yaml(out, item, indent + 2);
+      } else
+        out << scalar(item) << "\n";
+    }
+  }
+}
+
+// promptfoo renders a var's value as a template before using it, unless the value names a
+// variable it does not have; a value it would render is written as a raw block.
+std::string var_literal(const std::string& text) {
+  auto names = template_variables(text);
+  bool left_alone = std::any_of(names.begin(), names.end(),
+                                [](const std::string& n) { return n != "prompt" && n != "env"; });
+  return left_alone ? text : literal_template(text);
+}
+
+// The case's input as promptfoo's provider reads it: plain text, or a JSON list of messages
+// where text alone would be misread (it looks like JSON or YAML, or ends in a newline, which
+// promptfoo strips from vars).
+std::string input_text(const suite::Case& c) {
+  std::vector<suite::Message> messages = c.messages;
+  if (messages.empty()) {
+    const std::string& p = *c.prompt;
+    auto first = p.find_first_not_of(" \t\r\n");
+    std::string_view trimmed = first == std::string::npos ? "" : std::string_view(p).substr(first);
+    bool plain = !c.system && !p.ends_with('\n') && !trimmed.starts_with("{") &&
+                 !trimmed.starts_with("[") && !trimmed.starts_with("- role:") && !json::accept(p);
+    if (plain)
+      return p;
+    if (c.system)
+      messages.push_back({"system", *c.system});
+    messages.push_back({"user", p});
+  }
+  ojson list = ojson::array();
+  for (const auto& m : messages) {
+    ojson entry;
+    entry["role"] = m.role;
+    entry["content"] = m.content;
+    list.push_back(std::move(entry));
+  }
+  return list.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+ojson provider_entry(const providers::ProviderConfig& p) {
+  ojson entry;
+  ojson config;
+  if (p.kind == providers::Kind::openai) {
+    entry["id"] = "openai:chat:" + p.model;
+    config["apiBaseUrl"] = p.base_url;
+    config["apiKeyEnvar"] = p.api_key_env;
+  } else {
+    entry["id"] = "anthropic:messages:" + p.model;
+    config["apiBaseUrl"] = p.base_url;
+  }
+  if (p.temperature)
+    config["temperature"] = *p.temperature;
+  if (p.max_tokens)
+    config["max_tokens"] = *p.max_tokens;
+  if (p.seed)
+    config["seed"] = *p.seed;
+  if (!p.headers.empty())
+    config["headers"] = p.headers;
+  entry["config"] = std::move(config);
+  return entry;
+}
+
+} // namespace
+
+Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
+                                      const std::optional<providers::ProviderConfig>& provider) {
+  if (provider && provider->kind == providers::Kind::exec)
+    return invalid("provider {} runs a command; promptfoo can be given an openai or anthropic "
+                   "provider",
+                   provider->name);
+  suite::CaseFilter filter;
+  filter.status = suite::CaseStatus::active;
+  auto cases = suite::list_cases(s, filter);
+  if (!cases)
+    return std::unexpected(cases.error());
+  auto incident_list = suite::list_incidents(s);
+  if (!incident_list)
+    return std::unexpected(incident_list.error());
+  std::map<std::string, suite::Incident> incidents;
+  for (auto& i : *incident_list)
+    incidents.emplace(i.id, std::move(i));
+
+  ExportReport report;
+  ojson tests = ojson::array();
+  for (const auto& c : *cases) {
+    ojson asserts = ojson::array();
+    for (const auto& a : c.expect) {
+      if (auto pa = to_promptfoo(a))
+        asserts.push_back(std::move(*pa));
+      else
+        report.left_out.push_back(fmt::format("{}: {} has no promptfoo counterpart; the test goes "
+                                              "without it",
+                                              c.id, scoring::to_spec(a)));
+    }
+    if (asserts.empty()) {
+      report.left_out.push_back(
+          fmt::format("{}: no assertion promptfoo can check; the case is left out", c.id));
+      continue;
+    }
+    std::string prompt = var_literal(input_text(c));
+    if (prompt.empty()) {
+      report.left_out.push_back(fmt::format(
+          "{}: the input holds 'endraw', which a promptfoo var cannot keep literal; the case is "
+          "left out",
+          c.id));
+      continue;
+    }
+    ojson test;
+    if (c.title)
+      test["description"] = *c.title;
+    test["vars"]["prompt"] = prompt;
+    test["assert"] = std::move(asserts);
+    ojson metadata;
+    metadata["case_id"] = c.id;
+    if (c.provenance.kind == suite::ProvenanceKind::incident) {
+      metadata["incident"] = c.provenance.incident;
+      if (auto it = incidents.find(c.provenance.incident); it != incidents.end()) {
+        const auto& i = it->second;
+        metadata["incident_title"] = i.title;
+        for (auto [key, field] :
+             {std::pair{"incident_date", &i.date}, std::pair{"incident_severity", &i.severity},
+              std::pair{"incident_url", &i.url}, std::pair{"incident_summary", &i.summary}})
+          if (*field)
+            metadata[key] = **field;
+      }
+    } else {
+      metadata["provenance"] = suite::to_string(c.provenance.kind);
+      metadata["provenance_note"] = c.provenance.note;
+    }
+    if (!c.tags.empty())
+      metadata["tags"] = c.tags;
+    if (c.trials)
+      metadata["trials"] = *c.trials;
+    if (c.min_pass_rate)
+      metadata["min_pass_rate"] = *c.min_pass_rate;
+    test["metadata"] = std::move(metadata);
+    tests.push_back(std::move(test));
+  }
+  report.cases = tests.size();
+
+  out << "# promptfoo configuration for the active cases of an evalkeep suite\n"
+         "# (evalkeep export --to promptfoo). Each test's var \"prompt\" is the case's input:\n"
+         "# text, or a JSON list of chat messages, which promptfoo sends as a conversation.\n";
+  ojson head;
+  head["description"] =
+      fmt::format("evalkeep suite: {} active case{}", report.cases, report.cases == 1 ? "" : "s");
+  head["prompts"] = ojson::array({"{{prompt}}"});
+  write_yaml(out, head, 0);
+  if (provider) {
+    ojson p;
+    p["providers"] = ojson::array({provider_entry(*provider)});
+    write_yaml(out, p, 0);
+  } else {
+    out << "# providers: name the model to run, e.g.\n"
+           "#   - id: openai:chat:gpt-4o-mini\n"
+           "# or pass --provider NAME (from evalkeep.toml) to the export.\n";
+  }
+  ojson body;
+  body["tests"] = std::move(tests);
+  write_yaml(out, body, 0);
+  out.flush();
+  if (!out)
+    return fail(ExitCode::environment, "cannot write the promptfoo configuration");
+  return report;
+}
+
+} // namespace evalkeep::interop

@@ -1,0 +1,725 @@
+// Reads a promptfoo configuration: every test crossed with every prompt becomes a case whose
+// input is the prompt rendered with the test's vars, as promptfoo 0.123 renders it.
+
+#include "interop/csv.hpp"
+#include "interop/promptfoo_assert.hpp"
+#include "interop/reading.hpp"
+#include "interop/template.hpp"
+#include "interop/yaml_tree.hpp"
+
+#include <regex>
+#include <sstream>
+
+namespace evalkeep::interop {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Prompt {
+  std::string raw;
+  std::string label;     // given in the config, else empty
+  std::string reference; // "file://..." when read from a file
+  std::string where;
+};
+
+struct Test {
+  json value;
+  Where where;
+  std::string id_base; // FILESTEM-N, the id when nothing better is given
+};
+
+// The keys of a test, and what evalkeep does with each.
+constexpr std::string_view k_test_keys[] = {"description", "vars",     "assert",    "metadata",
+                                            "options",     "provider", "providers", "prompts"};
+// Test options that do not change what is asked or checked.
+constexpr std::string_view k_neutral_options[] = {
+    "provider", "disableVarExpansion", "disableConversationVar", "runSerially", "storeOutputAs"};
+
+bool is_code_file(const fs::path& p) {
+  auto ext = p.extension().string();
+  return ext == ".js" || ext == ".cjs" || ext == ".mjs" || ext == ".ts" || ext == ".py" ||
+         ext == ".rb";
+}
+
+std::string file_stem(const std::string& file) {
+  std::string stem = slug(fs::path(file).stem().string());
+  return stem.empty() ? "test" : stem;
+}
+
+// Merges two mappings, the second's keys winning.
+json merged(const json& base, const json& over) {
+  json out = base.is_object() ? base : json::object();
+  if (over.is_object())
+    for (const auto& [k, v] : over.items())
+      out[k] = v;
+  return out;
+}
+
+// Every combination of the values of the array-valued vars, in promptfoo's order.
+std::vector<json> expand_vars(const json& vars) {
+  std::vector<json> combos{json::object()};
+  for (const auto& [key, value] : vars.items()) {
+    std::vector<json> next;
+    for (const auto& combo : combos) {
+      if (value.is_array() && !value.empty()) {
+        for (const auto& v : value) {
+          json c = combo;
+          c[key] = v;
+          next.push_back(std::move(c));
+        }
+      } else {
+        json c = combo;
+        c[key] = value;
+        next.push_back(std::move(c));
+      }
+    }
+    combos = std::move(next);
+  }
+  return combos;
+}
+
+// promptfoo's resolveVariables: a var whose value names another var ("{{ item }}") gets that
+// var's value, first reference first, for at most five rounds.
+void resolve_variables(json& vars) {
+  static const std::regex k_reference(R"(\{\{\s*(\w+)\s*\}\})");
+  for (int round = 0; round < 5; ++round) {
+    bool changed = false;
+    for (auto& [key, value] : vars.items()) {
+      if (!value.is_string())
+        continue;
+      std::string text = value.get<std::string>();
+      std::smatch m;
+      if (!std::regex_search(text, m, k_reference) || !vars.contains(m[1].str()))
+        continue;
+      text.replace(static_cast<std::size_t>(m.position(0)), static_cast<std::size_t>(m.length(0)),
+                   js_string(vars[m[1].str()]));
+      value = text;
+      changed = true;
+    }
+    if (!changed)
+      return;
+  }
+}
+
+class Reader {
+public:
+  Reader(const ReadContext& ctx, std::string source) : m_ctx(ctx), m_source(std::move(source)) {}
+
+  Result<Reading> read(std::string_view text) {
+    auto doc = parse_yaml(text, m_source);
+    if (!doc)
+      return std::unexpected(doc.error());
+    const json& root = doc->value;
+    const Where& w = doc->where;
+    if (!root.is_object())
+      return invalid("{}: a promptfoo configuration is a mapping with prompts and tests", m_source);
+    if (!root.contains("prompts"))
+      return invalid("{}: no prompts", m_source);
+    if (!root.contains("tests"))
+      return invalid("{}: no tests", m_source);
+    if (auto s = load_prompts(root["prompts"], w.key("prompts")); !s)
+      return std::unexpected(s.error());
+    if (root.contains("scenarios"))
+      skip(m_reading, w.key("scenarios").str(),
+           "scenarios: the tests of scenarios are not imported");
+    json default_test = json::object();
+    Where default_where = w.key("defaultTest");
+    if (root.contains("defaultTest")) {
+      default_test = root["defaultTest"];
+      if (default_test.is_string()) {
+        auto loaded = load_default_test(default_test.get<std::string>(), default_where);
+        if (!loaded)
+          return std::unexpected(loaded.error());
+        std::tie(default_test, default_where) = std::move(*loaded);
+      }
+      if (!default_test.is_object())
+        return invalid("{}: defaultTest must be a mapping", default_where.str());
+    }
+    if (auto s = load_tests(root["tests"], w.key("tests")); !s)
+      return std::unexpected(s.error());
+    for (const auto& t : m_tests)
+      if (auto s = convert(t, default_test, default_where); !s)
+        return std::unexpected(s.error());
+    return std::move(m_reading);
+  }
+
+private:
+  Status load_prompts(const json& v, const Where& w) {
+    if (v.is_string())
+      return add_prompt(v.get<std::string>(), "", w);
+    if (v.is_object()) {
+      // The older form: {"file://prompt.txt": "label"}.
+      for (const auto& [ref, label] : v.items()) {
+        if (!ref.starts_with("file://") || !label.is_string())
+          return invalid("{}: prompts must be a list", w.str());
+        if (auto s = add_prompt_file(ref, label.get<std::string>(), w.key(ref)); !s)
+          return s;
+      }
+      return {};
+    }
+    if (!v.is_array() || v.empty())
+      return invalid("{}: prompts must be a list of prompts", w.str());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const json& p = v[i];
+      Where pw = w.index(i);
+      if (p.is_string()) {
+        if (auto s = add_prompt(p.get<std::string>(), "", pw); !s)
+          return s;
+        continue;
+      }
+      if (!p.is_object())
+        return invalid("{}: a prompt is text or a mapping with raw or id", pw.str());
+      std::string label = p.contains("label") && p["label"].is_string() ? p["label"] : "";
+      if (p.contains("function")) {
+        skip(m_reading, pw.str(), "a prompt function is code; its cases are not imported");
+      } else if (p.contains("raw") && p["raw"].is_string()) {
+        m_prompts.push_back({p["raw"], label, p.value("id", ""), pw.str()});
+      } else if (p.contains("id") && p["id"].is_string()) {
+        if (auto s = add_prompt(p["id"].get<std::string>(), label, pw); !s)
+          return s;
+      } else {
+        return invalid("{}: a prompt mapping needs raw or id", pw.str());
+      }
+    }
+    return {};
+  }
+
+  Status add_prompt(const std::string& text, const std::string& label, const Where& w) {
+    if (text.starts_with("file://"))
+      return add_prompt_file(text, label, w);
+    m_prompts.push_back({text, label, "", w.str()});
+    return {};
+  }
+
+  // Reads each file a file:// reference names; a file of code is left out, saying `code`.
+  template <typename Use>
+  Status each_file(const std::string& ref, const Where& w, std::string_view code, Use use) {
+    auto files = expand_reference(ref, m_ctx.base_dir, w.str());
+    if (!files)
+      return std::unexpected(files.error());
+    for (const auto& file : *files) {
+      std::string name = file.string();
+      if (is_code_file(file) || name.find(".py:") != std::string::npos ||
+          name.find(".js:") != std::string::npos) {
+        skip(m_reading, w.str(), fmt::format("{} ({}) is code; {}", ref, name, code));
+        continue;
+      }
+      auto text = read_referenced(file, w.str());
+      if (!text)
+        return std::unexpected(text.error());
+      if (auto s = use(file, *text); !s)
+        return s;
+    }
+    return {};
+  }
+
+  Status add_prompt_file(const std::string& ref, const std::string& label, const Where& w) {
+    return each_file(ref, w, "a prompt written as code is not imported",
+                     [&](const fs::path& file, const std::string& content) -> Status {
+                       const std::string name = file.string();
+                       const std::string ext = file.extension().string();
+                       const std::string* text = &content;
+                       if (ext == ".json" && json::accept(*text)) {
+                         m_prompts.push_back({json::parse(*text).dump(), label, ref, name});
+                       } else if (ext == ".yaml" || ext == ".yml") {
+                         auto doc = parse_yaml(*text, name);
+                         if (!doc)
+                           return std::unexpected(doc.error());
+                         m_prompts.push_back({doc->value.dump(), label, ref, name});
+                       } else if (ext == ".jsonl") {
+                         std::istringstream in(*text);
+                         int n = 0;
+                         for (std::string line; std::getline(in, line);) {
+                           ++n;
+                           if (!line.empty() && line.back() == '\r')
+                             line.pop_back();
+                           if (!line.empty())
+                             m_prompts.push_back({line, label, ref, fmt::format("{}:{}", name, n)});
+                         }
+                       } else if (ext == ".md" || ext == ".json") {
+                         m_prompts.push_back({*text, label, ref, name});
+                       } else {
+                         // Text prompts: one per part between lines of "---".
+                         std::istringstream in(*text);
+                         std::string part;
+                         auto flush = [&] {
+                           std::string raw(part);
+                           auto first = raw.find_first_not_of(" \t\r\n");
+                           if (first != std::string::npos) {
+                             raw = raw.substr(first, raw.find_last_not_of(" \t\r\n") - first + 1);
+                             m_prompts.push_back({raw, label, ref, name});
+                           }
+                           part.clear();
+                         };
+                         for (std::string line; std::getline(in, line);) {
+                           if (!line.empty() && line.back() == '\r')
+                             line.pop_back();
+                           auto t = line.find_first_not_of(" \t");
+                           if (t != std::string::npos &&
+                               line.substr(t, line.find_last_not_of(" \t") - t + 1) == "---")
+                             flush();
+                           else
+                             part += (part.empty() ? "" : "\n") + line;
+                         }
+                         flush();
+                       }
+                       return {};
+                     });
+  }
+
+  Result<std::pair<json, Where>> load_default_test(const std::string& ref, const Where& w) {
+    auto files = expand_reference(ref, m_ctx.base_dir, w.str());
+    if (!files)
+      return std::unexpected(files.error());
+    auto text = read_referenced(files->front(), w.str());
+    if (!text)
+      return std::unexpected(text.error());
+    auto doc = parse_yaml(*text, files->front().string());
+    if (!doc)
+      return std::unexpected(doc.error());
+    return std::pair{doc->value, doc->where};
+  }
+
+  Status load_tests(const json& v, const Where& w) {
+    if (v.is_string())
+      return add_test_file(v.get<std::string>(), w);
+    if (!v.is_array())
+      return invalid("{}: tests must be a list, or a file:// reference", w.str());
+    std::size_t inline_count = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_string()) {
+        if (auto s = add_test_file(v[i].get<std::string>(), w.index(i)); !s)
+          return s;
+      } else {
+        m_tests.push_back(
+            {v[i], w.index(i), fmt::format("{}-{}", file_stem(m_source), ++inline_count)});
+      }
+    }
+    return {};
+  }
+
+  Status add_test_file(const std::string& ref, const Where& w) {
+    if (!ref.starts_with("file://")) {
+      skip(m_reading, w.str(), fmt::format("tests from '{}' are not imported", ref));
+      return {};
+    }
+    return each_file(
+        ref, w, "tests generated by code are not imported",
+        [&](const fs::path& file, const std::string& content) -> Status {
+          const std::string name = file.string();
+          const std::string ext = file.extension().string();
+          const std::string stem = file_stem(name);
+          const std::string* text = &content;
+          if (ext == ".csv") {
+            auto table = parse_csv(*text, name);
+            if (!table)
+              return std::unexpected(table.error());
+            std::size_t n = 0;
+            for (const auto& row : table->rows)
+              m_tests.push_back({test_from_csv_row(table->header, row.cells),
+                                 Where{name, static_cast<int>(row.line), "", nullptr},
+                                 fmt::format("{}-{}", stem, ++n)});
+          } else if (ext == ".jsonl") {
+            std::istringstream in(*text);
+            int line_no = 0;
+            std::size_t n = 0;
+            for (std::string line; std::getline(in, line);) {
+              ++line_no;
+              if (line.find_first_not_of(" \t\r") == std::string::npos)
+                continue;
+              json j = json::parse(line, nullptr, false);
+              if (j.is_discarded() || !j.is_object())
+                return invalid("{}:{}: each line must be a JSON object (a test)", name, line_no);
+              m_tests.push_back({std::move(j), Where{name, line_no, "", nullptr},
+                                 fmt::format("{}-{}", stem, ++n)});
+            }
+          } else if (ext == ".yaml" || ext == ".yml" || ext == ".json") {
+            auto doc = parse_yaml(*text, name);
+            if (!doc)
+              return std::unexpected(doc.error());
+            if (doc->value.is_object()) {
+              m_tests.push_back({doc->value, doc->where, stem + "-1"});
+            } else if (doc->value.is_array()) {
+              for (std::size_t i = 0; i < doc->value.size(); ++i)
+                m_tests.push_back(
+                    {doc->value[i], doc->where.index(i), fmt::format("{}-{}", stem, i + 1)});
+            } else {
+              return invalid("{}: a test file holds a list of tests", name);
+            }
+          } else {
+            return invalid("{}: '{}': tests are read from .yaml, .yml, .json, .jsonl or .csv files",
+                           w.str(), name);
+          }
+          return {};
+        });
+  }
+
+  // A CSV row as promptfoo reads it: vars by header, __expected* assertions, __description,
+  // __metadata:KEY (KEY[] splits on unescaped commas) and the rest of promptfoo's columns.
+  static json test_from_csv_row(const std::vector<std::string>& header,
+                                const std::vector<std::string>& cells) {
+    json t{{"vars", json::object()}, {"assert", json::array()}};
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      const std::string& key = header[i];
+      const std::string& value = cells[i];
+      bool blank = value.find_first_not_of(" \t\r\n") == std::string::npos;
+      if (key.starts_with("__expected")) {
+        if (!blank)
+          t["assert"].push_back(assertion_from_cell(value));
+      } else if (key == "__description") {
+        if (!value.empty())
+          t["description"] = value;
+      } else if (key == "__prefix" || key == "__suffix") {
+        t["options"][key.substr(2)] = value;
+      } else if (key.starts_with("__metadata:")) {
+        std::string name = key.substr(11);
+        if (blank)
+          continue;
+        if (name.ends_with("[]")) {
+          json list = json::array();
+          std::string item;
+          for (std::size_t k = 0; k <= value.size(); ++k) {
+            if (k < value.size() && value[k] == '\\' && k + 1 < value.size() &&
+                value[k + 1] == ',') {
+              item += ',';
+              ++k;
+            } else if (k == value.size() || value[k] == ',') {
+              auto f = item.find_first_not_of(" \t");
+              list.push_back(f == std::string::npos
+                                 ? std::string()
+                                 : item.substr(f, item.find_last_not_of(" \t") - f + 1));
+              item.clear();
+            } else {
+              item += value[k];
+            }
+          }
+          t["metadata"][name.substr(0, name.size() - 2)] = std::move(list);
+        } else {
+          t["metadata"][name] = value;
+        }
+      } else if (key == "__metric" || key == "__metadata") {
+        // A metric name only labels scores; a bare __metadata column is ignored by promptfoo.
+      } else if (key == "__threshold") {
+        if (!blank)
+          t["threshold"] = value;
+      } else if (key == "__providerOutput") {
+        if (!blank)
+          t["providerOutput"] = value;
+      } else if (key.starts_with("__config:")) {
+        if (!blank)
+          t["csv_config"][key] = value;
+      } else {
+        t["vars"][key] = value;
+      }
+    }
+    return t;
+  }
+
+  static std::string test_name(const json& t, std::size_t index) {
+    if (t.contains("description") && t["description"].is_string())
+      return fmt::format("test \"{}\"", t["description"].get<std::string>());
+    return fmt::format("test {}", index);
+  }
+
+  // Loads file:// vars as promptfoo does: text files' contents, YAML as JSON text.
+  Result<bool> load_var_files(json& vars, const std::string& where, const std::string& name) {
+    for (auto& [key, value] : vars.items()) {
+      if (!value.is_string() || !value.get<std::string>().starts_with("file://"))
+        continue;
+      auto files = expand_reference(value.get<std::string>(), m_ctx.base_dir, where);
+      if (!files)
+        return std::unexpected(files.error());
+      const fs::path& file = files->front();
+      std::string ext = file.extension().string();
+      static constexpr std::string_view k_binary[] = {".jpg",  ".jpeg", ".png", ".gif", ".bmp",
+                                                      ".webp", ".svg",  ".pdf", ".mp3", ".wav",
+                                                      ".mp4",  ".webm", ".ogg", ".m4a"};
+      if (is_code_file(file) ||
+          std::find(std::begin(k_binary), std::end(k_binary), ext) != std::end(k_binary)) {
+        skip(m_reading, where,
+             fmt::format("{}: var \"{}\" comes from {}, which is not text; the test is not "
+                         "imported",
+                         name, key, file.string()));
+        return false;
+      }
+      auto text = read_referenced(file, where);
+      if (!text)
+        return std::unexpected(text.error());
+      if (ext == ".yaml" || ext == ".yml") {
+        auto doc = parse_yaml(*text, file.string());
+        if (!doc)
+          return std::unexpected(doc.error());
+        value = doc->value.dump();
+      } else {
+        auto first = text->find_first_not_of(" \t\r\n");
+        value = first == std::string::npos
+                    ? std::string()
+                    : text->substr(first, text->find_last_not_of(" \t\r\n") - first + 1);
+      }
+    }
+    return true;
+  }
+
+  // The test's input for one prompt, rendered as promptfoo renders it; an error says why it
+  // cannot be.
+  Result<std::vector<suite::Message>> render_input(const Prompt& prompt, const json& vars,
+                                                   const json& options) {
+    std::string raw = options.value("prefix", "") + prompt.raw + options.value("suffix", "");
+    std::string rendered;
+    json as_json = json::parse(raw, nullptr, false);
+    if (!as_json.is_discarded()) {
+      // A JSON prompt: promptfoo renders each string inside it.
+      Status failed;
+      std::function<void(json&)> walk = [&](json& j) {
+        if (j.is_string()) {
+          auto r = render_template(j.get<std::string>(), vars);
+          if (!r)
+            failed = std::unexpected(r.error());
+          else
+            j = *r;
+        } else if (j.is_structured()) {
+          for (auto& e : j)
+            walk(e);
+        }
+      };
+      walk(as_json);
+      if (!failed)
+        return std::unexpected(failed.error());
+      rendered = as_json.dump();
+    } else {
+      // A text prompt: string vars are rendered first (those naming only defined vars).
+      json rendered_vars = vars;
+      for (auto& [key, v] : rendered_vars.items()) {
+        if (!v.is_string())
+          continue;
+        auto names = template_variables(v.get<std::string>());
+        bool defined = std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+          return n == "env" || vars.contains(n);
+        });
+        if (!defined)
+          continue;
+        auto r = render_template(v.get<std::string>(), vars);
+        if (!r)
+          return with_context(r.error(), fmt::format("var \"{}\"", key));
+        v = *r;
+      }
+      auto r = render_template(raw, rendered_vars);
+      if (!r)
+        return std::unexpected(r.error());
+      rendered = *r;
+    }
+    // The provider reads a rendered prompt that is a JSON (or YAML) list of messages as a chat.
+    auto first = rendered.find_first_not_of(" \t\r\n");
+    std::string_view trimmed =
+        first == std::string::npos ? std::string_view{} : std::string_view(rendered).substr(first);
+    json chat;
+    if (trimmed.starts_with("- role:")) {
+      auto doc = parse_yaml(rendered, prompt.where);
+      if (!doc)
+        return std::unexpected(doc.error());
+      chat = doc->value;
+    } else {
+      chat = json::parse(rendered, nullptr, false);
+      if (chat.is_discarded()) {
+        if (trimmed.starts_with("{") || trimmed.starts_with("["))
+          return invalid("the prompt renders to text that starts like JSON but is not JSON");
+        return std::vector<suite::Message>{{"user", rendered}};
+      }
+    }
+    auto messages = as_messages(chat);
+    if (!messages)
+      return invalid("the prompt renders to JSON that is not a list of {{role, content}} text "
+                     "messages");
+    return *messages;
+  }
+
+  Status convert(const Test& test, const json& default_test, const Where& default_where) {
+    const json& t = test.value;
+    const std::string where = test.where.str();
+    if (!t.is_object())
+      return invalid("{}: a test must be a mapping", where);
+    std::size_t number = m_converted++ + 1;
+    std::string name = test_name(t, number);
+    bool usable = true;
+    for (const auto* source : {&default_test, &t}) {
+      const Where& sw = source == &t ? test.where : default_where;
+      for (const auto& [key, value] : source->items()) {
+        if (key == "csv_config" || key == "threshold" || key == "providerOutput" ||
+            key == "assertScoringFunction" ||
+            std::find(std::begin(k_test_keys), std::end(k_test_keys), key) ==
+                std::end(k_test_keys)) {
+          std::string what = key == "threshold"        ? "a pass threshold over weighted assertions"
+                             : key == "providerOutput" ? "a fixed provider output"
+                             : key == "csv_config"     ? "assertion settings from __config columns"
+                                                       : fmt::format("the field \"{}\"", key);
+          skip(m_reading, sw.key(key).str(),
+               fmt::format("{}: {} is not supported; the test is not imported", name, what));
+          usable = false;
+        }
+      }
+      if (source->contains("options") && (*source)["options"].is_object())
+        for (const auto& [key, _] : (*source)["options"].items())
+          if (key != "prefix" && key != "suffix" &&
+              std::find(std::begin(k_neutral_options), std::end(k_neutral_options), key) ==
+                  std::end(k_neutral_options)) {
+            skip(m_reading, sw.key("options").key(key).str(),
+                 fmt::format("{}: options.{} changes the prompt or the answer; the test is not "
+                             "imported",
+                             name, key));
+            usable = false;
+          }
+    }
+    for (const char* key : {"vars", "metadata", "options"})
+      for (const json* source : {&default_test, &t})
+        if (source->contains(key) && !(*source)[key].is_object() && !(*source)[key].is_null())
+          return invalid("{}: {} must be a mapping", where, key);
+    if (t.contains("description") && !t["description"].is_string())
+      return invalid("{}: description must be text", where);
+    if (!usable)
+      return {};
+
+    json vars = merged(default_test.value("vars", json::object()), t.value("vars", json::object()));
+    json metadata =
+        merged(default_test.value("metadata", json::object()), t.value("metadata", json::object()));
+    json options =
+        merged(default_test.value("options", json::object()), t.value("options", json::object()));
+    auto loaded = load_var_files(vars, where, name);
+    if (!loaded)
+      return std::unexpected(loaded.error());
+    if (!*loaded)
+      return {};
+
+    // The assertions of defaultTest come first, then the test's own.
+    std::vector<std::pair<json, Where>> asserts;
+    for (const auto* source : {&default_test, &t}) {
+      const Where& sw = source == &t ? test.where : default_where;
+      if (!source->contains("assert") || (*source)["assert"].is_null())
+        continue;
+      const json& list = (*source)["assert"];
+      if (!list.is_array())
+        return invalid("{}: assert must be a list", sw.key("assert").str());
+      for (std::size_t i = 0; i < list.size(); ++i)
+        asserts.emplace_back(list[i], sw.key("assert").index(i));
+    }
+
+    std::vector<const Prompt*> prompts;
+    if (t.contains("prompts")) {
+      if (!t["prompts"].is_array())
+        return invalid("{}: prompts must be a list of prompt labels", where);
+      for (const auto& p : m_prompts)
+        for (const auto& want : t["prompts"])
+          if (want.is_string() && (want == p.label || want == p.reference || want == p.raw)) {
+            prompts.push_back(&p);
+            break;
+          }
+    } else {
+      for (const auto& p : m_prompts)
+        prompts.push_back(&p);
+    }
+
+    bool expand = !options.value("disableVarExpansion", false);
+    std::vector<json> combos = expand ? expand_vars(vars) : std::vector<json>{vars};
+    for (auto& combo : combos) {
+      for (auto& [_, value] : combo.items())
+        if (value.is_string() && value.get<std::string>().ends_with('\n'))
+          value = value.get<std::string>().substr(0, value.get<std::string>().size() - 1);
+      resolve_variables(combo);
+    }
+    for (std::size_t v = 0; v < combos.size(); ++v) {
+      for (std::size_t p = 0; p < prompts.size(); ++p) {
+        const Prompt& prompt = *prompts[p];
+        CaseDraft draft;
+        draft.where = where;
+        draft.format_label = "promptfoo";
+        draft.fallback_id =
+            t.contains("description") ? slug(t["description"].get<std::string>()) : std::string();
+        if (draft.fallback_id.empty())
+          draft.fallback_id = test.id_base;
+        if (combos.size() > 1)
+          draft.suffix += fmt::format("-v{}", v + 1);
+        if (prompts.size() > 1) {
+          std::string label = slug(prompt.label);
+          draft.suffix += "-" + (label.empty() ? fmt::format("p{}", p + 1) : label);
+        }
+        if (t.contains("description"))
+          draft.c.title = t["description"].get<std::string>();
+        auto input = render_input(prompt, combos[v], options);
+        if (!input) {
+          skip(m_reading, where,
+               fmt::format("{} with the prompt at {}: {}; the case is not imported", name,
+                           prompt.where, input.error().message));
+          continue;
+        }
+        set_input(draft.c, std::move(*input));
+        for (const auto& [a, aw] : asserts) {
+          json rendered = a;
+          if (auto s = render_value(rendered, combos[v]); !s) {
+            skip(m_reading, aw.str(), fmt::format("{}: assert: {}", name, s.error().message));
+            continue;
+          }
+          auto mapped = from_promptfoo(rendered);
+          if (!mapped) {
+            std::string type = a.is_object() && a.contains("type") && a["type"].is_string()
+                                   ? a["type"].get<std::string>()
+                                   : "?";
+            skip(m_reading, aw.str(),
+                 fmt::format("{}: assert \"{}\": {}", name, type, mapped.error().message));
+            continue;
+          }
+          for (auto& m : *mapped)
+            draft.c.expect.push_back(std::move(m));
+        }
+        if (draft.c.expect.empty()) {
+          skip(m_reading, where,
+               fmt::format("{}: no assertion evalkeep can check; the test is not imported", name));
+          continue;
+        }
+        auto added = add_case(m_reading, m_ctx, std::move(draft), metadata);
+        if (!added)
+          return std::unexpected(added.error());
+      }
+    }
+    return {};
+  }
+
+  static Status render_value(json& assertion, const json& vars) {
+    if (!assertion.is_object() || !assertion.contains("value"))
+      return {};
+    json& value = assertion["value"];
+    auto render = [&](json& s) -> Status {
+      if (!s.is_string() || s.get<std::string>().starts_with("file://"))
+        return {};
+      auto r = render_template(s.get<std::string>(), vars);
+      if (!r)
+        return std::unexpected(r.error());
+      s = *r;
+      return {};
+    };
+    if (value.is_array()) {
+      for (auto& e : value)
+        if (auto s = render(e); !s)
+          return s;
+      return {};
+    }
+    return render(value);
+  }
+
+  const ReadContext& m_ctx;
+  std::string m_source;
+  Reading m_reading;
+  std::vector<Prompt> m_prompts;
+  std::vector<Test> m_tests;
+  std::size_t m_converted = 0;
+};
+
+} // namespace
+
+Result<Reading> read_promptfoo(std::string_view text, const std::string& source,
+                               const ReadContext& ctx) {
+  Reader reader(ctx, source);
+  return reader.read(text);
+}
+
+} // namespace evalkeep::interop

@@ -1,0 +1,48 @@
+#include "interop/yaml_tree.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace evalkeep::interop;
+using nlohmann::json;
+
+TEST_CASE("YAML values are typed as promptfoo's loader types them", "[interop]") {
+  auto doc = parse_yaml("a: 3\nb: 0.5\nc: true\nd: ~\ne: \"3\"\nf: 2026-03-02\ng: 'yes'\nh: no\n",
+                        "c.yaml");
+  REQUIRE(doc);
+  CHECK(doc->value["a"] == 3);
+  CHECK(doc->value["b"] == 0.5);
+  CHECK(doc->value["c"] == true);
+  CHECK(doc->value["d"].is_null());
+  CHECK(doc->value["e"] == "3");          // quoted: text
+  CHECK(doc->value["f"] == "2026-03-02"); // a date stays text
+  CHECK(doc->value["g"] == "yes");
+  CHECK(doc->value["h"] == "no"); // YAML 1.2: only true and false are booleans
+}
+
+TEST_CASE("YAML merge keys fill in what a mapping does not set", "[interop]") {
+  auto doc = parse_yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "c.yaml");
+  REQUIRE(doc);
+  CHECK(doc->value["use"] == json({{"x", 1}, {"y", 3}}));
+}
+
+TEST_CASE("every node of a YAML document knows its line", "[interop]") {
+  auto doc = parse_yaml("tests:\n  - vars: {q: hi}\n    assert:\n      - type: contains\n"
+                        "        value: hi\n      - type: equals\n        value: x\n",
+                        "t.yaml");
+  REQUIRE(doc);
+  auto tests = doc->where.key("tests");
+  CHECK(tests.index(0).str() == "t.yaml:2");
+  CHECK(tests.index(0).key("assert").index(1).str() == "t.yaml:6");
+  // A node without a line of its own reports its nearest ancestor's.
+  CHECK(tests.index(0).key("nowhere").str() == "t.yaml:2");
+}
+
+TEST_CASE("a YAML syntax error names the file, line and column", "[interop]") {
+  auto doc = parse_yaml("prompts:\n  - ok\ntests:\n  - vars: {q: [unclosed\n", "bad.yaml");
+  REQUIRE_FALSE(doc);
+  CHECK_THAT(doc.error().message, Catch::StartsWith("bad.yaml:"));
+  CHECK_THAT(doc.error().message, Catch::Contains("invalid YAML"));
+  auto tabs = parse_yaml("a: 1\n b: 2\n", "indent.yaml");
+  REQUIRE_FALSE(tabs);
+  CHECK_THAT(tabs.error().message, Catch::StartsWith("indent.yaml:2:"));
+}
