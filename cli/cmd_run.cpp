@@ -268,6 +268,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
 
   auto* runs = app.add_subcommand("runs", "Look at stored runs");
   runs->require_subcommand(1);
+  runs->footer("Examples:\n  evalkeep runs list\n  evalkeep runs diff latest~1 latest");
   auto lo = std::make_shared<RunsOptions>();
   cmd = runs->add_subcommand("list", "List runs, newest first");
   cmd->add_flag("--json", lo->json, "Print JSON");
@@ -302,6 +303,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
 
   auto* cache = app.add_subcommand("cache", "Move cached answers between machines");
   cache->require_subcommand(1);
+  cache->footer("Example:\n  evalkeep cache export answers.jsonl");
   auto ce = std::make_shared<RunsOptions>();
   cmd = cache->add_subcommand("export", "Write every cached answer as JSONL");
   cmd->add_option("file", ce->file, "Output file")->required();
