@@ -167,6 +167,25 @@ TEST_CASE("the man page is the help tree in roff, and groff reads it without a w
   CHECK_THAT(text.out, Catch::Contains("--provider TEXT"));
 }
 
+TEST_CASE("the build writes the man page and completions the binary prints", "[e2e][help]") {
+  Repo repo;
+  auto share = std::filesystem::path(EVALKEEP_BIN).parent_path() / "share";
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    REQUIRE(in);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto man = repo.run({"gzip", "-dc", (share / "man/man1/evalkeep.1.gz").string()});
+  REQUIRE(man.exit_code == 0);
+  CHECK(man.out == must_succeed(repo, {"help-man"}).out);
+  CHECK(read(share / "bash-completion/completions/evalkeep") ==
+        must_succeed(repo, {"completion", "bash"}).out);
+  CHECK(read(share / "zsh/vendor-completions/_evalkeep") ==
+        must_succeed(repo, {"completion", "zsh"}).out);
+  CHECK(read(share / "fish/vendor_completions.d/evalkeep.fish") ==
+        must_succeed(repo, {"completion", "fish"}).out);
+}
+
 TEST_CASE("docs/COMMANDS.md is what evalkeep help-markdown prints", "[e2e][help]") {
   Repo repo;
   auto markdown = must_succeed(repo, {"help-markdown"}).out;
