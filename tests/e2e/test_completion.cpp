@@ -56,9 +56,13 @@ std::string words_of(const Query& q) {
   return out;
 }
 
-// Runs `script` in the shell (one line of completions per query) and checks every query's line.
-void check(const Repo& repo, const std::vector<Query>& qs, const std::vector<std::string>& shell,
-           const std::string& script) {
+// Runs the shell on `prelude` (which defines `c WORD...`, printing one line of completions) and
+// one `c` line per query, and checks every query's line.
+void check(const Repo& repo, const std::vector<std::string>& shell, std::string prelude) {
+  auto qs = queries(repo);
+  std::string script = std::move(prelude);
+  for (const auto& q : qs)
+    script += "c" + words_of(q) + "\n";
   std::ofstream(repo.path() / "complete.sh") << script;
   auto argv = shell;
   argv.push_back((repo.path() / "complete.sh").string());
@@ -92,43 +96,32 @@ std::string completion_file(const Repo& repo, const std::string& shell) {
 
 TEST_CASE("bash completes every command, flag and choice the help lists", "[e2e][completion]") {
   Repo repo;
-  auto qs = queries(repo);
-  std::string script = "source " + sh_quoted(completion_file(repo, "bash")) +
-                       "\nc() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); "
-                       "_evalkeep; echo \"${COMPREPLY[*]}\"; }\n";
-  for (const auto& q : qs)
-    script += "c" + words_of(q) + "\n";
-  check(repo, qs, {"bash", "--norc"}, script);
+  check(repo, {"bash", "--norc"},
+        "source " + sh_quoted(completion_file(repo, "bash")) +
+            "\nc() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _evalkeep; "
+            "echo \"${COMPREPLY[*]}\"; }\n");
 }
 
 TEST_CASE("zsh completes every command, flag and choice the help lists", "[e2e][completion]") {
   Repo repo;
-  auto qs = queries(repo);
   // zsh's completion widgets only run inside a line editor; these stand-ins print what the
   // script hands them, filtered by the word being completed as zsh would.
-  std::string script = R"(compdef() { : }
+  check(repo, {"zsh", "-f"},
+        R"(compdef() { : }
 _describe() { local a=${@[-1]}; print -r -- ${(M)${${(P)a}%%:*}:#${PREFIX}*} }
 compadd() { local a=${@[-1]}; print -r -- ${(M)${(P)a}:#${PREFIX}*} }
 _files() { print -r -- '<files>' }
 c() { words=("$@"); CURRENT=$#; PREFIX=${words[CURRENT]}; _evalkeep }
 source )" + sh_quoted(completion_file(repo, "zsh")) +
-                       "\n";
-  for (const auto& q : qs)
-    script += "c" + words_of(q) + "\n";
-  check(repo, qs, {"zsh", "-f"}, script);
+            "\n");
 }
 
 TEST_CASE("fish completes every command, flag and choice the help lists", "[e2e][completion]") {
   Repo repo;
-  auto qs = queries(repo);
-  std::string script = "source " + sh_quoted(completion_file(repo, "fish")) + "\n";
-  for (const auto& q : qs) {
-    std::string line;
-    for (const auto& w : q.words)
-      line += (line.empty() ? "" : " ") + w;
-    script += "echo (complete -C " + sh_quoted(line) + " | cut -f1 | string join ' ')\n";
-  }
-  check(repo, qs, {"fish", "--no-config"}, script);
+  check(repo, {"fish", "--no-config"},
+        "source " + sh_quoted(completion_file(repo, "fish")) +
+            "\nfunction c; echo (complete -C (string join ' ' -- $argv) | cut -f1 | string join "
+            "' '); end\n");
 }
 
 TEST_CASE("completion names its shells and refuses others", "[e2e][completion]") {
