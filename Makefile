@@ -3,7 +3,8 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test stress demo bench format format-check clean sanitize
+.PHONY: all deps build test stress demo bench format format-check clean sanitize package \
+	package-test
 
 all: build
 
@@ -34,6 +35,15 @@ bench: deps
 	bash bench/run.sh build-release/evalkeep
 	bash bench/run_bench.sh build-release/evalkeep
 	bash bench/git_bench.sh build-release/evalkeep
+
+# A Debian package of the binary, its man page and shell completions (needs dpkg-dev).
+package: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target evalkeep evalkeep_docs evalkeep-standin
+	cd $(BUILD) && cpack -G DEB
+
+# Installs the package, checks it and runs the demo against /usr/bin/evalkeep, then removes it.
+package-test:
+	bash scripts/package-test.sh $(BUILD)
 
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"

@@ -127,7 +127,8 @@ void add_git_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("theirs", merge->theirs, "Their suite (%B)")->required();
   cmd->add_option("path", merge->path, "The suite's path in the repository (%P), for messages");
   cmd->footer(
-      "'evalkeep init' registers it in git's config as:\n  evalkeep merge-driver %O %A %B %P\n\n"
+      "Example, as 'evalkeep init' registers it in git's config:\n"
+      "  evalkeep merge-driver %O %A %B %P\n\n"
       "Cases (with their retirement decisions) and incidents merge by id: a change on one\n"
       "side applies, the same change on both sides is fine, different changes to one record\n"
       "are a conflict (exit 1, ours left in place, both versions printed). The ledger becomes\n"

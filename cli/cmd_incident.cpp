@@ -132,6 +132,9 @@ void add_fields(CLI::App* cmd, IncidentOptions& o, bool for_edit) {
 void add_incident_commands(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("incident", "Record and look up incidents cases guard against");
   group->require_subcommand(1);
+  group->footer(
+      "Examples:\n  evalkeep incident add INC-7 --title \"Refund promised outside policy\"\n"
+      "  evalkeep incident show INC-7");
 
   auto add = std::make_shared<IncidentOptions>();
   auto* cmd = group->add_subcommand("add", "Record an incident");

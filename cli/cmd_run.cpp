@@ -32,16 +32,20 @@ struct RunsOptions {
   bool json = false;
 };
 
-// A live progress line on a terminal; nothing otherwise.
+// A live progress line on a terminal; nothing otherwise. Spaces, not an erase-line escape, cover
+// the end of a longer line before it: evalkeep prints no escape codes at all, so NO_COLOR and
+// dumb terminals need nothing of their own.
 run::ProgressFn progress_line(const Context& ctx) {
   if (ctx.quiet || !::isatty(STDERR_FILENO))
     return {};
-  return [](const run::Progress& p) {
+  return [width = std::size_t{0}](const run::Progress& p) mutable {
     double rate = p.elapsed_s > 0 ? static_cast<double>(p.requests) / p.elapsed_s : 0;
     double per = p.elapsed_s > 0 && p.done ? p.elapsed_s / static_cast<double>(p.done) : 0;
     double eta = per * static_cast<double>(p.total - std::min(p.total, p.done));
-    fmt::print(stderr, "\r\033[K[{}/{}] pass {} fail {} error {}  {:.0f} req/s  ETA {:.0f}s",
-               p.done, p.total, p.passed, p.failed, p.errored, rate, eta);
+    auto line = fmt::format("[{}/{}] pass {} fail {} error {}  {:.0f} req/s  ETA {:.0f}s", p.done,
+                            p.total, p.passed, p.failed, p.errored, rate, eta);
+    fmt::print(stderr, "\r{:<{}}", line, width);
+    width = line.size();
     if (p.done >= p.total)
       fmt::print(stderr, "\n");
     std::fflush(stderr);
@@ -268,6 +272,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
 
   auto* runs = app.add_subcommand("runs", "Look at stored runs");
   runs->require_subcommand(1);
+  runs->footer("Examples:\n  evalkeep runs list\n  evalkeep runs diff latest~1 latest");
   auto lo = std::make_shared<RunsOptions>();
   cmd = runs->add_subcommand("list", "List runs, newest first");
   cmd->add_flag("--json", lo->json, "Print JSON");
@@ -302,6 +307,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
 
   auto* cache = app.add_subcommand("cache", "Move cached answers between machines");
   cache->require_subcommand(1);
+  cache->footer("Example:\n  evalkeep cache export answers.jsonl");
   auto ce = std::make_shared<RunsOptions>();
   cmd = cache->add_subcommand("export", "Write every cached answer as JSONL");
   cmd->add_option("file", ce->file, "Output file")->required();

@@ -14,7 +14,8 @@
 
 namespace CLI {
 class App;
-}
+class ParseError;
+} // namespace CLI
 
 namespace evalkeep::cli {
 
@@ -67,5 +68,10 @@ void add_history_commands(CLI::App& app, Context& ctx);
 void add_run_commands(CLI::App& app, Context& ctx);
 void add_git_commands(CLI::App& app, Context& ctx);
 void add_gate_commands(CLI::App& app, Context& ctx);
+void add_help_commands(CLI::App& app, Context& ctx);
+
+/// A parse error as the user sees it: the unknown command or flag named, with the nearest one
+/// as a hint ("did you mean 'list'?"), else the help to read.
+Error usage_error(const CLI::App& app, const CLI::ParseError& e);
 
 } // namespace evalkeep::cli

@@ -2,7 +2,6 @@
 
 #include "cli/context.hpp"
 
-#include <cctype>
 #include <cstring>
 
 #include <CLI/CLI.hpp>
@@ -34,7 +33,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.footer("Exit codes: 0 ok, 1 refused or a check failed, 2 usage or input error, "
              "3 environment error.\nRun 'evalkeep COMMAND --help' for a command's options and "
-             "an example.");
+             "an example.\nExamples:\n  evalkeep init\n  evalkeep list --status retired\n"
+             "  evalkeep gate --base main");
 
   cli::add_init_command(app, ctx);
   cli::add_incident_commands(app, ctx);
@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   cli::add_git_commands(app, ctx);
   cli::add_gate_commands(app, ctx);
   cli::add_report_command(app, ctx);
+  cli::add_help_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -56,16 +57,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // Point at the help of the deepest command that was recognised.
-    std::string command = "evalkeep";
-    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
-      sub = sub->get_subcommands().front();
-      command += " " + sub->get_name();
-    }
-    std::string message = e.what();
-    if (!message.empty())
-      message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
-    cli::print_error({ExitCode::usage, message, fmt::format("see '{} --help'", command)});
+    cli::print_error(cli::usage_error(app, e));
     return static_cast<int>(ExitCode::usage);
   }
   return ctx.exit_code();

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The demo: a support team's suite in a fresh git repository, the refusal to forget, and runs
 # against stand-in model servers on 127.0.0.1.
-# Usage: scripts/demo.sh PATH/TO/evalkeep   (evalkeep-standin is expected beside it)
+# Usage: scripts/demo.sh PATH/TO/evalkeep   (evalkeep-standin is expected beside it, or named by
+# EVALKEEP_STANDIN)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-standin=$(dirname "$bin")/evalkeep-standin
+standin=${EVALKEEP_STANDIN:-$(dirname "$bin")/evalkeep-standin}
 work=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-XXXXXX")
 # The HTML pages outlive the demo's repository: EVALKEEP_DEMO_OUT, else a folder beside it.
 out=${EVALKEEP_DEMO_OUT:-${TMPDIR:-/tmp}/evalkeep-demo-report}
@@ -16,7 +17,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
+bold=""; plain=""
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
+fi
 say() { printf '\n%s# %s%s\n' "$bold" "$*" "$plain"; }
 step() { printf '\n%s$' "$bold"; printf ' %q' "$@"; printf '%s\n' "$plain"; }
 run() { step "$@"; "$@"; }

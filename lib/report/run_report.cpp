@@ -11,10 +11,20 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-std::string trim(std::string s, std::size_t width) {
-  for (char& c : s)
+// One line of a model's text for a terminal: line breaks and tabs become spaces, and any other
+// control character is shown in caret notation ("^[" for ESC), so an answer can never move the
+// cursor or colour the terminal it is printed on.
+std::string trim(std::string_view text, std::size_t width) {
+  std::string s;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
     if (c == '\n' || c == '\r' || c == '\t')
-      c = ' ';
+      s += ' ';
+    else if (u < 0x20 || u == 0x7f)
+      s += {'^', static_cast<char>(u ^ 0x40)};
+    else
+      s += c;
+  }
   if (s.size() <= width)
     return s;
   std::size_t cut = width - 1;

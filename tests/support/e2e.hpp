@@ -8,6 +8,7 @@
 #include "support/temp_dir.hpp"
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -138,6 +139,57 @@ inline nlohmann::json parse_json(const std::string& text) {
 /// The number of cases `list --json` shows (removed ones excluded).
 inline std::size_t listed_cases(const Repo& repo) {
   return parse_json(must_succeed(repo, {"list", "--json"}).out).size();
+}
+
+/// A command as reached from `evalkeep --help`, with its own help text.
+struct Help {
+  std::vector<std::string> path; // {"runs", "list"}; {} for evalkeep itself
+  std::string text;
+};
+
+// The names in a help's "Subcommands:" list.
+inline std::vector<std::string> subcommands_in(const std::string& help) {
+  std::vector<std::string> out;
+  std::istringstream in(help);
+  bool listing = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line == "Subcommands:")
+      listing = true;
+    else if (line.empty())
+      listing = false;
+    else if (listing && line.starts_with("  ") && line[2] != ' ')
+      out.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  return out;
+}
+
+/// Every command, found the way a user finds them: reading --help, then each listed
+/// subcommand's --help, down to the leaves.
+inline std::vector<Help> walk_help(const Repo& repo) {
+  std::vector<Help> out;
+  std::vector<std::vector<std::string>> todo{{}};
+  while (!todo.empty()) {
+    auto path = todo.front();
+    todo.erase(todo.begin());
+    auto args = path;
+    args.push_back("--help");
+    auto help = must_succeed(repo, args).out;
+    for (const auto& name : subcommands_in(help)) {
+      auto sub = path;
+      sub.push_back(name);
+      todo.push_back(sub);
+    }
+    out.push_back({path, help});
+  }
+  return out;
+}
+
+/// "runs list" for {"runs", "list"}.
+inline std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words)
+    out += (out.empty() ? "" : " ") + w;
+  return out;
 }
 
 } // namespace evalkeep::test
