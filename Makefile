@@ -35,6 +35,14 @@ bench: deps
 	bash bench/run_bench.sh build-release/evalkeep
 	bash bench/git_bench.sh build-release/evalkeep
 
+# evalkeep against promptfoo (docs/BENCHMARKS.md): installs promptfoo into bench/peer/ with npm,
+# then runs both in a network namespace that has only loopback.
+.PHONY: peer-bench
+peer-bench: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
+	cmake --build build-release -j $(JOBS) --target evalkeep evalkeep-standin
+	bash bench/peer.sh build-release/evalkeep
+
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"
 
