@@ -45,6 +45,14 @@ package: deps $(BUILD)/CMakeCache.txt
 package-test:
 	bash scripts/package-test.sh $(BUILD)
 
+# evalkeep against promptfoo (docs/BENCHMARKS.md): installs promptfoo into bench/peer/ with npm,
+# then runs both in a network namespace that has only loopback.
+.PHONY: peer-bench
+peer-bench: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
+	cmake --build build-release -j $(JOBS) --target evalkeep evalkeep-standin
+	bash bench/peer.sh build-release/evalkeep
+
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"
 

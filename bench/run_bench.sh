@@ -61,25 +61,9 @@ if [ -n "$suite_file" ]; then
 fi
 command -v g++ >/dev/null 2>&1 || { echo "$0: g++ is needed to build the client" >&2; exit 2; }
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-runbench.XXXXXX")"
-standin_pid=""
-stop_standin() {
-  if [ -n "$standin_pid" ]; then
-    kill "$standin_pid" 2>/dev/null || true
-    wait "$standin_pid" 2>/dev/null || true
-    standin_pid=""
-  fi
-}
-cleanup() {
-  stop_standin
-  if [ "${KEEP:-0}" = 1 ]; then
-    echo "keeping $work" >&2
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$here/timing.sh"
+. "$here/harness.sh"
+make_work evalkeep-runbench
 
 die() { # CODE MESSAGE
   echo "$0: $2" >&2
@@ -88,10 +72,7 @@ die() { # CODE MESSAGE
 
 have_time=0
 [ -x /usr/bin/time ] && have_time=1
-have_curl=0
-command -v curl >/dev/null 2>&1 && have_curl=1
 
-now() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 
 echo "evalkeep run bench: $("$evalkeep" --version), N=$n, best of $runs"
@@ -106,11 +87,7 @@ g++ -O2 -std=c++20 "$here/make_bodies.cpp" -o "$work/make_bodies"
 
 # The suite, in a fresh git repository.
 repo="$work/repo"
-mkdir -p "$repo"
-git -C "$repo" init -q
-git -C "$repo" config user.name "evalkeep bench"
-git -C "$repo" config user.email "bench@example.invalid"
-(cd "$repo" && "$evalkeep" -q init >/dev/null)
+init_repo "$repo"
 if [ -n "$suite_file" ]; then
   cp "$suite_file" "$repo/suite.jsonl"
 else
@@ -124,43 +101,15 @@ body_bytes=$(stat -c %s "$work/bodies.txt")
 echo "suite: $(grep -c '"type":"case"' "$repo/suite.jsonl") cases; $expected requests to send, $body_bytes bytes of bodies"
 echo
 
-# The stand-in, at a given latency; sets port.
-port=""
-start_standin() { # LATENCY_MS
-  stop_standin
-  rm -f "$work/port"
-  "$standin" --port 0 --port-file "$work/port" --latency-ms "$1" >"$work/standin.out" \
-    2>"$work/standin.err" &
-  standin_pid=$!
-  for ((i = 0; i < 100; i++)); do
-    [ -s "$work/port" ] && break
-    kill -0 "$standin_pid" 2>/dev/null || die 3 "the stand-in exited: $(cat "$work/standin.err")"
-    sleep 0.1
-  done
-  [ -s "$work/port" ] || die 3 "the stand-in did not write its port file"
-  port=$(cat "$work/port")
-  # evalkeep.toml as init wrote it, plus the provider.
+# The stand-in at a given latency, and evalkeep.toml as init wrote it plus a provider for it.
+start_local() { # LATENCY_MS
+  start_standin "$1"
   {
     cat "$work/evalkeep.toml.orig"
     printf '\n[providers.local]\ntype = "openai"\nbase_url = "http://127.0.0.1:%s/v1"\nmodel = "stand-in"\n' "$port"
   } >"$repo/evalkeep.toml"
 }
 
-# One HTTP/1.1 request to the stand-in's control endpoints, body on stdout.
-standin_http() { # METHOD PATH
-  if [ $have_curl = 1 ]; then
-    curl -sS --fail -X "$1" "http://127.0.0.1:$port$2"
-    return
-  fi
-  local reply
-  exec 9<>"/dev/tcp/127.0.0.1/$port"
-  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' \
-    "$1" "$2" >&9
-  reply=$(cat <&9)
-  exec 9>&-
-  printf '%s' "${reply#*$'\r\n\r\n'}"
-}
-reset_stats() { standin_http POST /__reset >/dev/null; }
 # Checks the stand-in's counters after a run; prints a checksum of its requests per prompt.
 check_stats() { # LABEL
   local stats requests by_case
@@ -171,29 +120,6 @@ check_stats() { # LABEL
   by_case=${stats#*\"by_case\":}
   by_case=${by_case%%,\"by_path\":*}
   printf '%s' "$by_case" | cksum | cut -d ' ' -f 1
-}
-
-# Runs a command, timed; sets wall_ns, cpu_s (user+sys), rss_kib and rc.
-timed() { # OUT_FILE COMMAND...
-  local out=$1 t0
-  shift
-  t0=$(now)
-  set +e
-  if [ $have_time = 1 ]; then
-    /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >"$out" 2>"$out.err"
-  else
-    "$@" >"$out" 2>"$out.err"
-  fi
-  rc=$?
-  set -e
-  wall_ns=$(($(now) - t0))
-  if [ $have_time = 1 ]; then
-    read -r _ user sys rss_kib < <(tail -n 1 "$work/time.txt")
-    cpu_s=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-  else
-    cpu_s="-"
-    rss_kib="-"
-  fi
 }
 
 run_evalkeep() { # JOBS
@@ -222,11 +148,10 @@ run_client() { # IN_FLIGHT
     die 3 "the client's requests per prompt differ from evalkeep's (by_case checksums $sum, $ek_sum)"
 }
 
-min() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # (a) and (b): 0 ms latency, 32 in flight.
-start_standin 0
+start_local 0
 a_ns="" b_ns="" a_cpus=() a_rss=0 b_cpus=()
 for ((r = 1; r <= runs; r++)); do
   run_evalkeep 32
@@ -242,7 +167,7 @@ for ((r = 1; r <= runs; r++)); do
 done
 
 # (c): 50 ms latency, 64 in flight.
-start_standin 50
+start_local 50
 c_ns="" d_ns="" c_cpus=()
 for ((r = 1; r <= runs; r++)); do
   run_evalkeep 64

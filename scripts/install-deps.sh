@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(cmake g++ make git pkg-config ccache sqlite3 libsqlite3-dev libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libfmt-dev catch2 libssl-dev libtomlplusplus-dev libre2-dev libyaml-cpp-dev
   libxml2-utils chromium dpkg-dev man-db bash-completion zsh fish)
+packages+=(iproute2 time) # bench/peer.sh: a network namespace with only loopback; peak memory
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -171,6 +171,11 @@ std::vector<HttpResponse> Transport::wait(int timeout_ms) {
   return done;
 }
 
+void Transport::send() {
+  int running = 0;
+  m_api->multi_perform(m_impl->multi, &running);
+}
+
 void Transport::wakeup() {
   m_api->multi_wakeup(m_impl->multi);
 }

@@ -40,6 +40,8 @@ public:
   /// Drives transfers until at least one finishes, `timeout_ms` passes, or wakeup() is called;
   /// returns those that finished.
   std::vector<HttpResponse> wait(int timeout_ms);
+  /// Sends what start() queued, without waiting; finished transfers are left for wait().
+  void send();
   /// Wakes a wait() from another thread.
   void wakeup();
   std::size_t active() const { return m_active; }

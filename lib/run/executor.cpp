@@ -166,6 +166,8 @@ private:
       for (auto& response : take_exec_done())
         if (auto r = handle(std::move(response)); !r)
           return r;
+      // The requests that refilled the slots go out now, not after the commit below.
+      m_transport->send();
       // One transaction for the trials finished in this round: each is stored before the loop
       // waits on the network again.
       if (auto r = flush(); !r)
