@@ -125,6 +125,22 @@ Result<std::string> text_value(const json& v, std::string_view type) {
   return invalid("{} with a JSON value (compared as JSON) has no exact counterpart", type);
 }
 
+// The pattern of a case-insensitive regex as evalkeep's export writes it (JavaScript's RegExp
+// has no inline (?i), so it becomes a flag of the constructor), or nothing for other code.
+std::optional<std::string> icase_regex(const json& value) {
+  constexpr std::string_view head = "new RegExp(", tail = ", 'i').test(output)";
+  if (!value.is_string())
+    return std::nullopt;
+  std::string_view code = value.get_ref<const std::string&>();
+  if (!code.starts_with(head) || !code.ends_with(tail))
+    return std::nullopt;
+  auto pattern = json::parse(code.substr(head.size(), code.size() - head.size() - tail.size()),
+                             nullptr, false);
+  if (!pattern.is_string())
+    return std::nullopt;
+  return pattern.get<std::string>();
+}
+
 } // namespace
 
 Result<std::vector<Assertion>> from_promptfoo(const json& a) {
@@ -196,6 +212,8 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a) {
     if (threshold)
       j["threshold"] = *threshold;
     out.push_back(std::move(j));
+  } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
+    out.push_back({{"type", "regex"}, {"value", "(?i)" + *pattern}});
   } else {
     return invalid("evalkeep has no assertion like promptfoo's \"{}\"", type);
   }
@@ -226,6 +244,16 @@ std::optional<ojson> to_promptfoo(const Assertion& a) {
   case AssertionType::not_contains:
   case AssertionType::starts_with:
   case AssertionType::regex: {
+    // JavaScript's RegExp has no inline (?i): a flag of the constructor instead.
+    if (a.type == AssertionType::regex && a.text.starts_with("(?i)")) {
+      auto v =
+          literal(fmt::format("new RegExp({}, 'i').test(output)", json(a.text.substr(4)).dump()));
+      if (!v)
+        return std::nullopt;
+      j["type"] = "javascript";
+      j["value"] = *v;
+      return j;
+    }
     auto v = literal(a.text);
     if (!v)
       return std::nullopt;

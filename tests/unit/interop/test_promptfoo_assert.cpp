@@ -77,6 +77,15 @@ TEST_CASE("evalkeep assertions promptfoo can check are written in its terms", "[
   CHECK(pf("judge@0.9:Kind")->dump() == R"({"type":"llm-rubric","value":"Kind","threshold":0.9})");
   CHECK(pf("contains:{{x}}")->dump() ==
         R"({"type":"contains","value":"{% raw %}{{x}}{% endraw %}"})");
+  // JavaScript's RegExp has no inline (?i): the flag goes to the constructor, and reads back.
+  auto icase = pf("regex:(?i)refund\\s+\"window\"");
+  REQUIRE(icase);
+  CHECK((*icase)["type"] == "javascript");
+  CHECK((*icase)["value"] == "new RegExp(\"refund\\\\s+\\\"window\\\"\", 'i').test(output)");
+  CHECK(specs(json::parse(icase->dump())) ==
+        std::vector<std::string>{"regex:(?i)refund\\s+\"window\""});
+  CHECK((*pf("regex:(?i)(?:x)"))["value"] == "new RegExp(\"(?:x)\", 'i').test(output)");
+  CHECK((*pf("regex:^a(?i)b"))["type"] == "regex"); // an inline flag elsewhere stays as it is
   CHECK_FALSE(pf("json-path:/a=1"));
   CHECK_FALSE(pf("min-length:3"));
   CHECK_FALSE(pf("number-close:3,0.1"));
