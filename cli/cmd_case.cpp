@@ -123,6 +123,25 @@ Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
   return {};
 }
 
+// The library names a case's fields as the JSONL does; on the command line they are flags.
+Error in_flag_terms(Error e) {
+  static constexpr std::pair<std::string_view, std::string_view> k_flags[] = {
+      {"field \"min_pass_rate\": ", "--min-pass-rate: "},
+      {"field \"trials\": ", "--trials: "},
+      {"field \"prompt\": ", "--prompt: "},
+      {"field \"system\": ", "--system: "},
+      {"field \"messages\": ", "--messages-file: "},
+      {"field \"tags\": ", "--tag: "},
+      {"field \"id\": ", "--id: "},
+      {"field \"title\": ", "--title: "}};
+  for (auto [field, flag] : k_flags)
+    if (auto at = e.message.find(field); at != std::string::npos) {
+      e.message.replace(at, field.size(), flag);
+      break;
+    }
+  return e;
+}
+
 ojson listing(const suite::Case& c) {
   ojson r = suite::case_record(c);
   r.erase("type");
@@ -173,7 +192,7 @@ Status run_add(Context& ctx, const AddOptions& o) {
     return std::unexpected(origin.error());
   auto id = suite::add_case(*s, std::move(c), (*ws)->config.policy, *origin);
   if (!id)
-    return std::unexpected(id.error());
+    return std::unexpected(in_flag_terms(id.error()));
   fmt::print("{}\n", *id); // the id is data: a script can capture a generated one
   return {};
 }
@@ -360,7 +379,7 @@ Status run_edit(Context& ctx, const EditOptions& o) {
   if (!origin)
     return std::unexpected(origin.error());
   if (auto r = suite::edit_case(*s, o.id, ch, (*ws)->config.policy, *origin); !r)
-    return r;
+    return std::unexpected(in_flag_terms(r.error()));
   ctx.say("edited {}", o.id);
   return {};
 }
