@@ -142,6 +142,9 @@ Error in_flag_terms(Error e) {
   return e;
 }
 
+// Output is written in chunks of this size.
+constexpr std::size_t k_output_chunk = std::size_t{1} << 20;
+
 ojson listing(const suite::Case& c) {
   ojson r = suite::case_record(c);
   r.erase("type");
@@ -215,24 +218,34 @@ Status run_list(Context& ctx, const ListOptions& o) {
   auto s = ctx.open_suite(suite::Suite::Access::read);
   if (!s)
     return std::unexpected(s.error());
-  auto cases = suite::list_cases(*s, filter);
-  if (!cases)
-    return std::unexpected(cases.error());
-  if (o.json) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < cases->size(); ++i) {
-      out += i ? ",\n  " : "\n  ";
-      out += listing((*cases)[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    }
-    out += cases->empty() ? "]\n" : "\n]\n";
+  // Streamed: one case and at most a chunk of output in memory, whatever the suite's size.
+  std::string out;
+  auto write_out = [&] {
     std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
+  };
+  std::size_t listed = 0;
+  if (o.json) {
+    out = "[";
+    auto r = suite::for_each_case(*s, filter, [&](suite::Case&& c) {
+      out += listed++ ? ",\n  " : "\n  ";
+      out += listing(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (out.size() >= k_output_chunk)
+        write_out();
+      return Status{};
+    });
+    if (!r)
+      return r;
+    out += listed ? "\n]\n" : "]\n";
+    write_out();
     return {};
   }
-  std::size_t id_width = 8;
-  for (const auto& c : *cases)
-    id_width = std::max(id_width, c.id.size());
-  std::string out;
-  for (const auto& c : *cases) {
+  auto longest = suite::longest_case_id(*s, filter);
+  if (!longest)
+    return std::unexpected(longest.error());
+  std::size_t id_width = std::max<std::size_t>(8, *longest);
+  auto r = suite::for_each_case(*s, filter, [&](suite::Case&& c) {
+    ++listed;
     std::string source = c.provenance.kind == suite::ProvenanceKind::incident
                              ? c.provenance.incident
                              : std::string(suite::to_string(c.provenance.kind));
@@ -242,9 +255,14 @@ Status run_list(Context& ctx, const ListOptions& o) {
     out += fmt::format("{:<{}}  {:<7}  {:<11}  {:<16}  {}\n", c.id, id_width,
                        suite::to_string(c.status), source, tags.empty() ? "-" : tags,
                        suite::input_preview(c, 60));
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (cases->empty() && !ctx.quiet)
+    if (out.size() >= k_output_chunk)
+      write_out();
+    return Status{};
+  });
+  if (!r)
+    return r;
+  write_out();
+  if (listed == 0 && !ctx.quiet)
     fmt::print(stderr, "no cases match\n");
   return {};
 }
