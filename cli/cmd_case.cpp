@@ -1,6 +1,7 @@
 #include "cli/context.hpp"
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
+#include "suite/interchange.hpp"
 #include "suite/records.hpp"
 #include "suite/retirement.hpp"
 
@@ -80,9 +81,9 @@ Result<suite::Provenance> parse_provenance(const CaseInput& in) {
 }
 
 Result<std::vector<suite::Message>> read_messages(const std::string& path) {
-  auto text = read_input(path);
+  auto text = read_input(path, suite::k_max_line_bytes, "a messages file may take");
   if (!text)
-    return std::unexpected(text.error());
+    return with_context(text.error(), "--messages-file");
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_array())
     return invalid("{}: expected a JSON array of {{\"role\": ..., \"content\": ...}} messages",
@@ -107,9 +108,9 @@ Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
   if (in.prompt)
     prompt = *in.prompt;
   if (in.prompt_file) {
-    auto text = read_input(*in.prompt_file);
+    auto text = read_input(*in.prompt_file, suite::k_max_input_bytes, "a case's input may hold");
     if (!text)
-      return std::unexpected(text.error());
+      return with_context(text.error(), "--prompt-file");
     while (!text->empty() && text->back() == '\n')
       text->pop_back();
     prompt = *text;
