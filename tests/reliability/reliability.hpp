@@ -218,6 +218,32 @@ inline void init_with_cases(const Repo& repo, int n, const std::string& prefix =
   must_succeed(repo, {"import", "-q", "cases.jsonl"});
 }
 
+/// Stand-in rules answering "PREFIX FAULT" with that fault, for each fault (plus `extra` keys,
+/// e.g. `"drip_ms": 1000`).
+inline std::string fault_rules(const std::vector<std::string>& faults, const std::string& prefix,
+                               const std::string& extra = {}) {
+  std::string rules = R"({"rules": [)";
+  for (std::size_t i = 0; i < faults.size(); ++i)
+    rules += std::string(i ? "," : "") + R"({"match": ")" + prefix + " " + faults[i] +
+             R"(", "fault": ")" + faults[i] + R"(")" + (extra.empty() ? "" : ", " + extra) + "}";
+  return rules + "]}";
+}
+
+/// `init`, then a case per fault, with the fault as its id, asking "PREFIX FAULT" (answered with
+/// the fault by fault_rules). Any text passes its assertion, so a body wrongly scored as an
+/// answer would pass.
+inline void init_with_fault_cases(const Repo& repo, const std::vector<std::string>& faults,
+                                  const std::string& prefix) {
+  std::string jsonl;
+  for (const auto& f : faults)
+    jsonl += R"({"type":"case","id":")" + f + R"(","prompt":")" + prefix + " " + f +
+             R"(","expect":[{"type":"not-contains","value":"zzz"}],)" +
+             R"("provenance":{"kind":"spec","note":"faults"}})" + "\n";
+  must_succeed(repo, {"init", "-q"});
+  write_file(repo.path() / "cases.jsonl", jsonl);
+  must_succeed(repo, {"import", "-q", "cases.jsonl"});
+}
+
 /// The runs store a run in `repo` writes.
 inline std::filesystem::path runs_db_of(const Repo& repo) {
   return repo.path() / ".evalkeep" / "runs.db";

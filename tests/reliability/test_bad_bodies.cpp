@@ -39,23 +39,12 @@ TEST_CASE("truncated, invalid, HTML, error-carrying and empty bodies are provide
   for (const std::string api : {"openai", "anthropic"}) {
     for (int round = 0; round < n_rounds; ++round) {
       INFO(api << ", round " << round);
-      std::string rules = R"({"rules": [)";
-      std::string jsonl;
-      for (std::size_t i = 0; i < k_bad.size(); ++i) {
-        rules += fmt::format(R"({}{{"match": "bad body {}", "fault": "{}"}})", i ? "," : "",
-                             k_bad[i].fault, k_bad[i].fault);
-        // Any text passes this assertion: a body scored as an answer would pass.
-        jsonl += fmt::format(R"({{"type":"case","id":"{}","prompt":"bad body {}","expect":)"
-                             R"([{{"type":"not-contains","value":"zzz"}}],)"
-                             R"("provenance":{{"kind":"spec","note":"faults"}}}})"
-                             "\n",
-                             k_bad[i].fault, k_bad[i].fault);
-      }
-      StandIn server(rules + "]}");
+      std::vector<std::string> faults;
+      for (const auto& b : k_bad)
+        faults.push_back(b.fault);
+      StandIn server(fault_rules(faults, "bad body"));
       Repo repo;
-      must_succeed(repo, {"init", "-q"});
-      write_file(repo.path() / "cases.jsonl", jsonl);
-      must_succeed(repo, {"import", "-q", "cases.jsonl"});
+      init_with_fault_cases(repo, faults, "bad body");
       std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
           << provider_table(server, "local", api, fmt::format("max_attempts = {}\n", max_attempts));
       const auto runs_db = runs_db_of(repo);

@@ -39,23 +39,12 @@ TEST_CASE("resets, a hang and a 1 byte/s drip end within the timeout and store n
   std::vector<double> timed_out; // latency of every attempt that timed out
   double longest_reset = 0, longest_run = 0;
   for (int round = 0; round < n_rounds; ++round) {
-    std::string rules = R"({"rules": [)";
-    std::string jsonl;
-    for (std::size_t i = 0; i < k_broken.size(); ++i) {
-      rules += fmt::format(R"({}{{"match": "broken {}", "fault": "{}", "drip_ms": 1000}})",
-                           i ? "," : "", k_broken[i].fault, k_broken[i].fault);
-      // An assertion any text passes: a cut-off body scored as an answer would pass.
-      jsonl += fmt::format(R"({{"type":"case","id":"{}","prompt":"broken {}","expect":)"
-                           R"([{{"type":"not-contains","value":"zzz"}}],)"
-                           R"("provenance":{{"kind":"spec","note":"faults"}}}})"
-                           "\n",
-                           k_broken[i].fault, k_broken[i].fault);
-    }
-    StandIn server(rules + "]}");
+    std::vector<std::string> faults;
+    for (const auto& b : k_broken)
+      faults.push_back(b.fault);
+    StandIn server(fault_rules(faults, "broken", R"("drip_ms": 1000)"));
     Repo repo;
-    must_succeed(repo, {"init", "-q"});
-    write_file(repo.path() / "cases.jsonl", jsonl);
-    must_succeed(repo, {"import", "-q", "cases.jsonl"});
+    init_with_fault_cases(repo, faults, "broken");
     std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(
         server, "local", "openai",
         fmt::format("timeout_s = {}\nmax_attempts = {}\n", timeout_ms / 1000, max_attempts));

@@ -88,20 +88,22 @@ TEST_CASE("a 50 MB prompt is refused by add and import, naming the limit, in bou
   CHECK(from_stdin.err ==
         "evalkeep: error: --prompt-file: stdin holds more than the 8 MB a case's input may hold\n");
 
-  write_words(repo.path() / "big.jsonl", 50 * k_mb,
-              R"({"type":"case","id":"big","expect":[{"type":"contains","value":"a"}],)"
-              R"("provenance":{"kind":"spec","note":"limits"},"prompt":")",
-              "\"}\n");
+  // A JSONL file of one case `id` whose prompt has `mb` MB of words.
+  auto write_case_line = [&](const std::string& id, std::size_t mb) {
+    write_words(repo.path() / (id + ".jsonl"), mb * k_mb,
+                R"({"type":"case","id":")" + id +
+                    R"(","expect":[{"type":"contains","value":"a"}],)"
+                    R"("provenance":{"kind":"spec","note":"limits"},"prompt":")",
+                "\"}\n");
+  };
+  write_case_line("big", 50);
   auto line = measure(repo, {"import", "big.jsonl"});
   CHECK(line.exit_code == 2);
   CHECK(line.err ==
         "evalkeep: error: big.jsonl:1: the line is 50.0 MB, more than the 32 MB a record may "
         "take\n");
   // Under the line limit, over the input limit: parsed, then refused, naming the field.
-  write_words(repo.path() / "nine.jsonl", 9 * k_mb,
-              R"({"type":"case","id":"nine","expect":[{"type":"contains","value":"a"}],)"
-              R"("provenance":{"kind":"spec","note":"limits"},"prompt":")",
-              "\"}\n");
+  write_case_line("nine", 9);
   auto nine = measure(repo, {"import", "nine.jsonl"});
   CHECK(nine.exit_code == 2);
   CHECK(nine.err == "evalkeep: error: nine.jsonl:1: field \"prompt\": the case's input is 9 MB, "
