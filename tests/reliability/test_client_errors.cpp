@@ -39,7 +39,7 @@ const std::vector<Scenario> k_scenarios{
 
 } // namespace
 
-TEST_CASE("non-retryable errors get one request per case; a bad key or an empty account stops "
+TEST_CASE("non-retryable errors get one request per case, and a bad key or an empty account stops "
           "the run early",
           "[reliability][4xx]") {
   const int n_cases = stress_mode() ? 2000 : 200;

@@ -40,7 +40,7 @@ std::string span(std::vector<double> v) {
 
 } // namespace
 
-TEST_CASE("a 429's Retry-After in seconds, as a date and in ms is waited out; past the cap the "
+TEST_CASE("a 429's Retry-After in seconds, as a date and in ms is waited out, and past the cap the "
           "case ends rate limited at once",
           "[reliability][rate-limit]") {
   const int n_rounds = rounds(1, 5);

@@ -55,7 +55,7 @@ std::vector<std::string> expected_attempts(const std::vector<std::string>& fault
 
 } // namespace
 
-TEST_CASE("5xx in seeded random sequences are retried with backoff, every attempt recorded; a "
+TEST_CASE("5xx in seeded random sequences are retried with backoff, every attempt recorded, and a "
           "persistent 5xx is exit 3, a failed case exit 1",
           "[reliability][5xx]") {
   const int n_rounds = rounds(1, 5);
