@@ -57,7 +57,7 @@ private:
 void print_error(const Error& e);
 
 /// Reads a whole file, or stdin for "-". A file larger than `max_bytes` is refused before it is
-/// read: "'PATH' is 50.0 MB, more than the 8 MB `limit`" (e.g. "a case's input may hold").
+/// read: "'PATH' is 50 MB, more than the 8 MB `limit`" (e.g. "a case's input may hold").
 Result<std::string> read_input(const std::string& path, std::size_t max_bytes = SIZE_MAX,
                                std::string_view limit = {});
 
