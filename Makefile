@@ -23,7 +23,7 @@ test: build
 # The reliability tests' long mode (30 kills, a minute of contention, ...); `make test` runs
 # their short mode.
 stress: build
-	cd $(BUILD) && EVALKEEP_STRESS=1 ctest --output-on-failure -R '^reliability: ' --timeout 1800
+	cd $(BUILD) && EVALKEEP_STRESS=1 ctest --output-on-failure -R '^reliability:' --timeout 1800
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/evalkeep

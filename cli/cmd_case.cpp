@@ -1,6 +1,7 @@
 #include "cli/context.hpp"
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
+#include "suite/interchange.hpp"
 #include "suite/records.hpp"
 #include "suite/retirement.hpp"
 
@@ -80,9 +81,9 @@ Result<suite::Provenance> parse_provenance(const CaseInput& in) {
 }
 
 Result<std::vector<suite::Message>> read_messages(const std::string& path) {
-  auto text = read_input(path);
+  auto text = read_input(path, suite::k_max_line_bytes, "a messages file may take");
   if (!text)
-    return std::unexpected(text.error());
+    return with_context(text.error(), "--messages-file");
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_array())
     return invalid("{}: expected a JSON array of {{\"role\": ..., \"content\": ...}} messages",
@@ -107,9 +108,9 @@ Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
   if (in.prompt)
     prompt = *in.prompt;
   if (in.prompt_file) {
-    auto text = read_input(*in.prompt_file);
+    auto text = read_input(*in.prompt_file, suite::k_max_input_bytes, "a case's input may hold");
     if (!text)
-      return std::unexpected(text.error());
+      return with_context(text.error(), "--prompt-file");
     while (!text->empty() && text->back() == '\n')
       text->pop_back();
     prompt = *text;
@@ -122,6 +123,28 @@ Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
   }
   return {};
 }
+
+// The library names a case's fields as the JSONL does; on the command line they are flags.
+Error in_flag_terms(Error e) {
+  static constexpr std::pair<std::string_view, std::string_view> k_flags[] = {
+      {"field \"min_pass_rate\": ", "--min-pass-rate: "},
+      {"field \"trials\": ", "--trials: "},
+      {"field \"prompt\": ", "--prompt: "},
+      {"field \"system\": ", "--system: "},
+      {"field \"messages\": ", "--messages-file: "},
+      {"field \"tags\": ", "--tag: "},
+      {"field \"id\": ", "--id: "},
+      {"field \"title\": ", "--title: "}};
+  for (auto [field, flag] : k_flags)
+    if (auto at = e.message.find(field); at != std::string::npos) {
+      e.message.replace(at, field.size(), flag);
+      break;
+    }
+  return e;
+}
+
+// Output is written in chunks of this size.
+constexpr std::size_t k_output_chunk = std::size_t{1} << 20;
 
 ojson listing(const suite::Case& c) {
   ojson r = suite::case_record(c);
@@ -173,7 +196,7 @@ Status run_add(Context& ctx, const AddOptions& o) {
     return std::unexpected(origin.error());
   auto id = suite::add_case(*s, std::move(c), (*ws)->config.policy, *origin);
   if (!id)
-    return std::unexpected(id.error());
+    return std::unexpected(in_flag_terms(id.error()));
   fmt::print("{}\n", *id); // the id is data: a script can capture a generated one
   return {};
 }
@@ -196,24 +219,34 @@ Status run_list(Context& ctx, const ListOptions& o) {
   auto s = ctx.open_suite(suite::Suite::Access::read);
   if (!s)
     return std::unexpected(s.error());
-  auto cases = suite::list_cases(*s, filter);
-  if (!cases)
-    return std::unexpected(cases.error());
-  if (o.json) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < cases->size(); ++i) {
-      out += i ? ",\n  " : "\n  ";
-      out += listing((*cases)[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    }
-    out += cases->empty() ? "]\n" : "\n]\n";
+  // Streamed: one case and at most a chunk of output in memory, whatever the suite's size.
+  std::string out;
+  auto write_out = [&] {
     std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
+  };
+  std::size_t listed = 0;
+  if (o.json) {
+    out = "[";
+    auto r = suite::for_each_case(*s, filter, [&](suite::Case&& c) {
+      out += listed++ ? ",\n  " : "\n  ";
+      out += listing(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (out.size() >= k_output_chunk)
+        write_out();
+      return Status{};
+    });
+    if (!r)
+      return r;
+    out += listed ? "\n]\n" : "]\n";
+    write_out();
     return {};
   }
-  std::size_t id_width = 8;
-  for (const auto& c : *cases)
-    id_width = std::max(id_width, c.id.size());
-  std::string out;
-  for (const auto& c : *cases) {
+  auto longest = suite::longest_case_id(*s, filter);
+  if (!longest)
+    return std::unexpected(longest.error());
+  std::size_t id_width = std::max<std::size_t>(8, *longest);
+  auto r = suite::for_each_case(*s, filter, [&](suite::Case&& c) {
+    ++listed;
     std::string source = c.provenance.kind == suite::ProvenanceKind::incident
                              ? c.provenance.incident
                              : std::string(suite::to_string(c.provenance.kind));
@@ -223,9 +256,14 @@ Status run_list(Context& ctx, const ListOptions& o) {
     out += fmt::format("{:<{}}  {:<7}  {:<11}  {:<16}  {}\n", c.id, id_width,
                        suite::to_string(c.status), source, tags.empty() ? "-" : tags,
                        suite::input_preview(c, 60));
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (cases->empty() && !ctx.quiet)
+    if (out.size() >= k_output_chunk)
+      write_out();
+    return Status{};
+  });
+  if (!r)
+    return r;
+  write_out();
+  if (listed == 0 && !ctx.quiet)
     fmt::print(stderr, "no cases match\n");
   return {};
 }
@@ -360,7 +398,7 @@ Status run_edit(Context& ctx, const EditOptions& o) {
   if (!origin)
     return std::unexpected(origin.error());
   if (auto r = suite::edit_case(*s, o.id, ch, (*ws)->config.policy, *origin); !r)
-    return r;
+    return std::unexpected(in_flag_terms(r.error()));
   ctx.say("edited {}", o.id);
   return {};
 }

@@ -74,6 +74,12 @@ Status print_summary(Context& ctx, const run::RunSummary& s, bool json) {
   else
     fmt::print("{}", report::summary_text(s));
   ctx.set_exit_code(static_cast<ExitCode>(s.exit_code()));
+  // A stopped run is an error a person or CI must see, whatever stdout is piped into.
+  if (s.run.state == "stopped")
+    print_error(
+        {ExitCode::environment,
+         fmt::format("run {} stopped early: {}", s.run.id, s.run.stop_reason.value_or("?")),
+         fmt::format("fix the cause, then finish it with: evalkeep run --resume {}", s.run.id)});
   return {};
 }
 

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string_view>
 
 namespace evalkeep::cli {
@@ -81,19 +80,35 @@ Result<std::filesystem::path> Context::runs_path() {
   return (*ws)->root / ".evalkeep" / "runs.db";
 }
 
-Result<std::string> read_input(const std::string& path) {
-  std::ostringstream buf;
-  if (path == "-") {
-    buf << std::cin.rdbuf();
-    return buf.str();
+Result<std::string> read_input(const std::string& path, std::size_t max_bytes,
+                               std::string_view limit) {
+  std::string text;
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > max_bytes)
+      return invalid("'{}' is {}, more than the {} {}", path, megabytes(size), megabytes(max_bytes),
+                     limit);
+    file.open(path, std::ios::binary);
+    if (!file)
+      return fail(ExitCode::usage, "cannot read '{}'", path);
+    if (!ec)
+      text.reserve(size);
+    in = &file;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail(ExitCode::usage, "cannot read '{}'", path);
-  buf << in.rdbuf();
-  if (in.bad())
+  // In chunks, and never more than one past the limit: stdin has no size to check first.
+  char chunk[1 << 16];
+  while (in->read(chunk, sizeof chunk) || in->gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in->gcount()));
+    if (text.size() > max_bytes)
+      return invalid("{} holds more than the {} {}", path == "-" ? "stdin" : "'" + path + "'",
+                     megabytes(max_bytes), limit);
+  }
+  if (in->bad())
     return fail(ExitCode::environment, "error reading '{}'", path);
-  return buf.str();
+  return text;
 }
 
 } // namespace evalkeep::cli

@@ -5,10 +5,12 @@
 #include "suite/suite.hpp"
 #include "suite/workspace.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -55,8 +57,10 @@ private:
 /// Prints an error and its hint on stderr.
 void print_error(const Error& e);
 
-/// Reads a whole file, or stdin for "-".
-Result<std::string> read_input(const std::string& path);
+/// Reads a whole file, or stdin for "-". A file larger than `max_bytes` is refused before it is
+/// read: "'PATH' is 50 MB, more than the 8 MB `limit`" (e.g. "a case's input may hold").
+Result<std::string> read_input(const std::string& path, std::size_t max_bytes = SIZE_MAX,
+                               std::string_view limit = {});
 
 // One function per command group; each adds its subcommands to the app.
 void add_init_command(CLI::App& app, Context& ctx);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <expected>
 #include <string>
 #include <utility>
@@ -47,6 +48,12 @@ std::unexpected<Error> invalid(fmt::format_string<Args...> f, Args&&... args) {
 template <typename... Args>
 std::unexpected<Error> refuse(fmt::format_string<Args...> f, Args&&... args) {
   return fail(ExitCode::refused, f, std::forward<Args>(args)...);
+}
+
+/// A size in bytes for a message, in MB of 2^20 bytes: "8 MB", "50.2 MB".
+inline std::string megabytes(std::size_t bytes) {
+  double mb = static_cast<double>(bytes) / (1 << 20);
+  return bytes % (1 << 20) == 0 ? fmt::format("{:.0f} MB", mb) : fmt::format("{:.1f} MB", mb);
 }
 
 /// Adds a hint line to an error result.

@@ -30,7 +30,8 @@ struct Pipe {
   }
 };
 
-// After a timeout kill, stop reading: a grandchild may still hold the pipes open.
+// After a kill (timeout, too much output), stop reading: a grandchild may still hold the pipes
+// open.
 void options_timeout_done(Pipe& out, Pipe& err) {
   out.close_end(0);
   err.close_end(0);
@@ -93,6 +94,10 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   ::sigaction(SIGPIPE, &ignore, &previous);
 
   ProcessResult result;
+  // Allocated once: only the pages written become resident, and a doubling string would briefly
+  // hold two copies of a large output.
+  if (options.max_output > 0)
+    result.out.reserve(options.max_output);
   std::size_t written = 0;
   if (options.stdin_data.empty())
     in.close_end(1);
@@ -132,13 +137,21 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       if (i < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
         return;
       ssize_t got = ::read(p.fd[0], buf, sizeof buf);
-      if (got > 0)
+      if (got > 0 && options.max_output > 0 &&
+          into.size() + static_cast<std::size_t>(got) > options.max_output)
+        result.output_too_large = true; // kept out: memory stays within max_output
+      else if (got > 0)
         into.append(buf, static_cast<std::size_t>(got));
       else if (got == 0 || errno != EINTR)
         p.close_end(0);
     };
     drain(out_i, out, result.out);
     drain(err_i, err, result.err);
+    if (result.output_too_large) {
+      ::kill(pid, SIGKILL);
+      options_timeout_done(out, err);
+      break;
+    }
     if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t put = ::write(in.fd[1], options.stdin_data.data() + written,
                             options.stdin_data.size() - written);

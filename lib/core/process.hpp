@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -14,11 +15,13 @@ struct ProcessOptions {
   std::string stdin_data;       // written to the child's stdin, then closed
   std::vector<std::string> env; // extra "NAME=value" entries, replacing inherited ones
   int timeout_ms = 0;           // > 0: kill the child (SIGKILL) once this has passed
+  std::size_t max_output = 0;   // > 0: kill the child once stdout or stderr would hold more
 };
 
 struct ProcessResult {
   int exit_code = -1; // the exit status, or 128 + signal when the child was killed
   bool timed_out = false;
+  bool output_too_large = false; // killed for writing more than max_output
   std::string out;
   std::string err;
 };

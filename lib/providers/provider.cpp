@@ -48,9 +48,12 @@ std::pair<std::string, std::string> error_of(const json& body) {
   return {string_field(e, "message"), type};
 }
 
-ErrorClass class_of_status(long status, const std::string& error_type) {
+ErrorClass class_of_status(long status, const std::string& error_type, const std::string& message) {
   if (status == 429)
     return error_type == "insufficient_quota" ? ErrorClass::quota : ErrorClass::rate_limited;
+  // Anthropic reports an account out of credit as a 400 invalid_request_error, by its message.
+  if (status == 400 && message.find("credit balance is too low") != std::string::npos)
+    return ErrorClass::quota;
   if (status == 529)
     return ErrorClass::rate_limited;
   if (status == 401 || status == 403)
@@ -228,7 +231,7 @@ Reply parse_response(Kind kind, long http_status, const std::string& body) {
   json j = json::parse(body, nullptr, false);
   if (http_status < 200 || http_status >= 300) {
     auto [message, type] = j.is_discarded() ? std::pair<std::string, std::string>{} : error_of(j);
-    r.error = class_of_status(http_status, type);
+    r.error = class_of_status(http_status, type, message);
     r.error_message = fmt::format("HTTP {}{}{}", http_status, message.empty() ? "" : ": ",
                                   message.substr(0, 300));
     return r;

@@ -86,7 +86,7 @@ enum class ErrorClass {
   connection,   // refused, reset, DNS
   timeout,      // connect or total timeout
   rate_limited, // 429 (and 529 overloaded)
-  quota,        // 429 insufficient_quota: retrying cannot help
+  quota,        // 429 insufficient_quota, Anthropic's 400 low credit: retrying cannot help
   auth,         // 401, 403
   bad_request,  // 400, 404, 413 and other 4xx
   server,       // 5xx

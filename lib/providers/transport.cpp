@@ -2,7 +2,9 @@
 
 #include "providers/curl_api.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <strings.h>
 #include <unordered_set>
 #include <vector>
@@ -19,10 +21,15 @@ struct Transfer {
   HttpResponse response;
   std::chrono::steady_clock::time_point started;
   char error[CURL_ERROR_SIZE] = {};
+  bool too_large = false; // the body passed k_max_response_bytes
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->response.body.size() + size * n > k_max_response_bytes) {
+    t->too_large = true;
+    return 0; // libcurl ends the transfer with CURLE_WRITE_ERROR
+  }
   t->response.body.append(data, size * n);
   return size * n;
 }
@@ -38,6 +45,10 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
       value.remove_suffix(1);
     if (name.size() == 11 && ::strncasecmp(name.data(), "retry-after", 11) == 0)
       t->response.retry_after = value;
+    else if (name.size() == 14 && ::strncasecmp(name.data(), "content-length", 14) == 0)
+      // One allocation for the body, not a doubling string that briefly holds two copies.
+      t->response.body.reserve(std::min<std::size_t>(
+          std::strtoull(std::string(value).c_str(), nullptr, 10), k_max_response_bytes));
     else if (name.size() == 14 && ::strncasecmp(name.data(), "retry-after-ms", 14) == 0)
       t->response.retry_after_ms = value;
   }
@@ -147,11 +158,14 @@ std::vector<HttpResponse> Transport::wait(int timeout_ms) {
         m_api->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
       } else {
         t->response.status = 0;
-        t->response.body.clear(); // a cut-off body is never an answer
-        t->response.transport_error =
-            (rc == CURLE_OPERATION_TIMEDOUT) ? ErrorClass::timeout : ErrorClass::connection;
+        std::string().swap(t->response.body); // a cut-off body is never an answer
+        t->response.transport_error = t->too_large                     ? ErrorClass::bad_response
+                                      : rc == CURLE_OPERATION_TIMEDOUT ? ErrorClass::timeout
+                                                                       : ErrorClass::connection;
         t->response.transport_message =
-            t->error[0] ? std::string(t->error) : std::string(m_api->easy_strerror(rc));
+            t->too_large  ? fmt::format("response larger than {}", megabytes(k_max_response_bytes))
+            : t->error[0] ? std::string(t->error)
+                          : std::string(m_api->easy_strerror(rc));
       }
       m_api->multi_remove_handle(m_impl->multi, t->easy);
       m_impl->idle.push_back(t->easy);

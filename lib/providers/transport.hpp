@@ -9,6 +9,10 @@
 
 namespace evalkeep::providers {
 
+/// The largest response body read: 16 MB, far past any model's longest answer. A larger one is
+/// cut off as it arrives and recorded as a bad response, so memory stays bounded.
+inline constexpr std::size_t k_max_response_bytes = std::size_t{16} << 20;
+
 /// One finished HTTP exchange, or the transport error that ended it.
 struct HttpResponse {
   std::uint64_t token = 0; // what the caller passed to start()
@@ -16,7 +20,7 @@ struct HttpResponse {
   std::string body;
   std::string retry_after;                       // the Retry-After header, if any
   std::string retry_after_ms;                    // the retry-after-ms header, if any
-  ErrorClass transport_error = ErrorClass::none; // connection or timeout
+  ErrorClass transport_error = ErrorClass::none; // connection, timeout, or a body too large
   std::string transport_message;
   double latency_ms = 0;
 };

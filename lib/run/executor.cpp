@@ -310,6 +310,7 @@ private:
       core::ProcessOptions options;
       options.stdin_data = stdin_data;
       options.timeout_ms = timeout_ms;
+      options.max_output = providers::k_max_response_bytes; // an answer, as over HTTP
       auto r = core::run_process(command, options);
       providers::HttpResponse resp;
       resp.token = tok;
@@ -317,6 +318,10 @@ private:
       if (!r) {
         resp.transport_error = providers::ErrorClass::exec_failed;
         resp.transport_message = r.error().message;
+      } else if (r->output_too_large) {
+        resp.transport_error = providers::ErrorClass::bad_response;
+        resp.transport_message = fmt::format("the command wrote more than {}",
+                                             megabytes(providers::k_max_response_bytes));
       } else if (r->timed_out) {
         resp.transport_error = providers::ErrorClass::timeout;
         resp.transport_message = fmt::format("the command ran longer than {} ms", timeout_ms);

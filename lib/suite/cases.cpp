@@ -82,8 +82,12 @@ Result<std::string> add_case(Suite& s, Case c, const Policy& policy, const Origi
   return c.id;
 }
 
-Result<std::vector<Case>> list_cases(Suite& s, const CaseFilter& filter) {
-  std::string sql = fmt::format("SELECT {} FROM cases WHERE 1", rows::k_case_columns);
+namespace {
+
+// SELECT `what` FROM the cases the filter selects, then `tail`, with the parameters bound.
+Result<store::Statement> select_cases(Suite& s, const CaseFilter& filter, std::string_view what,
+                                      std::string_view tail = {}) {
+  std::string sql = fmt::format("SELECT {} FROM cases WHERE 1", what);
   if (filter.status)
     sql += " AND status = ?1";
   else if (!filter.include_removed)
@@ -94,7 +98,7 @@ Result<std::vector<Case>> list_cases(Suite& s, const CaseFilter& filter) {
     sql += " AND provenance_kind = ?3";
   if (filter.tag)
     sql += " AND EXISTS (SELECT 1 FROM json_each(cases.tags) WHERE value = ?4)";
-  sql += " ORDER BY id";
+  sql += tail;
   auto stmt = s.db().prepare(sql);
   if (!stmt)
     return std::unexpected(stmt.error());
@@ -106,15 +110,46 @@ Result<std::vector<Case>> list_cases(Suite& s, const CaseFilter& filter) {
     stmt->bind(3, std::string(to_string(*filter.kind)));
   if (filter.tag)
     stmt->bind(4, *filter.tag);
-  std::vector<Case> out;
+  return stmt;
+}
+
+} // namespace
+
+Status for_each_case(Suite& s, const CaseFilter& filter,
+                     const std::function<Status(Case&&)>& each) {
+  auto stmt = select_cases(s, filter, rows::k_case_columns, " ORDER BY id");
+  if (!stmt)
+    return std::unexpected(stmt.error());
   for (;;) {
     auto row = stmt->step();
     if (!row)
       return std::unexpected(row.error());
     if (!*row)
-      return out;
-    out.push_back(rows::read_case(*stmt));
+      return {};
+    if (auto r = each(rows::read_case(*stmt)); !r)
+      return r;
   }
+}
+
+Result<std::vector<Case>> list_cases(Suite& s, const CaseFilter& filter) {
+  std::vector<Case> out;
+  auto r = for_each_case(s, filter, [&](Case&& c) {
+    out.push_back(std::move(c));
+    return Status{};
+  });
+  if (!r)
+    return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::size_t> longest_case_id(Suite& s, const CaseFilter& filter) {
+  auto stmt = select_cases(s, filter, "coalesce(max(length(id)), 0)");
+  if (!stmt)
+    return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row)
+    return std::unexpected(row.error());
+  return static_cast<std::size_t>(stmt->integer(0));
 }
 
 Result<Case> get_case(Suite& s, std::string_view id) {

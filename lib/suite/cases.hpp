@@ -5,6 +5,7 @@
 #include "suite/suite.hpp"
 #include "suite/workspace.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ struct CaseFilter {
   bool include_removed = false;
 };
 Result<std::vector<Case>> list_cases(Suite& s, const CaseFilter& filter);
+/// Calls `each` on the cases the filter selects, in id order, one at a time: a listing of any
+/// size holds one case in memory. Stops at the first error `each` returns.
+Status for_each_case(Suite& s, const CaseFilter& filter, const std::function<Status(Case&&)>& each);
+/// The length of the longest id among the cases the filter selects; 0 when there are none.
+Result<std::size_t> longest_case_id(Suite& s, const CaseFilter& filter);
 
 /// The case, or an error naming the id when there is none.
 Result<Case> get_case(Suite& s, std::string_view id);

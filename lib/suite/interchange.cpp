@@ -113,6 +113,10 @@ Result<ImportBatch> parse_lines(std::string_view text, const std::string& source
                      source, line_no);
     if (line.find('\0') != std::string_view::npos)
       return invalid("{}:{}: NUL byte in the line", source, line_no);
+    // Refused before parsing: a parsed line takes several times its size in memory.
+    if (line.size() > k_max_line_bytes)
+      return invalid("{}:{}: the line is {}, more than the {} a record may take", source, line_no,
+                     megabytes(line.size()), megabytes(k_max_line_bytes));
     if (line.find_first_not_of(" \t") == std::string_view::npos)
       continue;
     auto parsed = parse_record(line);

@@ -13,6 +13,10 @@
 
 namespace evalkeep::suite {
 
+/// The longest JSONL line import reads: 32 MB, room for a case at the input limit
+/// (k_max_input_bytes) even with its text escaped.
+inline constexpr std::size_t k_max_line_bytes = std::size_t{32} << 20;
+
 struct ImportSummary {
   std::size_t incidents = 0;
   std::size_t cases = 0;

@@ -177,6 +177,13 @@ Status validate_incident(const Incident& i) {
   return {};
 }
 
+std::size_t input_bytes(const Case& c) {
+  std::size_t n = (c.prompt ? c.prompt->size() : 0) + (c.system ? c.system->size() : 0);
+  for (const auto& m : c.messages)
+    n += m.content.size();
+  return n;
+}
+
 Status validate_case(Case& c) {
   if (!core::is_valid_id(c.id))
     return invalid("field \"id\": '{}' is not a valid case id (letters, digits, '.', '_', '-'; "
@@ -204,6 +211,9 @@ Status validate_case(Case& c) {
       return invalid("field \"messages\": the last message must be from the user");
     if (c.expect.empty())
       return invalid("field \"expect\": a case needs at least one assertion");
+    if (auto n = input_bytes(c); n > k_max_input_bytes)
+      return invalid("field \"{}\": the case's input is {}, more than the {} a case may hold",
+                     c.prompt ? "prompt" : "messages", megabytes(n), megabytes(k_max_input_bytes));
   }
   for (const auto& t : c.tags)
     if (!core::is_valid_id(t))

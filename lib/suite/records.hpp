@@ -20,6 +20,13 @@ Result<Incident> parse_incident(const nlohmann::json& j);
 Result<Case> parse_case(const nlohmann::json& j);
 Result<RetirementDecision> parse_retirement(const nlohmann::json& j);
 
+/// The most a case's input (prompt, system prompt and message contents together) may hold: 8 MB,
+/// about two million tokens, past any model's context window.
+inline constexpr std::size_t k_max_input_bytes = std::size_t{8} << 20;
+
+/// The bytes of a case's input: prompt, system prompt and message contents.
+std::size_t input_bytes(const Case& c);
+
 /// Checks the rules of a case that need nothing but the case; normalizes tags (sorted, unique).
 Status validate_case(Case& c);
 /// Checks an incident's fields (id, date format, severity).

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <map>
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 extern char** environ;
@@ -46,13 +48,19 @@ inline int rounds(int short_n, int long_n) {
   return stress_mode() ? long_n : short_n;
 }
 
-/// evalkeep running in the background in `cwd`, stdout and stderr going to files there.
+/// evalkeep running in the background in `cwd`, stdout and stderr going to files there (stdin
+/// from `stdin_file`). With `measure_rss` it runs under GNU time, which reports its peak RSS: the
+/// getrusage of a child started here would also count this process's peak, since posix_spawn's
+/// child shares this process's memory until it execs.
 class Background {
 public:
   Background(const std::filesystem::path& cwd, const std::vector<std::string>& args,
-             const std::vector<std::string>& env = {}, const std::string& name = "bg")
-      : m_out(cwd / (name + ".out")), m_err(cwd / (name + ".err")) {
+             const std::vector<std::string>& env = {}, const std::string& name = "bg",
+             const std::filesystem::path& stdin_file = "/dev/null", bool measure_rss = false)
+      : m_out(cwd / (name + ".out")), m_err(cwd / (name + ".err")), m_rss(cwd / (name + ".rss")) {
     std::vector<std::string> argv_s{EVALKEEP_BIN};
+    if (measure_rss)
+      argv_s.insert(argv_s.begin(), {"/usr/bin/time", "-f", "%M", "-o", m_rss.string()});
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s)
@@ -76,7 +84,7 @@ public:
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
     posix_spawn_file_actions_addopen(&actions, 2, m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -125,11 +133,19 @@ public:
     }
     return WIFEXITED(m_status) ? WEXITSTATUS(m_status) : 128 + WTERMSIG(m_status);
   }
+  /// With `measure_rss`: evalkeep's peak resident set in MB, once it has exited (the last line
+  /// GNU time wrote, after "Command exited with non-zero status N" when it did).
+  double peak_rss_mb() const {
+    std::string text = read_file(m_rss);
+    auto last = text.find_last_not_of('\n');
+    auto line = text.rfind('\n', last);
+    return std::stod(text.substr(line == std::string::npos ? 0 : line + 1)) / 1024.0;
+  }
   std::string out() const { return read_file(m_out); }
   std::string err() const { return read_file(m_err); }
 
 private:
-  std::filesystem::path m_out, m_err;
+  std::filesystem::path m_out, m_err, m_rss;
   pid_t m_pid = -1;
   bool m_reaped = false;
   int m_status = 0;
@@ -191,6 +207,53 @@ inline std::string cases_jsonl(int n, const std::string& prefix = "case-",
            R"(","expect":[{"type":"contains","value":"help"}],)" +
            R"("provenance":{"kind":"spec","note":"reliability"}})" + "\n";
   }
+  return out;
+}
+
+/// `init`, then `n` cases of cases_jsonl imported.
+inline void init_with_cases(const Repo& repo, int n, const std::string& prefix = "case-",
+                            const std::string& question = "question ") {
+  must_succeed(repo, {"init", "-q"});
+  write_file(repo.path() / "cases.jsonl", cases_jsonl(n, prefix, question));
+  must_succeed(repo, {"import", "-q", "cases.jsonl"});
+}
+
+/// Stand-in rules answering "PREFIX FAULT" with that fault, for each fault (plus `extra` keys,
+/// e.g. `"drip_ms": 1000`).
+inline std::string fault_rules(const std::vector<std::string>& faults, const std::string& prefix,
+                               const std::string& extra = {}) {
+  std::string rules = R"({"rules": [)";
+  for (std::size_t i = 0; i < faults.size(); ++i)
+    rules += std::string(i ? "," : "") + R"({"match": ")" + prefix + " " + faults[i] +
+             R"(", "fault": ")" + faults[i] + R"(")" + (extra.empty() ? "" : ", " + extra) + "}";
+  return rules + "]}";
+}
+
+/// `init`, then a case per fault, with the fault as its id, asking "PREFIX FAULT" (answered with
+/// the fault by fault_rules). Any text passes its assertion, so a body wrongly scored as an
+/// answer would pass.
+inline void init_with_fault_cases(const Repo& repo, const std::vector<std::string>& faults,
+                                  const std::string& prefix) {
+  std::string jsonl;
+  for (const auto& f : faults)
+    jsonl += R"({"type":"case","id":")" + f + R"(","prompt":")" + prefix + " " + f +
+             R"(","expect":[{"type":"not-contains","value":"zzz"}],)" +
+             R"("provenance":{"kind":"spec","note":"faults"}})" + "\n";
+  must_succeed(repo, {"init", "-q"});
+  write_file(repo.path() / "cases.jsonl", jsonl);
+  must_succeed(repo, {"import", "-q", "cases.jsonl"});
+}
+
+/// The runs store a run in `repo` writes.
+inline std::filesystem::path runs_db_of(const Repo& repo) {
+  return repo.path() / ".evalkeep" / "runs.db";
+}
+
+/// The stand-in's request log (GET /__log) grouped by key (the last user message), in order.
+inline std::map<std::string, std::vector<nlohmann::json>> log_by_key(const nlohmann::json& log) {
+  std::map<std::string, std::vector<nlohmann::json>> out;
+  for (const auto& entry : log)
+    out[entry["key"].get<std::string>()].push_back(entry);
   return out;
 }
 

@@ -138,7 +138,7 @@ TEST_CASE("two runs, an import and a list at once: no lock error reaches the use
                         << " runs lists; lock errors seen by the user: " << lock_errors);
 }
 
-TEST_CASE("the same run resumed twice at once proceeds once; the other says why",
+TEST_CASE("the same run resumed twice at once proceeds once, and the other says why",
           "[reliability][contention]") {
   constexpr int k_cases = 40;
   const int n_rounds = rounds(3, 20);

@@ -6,12 +6,13 @@ namespace evalkeep::standin {
 
 /// How the server puts a response on the wire.
 enum class Delivery {
-  normal,         // the whole response, then keep the connection (or close it when asked)
-  reset,          // no response: RST the connection
-  reset_mid_body, // the headers and half the body, then RST
-  hang,           // nothing, until the client gives up
-  truncated,      // a Content-Length larger than the half body sent, then close
-  drip,           // the whole response, one byte every `drip_ms`
+  normal,              // the whole response, then keep the connection (or close it when asked)
+  reset,               // no response: RST the connection
+  reset_mid_body,      // the headers and half the body, then RST
+  reset_after_headers, // the headers, then RST
+  hang,                // nothing, until the client gives up
+  truncated,           // a Content-Length larger than the half body sent, then close
+  drip,                // the whole response, one byte every `drip_ms`
 };
 
 /// A response together with when and how to deliver it.

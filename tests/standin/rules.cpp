@@ -14,7 +14,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 22> k_fault_names{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 23> k_fault_names{{
     {FaultKind::status_400, "400"},
     {FaultKind::status_401, "401"},
     {FaultKind::status_403, "403"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 22> k_fault_names{{
     {FaultKind::status_529, "529"},
     {FaultKind::reset, "reset"},
     {FaultKind::reset_mid_body, "reset-mid-body"},
+    {FaultKind::reset_after_headers, "reset-after-headers"},
     {FaultKind::hang, "hang"},
     {FaultKind::truncated, "truncated"},
     {FaultKind::invalid_json, "invalid-json"},
@@ -57,9 +58,8 @@ std::expected<std::string, std::string> optional_string(const json& j, const cha
   return it->get<std::string>();
 }
 
-std::expected<Fault, std::string> parse_fault(const json& j) {
-  const json& name = j["fault"];
-  // Accept 500 as well as "500".
+// A fault named by `name` (500 or "500"), shaped by the rule's other keys in `j`.
+std::expected<Fault, std::string> parse_fault(const json& name, const json& j) {
   std::string text = name.is_number_integer() ? std::to_string(name.get<int>())
                      : name.is_string()       ? name.get<std::string>()
                                               : std::string();
@@ -89,9 +89,9 @@ std::expected<Fault, std::string> parse_fault(const json& j) {
   return f;
 }
 
-constexpr std::array<std::string_view, 10> k_rule_keys{
-    "match",      "answer",      "echo",           "fault",   "times",
-    "latency_ms", "retry_after", "retry_after_ms", "drip_ms", "note"};
+constexpr std::array<std::string_view, 12> k_rule_keys{
+    "match",      "answer",      "echo",    "fault", "times",        "sequence",
+    "latency_ms", "retry_after", "drip_ms", "note",  "answer_bytes", "retry_after_ms"};
 
 std::expected<Rule, std::string> parse_rule(const json& j) {
   if (!j.is_object())
@@ -120,17 +120,36 @@ std::expected<Rule, std::string> parse_rule(const json& j) {
     r.echo = it->get<bool>();
   }
   if (j.contains("fault")) {
-    auto fault = parse_fault(j);
+    auto fault = parse_fault(j["fault"], j);
     if (!fault)
       return std::unexpected(fault.error());
     r.fault = *fault;
+  }
+  if (auto it = j.find("sequence"); it != j.end()) {
+    if (!it->is_array() || r.fault)
+      return std::unexpected("'sequence' must be an array of faults or \"ok\", without 'fault'");
+    for (const json& step : *it) {
+      if (step == "ok") {
+        r.sequence.emplace_back();
+        continue;
+      }
+      auto fault = parse_fault(step, j);
+      if (!fault)
+        return std::unexpected(fault.error());
+      r.sequence.emplace_back(*fault);
+    }
   }
   auto times = optional_int(j, "times");
   if (!times)
     return std::unexpected(times.error());
   r.times = times->value_or(0);
-  if (!r.fault && !r.echo && !j.contains("answer"))
-    return std::unexpected("a rule needs 'answer', 'echo' or 'fault'");
+  if (auto it = j.find("answer_bytes"); it != j.end()) {
+    if (!it->is_number_unsigned())
+      return std::unexpected("'answer_bytes' must be a non-negative integer");
+    r.answer_bytes = it->get<std::size_t>();
+  }
+  if (!r.fault && !j.contains("sequence") && !r.echo && !j.contains("answer"))
+    return std::unexpected("a rule needs 'answer', 'echo', 'fault' or 'sequence'");
   return r;
 }
 
@@ -213,9 +232,17 @@ Decision RuleSet::decide(std::string_view key) {
     ++r.hits;
     Decision d;
     d.answer = r.echo ? std::string(key) : r.answer.value_or(m_default_answer);
-    d.rule_has_fault = r.fault.has_value();
+    if (r.answer_bytes && !d.answer.empty()) {
+      std::string unit = std::move(d.answer);
+      d.answer.reserve(*r.answer_bytes);
+      while (d.answer.size() < *r.answer_bytes)
+        d.answer.append(unit, 0, std::min(unit.size(), *r.answer_bytes - d.answer.size()));
+    }
+    d.rule_has_fault = r.fault.has_value() || !r.sequence.empty();
     if (r.fault && (r.times == 0 || r.hits <= r.times))
       d.fault = r.fault;
+    if (static_cast<std::size_t>(r.hits) <= r.sequence.size())
+      d.fault = r.sequence[static_cast<std::size_t>(r.hits) - 1];
     d.latency_ms = r.latency_ms;
     return d;
   }

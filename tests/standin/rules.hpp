@@ -27,6 +27,7 @@ enum class FaultKind {
   status_529,
   reset,
   reset_mid_body,
+  reset_after_headers,
   hang,
   truncated,
   invalid_json,
@@ -51,11 +52,14 @@ struct Fault {
 /// One entry of the rules file. The first rule whose `match` is a case-insensitive substring
 /// of the request's key answers it.
 struct Rule {
-  std::string match;                 // lowercased
-  std::optional<std::string> answer; // the default answer when absent
-  bool echo = false;                 // answer with the key itself
+  std::string match;                       // lowercased
+  std::optional<std::string> answer;       // the default answer when absent
+  bool echo = false;                       // answer with the key itself
+  std::optional<std::size_t> answer_bytes; // the answer repeated (and cut) to this many bytes
   std::optional<Fault> fault;
   std::int64_t times = 0; // only the first `times` matching requests get the fault; 0 = all
+  // The n-th matching request gets sequence[n] (nullopt: answered); later ones are answered.
+  std::vector<std::optional<Fault>> sequence;
   std::optional<int> latency_ms;
   std::int64_t hits = 0; // matching requests so far
 };
@@ -64,7 +68,7 @@ struct Rule {
 struct Decision {
   std::string answer;
   std::optional<Fault> fault;  // the rule's fault, when it still applies
-  bool rule_has_fault = false; // the rule names a fault, spent or not
+  bool rule_has_fault = false; // the rule names a fault or a sequence, spent or not
   std::optional<int> latency_ms;
 };
 

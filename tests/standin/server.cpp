@@ -237,15 +237,18 @@ void Server::start_reply(Connection& c, Reply reply, bool keep_alive) {
   switch (reply.delivery) {
   case Delivery::normal:
   case Delivery::drip:
-    c.out = serialize_head(reply.response, body.size(), keep_alive) + body;
+    c.out = serialize_head(reply.response, body.size(), keep_alive);
+    c.out += body;
     break;
   case Delivery::reset:
     c.out.clear();
     c.after = AfterSend::reset;
     break;
   case Delivery::reset_mid_body:
-    c.out =
-        serialize_head(reply.response, body.size(), keep_alive) + body.substr(0, body.size() / 2);
+  case Delivery::reset_after_headers:
+    c.out = serialize_head(reply.response, body.size(), keep_alive);
+    if (reply.delivery == Delivery::reset_mid_body)
+      c.out.append(body, 0, body.size() / 2);
     c.after = AfterSend::reset;
     break;
   case Delivery::truncated:

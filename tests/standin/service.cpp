@@ -69,6 +69,9 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, std::
   case FaultKind::reset_mid_body:
     r.delivery = Delivery::reset_mid_body;
     return r;
+  case FaultKind::reset_after_headers:
+    r.delivery = Delivery::reset_after_headers;
+    return r;
   case FaultKind::hang:
     r.delivery = Delivery::hang;
     return r;

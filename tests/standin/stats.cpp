@@ -1,5 +1,7 @@
 #include "stats.hpp"
 
+#include <chrono>
+
 namespace evalkeep::standin {
 namespace {
 
@@ -41,6 +43,9 @@ void Stats::record_model(const Request& request, std::uint64_t seq, const std::s
   const std::string* idempotency_key = request.header("idempotency-key");
   m_log.push_back(
       {.seq = seq,
+       .time_ms = std::chrono::duration<double, std::milli>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count(),
        .path = request.path,
        .key = key,
        .status = status,
@@ -63,6 +68,7 @@ nlohmann::ordered_json Stats::log() const {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const LogEntry& e : m_log)
     entries.push_back({{"seq", e.seq},
+                       {"time_ms", e.time_ms},
                        {"path", e.path},
                        {"key", e.key},
                        {"status", e.status},

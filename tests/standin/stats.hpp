@@ -37,6 +37,7 @@ public:
 private:
   struct LogEntry {
     std::uint64_t seq;
+    double time_ms; // when the request had arrived whole: Unix time in milliseconds
     std::string path;
     std::string key;
     int status;

@@ -101,6 +101,11 @@ TEST_CASE("bad bodies and error statuses are provider errors, never answers", "[
       R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})");
   CHECK(quota.error == ErrorClass::quota);
   CHECK_THAT(quota.error_message, Catch::Contains("exceeded your current quota"));
+  // Anthropic's empty account is a 400 that only its message tells apart.
+  CHECK(parse_response(Kind::anthropic, 400,
+                       R"({"type":"error","error":{"type":"invalid_request_error","message":)"
+                       R"("Your credit balance is too low to access the Anthropic API."}})")
+            .error == ErrorClass::quota);
   CHECK(parse_response(Kind::anthropic, 529,
                        R"({"type":"error","error":{"type":"overloaded_error"}})")
             .error == ErrorClass::rate_limited);
