@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages evalkeep needs to build and test, when any is missing.
 # chromium: the end-to-end tests open the HTML reports in it (headless).
+# clang-16, libclang-rt-16-dev: `make fuzz` (libFuzzer); clang 14 cannot compile std::expected.
 set -euo pipefail
 packages=(cmake g++ make git pkg-config ccache sqlite3 libsqlite3-dev libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libfmt-dev catch2 libssl-dev libtomlplusplus-dev libre2-dev libxml2-utils
-  chromium)
+  chromium clang-16 libclang-rt-16-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
