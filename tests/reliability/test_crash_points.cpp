@@ -39,7 +39,7 @@ void restore(const Repo& repo, const fs::path& saved) {
 
 TEST_CASE("a crash after any SQL step of a write leaves the change whole or absent",
           "[reliability][crash]") {
-  const int n_import = rounds(5, 40);
+  const int n_import = rounds(5, 200);
   Repo repo;
   seed_suite(repo);
   must_succeed(repo, {"add", "--id", "greeting", "--prompt", "Hello", "--expect", "contains:help",
