@@ -3,8 +3,10 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
+FUZZ_SECONDS ?= 60
+
 .PHONY: all deps build test stress demo bench format format-check clean sanitize package \
-	package-test
+	package-test fuzz
 
 all: build
 
@@ -56,6 +58,13 @@ peer-bench: deps
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEVALKEEP_SANITIZE=address,undefined"
 
+# libFuzzer targets (fuzz/), built with clang in a folder of their own, FUZZ_SECONDS each.
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
+	  -DEVALKEEP_FUZZ=ON -DEVALKEEP_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 format:
 	cmake --build $(BUILD) --target format
 
@@ -63,4 +72,4 @@ format-check:
 	cmake --build $(BUILD) --target format-check
 
 clean:
-	rm -rf $(BUILD) build-asan build-release
+	rm -rf $(BUILD) build-asan build-release build-fuzz

@@ -4,10 +4,12 @@
 # dpkg-dev, man-db, bash-completion, zsh, fish: `make package` and the tests of the man page and
 # shell completions. time: the reliability tests and benchmarks measure peak memory with GNU time.
 # iproute2: bench/peer.sh runs in a network namespace with only loopback.
+# clang-16, libclang-rt-16-dev: `make fuzz` (libFuzzer); clang 14 cannot compile std::expected.
 set -euo pipefail
 packages=(cmake g++ make git pkg-config ccache sqlite3 libsqlite3-dev libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libfmt-dev catch2 libssl-dev libtomlplusplus-dev libre2-dev libyaml-cpp-dev
-  libxml2-utils chromium dpkg-dev man-db bash-completion zsh fish time iproute2)
+  libxml2-utils chromium dpkg-dev man-db bash-completion zsh fish time iproute2 clang-16
+  libclang-rt-16-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -51,4 +51,13 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+bool is_utf8(std::string_view s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
 } // namespace evalkeep::core

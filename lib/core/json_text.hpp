@@ -10,4 +10,7 @@ namespace evalkeep::core {
 /// the ledger's canonical events, stored outcomes).
 void append_json_string(std::string& out, std::string_view s);
 
+/// True when `s` is valid UTF-8, as text a JSON document can carry must be.
+bool is_utf8(std::string_view s);
+
 } // namespace evalkeep::core

@@ -1,5 +1,7 @@
 #include "scoring/assertion.hpp"
 
+#include "core/json_text.hpp"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -128,6 +130,8 @@ std::string type_names() {
 }
 
 Result<Assertion> parse_assertion(std::string_view spec) {
+  if (!core::is_utf8(spec))
+    return invalid("assertion is not valid UTF-8 text");
   auto colon = spec.find(':');
   std::string_view head = spec.substr(0, colon);
   std::string_view value =

@@ -1,11 +1,126 @@
 #include "store/database.hpp"
 
+#include <atomic>
+#include <cstdlib>
+
 #include <sqlite3.h>
 
 namespace evalkeep::store {
 
+namespace {
+
+// Test hook: EVALKEEP_TEST_ABORT_AFTER_STEPS=N aborts the process right after its Nth step, a
+// step being an SQL statement stepped or executed, or a write, sync, truncation or deletion of a
+// file under SQLite, so the reliability tests can crash a write at every point (inside a commit
+// too) and check that each change is all there or not there at all. Read once; unset, it costs
+// a compare.
+long crash_limit() {
+  static const long limit = [] {
+    const char* v = std::getenv("EVALKEEP_TEST_ABORT_AFTER_STEPS");
+    return v ? std::atol(v) : 0L;
+  }();
+  return limit;
+}
+
+void crash_point() {
+  if (crash_limit() <= 0)
+    return;
+  static std::atomic<long> steps{0};
+  if (++steps == crash_limit())
+    std::abort();
+}
+
+// With the hook set, every SQLite file goes through this shim over the default VFS, which counts
+// the file operations a commit is made of.
+struct CrashFile {
+  sqlite3_file base;
+  sqlite3_file* real; // the default VFS's file, allocated right after this struct
+};
+
+sqlite3_vfs* g_real_vfs = nullptr;
+
+sqlite3_file* real_of(sqlite3_file* f) {
+  return reinterpret_cast<CrashFile*>(f)->real;
+}
+
+int counted(int rc) {
+  crash_point();
+  return rc;
+}
+
+const sqlite3_io_methods k_crash_methods = {
+    3,
+    [](sqlite3_file* f) { return real_of(f)->pMethods->xClose(real_of(f)); },
+    [](sqlite3_file* f, void* buf, int n, sqlite3_int64 at) {
+      return real_of(f)->pMethods->xRead(real_of(f), buf, n, at);
+    },
+    [](sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
+      return counted(real_of(f)->pMethods->xWrite(real_of(f), buf, n, at));
+    },
+    [](sqlite3_file* f, sqlite3_int64 size) {
+      return counted(real_of(f)->pMethods->xTruncate(real_of(f), size));
+    },
+    [](sqlite3_file* f, int flags) {
+      return counted(real_of(f)->pMethods->xSync(real_of(f), flags));
+    },
+    [](sqlite3_file* f, sqlite3_int64* size) {
+      return real_of(f)->pMethods->xFileSize(real_of(f), size);
+    },
+    [](sqlite3_file* f, int lock) { return real_of(f)->pMethods->xLock(real_of(f), lock); },
+    [](sqlite3_file* f, int lock) { return real_of(f)->pMethods->xUnlock(real_of(f), lock); },
+    [](sqlite3_file* f, int* out) {
+      return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
+    },
+    [](sqlite3_file* f, int op, void* arg) {
+      return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
+    },
+    [](sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); },
+    [](sqlite3_file* f) { return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f)); },
+    [](sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+      return real_of(f)->pMethods->xShmMap(real_of(f), page, size, extend, out);
+    },
+    [](sqlite3_file* f, int offset, int n, int flags) {
+      return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
+    },
+    [](sqlite3_file* f) { real_of(f)->pMethods->xShmBarrier(real_of(f)); },
+    [](sqlite3_file* f, int remove) { return real_of(f)->pMethods->xShmUnmap(real_of(f), remove); },
+    [](sqlite3_file* f, sqlite3_int64 at, int n, void** out) {
+      return real_of(f)->pMethods->xFetch(real_of(f), at, n, out);
+    },
+    [](sqlite3_file* f, sqlite3_int64 at, void* p) {
+      return real_of(f)->pMethods->xUnfetch(real_of(f), at, p);
+    },
+};
+
+void install_crash_vfs() {
+  static const bool installed = [] {
+    g_real_vfs = sqlite3_vfs_find(nullptr);
+    static sqlite3_vfs vfs = *g_real_vfs;
+    vfs.zName = "evalkeep-crash-points";
+    vfs.pNext = nullptr;
+    vfs.szOsFile = static_cast<int>(sizeof(CrashFile)) + g_real_vfs->szOsFile;
+    vfs.xOpen = [](sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out) {
+      auto* file = reinterpret_cast<CrashFile*>(f);
+      file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+      int rc = g_real_vfs->xOpen(g_real_vfs, name, file->real, flags, out);
+      file->base.pMethods = file->real->pMethods ? &k_crash_methods : nullptr;
+      return rc;
+    };
+    vfs.xDelete = [](sqlite3_vfs*, const char* name, int sync_dir) {
+      return counted(g_real_vfs->xDelete(g_real_vfs, name, sync_dir));
+    };
+    return sqlite3_vfs_register(&vfs, 1) == SQLITE_OK;
+  }();
+  (void)installed;
+}
+
+} // namespace
+
 Error sqlite_error(sqlite3* db, int rc) {
   std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // The database file, for errors of the disk under it (its journal or WAL sits beside it).
+  const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
+  std::string file = name && *name ? fmt::format("'{}'", name) : "the database";
   switch (rc & 0xff) {
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
@@ -21,9 +136,10 @@ Error sqlite_error(sqlite3* db, int rc) {
   case SQLITE_CORRUPT:
     return {ExitCode::usage, "the database is corrupt: " + detail, {}};
   case SQLITE_FULL:
-    return {ExitCode::environment, "the disk is full", {}};
+    return {ExitCode::environment, fmt::format("the disk is full: no space left to write {}", file),
+            "free some space, then run the command again"};
   case SQLITE_IOERR:
-    return {ExitCode::environment, "I/O error: " + detail, {}};
+    return {ExitCode::environment, fmt::format("I/O error on {}: {}", file, detail), {}};
   case SQLITE_CONSTRAINT:
     // Messages raised by our triggers already start with "evalkeep:".
     if (detail.starts_with("evalkeep: "))
@@ -80,6 +196,7 @@ Result<bool> Statement::step() {
   if (m_bind_error)
     return std::unexpected(*m_bind_error);
   int rc = sqlite3_step(m_stmt.get());
+  crash_point();
   if (rc == SQLITE_ROW)
     return true;
   if (rc == SQLITE_DONE)
@@ -142,6 +259,8 @@ void Database::Close::operator()(sqlite3* db) const {
 }
 
 Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode) {
+  if (crash_limit() > 0)
+    install_crash_vfs();
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= mode == OpenMode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (mode == OpenMode::create)
@@ -173,6 +292,7 @@ Status Database::exec(std::string_view sql) {
   char* msg = nullptr;
   int rc = sqlite3_exec(m_db.get(), copy.c_str(), nullptr, nullptr, &msg);
   sqlite3_free(msg);
+  crash_point();
   if (rc != SQLITE_OK)
     return std::unexpected(sqlite_error(m_db.get(), rc));
   return {};

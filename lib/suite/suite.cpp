@@ -35,6 +35,12 @@ Result<Suite> Suite::open(const fs::path& path, Access access) {
                      "run 'evalkeep init' to create one, or pass --suite PATH");
   if (fs::is_directory(path, ec))
     return invalid("suite path '{}' is a directory", path.string());
+  // A write that crashed leaves a hot journal, which a read-only connection cannot roll back
+  // ("attempt to write a readonly database"): a read-write connection reading the schema rolls it
+  // back first, restoring the file to its last commit.
+  if (access == Access::read && fs::exists(path.string() + "-journal", ec))
+    if (auto rw = store::Database::open(path, store::OpenMode::read_write))
+      (void)rw->scalar("SELECT count(*) FROM sqlite_schema");
   auto db = store::Database::open(path, access == Access::read ? store::OpenMode::read_only
                                                                : store::OpenMode::read_write);
   if (!db)

@@ -12,8 +12,9 @@ class Suite {
 public:
   enum class Access { read, write };
 
-  /// Opens an existing suite. Read access never changes the file's bytes. Write access keeps
-  /// the file in rollback-journal mode and applies pending schema migrations.
+  /// Opens an existing suite. Read access never changes the file's bytes, except to roll back
+  /// the journal of a write that crashed. Write access keeps the file in rollback-journal mode
+  /// and applies pending schema migrations.
   static Result<Suite> open(const std::filesystem::path& path, Access access);
   /// Opens a suite that may come from anyone (a pull request, another branch): read-only,
   /// `quick_check` first, no memory mapping, the schema's functions untrusted. A file that is

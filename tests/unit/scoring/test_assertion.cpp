@@ -54,6 +54,10 @@ TEST_CASE("bad assertions are refused with the reason", "[scoring]") {
   CHECK_FALSE(parse_assertion("number-close:abc"));
   CHECK_FALSE(parse_assertion("json-path:status=1"));
   CHECK_FALSE(parse_assertion("is-json:yes"));
+
+  auto bytes = parse_assertion("not-contains:unfortunatel\xd3\xd3y");
+  REQUIRE_FALSE(bytes);
+  CHECK_THAT(bytes.error().message, Catch::Contains("not valid UTF-8"));
 }
 
 TEST_CASE("the JSON form round-trips and refuses unknown fields", "[scoring]") {

@@ -158,7 +158,11 @@ TEST_CASE("verify detects a case deleted outside evalkeep", "[suite]") {
   CHECK(report.cases == 2);
 }
 
-TEST_CASE("verify detects a case whose prompt was changed in place", "[suite]") {
+TEST_CASE("verify detects a prompt changed in place to other text or to bytes that are not UTF-8",
+          "[suite]") {
+  // The second is not valid UTF-8: verify must report it, not fail while hashing it.
+  auto prompt =
+      GENERATE(std::string("'Any refund, any time?'"), std::string("CAST(X'4e6fd3' AS TEXT)"));
   test::TempDir dir;
   auto path = test::suite_path(dir);
   {
@@ -168,8 +172,7 @@ TEST_CASE("verify detects a case whose prompt was changed in place", "[suite]") 
   {
     auto raw = store::Database::open(path, store::OpenMode::read_write);
     REQUIRE(raw);
-    REQUIRE(raw->exec("UPDATE cases SET prompt = 'Any refund, any time?' "
-                      "WHERE id = 'late-delivery'"));
+    REQUIRE(raw->exec("UPDATE cases SET prompt = " + prompt + " WHERE id = 'late-delivery'"));
   }
   auto report = verify_file(path);
   INFO(describe(report));
