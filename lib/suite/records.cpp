@@ -1,6 +1,7 @@
 #include "suite/records.hpp"
 
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
 
 #include <algorithm>
@@ -161,7 +162,38 @@ core::Digest content_hash(const Case& c) {
       build_case<json>(c, false).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+Status text_field(std::string_view field, std::string_view value) {
+  if (!core::is_utf8(value))
+    return invalid("field \"{}\": not valid UTF-8 text", field);
+  return {};
+}
+
+namespace {
+
+// Every text field of a record must be UTF-8: the ledger, the dump and the exports are JSON.
+Status text_fields(std::initializer_list<std::pair<std::string_view, const std::string*>> fields) {
+  for (const auto& [name, value] : fields)
+    if (value)
+      if (auto s = text_field(name, *value); !s)
+        return s;
+  return {};
+}
+
+const std::string* opt(const std::optional<std::string>& v) {
+  return v ? &*v : nullptr;
+}
+
+} // namespace
+
 Status validate_incident(const Incident& i) {
+  if (auto s = text_fields({{"id", &i.id},
+                            {"title", &i.title},
+                            {"date", opt(i.date)},
+                            {"severity", opt(i.severity)},
+                            {"url", opt(i.url)},
+                            {"summary", opt(i.summary)}});
+      !s)
+    return s;
   if (!core::is_valid_id(i.id))
     return invalid("field \"id\": '{}' is not a valid incident id (letters, digits, '.', '_', "
                    "'-'; e.g. INC-142)",
@@ -188,6 +220,20 @@ std::size_t input_bytes(const Case& c) {
 }
 
 Status validate_case(Case& c) {
+  if (auto s = text_fields({{"id", &c.id},
+                            {"title", opt(c.title)},
+                            {"prompt", opt(c.prompt)},
+                            {"system", opt(c.system)},
+                            {"provenance.note", &c.provenance.note},
+                            {"incident", &c.provenance.incident}});
+      !s)
+    return s;
+  for (std::size_t i = 0; i < c.messages.size(); ++i)
+    if (auto s = text_field(fmt::format("messages[{}].content", i), c.messages[i].content); !s)
+      return s;
+  for (const auto& t : c.tags)
+    if (auto s = text_field("tags", t); !s)
+      return s;
   if (!core::is_valid_id(c.id))
     return invalid("field \"id\": '{}' is not a valid case id (letters, digits, '.', '_', '-'; "
                    "at most 128)",

@@ -29,6 +29,8 @@ std::size_t input_bytes(const Case& c);
 
 /// Checks the rules of a case that need nothing but the case; normalizes tags (sorted, unique).
 Status validate_case(Case& c);
+/// Refuses text that is not UTF-8, naming the field.
+Status text_field(std::string_view field, std::string_view value);
 /// Checks an incident's fields (id, date format, severity).
 Status validate_incident(const Incident& i);
 

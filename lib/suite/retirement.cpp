@@ -54,6 +54,8 @@ Result<RetirementDecision> retire(Suite& s, const RetireRequest& request, const 
   auto reason = parse_reason(request.reason);
   if (!reason)
     return with_hint(invalid("unknown reason '{}'", request.reason), "reasons: " + reason_names());
+  if (auto t = text_field("rationale", request.rationale); !t)
+    return std::unexpected(t.error());
   if (blank(request.rationale))
     return with_hint(invalid("a retirement needs a rationale"),
                      "say why the guarantee is no longer needed with --rationale \"...\"");
@@ -178,6 +180,8 @@ Status remove_case(Suite& s, const std::string& id, bool purge, const Origin& or
 
 Status reinstate(Suite& s, const std::string& id, const std::string& rationale,
                  const Origin& origin) {
+  if (auto t = text_field("rationale", rationale); !t)
+    return std::unexpected(t.error());
   if (blank(rationale))
     return with_hint(invalid("reinstating needs a rationale"),
                      "say why the guarantee is needed again with --rationale \"...\"");

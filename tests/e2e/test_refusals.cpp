@@ -110,6 +110,33 @@ TEST_CASE("retire refuses an empty or blank rationale", "[e2e][refusal]") {
   CHECK_THAT(missing.err, Catch::Contains("--rationale"));
 }
 
+TEST_CASE("text that is not UTF-8 is refused as input, naming the field", "[e2e][refusal]") {
+  Repo repo;
+  seed_suite(repo);
+  const std::string bad = "caf\xE9 \xFF";
+  struct Attempt {
+    std::vector<std::string> args;
+    std::string mention;
+  };
+  for (const auto& [args, mention] : std::vector<Attempt>{
+           {{"add", "--id", "latin1", "--prompt", bad, "--expect", "contains:x", "--provenance",
+             "spec:s"},
+            "--prompt: not valid UTF-8"},
+           {{"add", "--id", "latin1", "--prompt", "ok", "--title", bad, "--expect", "contains:x",
+             "--provenance", "spec:s"},
+            "--title: not valid UTF-8"},
+           {{"add", "--id", "latin1", "--prompt", "ok", "--expect", "contains:x", "--provenance",
+             "spec:" + bad},
+            "field \"provenance.note\": not valid UTF-8"},
+           {{"incident", "add", "INC-900", "--title", bad}, "field \"title\": not valid UTF-8"},
+           {{"retire", "refund-window", "--reason", "duplicate", "--rationale", bad},
+            "field \"rationale\": not valid UTF-8"},
+       }) {
+    auto r = must_fail(repo, 2, args); // must_fail also checks the suite is unchanged
+    CHECK_THAT(r.err, Catch::Contains(mention));
+  }
+}
+
 TEST_CASE("retire --reason superseded needs an active case to take over the guarantee",
           "[e2e][refusal]") {
   Repo repo;
