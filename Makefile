@@ -22,10 +22,12 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The reliability tests' long mode (30 kills, a minute of contention, ...); `make test` runs
-# their short mode.
+# The reliability tests' long mode (30 kills, a minute of contention, ...), then every fuzz
+# target for STRESS_FUZZ_SECONDS; `make test` runs their short mode, CI fuzzes 60 s a target.
+STRESS_FUZZ_SECONDS ?= 300
 stress: build
 	cd $(BUILD) && EVALKEEP_STRESS=1 ctest --output-on-failure -R '^reliability:' --timeout 1800
+	$(MAKE) fuzz FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS)
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/evalkeep
