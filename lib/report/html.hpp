@@ -47,7 +47,7 @@ struct RunReport {
   std::vector<run::PlannedCase> planned;
   std::vector<run::TrialResult> results;
   std::vector<run::Attempt> attempts; // every HTTP attempt (or exec call), answers and judges
-  std::optional<run::RunSummary> vs; // the run compared with (--vs)
+  std::optional<run::RunSummary> vs;  // the run compared with (--vs)
   /// The last runs of the same suite up to this one, oldest first, with their pass rates.
   std::vector<std::pair<run::RunRecord, double>> trend;
 };

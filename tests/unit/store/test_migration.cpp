@@ -125,8 +125,7 @@ TEST_CASE("prepare_schema refuses a file written by a newer evalkeep", "[store]"
   CHECK(scalar(*db, "PRAGMA user_version") == 3);
 }
 
-TEST_CASE("a read-only connection takes an older file as it is, without migrating it",
-          "[store]") {
+TEST_CASE("a read-only connection takes an older file as it is, without migrating it", "[store]") {
   test::TempDir dir;
   auto path = dir / "notes.db";
   {
