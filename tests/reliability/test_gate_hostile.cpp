@@ -154,7 +154,7 @@ TEST_CASE("a hostile suite file in a pull request fails the gate with a message,
                           << " hostile suite files failed the gate with exit 1 or 2");
 }
 
-TEST_CASE("a suite put back at an older schema than its base fails the gate; an upgrade passes",
+TEST_CASE("a suite put back at an older schema than its base fails the gate, and an upgrade passes",
           "[reliability][gate]") {
   // Schema version 1 is version 2 without the ledger's replace trigger.
   auto make_v1 = [](const Repo& r) {
