@@ -115,11 +115,13 @@ TEST_CASE("a 50 MB prompt is refused by add and import, naming the limit, in bou
          << baseline.rss_mb << " MB; a 50 MB --prompt-file " << from_file.rss_mb
          << " MB, from stdin " << from_stdin.rss_mb << " MB; a 50 MB import line " << line.rss_mb
          << " MB; a 9 MB prompt in an import " << nine.rss_mb << " MB");
-  CHECK(from_file.rss_mb < baseline.rss_mb + 4);
-  // Stdin has no size: its string grows by doubling, and briefly holds two copies.
-  CHECK(from_stdin.rss_mb < baseline.rss_mb + 2 * 8 + 4);
-  CHECK(line.rss_mb < baseline.rss_mb + 50 + 4);
-  CHECK(nine.rss_mb < baseline.rss_mb + 9 * 8);
+  if (k_rss_bounds_hold) {
+    CHECK(from_file.rss_mb < baseline.rss_mb + 4);
+    // Stdin has no size: its string grows by doubling, and briefly holds two copies.
+    CHECK(from_stdin.rss_mb < baseline.rss_mb + 2 * 8 + 4);
+    CHECK(line.rss_mb < baseline.rss_mb + 50 + 4);
+    CHECK(nine.rss_mb < baseline.rss_mb + 9 * 8);
+  }
 
   // At the limit a case is accepted, and runs.
   write_words(repo.path() / "eight.txt", 8 * k_mb);
@@ -180,8 +182,10 @@ TEST_CASE("a 100 MB response is cut off at 16 MB and recorded as a provider erro
          << " MB; an exec command writing 100 MB " << flood.rss_mb << " MB");
   // The cut-off body is all it holds, nothing near the 100 MB sent (the body, or a command's
   // output, is allocated once, not by doubling).
-  CHECK(huge.rss_mb < small.rss_mb + 16 + 4);
-  CHECK(flood.rss_mb < small.rss_mb + 16 + 4);
+  if (k_rss_bounds_hold) {
+    CHECK(huge.rss_mb < small.rss_mb + 16 + 4);
+    CHECK(flood.rss_mb < small.rss_mb + 16 + 4);
+  }
 }
 
 TEST_CASE("list streams a suite of a million cases (short mode: 100,000) in bounded memory",
@@ -225,8 +229,10 @@ TEST_CASE("list streams a suite of a million cases (short mode: 100,000) in boun
                   << " MB; the same at " << seed_cases << " cases: " << small_text.rss_mb
                   << " MB and " << small_json.rss_mb << " MB");
   // The listing holds one case and an output chunk, however many cases there are.
-  CHECK(text.rss_mb < small_text.rss_mb + 16);
-  CHECK(json.rss_mb < small_json.rss_mb + 16);
+  if (k_rss_bounds_hold) {
+    CHECK(text.rss_mb < small_text.rss_mb + 16);
+    CHECK(json.rss_mb < small_json.rss_mb + 16);
+  }
   fs::remove(repo.path() / "list.out");
   fs::remove(repo.path() / "list-json.out");
 }
