@@ -8,10 +8,12 @@
 #include "scoring/evaluate.hpp"
 #include "suite/records.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <numeric>
 #include <queue>
 #include <random>
 #include <thread>
@@ -126,7 +128,7 @@ public:
 private:
   // Starts every trial (replaying cached answers) and runs the calls until all are done.
   Status drive() {
-    for (std::size_t i = 0; i < m_trials.size(); ++i) {
+    for (std::size_t i : start_order()) {
       const auto& t = m_trials[i];
       auto& st = m_state[i];
       st.attempts.assign(t.c->expect.size() + 1, 0);
@@ -138,6 +140,12 @@ private:
               .substr(0, 32);
       if (auto r = begin(i); !r)
         return r;
+      // The first calls go out as soon as there are enough to fill the slots, while the rest
+      // are prepared.
+      if (m_ready.size() >= static_cast<std::size_t>(m_s.concurrency) && in_flight() == 0) {
+        refill(Clock::now());
+        m_transport->send();
+      }
     }
     if (auto r = flush(); !r)
       return r;
@@ -155,9 +163,19 @@ private:
           std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
         continue;
       }
-      // Refill a slot as soon as its answer is handled, so none sits idle while others are
-      // scored and stored.
-      for (auto& response : m_transport->wait(timeout)) {
+      auto responses = m_transport->wait(timeout);
+      // When every response of the round is a 2xx, none of them can stop the run: their slots go
+      // back to work before the answers are read, scored and stored, so no slot sits idle
+      // meanwhile. Otherwise each slot is refilled once its response is handled, so that a
+      // response that stops the run (a bad key, an empty account) sends nothing more.
+      bool all_ok = std::ranges::all_of(responses, [](const providers::HttpResponse& r) {
+        return r.transport_error == providers::ErrorClass::none && r.status / 100 == 2;
+      });
+      if (all_ok) {
+        refill(Clock::now());
+        m_transport->send();
+      }
+      for (auto& response : responses) {
         if (auto r = handle(std::move(response)); !r)
           return r;
         if (!m_stop)
@@ -175,6 +193,20 @@ private:
       report(false);
     }
     return {};
+  }
+
+  // Trials that wait on a judge call go first: a judge call can start only once its answer is
+  // in, so left for the end they would add a round trip after the last answer.
+  std::vector<std::size_t> start_order() const {
+    std::vector<std::size_t> order(m_trials.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    if (m_s.judge)
+      std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
+        return std::ranges::any_of(m_trials[i].c->expect, [](const auto& a) {
+          return a.type == scoring::AssertionType::judge;
+        });
+      });
+    return order;
   }
 
   Status read_key(const providers::ProviderConfig& p, std::string& key) {
@@ -464,7 +496,7 @@ private:
         st.judged[k] = v ? scoring::judge_outcome(t.c->expect[k], v->first, v->second)
                          : scoring::Outcome{false, "the cached judge reply is unreadable", {}};
       } else {
-        m_ready.push_back(judge);
+        m_ready.push_front(judge); // ahead of new answers: its trial is nearly done
       }
     }
     return st.pending == 0 ? finish(c.trial) : Status{};

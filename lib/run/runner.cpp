@@ -3,6 +3,7 @@
 #include "core/process.hpp"
 #include "core/time.hpp"
 #include "git/repo.hpp"
+#include "providers/curl_api.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
 #include "run/executor.hpp"
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -161,6 +163,24 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
 
 Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsStore& store,
                              const RunRequest& request, const ProgressFn& progress) {
+  // Loading libcurl (about 30 libraries) and asking git about the checkout (three processes)
+  // wait on the disk and other processes: both happen while the suite is read and the run
+  // planned, not before the first request.
+  bool http = request.provider.kind != providers::Kind::exec ||
+              (request.judge && request.judge->kind != providers::Kind::exec);
+  auto curl_loaded = std::async(std::launch::async, [http] {
+    if (http)
+      (void)providers::curl_api(); // an error is reported where it is used
+  });
+  auto git_facts = std::async(std::launch::async, [&ws] {
+    RunRecord facts;
+    if (ws.in_git) {
+      facts.git_commit = git::head(ws.root);
+      facts.git_branch = git::branch(ws.root);
+      facts.git_dirty = git::is_dirty(ws.root);
+    }
+    return facts;
+  });
   suite::CaseFilter filter;
   auto all = suite::list_cases(s, filter);
   if (!all)
@@ -206,13 +226,8 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   if (planned.empty() && !request.shard) // an empty shard of a small suite is fine
     return with_hint(invalid("no cases to run"), "check the --tag, --incident and --case filters");
 
-  RunRecord run;
+  RunRecord run = git_facts.get();
   run.started_at = core::now_utc();
-  if (ws.in_git) {
-    run.git_commit = git::head(ws.root);
-    run.git_branch = git::branch(ws.root);
-    run.git_dirty = git::is_dirty(ws.root);
-  }
   run.suite_path = s.path().string();
   run.suite_hash = suite_hash(*all);
   run.provider = request.provider.name;

@@ -279,6 +279,29 @@ TEST_CASE("judge assertions are scored by the judge provider and its verdict is 
   CHECK_THAT(unjudged.out, Catch::Contains("no judge provider"));
 }
 
+TEST_CASE("cases waiting on a judge start first, and judge calls go ahead of queued answers",
+          "[e2e][run]") {
+  Fixture f;
+  f.run({"add", "--id", "judged", "--prompt", "Hello again", "--expect",
+         "judge@0.8:greets the customer politely", "--provenance", "spec:judge"});
+  f.run({"add", "--id", "zz-judged", "--prompt", "Hello once more", "--expect",
+         "judge@0.8:greets the customer politely", "--provenance", "spec:judge"});
+  auto r = f.run({"run", "--provider", "local", "--judge", "local", "-j", "1", "--json"});
+  CHECK(json::parse(r.out)["passed"] == 4);
+  // One request in flight: the log is the order evalkeep sent them in. The judged cases come
+  // first, in id order. A slot freed by a successful answer takes the next queued call before
+  // that answer is read; the judge calls the answers then ask for go ahead of the answers still
+  // queued, so both are sent before any other case.
+  std::vector<std::string> order;
+  for (const auto& e : f.server.log()) {
+    std::string key = e["key"];
+    order.push_back(key.starts_with("You grade") ? "judge" : key);
+  }
+  CHECK(order == std::vector<std::string>{"Hello again", "Hello once more", "judge", "judge",
+                                          "Hello there", "Can I get a refund after 45 days?",
+                                          "My order is late."});
+}
+
 TEST_CASE("the Anthropic provider talks to the Messages API", "[e2e][run]") {
   Fixture f;
   std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)

@@ -8,6 +8,7 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <sys/epoll.h>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -71,7 +72,7 @@ private:
   void finish_reply(Connection& c);
   void schedule(Connection& c, int delay_ms);
   void fire_timers();
-  int next_timeout_ms() const;
+  int wait_for_events(std::vector<epoll_event>& events);
   void update_interest(Connection& c);
   void close(Connection& c, bool reset = false);
   void reap();
@@ -86,6 +87,7 @@ private:
   std::vector<std::uint64_t> m_dead;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
   Clock::time_point m_now;
+  bool m_precise_wait = true; // epoll_pwait2 works here (Linux 5.11 and later)
   bool m_stop = false;
 };
 
