@@ -51,6 +51,37 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::vector<std::string> string_array(std::string_view text) {
+  // The compact form the stores write, ["a","b"], with plain strings: no parser needed.
+  std::vector<std::string> out;
+  bool plain = text.size() >= 2 && text.front() == '[' && text.back() == ']';
+  bool closed = text == "[]";
+  for (std::size_t i = 1; plain && !closed;) {
+    auto end = text.find('"', i + 1);
+    plain = text[i] == '"' && end != std::string_view::npos && end + 1 < text.size();
+    if (!plain)
+      break;
+    auto value = text.substr(i + 1, end - i - 1);
+    plain = std::none_of(value.begin(), value.end(), [](char ch) {
+      return ch == '\\' || static_cast<unsigned char>(ch) < 0x20;
+    });
+    out.emplace_back(value);
+    i = end + 1;
+    closed = i + 1 == text.size(); // at the closing bracket
+    if (!closed && text[i++] != ',')
+      plain = false;
+  }
+  if (plain)
+    return out;
+  out.clear();
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string())
+        out.push_back(e.get<std::string>());
+  return out;
+}
+
 bool is_utf8(std::string_view s) {
   try {
     (void)nlohmann::json(s).dump();

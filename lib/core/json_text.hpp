@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace evalkeep::core {
 
@@ -9,6 +10,11 @@ namespace evalkeep::core {
 /// replaced): for JSON written directly, without building a json object first (request bodies,
 /// the ledger's canonical events, stored outcomes).
 void append_json_string(std::string& out, std::string_view s);
+
+/// The strings of a JSON array of strings (anything else in it is skipped), as the stores keep
+/// tags: read directly when they need no unescaping, through nlohmann::json otherwise.
+/// Not an array: empty.
+std::vector<std::string> string_array(std::string_view json);
 
 /// True when `s` is valid UTF-8, as text a JSON document can carry must be.
 bool is_utf8(std::string_view s);

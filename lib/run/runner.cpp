@@ -210,7 +210,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
     p.case_hash = c.content_hash;
     suite::Case live = c;
     live.status = suite::CaseStatus::active; // stored so parse_case accepts it on resume
-    p.case_json = suite::case_record(live).dump();
+    p.case_json = suite::case_record_text(live);
     p.status = std::string(suite::to_string(c.status));
     if (c.provenance.kind == suite::ProvenanceKind::incident)
       p.incident = c.provenance.incident;

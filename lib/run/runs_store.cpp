@@ -1,5 +1,6 @@
 #include "run/runs_store.hpp"
 
+#include "core/json_text.hpp"
 #include "store/migration.hpp"
 
 #include <cerrno>
@@ -334,11 +335,7 @@ Result<std::vector<PlannedCase>> RunsStore::planned(std::int64_t run, bool with_
         c.case_json = s.str(2);
         c.status = s.str(3);
         c.incident = s.opt_str(4);
-        auto tags = json::parse(s.text(5), nullptr, false);
-        if (tags.is_array())
-          for (const auto& t : tags)
-            if (t.is_string())
-              c.tags.push_back(t.get<std::string>());
+        c.tags = core::string_array(s.text(5));
         c.trials = static_cast<int>(s.integer(6));
         c.min_pass_rate = s.real(7);
         return c;

@@ -135,6 +135,72 @@ ojson case_record(const Case& c) {
   return build_case<ojson>(c, true);
 }
 
+std::string case_record_text(const Case& c) {
+  std::string out = R"({"type":"case","id":)";
+  core::append_json_string(out, c.id);
+  auto field = [&](std::string_view key, const std::string& value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    core::append_json_string(out, value);
+  };
+  auto opt_field = [&](std::string_view key, const std::optional<std::string>& value) {
+    if (value)
+      field(key, *value);
+  };
+  opt_field("title", c.title);
+  opt_field("prompt", c.prompt);
+  opt_field("system", c.system);
+  if (!c.messages.empty()) {
+    out += R"(,"messages":[)";
+    for (std::size_t i = 0; i < c.messages.size(); ++i) {
+      out += i ? R"(,{"role":)" : R"({"role":)";
+      core::append_json_string(out, c.messages[i].role);
+      out += R"(,"content":)";
+      core::append_json_string(out, c.messages[i].content);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (!c.purged) {
+    out += R"(,"expect":[)";
+    for (std::size_t i = 0; i < c.expect.size(); ++i) {
+      if (i)
+        out += ',';
+      out += scoring::to_json(c.expect[i]).dump();
+    }
+    out += ']';
+  }
+  if (c.provenance.kind == ProvenanceKind::incident) {
+    field("incident", c.provenance.incident);
+  } else {
+    out += R"(,"provenance":{"kind":)";
+    core::append_json_string(out, to_string(c.provenance.kind));
+    out += R"(,"note":)";
+    core::append_json_string(out, c.provenance.note);
+    out += '}';
+  }
+  if (!c.tags.empty()) {
+    out += R"(,"tags":[)";
+    for (std::size_t i = 0; i < c.tags.size(); ++i) {
+      if (i)
+        out += ',';
+      core::append_json_string(out, c.tags[i]);
+    }
+    out += ']';
+  }
+  if (c.status != CaseStatus::active)
+    field("status", std::string(to_string(c.status)));
+  if (c.min_pass_rate)
+    out += R"(,"min_pass_rate":)" + json(*c.min_pass_rate).dump();
+  if (c.trials)
+    out += R"(,"trials":)" + std::to_string(*c.trials);
+  if (c.purged)
+    field("content_hash", core::to_hex(c.content_hash));
+  out += '}';
+  return out;
+}
+
 ojson retirement_record(const RetirementDecision& d) {
   ojson j;
   j["type"] = "retirement";

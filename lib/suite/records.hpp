@@ -12,6 +12,8 @@ namespace evalkeep::suite {
 
 nlohmann::ordered_json incident_record(const Incident& i);
 nlohmann::ordered_json case_record(const Case& c);
+/// `case_record(c).dump()`, written directly: the run stores one for every case it plans.
+std::string case_record_text(const Case& c);
 nlohmann::ordered_json retirement_record(const RetirementDecision& d);
 
 /// Parse one record of the given type; errors name the offending field. Unknown fields are an

@@ -1,5 +1,6 @@
 #include "suite/rows.hpp"
 
+#include "core/json_text.hpp"
 #include "suite/records.hpp"
 
 namespace evalkeep::suite::rows {
@@ -17,13 +18,7 @@ std::optional<std::string> json_list(const std::vector<std::string>& v) {
 std::vector<std::string> parse_list(const store::Statement& s, int col) {
   if (s.is_null(col))
     return {};
-  auto j = json::parse(s.text(col), nullptr, false);
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string())
-        out.push_back(e.get<std::string>());
-  return out;
+  return core::string_array(s.text(col));
 }
 
 template <typename T>

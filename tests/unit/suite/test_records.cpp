@@ -187,6 +187,35 @@ TEST_CASE("a case record read back gives the same case and content hash", "[suit
   }
 }
 
+TEST_CASE("a case record written directly has the bytes of the JSON object's dump", "[suite]") {
+  std::vector<json> records = {refund_case(), spec_case()};
+  // Every assertion type, text to escape (quotes, control characters, non-ASCII), a retired
+  // status, a whole-number pass rate and a conversation with a system prompt.
+  records.push_back(json::parse(R"({"type":"case","id":"all-kinds","title":"T \"q\" \\ é",
+    "system":"Rules:\n\t1. be brief\u0001","prompt":"Dîtes \"bonjour\" ☃","expect":[
+      {"type":"equals","value":"a"},{"type":"contains","value":"b\nc"},
+      {"type":"icontains","value":"Ü"},{"type":"not-contains","value":"x"},
+      {"type":"regex","value":"(?i)^a.+$"},{"type":"starts-with","value":"S"},
+      {"type":"is-json"},{"type":"json-path","path":"/a/0","value":{"k":[1,2.5,"s",null]}},
+      {"type":"min-length","value":3},{"type":"max-length","value":300},
+      {"type":"number-close","value":3.14159,"tolerance":0.001},
+      {"type":"max-latency-ms","value":1500},{"type":"max-cost","value":0.25},
+      {"type":"judge","rubric":"polite, \"warm\"","threshold":0.8}],
+    "provenance":{"kind":"red-team","note":"Jailbreak \"DAN\"\u0007"},"tags":["a","b-c"],"status":"retired",
+    "min_pass_rate":1.0,"trials":3})"));
+  for (const json& j : records) {
+    auto c = parse_case(j);
+    INFO((c ? "" : c.error().message));
+    REQUIRE(c);
+    CHECK(case_record_text(*c) == case_record(*c).dump());
+  }
+  auto purged = parse_case(refund_case());
+  REQUIRE(purged);
+  purged->purged = true;
+  purged->prompt.reset();
+  CHECK(case_record_text(*purged) == case_record(*purged).dump());
+}
+
 TEST_CASE("the content hash changes with status, input and assertions", "[suite]") {
   auto base = parse_case(refund_case());
   REQUIRE(base);

@@ -1,0 +1,27 @@
+#include "core/json_text.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using evalkeep::core::string_array;
+using strings = std::vector<std::string>;
+
+TEST_CASE("a JSON array of strings reads the same with or without escapes", "[core]") {
+  CHECK(string_array("[]") == strings{});
+  CHECK(string_array(R"(["billing"])") == strings{"billing"});
+  CHECK(string_array(R"(["a","b-c","é ☃",""])") == strings{"a", "b-c", "é ☃", ""});
+  CHECK(string_array(R"([",","]"])") == strings{",", "]"});
+  // Escapes, spaces and other values go through the JSON parser, which gives the same strings.
+  CHECK(string_array(R"(["say \"hi\"","tab\there","\u00e9"])") ==
+        strings{"say \"hi\"", "tab\there", "é"});
+  CHECK(string_array(R"([ "a" , "b" ])") == strings{"a", "b"});
+  CHECK(string_array(R"(["a",1,null,"b"])") == strings{"a", "b"});
+  for (const auto& tags : {strings{"x"}, strings{"one", "two", "three"}, strings{"q\"uote", "k"}})
+    CHECK(string_array(nlohmann::json(tags).dump()) == tags);
+}
+
+TEST_CASE("what is not an array of strings reads as no strings", "[core]") {
+  for (const char* bad : {"", "[", "]", "null", "{}", R"("a")", R"(["a",])", R"(["a""b"])",
+                          R"(["a"x])", R"(["a)", R"([,"a"])", "[\"a\nb\"]"})
+    CHECK(string_array(bad) == strings{});
+}
