@@ -93,6 +93,71 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
 
 namespace {
 
+// Reads a trial's stored outcomes, [{"assertion":..,"passed":..,"reason":..},...], only as far
+// as the first failing one: "ASSERTION: REASON", or empty when none failed.
+class FirstFailure final : public json::json_sax_t {
+public:
+  std::string found;
+  bool null() override { return true; }
+  bool boolean(bool v) override {
+    if (m_depth == 2 && m_key == "passed")
+      m_failed = !v;
+    return true;
+  }
+  bool number_integer(json::number_integer_t) override { return true; }
+  bool number_unsigned(json::number_unsigned_t) override { return true; }
+  bool number_float(json::number_float_t, const std::string&) override { return true; }
+  bool string(std::string& v) override {
+    if (m_depth == 2 && m_key == "assertion")
+      m_assertion = std::move(v);
+    else if (m_depth == 2 && m_key == "reason")
+      m_reason = std::move(v);
+    return true;
+  }
+  bool binary(json::binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    if (++m_depth == 2) {
+      m_failed = false;
+      m_assertion.clear();
+      m_reason.clear();
+    }
+    return true;
+  }
+  bool key(std::string& k) override {
+    m_key = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    if (m_depth-- == 2 && m_failed) {
+      found = m_assertion + ": " + m_reason;
+      return false; // no need to read further
+    }
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++m_depth;
+    return true;
+  }
+  bool end_array() override {
+    --m_depth;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const json::exception&) override {
+    return false;
+  }
+
+private:
+  int m_depth = 0;
+  bool m_failed = false;
+  std::string m_key, m_assertion, m_reason;
+};
+
+std::string first_failure(const std::string& outcomes) {
+  FirstFailure reader;
+  json::sax_parse(outcomes, &reader);
+  return reader.found;
+}
+
 std::string suite_hash(const std::vector<suite::Case>& cases) {
   std::string text;
   for (const auto& c : cases)
@@ -163,8 +228,8 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
 
 Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsStore& store,
                              const RunRequest& request, const ProgressFn& progress) {
-  // Loading libcurl (about 30 libraries) and asking git about the checkout (three processes)
-  // wait on the disk and other processes: both happen while the suite is read and the run
+  // Loading libcurl (about 30 libraries) and asking git about the checkout (three processes, at
+  // once) wait on the disk and other processes: they happen while the suite is read and the run
   // planned, not before the first request.
   bool http = request.provider.kind != providers::Kind::exec ||
               (request.judge && request.judge->kind != providers::Kind::exec);
@@ -172,15 +237,15 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
     if (http)
       (void)providers::curl_api(); // an error is reported where it is used
   });
-  auto git_facts = std::async(std::launch::async, [&ws] {
-    RunRecord facts;
-    if (ws.in_git) {
-      facts.git_commit = git::head(ws.root);
-      facts.git_branch = git::branch(ws.root);
-      facts.git_dirty = git::is_dirty(ws.root);
-    }
-    return facts;
-  });
+  auto ask_git = [&ws](auto fact) {
+    return std::async(std::launch::async, [&ws, fact] {
+      using Fact = decltype(fact(ws.root));
+      return ws.in_git ? std::optional<Fact>(fact(ws.root)) : std::optional<Fact>();
+    });
+  };
+  auto git_commit = ask_git(git::head);
+  auto git_branch = ask_git(git::branch);
+  auto git_dirty = ask_git(git::is_dirty);
   suite::CaseFilter filter;
   auto all = suite::list_cases(s, filter);
   if (!all)
@@ -226,7 +291,10 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   if (planned.empty() && !request.shard) // an empty shard of a small suite is fine
     return with_hint(invalid("no cases to run"), "check the --tag, --incident and --case filters");
 
-  RunRecord run = git_facts.get();
+  RunRecord run;
+  run.git_commit = git_commit.get().value_or(std::nullopt);
+  run.git_branch = git_branch.get().value_or(std::nullopt);
+  run.git_dirty = git_dirty.get();
   run.started_at = core::now_utc();
   run.suite_path = s.path().string();
   run.suite_hash = suite_hash(*all);
@@ -323,14 +391,7 @@ Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
         if (r->verdict == "error") {
           o.first_failure = r->error.value_or("error");
         } else {
-          auto outcomes = json::parse(r->assertions, nullptr, false);
-          if (outcomes.is_array())
-            for (const auto& a : outcomes)
-              if (a.is_object() && !a.value("passed", true)) {
-                o.first_failure =
-                    a.value("assertion", std::string()) + ": " + a.value("reason", std::string());
-                break;
-              }
+          o.first_failure = first_failure(r->assertions);
         }
       }
     }

@@ -279,6 +279,17 @@ TEST_CASE("judge assertions are scored by the judge provider and its verdict is 
   CHECK_THAT(unjudged.out, Catch::Contains("no judge provider"));
 }
 
+TEST_CASE("the summary names the first failing assertion of a case", "[e2e][run]") {
+  Fixture f;
+  f.run({"add", "--id", "two-checks", "--prompt", "Hello there, twice", "--expect", "contains:help",
+         "--expect", "min-length:500", "--expect", "contains:nowhere", "--provenance",
+         "spec:order"});
+  auto r = f.run({"run", "--provider", "local", "--case", "two-checks", "--json"});
+  auto s = json::parse(r.out);
+  REQUIRE(s["failures"].size() == 1);
+  CHECK(s["failures"][0]["reason"] == "min-length:500: 21 characters (at least 500)");
+}
+
 TEST_CASE("cases waiting on a judge start first, and judge calls go ahead of queued answers",
           "[e2e][run]") {
   Fixture f;
