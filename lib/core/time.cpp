@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -11,12 +13,17 @@ std::string now_utc() {
   if (const char* fixed = std::getenv("EVALKEEP_NOW"); fixed && is_timestamp(fixed))
     return fixed;
   auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // A run stamps every attempt and result: within a second, the text is the same.
+  thread_local std::pair<std::chrono::sys_seconds, std::string> last;
+  if (now == last.first)
+    return last.second;
   auto day = std::chrono::floor<std::chrono::days>(now);
   std::chrono::year_month_day ymd{day};
   std::chrono::hh_mm_ss hms{now - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+  last = {now, fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                           static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                           hms.hours().count(), hms.minutes().count(), hms.seconds().count())};
+  return last.second;
 }
 
 namespace {
