@@ -135,9 +135,6 @@ private:
       st.keys.resize(t.c->expect.size() + 1);
       st.bodies.resize(t.c->expect.size() + 1);
       st.judged.resize(t.c->expect.size());
-      st.idempotency_key =
-          core::to_hex(core::sha256(fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial)))
-              .substr(0, 32);
       if (auto r = begin(i); !r)
         return r;
       // The first calls go out as soon as there are enough to fill the slots, while the rest
@@ -275,8 +272,7 @@ private:
   // Replays the answer from the cache, or queues the call.
   Status begin(std::size_t i) {
     Call call{i, 0};
-    auto key = key_for(call);
-    auto hit = lookup(key);
+    auto hit = lookup(call);
     if (!hit)
       return std::unexpected(hit.error());
     if (*hit) {
@@ -293,10 +289,12 @@ private:
     return {};
   }
 
-  Result<std::optional<providers::Reply>> lookup(const core::Digest& key) {
+  // The cached answer of a call, if the run reads the cache. With --no-cache, the call's key is
+  // only computed once its answer is stored, not before the first requests go out.
+  Result<std::optional<providers::Reply>> lookup(Call c) {
     if (m_s.cache == CacheMode::refresh)
       return std::optional<providers::Reply>();
-    auto hit = m_store.cache_get(key);
+    auto hit = m_store.cache_get(key_for(c));
     if (!hit)
       return std::unexpected(hit.error());
     if (!*hit)
@@ -313,6 +311,12 @@ private:
 
   void start(Call c) {
     auto& st = m_state[c.trial];
+    if (st.idempotency_key.empty()) {
+      const auto& t = m_trials[c.trial];
+      st.idempotency_key =
+          core::to_hex(core::sha256(fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial)))
+              .substr(0, 32);
+    }
     ++st.attempts[c.slot];
     ++m_stats.requests;
     st.started_at = core::now_utc();
@@ -486,7 +490,7 @@ private:
         continue;
       Call judge{c.trial, k + 1};
       ++st.pending;
-      auto hit = lookup(key_for(judge));
+      auto hit = lookup(judge);
       if (!hit)
         return std::unexpected(hit.error());
       if (*hit) {
