@@ -63,7 +63,9 @@ std::optional<std::string> branch(const fs::path& dir) {
 }
 
 bool is_dirty(const fs::path& dir) {
-  auto r = run_git(dir, {"status", "--porcelain", "--untracked-files=no"});
+  // --no-optional-locks: status would otherwise refresh the index under .git/index.lock, and a
+  // user's git command run at the same moment would fail on the lock.
+  auto r = run_git(dir, {"--no-optional-locks", "status", "--porcelain", "--untracked-files=no"});
   return r && r->exit_code == 0 && !r->out.empty();
 }
 

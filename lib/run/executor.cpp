@@ -188,6 +188,13 @@ private:
       if (auto r = flush(); !r)
         return r;
       report(false);
+      // Nothing is left to send and the last answers are a round trip away: what the run wrote
+      // so far goes from the WAL into the database now, not when the store closes after the
+      // summary. A failure here leaves it for the close.
+      if (!m_checkpointed && m_ready.empty() && m_delayed.empty() && in_flight() > 0) {
+        m_checkpointed = true;
+        (void)m_store.db().exec("PRAGMA wal_checkpoint(PASSIVE)");
+      }
     }
     return {};
   }
@@ -604,6 +611,7 @@ private:
   std::mt19937_64 m_rng;
   std::uniform_real_distribution<double> m_unit{0.0, 1.0};
   std::optional<std::string> m_stop;
+  bool m_checkpointed = false;
   std::size_t m_answers = 0;
   int m_unreachable = 0;
   double m_cached_latency = 0;

@@ -279,6 +279,35 @@ TEST_CASE("judge assertions are scored by the judge provider and its verdict is 
   CHECK_THAT(unjudged.out, Catch::Contains("no judge provider"));
 }
 
+TEST_CASE("a run records the commit, branch and dirty flag without touching git's index",
+          "[e2e][run][git]") {
+  Fixture f;
+  f.repo.git({"add", "-A"});
+  f.repo.git({"commit", "-q", "-m", "suite"});
+  std::string head = f.repo.git({"rev-parse", "HEAD"});
+  head = head.substr(0, head.find('\n'));
+  std::string branch = f.repo.git({"symbolic-ref", "--short", "HEAD"});
+  branch = branch.substr(0, branch.find('\n'));
+  auto index_before = evalkeep::test::read_file(f.repo.path() / ".git" / "index");
+  // A tracked file touched but not changed: `git status` would rewrite the index to note the
+  // new time, taking .git/index.lock, and a user's git command at that moment would fail.
+  std::filesystem::last_write_time(f.repo.path() / "evalkeep.toml",
+                                   std::filesystem::file_time_type::clock::now() +
+                                       std::chrono::seconds(5));
+  f.run({"run", "--provider", "local"});
+  CHECK(evalkeep::test::read_file(f.repo.path() / ".git" / "index") == index_before);
+  auto facts = [&] {
+    return f.repo
+        .run({"sqlite3", ".evalkeep/runs.db",
+              "SELECT git_commit, git_branch, git_dirty FROM runs ORDER BY id DESC LIMIT 1"})
+        .out;
+  };
+  CHECK(facts() == head + "|" + branch + "|0\n");
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app) << "\n";
+  f.run({"run", "--provider", "local"});
+  CHECK(facts() == head + "|" + branch + "|1\n");
+}
+
 TEST_CASE("the summary names the first failing assertion of a case", "[e2e][run]") {
   Fixture f;
   f.run({"add", "--id", "two-checks", "--prompt", "Hello there, twice", "--expect", "contains:help",
