@@ -87,7 +87,7 @@ struct TrialState {
   std::size_t pending = 0;                                  // judge calls still running
   std::optional<std::pair<std::string, std::string>> error; // class, message
   std::vector<std::pair<core::Digest, CachedAnswer>> cache_puts;
-  std::string idempotency_key;
+  std::vector<std::string> idempotency_keys; // by slot, made when the call first starts
   std::string started_at;
 };
 
@@ -134,6 +134,7 @@ private:
       st.attempts.assign(t.c->expect.size() + 1, 0);
       st.keys.resize(t.c->expect.size() + 1);
       st.bodies.resize(t.c->expect.size() + 1);
+      st.idempotency_keys.resize(t.c->expect.size() + 1);
       st.judged.resize(t.c->expect.size());
       if (auto r = begin(i); !r)
         return r;
@@ -318,12 +319,9 @@ private:
 
   void start(Call c) {
     auto& st = m_state[c.trial];
-    if (st.idempotency_key.empty()) {
-      const auto& t = m_trials[c.trial];
-      st.idempotency_key =
-          core::to_hex(core::sha256(fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial)))
-              .substr(0, 32);
-    }
+    auto& idempotency_key = st.idempotency_keys[c.slot];
+    if (idempotency_key.empty())
+      idempotency_key = idempotency_key_of(c);
     ++st.attempts[c.slot];
     ++m_stats.requests;
     st.started_at = core::now_utc();
@@ -334,7 +332,21 @@ private:
     }
     m_transport->start(token(c),
                        providers::build_request(p, body_for(c), c.slot == 0 ? m_key : m_judge_key,
-                                                st.idempotency_key));
+                                                idempotency_key));
+  }
+
+  // One key per logical request, the same for each of its attempts: the run (its number and
+  // nonce: numbers start again at 1 in a new runs store), the case, the trial, and which call
+  // (the answer, or the judge of an assertion). A run stored without a nonce, by an older
+  // version, keeps the keys it started with.
+  std::string idempotency_key_of(Call c) const {
+    const auto& t = m_trials[c.trial];
+    std::string text = fmt::format("{}:{}:{}", m_s.run, t.planned->case_id, t.trial);
+    if (!m_s.nonce.empty())
+      text += ":" + m_s.nonce;
+    if (c.slot > 0)
+      text += fmt::format(":judge:{}", c.slot - 1);
+    return core::to_hex(core::sha256(text)).substr(0, 32);
   }
 
   void start_exec(Call c, const providers::ProviderConfig& p, const providers::ChatInput& input) {
@@ -402,7 +414,7 @@ private:
     a.purpose = c.slot == 0 ? "answer" : fmt::format("judge:{}", c.slot - 1);
     a.started_at = st.started_at;
     a.latency_ms = response.latency_ms;
-    a.idempotency_key = st.idempotency_key;
+    a.idempotency_key = st.idempotency_keys[c.slot];
     if (response.status)
       a.http_status = response.status;
 

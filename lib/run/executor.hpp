@@ -22,6 +22,7 @@ struct Trial {
 /// What an executor needs to know about the run it works for.
 struct ExecutorSettings {
   std::int64_t run = 0;
+  std::string nonce; // stored with the run: its idempotency keys are its own, whatever its number
   providers::ProviderConfig provider;
   std::optional<providers::ProviderConfig> judge; // for judge assertions
   int concurrency = 8;

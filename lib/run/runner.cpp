@@ -208,6 +208,10 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
     }
   }
   settings.run = run.id;
+  if (auto n =
+          run.settings.is_object() ? run.settings.find("idempotency_nonce") : run.settings.end();
+      n != run.settings.end() && n->is_string())
+    settings.nonce = n->get<std::string>();
   auto result = execute(store, settings, trials, total, progress);
   if (!result)
     return std::unexpected(result.error());
@@ -319,11 +323,19 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
                   {"cases", request.cases}};
   if (request.shard)
     run.settings["shard"] = fmt::format("{}/{}", request.shard->first, request.shard->second);
+  std::random_device random;
+  run.settings["idempotency_nonce"] =
+      fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
   run.evalkeep_version = EVALKEEP_VERSION;
   if (auto r = store.create_run(run, planned); !r)
     return std::unexpected(r.error());
-  return execute_run(store, run, {0, request.provider, request.judge, concurrency, request.cache},
-                     progress, std::move(planned), std::move(chosen));
+  ExecutorSettings settings;
+  settings.provider = request.provider;
+  settings.judge = request.judge;
+  settings.concurrency = concurrency;
+  settings.cache = request.cache;
+  return execute_run(store, run, std::move(settings), progress, std::move(planned),
+                     std::move(chosen));
 }
 
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressFn& progress) {

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <map>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -306,6 +307,46 @@ TEST_CASE("a run records the commit, branch and dirty flag without touching git'
   std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app) << "\n";
   f.run({"run", "--provider", "local"});
   CHECK(facts() == head + "|" + branch + "|1\n");
+}
+
+TEST_CASE("each request has its own Idempotency-Key, kept by its retries, new in a new store",
+          "[e2e][run]") {
+  Fixture f;
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(f.server, "gateway", "openai", "idempotency_header = true\n");
+  f.run({"add", "--id", "judged", "--prompt", "Hello again", "--expect",
+         "judge@0.8:greets the customer politely", "--provenance", "spec:judge"});
+  f.run({"add", "--id", "busy-once", "--prompt", "I am busy", "--expect", "contains:wait",
+         "--provenance", "spec:retry"});
+  auto keys = [&] {
+    std::map<std::string, std::vector<std::string>> by_prompt;
+    for (const auto& e : f.server.log()) {
+      std::string key = e["key"];
+      REQUIRE(e["idempotency_key"].is_string());
+      by_prompt[key.starts_with("You grade") ? "judge" : key].push_back(e["idempotency_key"]);
+    }
+    return by_prompt;
+  };
+  auto cases = std::vector<std::string>{"--case", "judged", "--case", "busy-once"};
+  auto args = std::vector<std::string>{"run", "--provider", "gateway", "--judge", "gateway"};
+  args.insert(args.end(), cases.begin(), cases.end());
+  f.run(args);
+  auto first = keys();
+  // The answer and its judge call are two requests: a gateway must not answer one with the other.
+  REQUIRE(first["Hello again"].size() == 1);
+  REQUIRE(first["judge"].size() == 1);
+  CHECK(first["Hello again"][0] != first["judge"][0]);
+  // A 429 and its retry are one request.
+  REQUIRE(first["I am busy"].size() == 2);
+  CHECK(first["I am busy"][0] == first["I am busy"][1]);
+  // A new runs store numbers its runs from 1 again; the keys are new all the same.
+  for (const char* file : {"runs.db", "runs.db-wal", "runs.db-shm"})
+    std::filesystem::remove(f.repo.path() / ".evalkeep" / file);
+  f.server.reset();
+  f.run(args);
+  auto second = keys();
+  CHECK(second["Hello again"][0] != first["Hello again"][0]);
+  CHECK(second["judge"][0] != first["judge"][0]);
 }
 
 TEST_CASE("the summary names the first failing assertion of a case", "[e2e][run]") {
