@@ -194,7 +194,7 @@ private:
       // summary. A failure here leaves it for the close.
       if (!m_checkpointed && m_ready.empty() && m_delayed.empty() && in_flight() > 0) {
         m_checkpointed = true;
-        (void)m_store.db().exec("PRAGMA wal_checkpoint(PASSIVE)");
+        (void)m_store.checkpoint();
       }
     }
     return {};

@@ -203,6 +203,10 @@ Status RunsStore::finish_run(std::int64_t run, const std::string& state,
   return upd->run();
 }
 
+Status RunsStore::checkpoint() {
+  return m_db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
 Status RunsStore::claim(std::int64_t run) {
   auto tx = store::Transaction::begin(m_db);
   if (!tx)

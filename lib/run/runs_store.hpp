@@ -105,6 +105,9 @@ public:
                     const std::optional<std::string>& stop_reason, const std::string& at);
   /// Takes a run for this process (resume); refused while another live process holds it.
   Status claim(std::int64_t run);
+  /// Moves what is committed from the WAL into the database now (a passive checkpoint), so that
+  /// closing the store has little left to write.
+  Status checkpoint();
 
   Result<std::optional<CachedAnswer>> cache_get(const core::Digest& key);
   Result<std::vector<RunRecord>> list_runs();
