@@ -52,7 +52,8 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 std::vector<std::string> string_array(std::string_view text) {
-  // The compact form the stores write, ["a","b"], with plain strings: no parser needed.
+  // The compact form the stores write, ["a","b"], with plain ASCII strings: no parser needed.
+  // Anything else goes through the parser, which also refuses text that is not UTF-8.
   std::vector<std::string> out;
   bool plain = text.size() >= 2 && text.front() == '[' && text.back() == ']';
   bool closed = text == "[]";
@@ -63,7 +64,8 @@ std::vector<std::string> string_array(std::string_view text) {
       break;
     auto value = text.substr(i + 1, end - i - 1);
     plain = std::none_of(value.begin(), value.end(), [](char ch) {
-      return ch == '\\' || static_cast<unsigned char>(ch) < 0x20;
+      auto byte = static_cast<unsigned char>(ch);
+      return ch == '\\' || byte < 0x20 || byte >= 0x80;
     });
     out.emplace_back(value);
     i = end + 1;

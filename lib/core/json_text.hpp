@@ -12,8 +12,8 @@ namespace evalkeep::core {
 void append_json_string(std::string& out, std::string_view s);
 
 /// The strings of a JSON array of strings (anything else in it is skipped), as the stores keep
-/// tags: read directly when they need no unescaping, through nlohmann::json otherwise.
-/// Not an array: empty.
+/// tags: read directly when they are plain ASCII, through nlohmann::json otherwise. Not an
+/// array, or not UTF-8: empty.
 std::vector<std::string> string_array(std::string_view json);
 
 /// True when `s` is valid UTF-8, as text a JSON document can carry must be.

@@ -22,6 +22,8 @@ TEST_CASE("a JSON array of strings reads the same with or without escapes", "[co
 
 TEST_CASE("what is not an array of strings reads as no strings", "[core]") {
   for (const char* bad : {"", "[", "]", "null", "{}", R"("a")", R"(["a",])", R"(["a""b"])",
-                          R"(["a"x])", R"(["a)", R"([,"a"])", "[\"a\nb\"]"})
+                          R"(["a"x])", R"(["a)", R"([,"a"])", "[\"a\nb\"]",
+                          // not UTF-8: a stored list holding it would not write back as JSON
+                          "[\"\xff\xfe\"]", "[\"ok\",\"\xc3\"]"})
     CHECK(string_array(bad) == strings{});
 }
