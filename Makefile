@@ -20,7 +20,7 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
 # The reliability tests' long mode (30 kills, a minute of contention, ...), then every fuzz
 # target for STRESS_FUZZ_SECONDS; `make test` runs their short mode, CI fuzzes 60 s a target.

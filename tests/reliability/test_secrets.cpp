@@ -1,13 +1,15 @@
 // Item 17: a canary API key through every path a test can reach -- runs that pass and fail, a
-// 401 whose body echoes the request, every report format, the gate's outputs and
-// $GITHUB_STEP_SUMMARY, the run metadata -- appears in no output and no file, raw, base64 or
-// URL-encoded, the stores' -wal/-shm/-journal companions included.
+// 401 whose body echoes the request, a run killed mid-way and its resume, every report format
+// (text, JSON, Markdown, JUnit, HTML), the gate's outputs and $GITHUB_STEP_SUMMARY, the run
+// metadata -- appears in no output and no file, raw, base64 or URL-encoded, the stores'
+// -wal/-shm/-journal companions included.
 
 #include "reliability/reliability.hpp"
 #include "support/standin.hpp"
 
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -157,8 +159,12 @@ void canary_paths(bool echo_401) {
   run({"runs", "diff", "2", "latest", "--json"}, {0});
   run({"why", "late-order"}, {0});
   run({"why", "late-order", "--json"}, {0});
-  run({"audit", "--format", "json"}, {0});
-  run({"audit", "--format", "md"}, {0});
+  for (const char* format : {"text", "json", "md"})
+    run({"audit", "--format", format}, {0});
+  run({"audit", "--format", "html", "-o", "audit.html"}, {0});
+  run({"report", "latest", "-o", "report.html"}, {0});
+  run({"report", "2", "--vs", "1", "-o", "report-vs.html"}, {0});
+  CHECK(read_file(repo.path() / "report.html").find("<svg") != std::string::npos);
   run({"cache", "export", "answers.jsonl"}, {0});
   // The gate on those runs, in every format, with the step summary.
   run({"gate", "--base", "main", "--run", "2", "--json"}, {1});
@@ -169,6 +175,24 @@ void canary_paths(bool echo_401) {
     run({"gate", "--base", "main", "--run-now", "--provider", "echoing", "--markdown", "gate2.md"},
         {1, 3});
   CHECK(fs::exists(summary));
+
+  // A crash: a run killed with SIGKILL mid-way leaves its -wal behind, and a resume reads it.
+  StandIn slow(R"({"default": {"answer": "I can help with that."}})", 300);
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(slow, "slow");
+  {
+    Background crashed(repo.path(), {"run", "--provider", "slow", "--no-cache", "-j", "1"}, env,
+                       "crashed");
+    for (int i = 0; i < 200 && slow.requests() < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(crashed.kill9());
+    canary.search("the killed run's stdout", crashed.out());
+    canary.search("the killed run's stderr", crashed.err());
+    canary.texts_searched += 2;
+  }
+  CHECK(slow.requests() >= 2);
+  CHECK(fs::exists(repo.path() / ".evalkeep" / "runs.db-wal")); // not searched in vain
+  canary.search_files(repo.path() / ".evalkeep");
+  run({"run", "--resume"}, {1});
 
   canary.search_files(repo.path());
   canary.search_files(outside.path());
