@@ -96,7 +96,7 @@ public:
   Executor(RunsStore& store, const ExecutorSettings& s, const std::vector<Trial>& trials,
            const ProgressFn& progress)
       : m_store(store), m_s(s), m_trials(trials), m_state(trials.size()), m_progress(progress),
-        m_rng(std::random_device{}()) {}
+        m_once_sent(s.once_sent), m_rng(std::random_device{}()) {}
 
   Result<ExecutorResult> run(std::size_t total_trials) {
     m_stats.total = total_trials;
@@ -143,6 +143,8 @@ private:
       if (m_ready.size() >= static_cast<std::size_t>(m_s.concurrency) && in_flight() == 0) {
         refill(Clock::now());
         m_transport->send();
+        if (auto r = sent(); !r)
+          return r;
       }
     }
     if (auto r = flush(); !r)
@@ -588,8 +590,16 @@ private:
     return m_finished.size() >= 256 ? flush() : Status{};
   }
 
+  // The first requests are out: the settings' once_sent, once.
+  Status sent() {
+    auto once = std::exchange(m_once_sent, nullptr);
+    return once ? once() : Status{};
+  }
+
   // Stores the finished trials not yet stored, in one transaction.
   Status flush() {
+    if (auto r = sent(); !r)
+      return r;
     auto stored = m_store.record(m_s.run, m_finished);
     m_finished.clear();
     return stored;
@@ -612,6 +622,7 @@ private:
   std::vector<TrialState> m_state;
   std::vector<TrialRecord> m_finished; // finished, not yet stored
   const ProgressFn& m_progress;
+  std::function<Status()> m_once_sent;
   std::unique_ptr<providers::Transport> m_transport;
   std::string m_key, m_judge_key;
   std::deque<Call> m_ready;

@@ -6,6 +6,7 @@
 #include "suite/model.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct ExecutorSettings {
   std::optional<providers::ProviderConfig> judge; // for judge assertions
   int concurrency = 8;
   CacheMode cache = CacheMode::use;
+  /// Called once, when the first requests are out (or, with none to send, before the first
+  /// result is stored): a new run stores its plan there, not before its first request. An
+  /// error ends the run.
+  std::function<Status()> once_sent;
 };
 
 struct ExecutorResult {

@@ -166,18 +166,11 @@ std::string suite_hash(const std::vector<suite::Case>& cases) {
 }
 
 // Runs the trials of the run that have no stored result, then summarizes the run. A new run
-// passes its planned cases in with the cases themselves (sorted by id, as stored); a resumed one
-// reads them from the store.
+// passes the cases themselves in with its plan (sorted by id, as stored); a resumed one parses
+// them from the plan.
 Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorSettings settings,
-                               const ProgressFn& progress,
-                               std::optional<std::vector<PlannedCase>> planned = {},
+                               const ProgressFn& progress, const std::vector<PlannedCase>& planned,
                                std::vector<suite::Case> cases = {}) {
-  if (!planned) {
-    auto stored = store.planned(run.id);
-    if (!stored)
-      return std::unexpected(stored.error());
-    planned = std::move(*stored);
-  }
   auto existing = store.results(run.id);
   if (!existing)
     return std::unexpected(existing.error());
@@ -185,13 +178,13 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
   for (const auto& r : *existing)
     done.emplace(r.case_id, r.trial);
 
-  bool aligned = cases.size() == planned->size();
+  bool aligned = cases.size() == planned.size();
   for (std::size_t i = 0; aligned && i < cases.size(); ++i)
-    aligned = cases[i].id == (*planned)[i].case_id;
+    aligned = cases[i].id == planned[i].case_id;
   if (!aligned)
     cases.clear();
-  for (std::size_t i = cases.size(); i < planned->size(); ++i) {
-    const auto& p = (*planned)[i];
+  for (std::size_t i = cases.size(); i < planned.size(); ++i) {
+    const auto& p = planned[i];
     auto c = suite::parse_case(json::parse(p.case_json, nullptr, false));
     if (!c)
       return with_context(c.error(), fmt::format("run {}: stored case {}", run.id, p.case_id));
@@ -199,8 +192,8 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
   }
   std::vector<Trial> trials;
   std::size_t total = 0;
-  for (std::size_t i = 0; i < planned->size(); ++i) {
-    const auto& p = (*planned)[i];
+  for (std::size_t i = 0; i < planned.size(); ++i) {
+    const auto& p = planned[i];
     for (int t = 0; t < p.trials; ++t) {
       ++total;
       if (!done.contains({p.case_id, t}))
@@ -233,8 +226,8 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
 Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsStore& store,
                              const RunRequest& request, const ProgressFn& progress) {
   // Loading libcurl (about 30 libraries) and asking git about the checkout (three processes, at
-  // once) wait on the disk and other processes: they happen while the suite is read and the run
-  // planned, not before the first request.
+  // once) wait on the disk and other processes: they happen while the suite is read, the run
+  // planned and its first requests sent, not before the first request.
   bool http = request.provider.kind != providers::Kind::exec ||
               (request.judge && request.judge->kind != providers::Kind::exec);
   auto curl_loaded = std::async(std::launch::async, [http] {
@@ -296,9 +289,6 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
     return with_hint(invalid("no cases to run"), "check the --tag, --incident and --case filters");
 
   RunRecord run;
-  run.git_commit = git_commit.get().value_or(std::nullopt);
-  run.git_branch = git_branch.get().value_or(std::nullopt);
-  run.git_dirty = git_dirty.get();
   run.started_at = core::now_utc();
   run.suite_path = s.path().string();
   run.suite_hash = suite_hash(*all);
@@ -327,15 +317,25 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   run.settings["idempotency_nonce"] =
       fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
   run.evalkeep_version = EVALKEEP_VERSION;
-  if (auto r = store.create_run(run, planned); !r)
-    return std::unexpected(r.error());
+  // The run is recorded now; its git facts and its plan once the first requests are out, in the
+  // same transaction, so that neither waits in front of them.
+  auto recording = store.begin_run(run);
+  if (!recording)
+    return std::unexpected(recording.error());
   ExecutorSettings settings;
   settings.provider = request.provider;
   settings.judge = request.judge;
   settings.concurrency = concurrency;
   settings.cache = request.cache;
-  return execute_run(store, run, std::move(settings), progress, std::move(planned),
-                     std::move(chosen));
+  settings.once_sent = [&]() -> Status {
+    run.git_commit = git_commit.get().value_or(std::nullopt);
+    run.git_branch = git_branch.get().value_or(std::nullopt);
+    run.git_dirty = git_dirty.get();
+    if (auto r = store.plan_run(run, planned); !r)
+      return r;
+    return recording->commit();
+  };
+  return execute_run(store, run, std::move(settings), progress, planned, std::move(chosen));
 }
 
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressFn& progress) {
@@ -360,7 +360,10 @@ Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressF
   settings.cache = cache == "refresh"   ? CacheMode::refresh
                    : cache == "offline" ? CacheMode::offline
                                         : CacheMode::use;
-  return execute_run(store, *run, std::move(settings), progress);
+  auto planned = store.planned(id);
+  if (!planned)
+    return std::unexpected(planned.error());
+  return execute_run(store, *run, std::move(settings), progress, *planned);
 }
 
 Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {

@@ -98,6 +98,12 @@ public:
 
   /// Records a new run and the cases it covers; sets run.id.
   Status create_run(RunRecord& run, const std::vector<PlannedCase>& cases);
+  /// create_run in two steps, so that a run's first requests go out before its plan is stored:
+  /// records the run (without its git facts) and sets run.id in a transaction it returns open.
+  /// Then plan_run stores the git facts and the cases, and the caller commits. Until the commit
+  /// no other connection sees the run; dropped uncommitted, it leaves no trace.
+  Result<store::Transaction> begin_run(RunRecord& run);
+  Status plan_run(const RunRecord& run, const std::vector<PlannedCase>& cases);
   /// Stores finished trials, each with its attempts (and caches their answers), in one
   /// transaction: all of them or none.
   Status record(std::int64_t run, std::span<const TrialRecord> trials);
