@@ -165,31 +165,17 @@ std::string suite_hash(const std::vector<suite::Case>& cases) {
   return core::to_hex(core::sha256(text));
 }
 
-// Runs the trials of the run that have no stored result, then summarizes the run. A new run
-// passes the cases themselves in with its plan (sorted by id, as stored); a resumed one parses
-// them from the plan.
+// Runs the trials of the run that have no stored result, then summarizes the run: its plan and
+// its cases, in the same order (by id, as stored).
 Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorSettings settings,
                                const ProgressFn& progress, const std::vector<PlannedCase>& planned,
-                               std::vector<suite::Case> cases = {}) {
+                               const std::vector<suite::Case>& cases) {
   auto existing = store.results(run.id);
   if (!existing)
     return std::unexpected(existing.error());
   std::set<std::pair<std::string, int>> done;
   for (const auto& r : *existing)
     done.emplace(r.case_id, r.trial);
-
-  bool aligned = cases.size() == planned.size();
-  for (std::size_t i = 0; aligned && i < cases.size(); ++i)
-    aligned = cases[i].id == planned[i].case_id;
-  if (!aligned)
-    cases.clear();
-  for (std::size_t i = cases.size(); i < planned.size(); ++i) {
-    const auto& p = planned[i];
-    auto c = suite::parse_case(json::parse(p.case_json, nullptr, false));
-    if (!c)
-      return with_context(c.error(), fmt::format("run {}: stored case {}", run.id, p.case_id));
-    cases.push_back(std::move(*c));
-  }
   std::vector<Trial> trials;
   std::size_t total = 0;
   for (std::size_t i = 0; i < planned.size(); ++i) {
@@ -272,7 +258,6 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
     p.case_hash = c.content_hash;
     suite::Case live = c;
     live.status = suite::CaseStatus::active; // stored so parse_case accepts it on resume
-    p.case_json = suite::case_record_text(live);
     p.status = std::string(suite::to_string(c.status));
     if (c.provenance.kind == suite::ProvenanceKind::incident)
       p.incident = c.provenance.incident;
@@ -317,8 +302,9 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   run.settings["idempotency_nonce"] =
       fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
   run.evalkeep_version = EVALKEEP_VERSION;
-  // The run is recorded now; its git facts and its plan once the first requests are out, in the
-  // same transaction, so that neither waits in front of them.
+  // The run is recorded now; its git facts and its plan (each case's record written out) once
+  // the first requests are out, in the same transaction, so that none of it waits in front of
+  // them.
   auto recording = store.begin_run(run);
   if (!recording)
     return std::unexpected(recording.error());
@@ -328,6 +314,8 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   settings.concurrency = concurrency;
   settings.cache = request.cache;
   settings.once_sent = [&]() -> Status {
+    for (std::size_t i = 0; i < planned.size(); ++i)
+      planned[i].case_json = suite::case_record_text(chosen[i]);
     run.git_commit = git_commit.get().value_or(std::nullopt);
     run.git_branch = git_branch.get().value_or(std::nullopt);
     run.git_dirty = git_dirty.get();
@@ -335,7 +323,7 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
       return r;
     return recording->commit();
   };
-  return execute_run(store, run, std::move(settings), progress, planned, std::move(chosen));
+  return execute_run(store, run, std::move(settings), progress, planned, chosen);
 }
 
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressFn& progress) {
@@ -363,7 +351,14 @@ Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressF
   auto planned = store.planned(id);
   if (!planned)
     return std::unexpected(planned.error());
-  return execute_run(store, *run, std::move(settings), progress, *planned);
+  std::vector<suite::Case> cases;
+  for (const auto& p : *planned) {
+    auto c = suite::parse_case(json::parse(p.case_json, nullptr, false));
+    if (!c)
+      return with_context(c.error(), fmt::format("run {}: stored case {}", id, p.case_id));
+    cases.push_back(std::move(*c));
+  }
+  return execute_run(store, *run, std::move(settings), progress, *planned, cases);
 }
 
 Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
