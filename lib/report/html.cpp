@@ -1,6 +1,7 @@
 #include "report/html.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -64,6 +65,12 @@ std::string shorten(const std::string& s, std::size_t width) {
   return s.substr(0, cut) + "…";
 }
 
+// The number of characters (not bytes) in UTF-8 text.
+std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 std::string value_label(double v, bool percent) {
   return percent ? fmt::format("{:.0f}%", 100 * v) : fmt::format("{:g}", v);
 }
@@ -122,8 +129,16 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
                      k_top + k_plot, k_top + k_plot);
   if (bars.empty())
     svg += "<text x=\"0\" y=\"40\" class=\"muted\">nothing to show</text>";
-  // Label every column when they fit, else about ten of them.
-  std::size_t every = std::max<std::size_t>(1, bars.size() / 10);
+  // Label every column when the labels fit, else every second, third...: at most ten labels
+  // (seventeen months labelled every month overlapped), each with room for its text at about
+  // 7 px a character.
+  constexpr std::size_t k_max_labels = 10;
+  std::size_t longest = 0;
+  for (const auto& b : bars)
+    longest = std::max(longest, utf8_length(b.label));
+  auto room = static_cast<std::size_t>(std::ceil((7.0 * static_cast<double>(longest) + 6) / slot));
+  std::size_t every =
+      std::max({std::size_t{1}, (bars.size() + k_max_labels - 1) / k_max_labels, room});
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const auto& b = bars[i];
     double h = std::clamp(b.value / max, 0.0, 1.0) * k_plot;
@@ -138,7 +153,7 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
     if (b.value > 0 && slot >= 24)
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", cx,
                          k_top + k_plot - h - 3, value_label(b.value, percent));
-    if (i % every == 0)
+    if ((bars.size() - 1 - i) % every == 0) // the last column, the latest, always labelled
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" "
                          "class=\"tick\">{}</text>",
                          cx, k_top + k_plot + 14, html_escape(b.label));

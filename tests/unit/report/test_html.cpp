@@ -5,6 +5,7 @@
 #include <regex>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace evalkeep::report;
 using json = nlohmann::json;
@@ -116,3 +117,42 @@ TEST_CASE("a page is self-contained: its style and script inline, its title esca
   CHECK(page.find("<link") == std::string::npos);
   CHECK(page.find("http") == std::string::npos);
 }
+
+TEST_CASE("a column chart of many months labels at most ten of them, the latest always",
+          "[report]") {
+  auto months = [](int n) {
+    std::vector<Bar> bars;
+    for (int i = 0; i < n; ++i)
+      bars.push_back({fmt::format("{:04}-{:02}", 2025 + i / 12, 1 + i % 12), 1, ""});
+    return bars;
+  };
+  for (int n : {1, 5, 10, 11, 17, 24, 60, 200}) {
+    INFO(n << " months");
+    auto svg = column_chart_svg("month", months(n), false);
+    auto ticks = count(svg, "class=\"tick\"");
+    CHECK(ticks >= std::min<std::size_t>(n, 5));
+    CHECK(ticks <= 10);
+    auto last = months(n).back().label;
+    CHECK_THAT(svg, Catch::Contains("class=\"tick\">" + last + "</text>"));
+  }
+  // Ten months fit: each one is labelled.
+  CHECK(count(column_chart_svg("month", months(10), false), "class=\"tick\"") == 10);
+}
+
+TEST_CASE("a column chart labels fewer columns when the labels are too long to sit side by side",
+          "[report]") {
+  std::vector<Bar> runs;
+  for (int i = 1; i <= 12; ++i)
+    runs.push_back({fmt::format("#{} 0123abc", i), 0.5, ""});
+  auto svg = column_chart_svg("trend", runs, true);
+  // The x of each label: neighbours at least a label's width apart (11 characters, ~7 px each).
+  std::vector<double> xs;
+  std::regex tick("<text x=\"([0-9.]+)\"[^>]*class=\"tick\"");
+  for (std::sregex_iterator it(svg.begin(), svg.end(), tick), end; it != end; ++it)
+    xs.push_back(std::stod((*it)[1]));
+  REQUIRE(xs.size() >= 2);
+  for (std::size_t i = 1; i < xs.size(); ++i)
+    CHECK(xs[i] - xs[i - 1] >= 11 * 7);
+  CHECK_THAT(svg, Catch::Contains(">#12 0123abc</text>"));
+}
+
