@@ -2,6 +2,7 @@
 
 #include "report/html.hpp"
 #include "run/diff.hpp"
+#include "scoring/assertion.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -220,9 +221,20 @@ json case_input(const run::PlannedCase* p) {
   auto rec = json::parse(p->case_json, nullptr, false);
   if (!rec.is_object())
     return in;
-  for (const char* key : {"title", "system", "prompt", "messages", "expect"})
+  for (const char* key : {"title", "system", "prompt", "messages"})
     if (rec.contains(key))
       in[key] = rec[key];
+  // Each assertion as it is written on the command line (judge@0.8:RUBRIC, json-path:P=V), so
+  // every type shows all it checks; one the scorer cannot read shows as its JSON.
+  if (auto e = rec.find("expect"); e != rec.end() && e->is_array()) {
+    json specs = json::array();
+    for (const auto& a : *e) {
+      auto parsed = scoring::from_json(a, scoring::Check::structure);
+      specs.push_back(parsed ? scoring::to_spec(*parsed)
+                             : a.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    in["expect"] = std::move(specs);
+  }
   return in;
 }
 
@@ -330,7 +342,7 @@ constexpr const char* k_table_script = R"js((function () {
     if (inp.system) { td.appendChild(el('div', 'note', 'system')); td.appendChild(el('pre', 'input', inp.system)); }
     if (inp.prompt) td.appendChild(el('pre', 'input', inp.prompt));
     (inp.messages || []).forEach(function (m) { td.appendChild(el('div', 'note', m.role)); td.appendChild(el('pre', 'input', m.content)); });
-    if (inp.expect) td.appendChild(el('div', 'note', 'expects: ' + inp.expect.map(function (e) { return e.type + (e.value !== undefined ? ':' + (typeof e.value === 'string' ? e.value : JSON.stringify(e.value)) : ''); }).join(' · ')));
+    if (inp.expect && inp.expect.length) td.appendChild(el('div', 'note', 'expects: ' + inp.expect.join(' · ')));
     (d.trials || []).forEach(function (t) {
       var head = el('h4', null, 'Trial ' + t.trial + ' ');
       head.appendChild(badge(t.verdict));

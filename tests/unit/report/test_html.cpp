@@ -156,3 +156,38 @@ TEST_CASE("a column chart labels fewer columns when the labels are too long to s
   CHECK_THAT(svg, Catch::Contains(">#12 0123abc</text>"));
 }
 
+TEST_CASE("the expanded case names every assertion as written, a judge's rubric included",
+          "[report]") {
+  RunReport r;
+  r.summary.run.id = 1;
+  evalkeep::run::CaseOutcome c;
+  c.case_id = "judged";
+  c.status = "active";
+  c.verdict = "pass";
+  c.trials = c.passes = 1;
+  r.summary.cases.push_back(c);
+  r.summary.total = r.summary.passed = 1;
+  evalkeep::run::PlannedCase p;
+  p.case_id = "judged";
+  p.status = "active";
+  p.case_json =
+      json{{"id", "judged"},
+           {"prompt", "Hello again"},
+           {"expect",
+            {{{"type", "judge"}, {"rubric", "greets the customer politely"}, {"threshold", 0.8}},
+             {{"type", "json-path"}, {"path", "/order/status"}, {"value", "shipped"}},
+             {{"type", "icontains"}, {"value", "hello"}}}}}
+          .dump();
+  r.planned.push_back(p);
+  auto page = run_report_html(r);
+  std::smatch m;
+  REQUIRE(std::regex_search(
+      page, m,
+      std::regex("<script type=\"application/json\" id=\"details-data\">([^<]*)</script>")));
+  auto details = json::parse(m[1].str());
+  REQUIRE(details.size() == 1);
+  CHECK(details[0]["input"]["expect"] == json{"judge@0.8:greets the customer politely",
+                                              "json-path:/order/status=\"shipped\"",
+                                              "icontains:hello"});
+}
+
