@@ -1,7 +1,12 @@
 #include "report/html.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -225,6 +230,74 @@ std::string html_page(const std::string& title, const std::string& body,
     page += "\n<script>\n" + script + "\n</script>";
   page += "\n</body></html>\n";
   return page;
+}
+
+namespace {
+
+// Writes all of `text` to an open descriptor, through short writes and signals.
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    auto n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::unexpected<Error> write_error(const std::filesystem::path& path, int err) {
+  return fail(ExitCode::environment, "cannot write '{}': {}", path.string(),
+              std::generic_category().message(err));
+}
+
+} // namespace
+
+Status write_page(const std::filesystem::path& path, std::string_view page) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // A link is followed: the page it points to is replaced, not the link.
+  fs::path target = fs::is_symlink(path, ec) ? fs::weakly_canonical(path, ec) : path;
+  if (ec)
+    target = path;
+  struct stat old {};
+  bool exists = ::stat(target.c_str(), &old) == 0;
+  if (exists && !S_ISREG(old.st_mode)) {
+    int fd = ::open(target.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+      return write_error(path, errno);
+    bool ok = write_all(fd, page);
+    int err = errno;
+    ::close(fd);
+    if (!ok)
+      return write_error(path, err);
+    return {};
+  }
+  // Beside the page, so the rename stays within one file system; hidden, and named after this
+  // process so two writers never share one.
+  fs::path tmp = target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(),
+                                                    static_cast<long>(::getpid()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return write_error(path, errno);
+  // A page replaced keeps its permissions (a private report stays private).
+  bool ok = (!exists || ::fchmod(fd, old.st_mode & 07777) == 0) && write_all(fd, page) &&
+            ::fsync(fd) == 0;
+  int err = errno;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), target.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return write_error(path, err);
+  }
+  return {};
 }
 
 } // namespace evalkeep::report

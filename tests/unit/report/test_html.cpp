@@ -1,8 +1,11 @@
 // The pieces every HTML page is built from: escaping, the JSON data blocks and the SVG charts.
 
 #include "report/html.hpp"
+#include "support/temp_dir.hpp"
 
+#include <filesystem>
 #include <regex>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -191,3 +194,41 @@ TEST_CASE("the expanded case names every assertion as written, a judge's rubric 
                                               "icontains:hello"});
 }
 
+TEST_CASE("a page is written whole: into a new file renamed over the old, permissions kept",
+          "[report]") {
+  evalkeep::test::TempDir dir;
+  auto file = dir / "report.html";
+  REQUIRE(write_page(file, "<p>first</p>"));
+  CHECK(evalkeep::test::read_file(file) == "<p>first</p>");
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  struct stat before {};
+  REQUIRE(::stat(file.c_str(), &before) == 0);
+  // A reader holding the old page keeps it whole: the new one is another file.
+  REQUIRE(write_page(file, "<p>second</p>"));
+  struct stat after {};
+  REQUIRE(::stat(file.c_str(), &after) == 0);
+  CHECK(after.st_ino != before.st_ino);
+  CHECK((after.st_mode & 07777) == 0600);
+  CHECK(evalkeep::test::read_file(file) == "<p>second</p>");
+  // Nothing is left beside it.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                      std::filesystem::directory_iterator()) == 1);
+}
+
+TEST_CASE("a page that cannot be written is an error naming the file, and leaves nothing behind",
+          "[report]") {
+  evalkeep::test::TempDir dir;
+  auto r = write_page(dir / "missing" / "report.html", "<p>x</p>");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == evalkeep::ExitCode::environment);
+  CHECK_THAT(r.error().message,
+             Catch::Contains("cannot write '" + (dir / "missing" / "report.html").string() + "'"));
+  CHECK(std::filesystem::is_empty(dir.path()));
+}
+
+TEST_CASE("a page written to a device or pipe path is written to it, not renamed over it",
+          "[report]") {
+  REQUIRE(write_page("/dev/null", "<p>x</p>"));
+  CHECK(std::filesystem::is_character_file("/dev/null"));
+}
