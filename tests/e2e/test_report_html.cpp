@@ -251,7 +251,10 @@ TEST_CASE("audit --format html shows retirements by reason and unguarded inciden
          "--rationale", "covered"});
   auto stdout_page = f.run({"audit", "--format", "html"});
   CHECK_THAT(stdout_page.out, Catch::StartsWith("<!DOCTYPE html>"));
-  f.run({"audit", "--format", "html", "-o", "audit.html"});
+  auto wrote = f.run({"audit", "--format", "html", "-o", "audit.html"});
+  CHECK(wrote.exit_code == 0);
+  CHECK(wrote.out == "wrote audit.html (2 retirements)\n");
+  CHECK(f.run({"-q", "audit", "--format", "html", "-o", "audit.html"}).out.empty());
   auto file = f.repo.path() / "audit.html";
   auto page = dom(file);
   CHECK(title(page) == "evalkeep audit");
