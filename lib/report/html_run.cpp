@@ -157,7 +157,7 @@ std::string changes_table(const std::string& id, const std::vector<run::CaseChan
   return out + "</tbody></table>";
 }
 
-std::string deltas_table(const std::string& what,
+std::string deltas_table(const std::string& id, const std::string& what,
                          const std::map<std::string, std::pair<run::Rate, run::Rate>>& rates) {
   if (rates.empty())
     return "<p class=\"muted\">none</p>";
@@ -166,9 +166,9 @@ std::string deltas_table(const std::string& what,
   auto delta = [](const auto& p) { return p.second.value() - p.first.value(); };
   std::stable_sort(rows.begin(), rows.end(),
                    [&](const auto& a, const auto& b) { return delta(a.second) < delta(b.second); });
-  std::string out = fmt::format("<table><thead><tr><th>{}</th><th>before</th><th>now</th>"
-                                "<th>change</th></tr></thead><tbody>",
-                                html_escape(what));
+  std::string out = fmt::format("<table id=\"{}\"><thead><tr><th>{}</th><th>before</th>"
+                                "<th>now</th><th>change</th></tr></thead><tbody>",
+                                id, html_escape(what));
   auto cell = [](const run::Rate& r) {
     return r.total ? fmt::format("{:.0f}% ({}/{})", 100 * r.value(), r.passed, r.total)
                    : std::string("-");
@@ -208,8 +208,9 @@ std::string comparison(const RunReport& r) {
                          html_escape(v.first), html_escape(v.second));
     out += "</tbody></table>";
   }
-  out += "<div class=\"grid\"><div><h2>Per incident</h2>" + deltas_table("incident", d.by_incident);
-  out += "</div><div><h2>Per tag</h2>" + deltas_table("tag", d.by_tag) + "</div></div>";
+  out += "<div class=\"grid\"><div><h2>Per incident</h2>" +
+         deltas_table("by-incident", "incident", d.by_incident);
+  out += "</div><div><h2>Per tag</h2>" + deltas_table("by-tag", "tag", d.by_tag) + "</div></div>";
   return out + "</section>";
 }
 
