@@ -242,9 +242,13 @@ Status run_audit(Context& ctx, const AuditOptions& o) {
                                                    nlohmann::json::error_handler_t::replace));
   else if (format == "md")
     fmt::print("{}", report::audit_markdown(*a));
-  else if (format == "html" && !o.output.empty())
-    return write_file(o.output, report::audit_html(*a, core::now_utc().substr(0, 10)), false);
-  else if (format == "html")
+  else if (format == "html" && !o.output.empty()) {
+    if (auto w =
+            report::write_page(o.output, report::audit_html(*a, core::now_utc().substr(0, 10)));
+        !w)
+      return w;
+    ctx.say("wrote {} ({} retirements)", o.output, a->retirements.size());
+  } else if (format == "html")
     fmt::print("{}", report::audit_html(*a, core::now_utc().substr(0, 10)));
   else
     fmt::print("{}", report::audit_text(*a));

@@ -3,7 +3,6 @@
 #include "run/runs_store.hpp"
 
 #include <cstdio>
-#include <fstream>
 
 #include <CLI/CLI.hpp>
 
@@ -42,11 +41,8 @@ Status run_report(Context& ctx, const ReportOptions& o) {
     std::fwrite(page.data(), 1, page.size(), stdout);
     return {};
   }
-  std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
-  out << page;
-  out.close();
-  if (!out)
-    return fail(ExitCode::environment, "cannot write '{}'", o.output);
+  if (auto w = report::write_page(o.output, page); !w)
+    return w;
   ctx.say("wrote {} (run {}, {} cases)", o.output, *id, data->summary.cases.size());
   return {};
 }

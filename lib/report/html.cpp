@@ -1,6 +1,12 @@
 #include "report/html.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -64,6 +70,12 @@ std::string shorten(const std::string& s, std::size_t width) {
   return s.substr(0, cut) + "…";
 }
 
+// The number of characters (not bytes) in UTF-8 text.
+std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 std::string value_label(double v, bool percent) {
   return percent ? fmt::format("{:.0f}%", 100 * v) : fmt::format("{:g}", v);
 }
@@ -122,8 +134,16 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
                      k_top + k_plot, k_top + k_plot);
   if (bars.empty())
     svg += "<text x=\"0\" y=\"40\" class=\"muted\">nothing to show</text>";
-  // Label every column when they fit, else about ten of them.
-  std::size_t every = std::max<std::size_t>(1, bars.size() / 10);
+  // Label every column when the labels fit, else every second, third...: at most ten labels
+  // (seventeen months labelled every month overlapped), each with room for its text at about
+  // 7 px a character.
+  constexpr std::size_t k_max_labels = 10;
+  std::size_t longest = 0;
+  for (const auto& b : bars)
+    longest = std::max(longest, utf8_length(b.label));
+  auto room = static_cast<std::size_t>(std::ceil((7.0 * static_cast<double>(longest) + 6) / slot));
+  std::size_t every =
+      std::max({std::size_t{1}, (bars.size() + k_max_labels - 1) / k_max_labels, room});
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const auto& b = bars[i];
     double h = std::clamp(b.value / max, 0.0, 1.0) * k_plot;
@@ -138,7 +158,7 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
     if (b.value > 0 && slot >= 24)
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", cx,
                          k_top + k_plot - h - 3, value_label(b.value, percent));
-    if (i % every == 0)
+    if ((bars.size() - 1 - i) % every == 0) // the last column, the latest, always labelled
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" "
                          "class=\"tick\">{}</text>",
                          cx, k_top + k_plot + 14, html_escape(b.label));
@@ -210,6 +230,74 @@ std::string html_page(const std::string& title, const std::string& body,
     page += "\n<script>\n" + script + "\n</script>";
   page += "\n</body></html>\n";
   return page;
+}
+
+namespace {
+
+// Writes all of `text` to an open descriptor, through short writes and signals.
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    auto n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::unexpected<Error> write_error(const std::filesystem::path& path, int err) {
+  return fail(ExitCode::environment, "cannot write '{}': {}", path.string(),
+              std::generic_category().message(err));
+}
+
+} // namespace
+
+Status write_page(const std::filesystem::path& path, std::string_view page) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // A link is followed: the page it points to is replaced, not the link.
+  fs::path target = fs::is_symlink(path, ec) ? fs::weakly_canonical(path, ec) : path;
+  if (ec)
+    target = path;
+  struct stat old {};
+  bool exists = ::stat(target.c_str(), &old) == 0;
+  if (exists && !S_ISREG(old.st_mode)) {
+    int fd = ::open(target.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+      return write_error(path, errno);
+    bool ok = write_all(fd, page);
+    int err = errno;
+    ::close(fd);
+    if (!ok)
+      return write_error(path, err);
+    return {};
+  }
+  // Beside the page, so the rename stays within one file system; hidden, and named after this
+  // process so two writers never share one.
+  fs::path tmp = target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(),
+                                                    static_cast<long>(::getpid()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return write_error(path, errno);
+  // A page replaced keeps its permissions (a private report stays private).
+  bool ok = (!exists || ::fchmod(fd, old.st_mode & 07777) == 0) && write_all(fd, page) &&
+            ::fsync(fd) == 0;
+  int err = errno;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), target.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return write_error(path, err);
+  }
+  return {};
 }
 
 } // namespace evalkeep::report

@@ -5,6 +5,7 @@
 #include "run/runs_store.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,11 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
 /// A whole self-contained page: the shared style, `body`, and an optional inline script.
 std::string html_page(const std::string& title, const std::string& body,
                       const std::string& script = {});
+
+/// Writes a page to `path` whole or not at all: into a new file beside it, synced, then renamed
+/// over it, so a browser reloading the page never reads half of it and a failed write leaves the
+/// old page as it was. A path that is not a regular file (/dev/stdout, a pipe) is written to.
+Status write_page(const std::filesystem::path& path, std::string_view page);
 
 /// Everything the run report shows, loaded from the runs store.
 struct RunReport {

@@ -2,6 +2,7 @@
 
 #include "report/html.hpp"
 #include "run/diff.hpp"
+#include "scoring/assertion.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -156,7 +157,7 @@ std::string changes_table(const std::string& id, const std::vector<run::CaseChan
   return out + "</tbody></table>";
 }
 
-std::string deltas_table(const std::string& what,
+std::string deltas_table(const std::string& id, const std::string& what,
                          const std::map<std::string, std::pair<run::Rate, run::Rate>>& rates) {
   if (rates.empty())
     return "<p class=\"muted\">none</p>";
@@ -165,9 +166,9 @@ std::string deltas_table(const std::string& what,
   auto delta = [](const auto& p) { return p.second.value() - p.first.value(); };
   std::stable_sort(rows.begin(), rows.end(),
                    [&](const auto& a, const auto& b) { return delta(a.second) < delta(b.second); });
-  std::string out = fmt::format("<table><thead><tr><th>{}</th><th>before</th><th>now</th>"
-                                "<th>change</th></tr></thead><tbody>",
-                                html_escape(what));
+  std::string out = fmt::format("<table id=\"{}\"><thead><tr><th>{}</th><th>before</th>"
+                                "<th>now</th><th>change</th></tr></thead><tbody>",
+                                id, html_escape(what));
   auto cell = [](const run::Rate& r) {
     return r.total ? fmt::format("{:.0f}% ({}/{})", 100 * r.value(), r.passed, r.total)
                    : std::string("-");
@@ -207,8 +208,9 @@ std::string comparison(const RunReport& r) {
                          html_escape(v.first), html_escape(v.second));
     out += "</tbody></table>";
   }
-  out += "<div class=\"grid\"><div><h2>Per incident</h2>" + deltas_table("incident", d.by_incident);
-  out += "</div><div><h2>Per tag</h2>" + deltas_table("tag", d.by_tag) + "</div></div>";
+  out += "<div class=\"grid\"><div><h2>Per incident</h2>" +
+         deltas_table("by-incident", "incident", d.by_incident);
+  out += "</div><div><h2>Per tag</h2>" + deltas_table("by-tag", "tag", d.by_tag) + "</div></div>";
   return out + "</section>";
 }
 
@@ -220,9 +222,20 @@ json case_input(const run::PlannedCase* p) {
   auto rec = json::parse(p->case_json, nullptr, false);
   if (!rec.is_object())
     return in;
-  for (const char* key : {"title", "system", "prompt", "messages", "expect"})
+  for (const char* key : {"title", "system", "prompt", "messages"})
     if (rec.contains(key))
       in[key] = rec[key];
+  // Each assertion as it is written on the command line (judge@0.8:RUBRIC, json-path:P=V), so
+  // every type shows all it checks; one the scorer cannot read shows as its JSON.
+  if (auto e = rec.find("expect"); e != rec.end() && e->is_array()) {
+    json specs = json::array();
+    for (const auto& a : *e) {
+      auto parsed = scoring::from_json(a, scoring::Check::structure);
+      specs.push_back(parsed ? scoring::to_spec(*parsed)
+                             : a.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    in["expect"] = std::move(specs);
+  }
   return in;
 }
 
@@ -330,7 +343,7 @@ constexpr const char* k_table_script = R"js((function () {
     if (inp.system) { td.appendChild(el('div', 'note', 'system')); td.appendChild(el('pre', 'input', inp.system)); }
     if (inp.prompt) td.appendChild(el('pre', 'input', inp.prompt));
     (inp.messages || []).forEach(function (m) { td.appendChild(el('div', 'note', m.role)); td.appendChild(el('pre', 'input', m.content)); });
-    if (inp.expect) td.appendChild(el('div', 'note', 'expects: ' + inp.expect.map(function (e) { return e.type + (e.value !== undefined ? ':' + (typeof e.value === 'string' ? e.value : JSON.stringify(e.value)) : ''); }).join(' · ')));
+    if (inp.expect && inp.expect.length) td.appendChild(el('div', 'note', 'expects: ' + inp.expect.join(' · ')));
     (d.trials || []).forEach(function (t) {
       var head = el('h4', null, 'Trial ' + t.trial + ' ');
       head.appendChild(badge(t.verdict));

@@ -1,10 +1,14 @@
 // The pieces every HTML page is built from: escaping, the JSON data blocks and the SVG charts.
 
 #include "report/html.hpp"
+#include "support/temp_dir.hpp"
 
+#include <filesystem>
 #include <regex>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace evalkeep::report;
 using json = nlohmann::json;
@@ -115,4 +119,116 @@ TEST_CASE("a page is self-contained: its style and script inline, its title esca
   CHECK_THAT(page, Catch::Contains("<script>\nvar x = 1;\n</script>"));
   CHECK(page.find("<link") == std::string::npos);
   CHECK(page.find("http") == std::string::npos);
+}
+
+TEST_CASE("a column chart of many months labels at most ten of them, the latest always",
+          "[report]") {
+  auto months = [](int n) {
+    std::vector<Bar> bars;
+    for (int i = 0; i < n; ++i)
+      bars.push_back({fmt::format("{:04}-{:02}", 2025 + i / 12, 1 + i % 12), 1, ""});
+    return bars;
+  };
+  for (int n : {1, 5, 10, 11, 17, 24, 60, 200}) {
+    INFO(n << " months");
+    auto svg = column_chart_svg("month", months(n), false);
+    auto ticks = count(svg, "class=\"tick\"");
+    CHECK(ticks >= std::min<std::size_t>(n, 5));
+    CHECK(ticks <= 10);
+    auto last = months(n).back().label;
+    CHECK_THAT(svg, Catch::Contains("class=\"tick\">" + last + "</text>"));
+  }
+  // Ten months fit: each one is labelled.
+  CHECK(count(column_chart_svg("month", months(10), false), "class=\"tick\"") == 10);
+}
+
+TEST_CASE("a column chart labels fewer columns when the labels are too long to sit side by side",
+          "[report]") {
+  std::vector<Bar> runs;
+  for (int i = 1; i <= 12; ++i)
+    runs.push_back({fmt::format("#{} 0123abc", i), 0.5, ""});
+  auto svg = column_chart_svg("trend", runs, true);
+  // The x of each label: neighbours at least a label's width apart (11 characters, ~7 px each).
+  std::vector<double> xs;
+  std::regex tick("<text x=\"([0-9.]+)\"[^>]*class=\"tick\"");
+  for (std::sregex_iterator it(svg.begin(), svg.end(), tick), end; it != end; ++it)
+    xs.push_back(std::stod((*it)[1]));
+  REQUIRE(xs.size() >= 2);
+  for (std::size_t i = 1; i < xs.size(); ++i)
+    CHECK(xs[i] - xs[i - 1] >= 11 * 7);
+  CHECK_THAT(svg, Catch::Contains(">#12 0123abc</text>"));
+}
+
+TEST_CASE("the expanded case names every assertion as written, a judge's rubric included",
+          "[report]") {
+  RunReport r;
+  r.summary.run.id = 1;
+  evalkeep::run::CaseOutcome c;
+  c.case_id = "judged";
+  c.status = "active";
+  c.verdict = "pass";
+  c.trials = c.passes = 1;
+  r.summary.cases.push_back(c);
+  r.summary.total = r.summary.passed = 1;
+  evalkeep::run::PlannedCase p;
+  p.case_id = "judged";
+  p.status = "active";
+  p.case_json =
+      json{{"id", "judged"},
+           {"prompt", "Hello again"},
+           {"expect",
+            {{{"type", "judge"}, {"rubric", "greets the customer politely"}, {"threshold", 0.8}},
+             {{"type", "json-path"}, {"path", "/order/status"}, {"value", "shipped"}},
+             {{"type", "icontains"}, {"value", "hello"}}}}}
+          .dump();
+  r.planned.push_back(p);
+  auto page = run_report_html(r);
+  std::smatch m;
+  REQUIRE(std::regex_search(
+      page, m,
+      std::regex("<script type=\"application/json\" id=\"details-data\">([^<]*)</script>")));
+  auto details = json::parse(m[1].str());
+  REQUIRE(details.size() == 1);
+  CHECK(details[0]["input"]["expect"] == json{"judge@0.8:greets the customer politely",
+                                              "json-path:/order/status=\"shipped\"",
+                                              "icontains:hello"});
+}
+
+TEST_CASE("a page is written whole: into a new file renamed over the old, permissions kept",
+          "[report]") {
+  evalkeep::test::TempDir dir;
+  auto file = dir / "report.html";
+  REQUIRE(write_page(file, "<p>first</p>"));
+  CHECK(evalkeep::test::read_file(file) == "<p>first</p>");
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  struct stat before {};
+  REQUIRE(::stat(file.c_str(), &before) == 0);
+  // A reader holding the old page keeps it whole: the new one is another file.
+  REQUIRE(write_page(file, "<p>second</p>"));
+  struct stat after {};
+  REQUIRE(::stat(file.c_str(), &after) == 0);
+  CHECK(after.st_ino != before.st_ino);
+  CHECK((after.st_mode & 07777) == 0600);
+  CHECK(evalkeep::test::read_file(file) == "<p>second</p>");
+  // Nothing is left beside it.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                      std::filesystem::directory_iterator()) == 1);
+}
+
+TEST_CASE("a page that cannot be written is an error naming the file, and leaves nothing behind",
+          "[report]") {
+  evalkeep::test::TempDir dir;
+  auto r = write_page(dir / "missing" / "report.html", "<p>x</p>");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == evalkeep::ExitCode::environment);
+  CHECK_THAT(r.error().message,
+             Catch::Contains("cannot write '" + (dir / "missing" / "report.html").string() + "'"));
+  CHECK(std::filesystem::is_empty(dir.path()));
+}
+
+TEST_CASE("a page written to a device or pipe path is written to it, not renamed over it",
+          "[report]") {
+  REQUIRE(write_page("/dev/null", "<p>x</p>"));
+  CHECK(std::filesystem::is_character_file("/dev/null"));
 }
