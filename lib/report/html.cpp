@@ -158,10 +158,14 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
     if (b.value > 0 && slot >= 24)
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", cx,
                          k_top + k_plot - h - 3, value_label(b.value, percent));
-    if ((bars.size() - 1 - i) % every == 0) // the last column, the latest, always labelled
+    if ((bars.size() - 1 - i) % every == 0) { // the last column, the latest, always labelled
+      // Kept inside the chart: the first and last labels were cut at its edges.
+      double half = 3.5 * static_cast<double>(utf8_length(b.label)) + 2;
+      double lx = 2 * half < k_width ? std::clamp(cx, half, k_width - half) : cx;
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" "
                          "class=\"tick\">{}</text>",
-                         cx, k_top + k_plot + 14, html_escape(b.label));
+                         lx, k_top + k_plot + 14, html_escape(b.label));
+    }
     svg += "</g>";
   }
   return svg + "</svg>";

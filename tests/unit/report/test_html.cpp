@@ -137,6 +137,14 @@ TEST_CASE("a column chart of many months labels at most ten of them, the latest 
     CHECK(ticks <= 10);
     auto last = months(n).back().label;
     CHECK_THAT(svg, Catch::Contains("class=\"tick\">" + last + "</text>"));
+    // Every label inside the 660 px chart, the first and last ones too (7 characters, ~7 px
+    // each, centred on its x).
+    std::regex tick("<text x=\"([0-9.]+)\"[^>]*class=\"tick\"");
+    for (std::sregex_iterator it(svg.begin(), svg.end(), tick), end; it != end; ++it) {
+      double x = std::stod((*it)[1]);
+      CHECK(x - 3.5 * 7 >= 0);
+      CHECK(x + 3.5 * 7 <= 660);
+    }
   }
   // Ten months fit: each one is labelled.
   CHECK(count(column_chart_svg("month", months(10), false), "class=\"tick\"") == 10);
