@@ -106,9 +106,9 @@ Status write_new_store(const fs::path& file) {
 
 // A new runs store is made whole in a private file, without a journal or a sync per step, and
 // moved into place only if no other process put a store there first. Made in place, the switch
-// to WAL and the schema took a journal, four syncs and a directory sync: 5-15 ms before a run's
-// first request. Where the file system cannot move without replacing, nothing is moved and the
-// caller creates the store in place, as before.
+// to WAL and the schema took a journal, four syncs and a directory sync before a run's first
+// request: 1-2 ms each on a quiet disk, tens of ms on a busy one. Where the file system cannot
+// move without replacing, nothing is moved and the caller creates the store in place, as before.
 Status create_privately(const fs::path& path) {
   auto tmp = path;
   tmp += fmt::format(".{}-{:08x}.new", ::getpid(), std::random_device{}());

@@ -210,6 +210,13 @@ struct TempFile {
   }
 };
 
+// A record their listing has but a lookup by its id does not find: their file is damaged.
+Status unreadable(std::string_view kind, const std::string& id) {
+  return with_hint(
+      invalid("their suite lists {} '{}' but cannot read it back: the file is damaged", kind, id),
+      "run 'evalkeep verify' on that branch; ours is left as it was");
+}
+
 // Brings their version of each picked record into `out`, then their new events.
 Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& incidents,
                     const std::vector<std::string>& cases) {
@@ -244,6 +251,8 @@ Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& in
     auto i = rows::find_incident(src, id);
     if (!i)
       return std::unexpected(i.error());
+    if (!*i)
+      return unreadable("incident", id);
     rows::bind_incident(*upsert_incident, **i);
     if (auto r = upsert_incident->run(); !r)
       return r;
@@ -254,6 +263,8 @@ Status apply_theirs(Suite& out, Side& theirs, const std::vector<std::string>& in
     auto c = rows::find_case(src, id);
     if (!c)
       return std::unexpected(c.error());
+    if (!*c)
+      return unreadable("case", id);
     auto d = rows::find_decision(src, id);
     if (!d)
       return std::unexpected(d.error());
