@@ -222,7 +222,10 @@ Status run_list(Context& ctx, const ListOptions& o) {
   // Streamed: one case and at most a chunk of output in memory, whatever the suite's size.
   std::string out;
   auto write_out = [&] {
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (o.json)
+      std::fwrite(out.data(), 1, out.size(), stdout);
+    else
+      print_text(out);
     out.clear();
   };
   std::size_t listed = 0;
@@ -305,49 +308,52 @@ Status run_show(Context& ctx, const ShowOptions& o) {
     fmt::print("{}\n", r.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return {};
   }
-  fmt::print("case {}\n", c->id);
+  std::string out;
+  out += fmt::format("case {}\n", c->id);
   if (c->title)
-    fmt::print("Title:      {}\n", *c->title);
-  fmt::print("Status:     {}\n", suite::to_string(c->status));
+    out += fmt::format("Title:      {}\n", *c->title);
+  out += fmt::format("Status:     {}\n", suite::to_string(c->status));
   if (incident)
-    fmt::print("Incident:   {} — {}{}\n", incident->id, incident->title,
-               incident->date ? " (" + *incident->date + ")" : "");
+    out += fmt::format("Incident:   {} — {}{}\n", incident->id, incident->title,
+                       incident->date ? " (" + *incident->date + ")" : "");
   else
-    fmt::print("Provenance: {}: {}\n", suite::to_string(c->provenance.kind), c->provenance.note);
+    out += fmt::format("Provenance: {}: {}\n", suite::to_string(c->provenance.kind),
+                       c->provenance.note);
   if (!c->tags.empty())
-    fmt::print("Tags:       {}\n", fmt::join(c->tags, ", "));
+    out += fmt::format("Tags:       {}\n", fmt::join(c->tags, ", "));
   if (first)
-    fmt::print("Added:      {} by {}\n", first->at, first->actor);
+    out += fmt::format("Added:      {} by {}\n", first->at, first->actor);
   if (c->min_pass_rate || c->trials)
-    fmt::print("Trials:     {} (pass rate at least {})\n", c->trials.value_or(1),
-               c->min_pass_rate.value_or(1.0));
+    out += fmt::format("Trials:     {} (pass rate at least {})\n", c->trials.value_or(1),
+                       c->min_pass_rate.value_or(1.0));
   if (c->purged) {
-    fmt::print("\n(input and assertions were purged; content hash {})\n",
-               core::to_hex(c->content_hash));
+    out += fmt::format("\n(input and assertions were purged; content hash {})\n",
+                       core::to_hex(c->content_hash));
   } else {
-    fmt::print("\nInput:\n");
+    out += "\nInput:\n";
     if (c->system)
-      fmt::print("  [system] {}\n", *c->system);
+      out += fmt::format("  [system] {}\n", *c->system);
     if (c->prompt)
-      fmt::print("  [user] {}\n", *c->prompt);
+      out += fmt::format("  [user] {}\n", *c->prompt);
     for (const auto& m : c->messages)
-      fmt::print("  [{}] {}\n", m.role, m.content);
-    fmt::print("\nExpect:\n");
+      out += fmt::format("  [{}] {}\n", m.role, m.content);
+    out += "\nExpect:\n";
     for (const auto& a : c->expect)
-      fmt::print("  {}\n", scoring::to_spec(a));
+      out += fmt::format("  {}\n", scoring::to_spec(a));
   }
   if (*decision) {
     const auto& d = **decision;
-    fmt::print("\nRetired:    {} — {}\n", suite::to_string(d.reason), d.rationale);
-    fmt::print("Decided:    {} by {}{}\n", d.decided_at, d.decided_by,
-               d.approved_by ? ", approved by " + *d.approved_by : "");
+    out += fmt::format("\nRetired:    {} — {}\n", suite::to_string(d.reason), d.rationale);
+    out += fmt::format("Decided:    {} by {}{}\n", d.decided_at, d.decided_by,
+                       d.approved_by ? ", approved by " + *d.approved_by : "");
     if (!d.superseded_by.empty())
-      fmt::print("Superseded by: {}\n", fmt::join(d.superseded_by, ", "));
+      out += fmt::format("Superseded by: {}\n", fmt::join(d.superseded_by, ", "));
     if (d.revisit)
-      fmt::print("Revisit:    {}\n", *d.revisit);
+      out += fmt::format("Revisit:    {}\n", *d.revisit);
   }
-  fmt::print("\nHistory: {} event{} (evalkeep log {})\n", history->size(),
-             history->size() == 1 ? "" : "s", c->id);
+  out += fmt::format("\nHistory: {} event{} (evalkeep log {})\n", history->size(),
+                     history->size() == 1 ? "" : "s", c->id);
+  print_text(out);
   return {};
 }
 

@@ -150,7 +150,7 @@ Status run_gate(Context& ctx, const GateOptions& o) {
     fmt::print("{}\n", report::gate_json(*report).dump(2, ' ', false,
                                                        nlohmann::json::error_handler_t::replace));
   else
-    fmt::print("{}", report::gate_text(*report));
+    print_text(report::gate_text(*report));
   std::string markdown = report::gate_markdown(*report);
   if (!o.markdown.empty())
     if (auto r = write_file(o.markdown, markdown, false); !r)
@@ -217,7 +217,7 @@ Status run_why(Context& ctx, const WhyOptions& o) {
     fmt::print("{}\n", report::why_json(*story).dump(2, ' ', false,
                                                      nlohmann::json::error_handler_t::replace));
   else
-    fmt::print("{}", report::why_text(*story));
+    print_text(report::why_text(*story));
   return {};
 }
 
@@ -251,7 +251,7 @@ Status run_audit(Context& ctx, const AuditOptions& o) {
   } else if (format == "html")
     fmt::print("{}", report::audit_html(*a, core::now_utc().substr(0, 10)));
   else
-    fmt::print("{}", report::audit_text(*a));
+    print_text(report::audit_text(*a));
   return {};
 }
 

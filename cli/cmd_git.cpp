@@ -95,7 +95,7 @@ Status run_merge_driver(Context& ctx, const MergeOptions& o) {
     fmt::print(stderr,
                "\nconflict: {} {} changed differently on both sides\n  ours:\n{}"
                "  theirs:\n{}",
-               c.kind, c.id, indent(c.ours), indent(c.theirs));
+               c.kind, core::for_terminal(c.id), indent(c.ours), indent(c.theirs));
   fmt::print(stderr,
              "\nTo resolve: keep one side (git checkout --ours {0}, or --theirs), redo the "
              "other side's\nchanges to these records with evalkeep commands, then git add {0}.\n",

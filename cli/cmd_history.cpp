@@ -73,7 +73,7 @@ Status run_log(Context& ctx, const LogOptions& o) {
       out += fmt::format("    changes: {}\n", *e.detail);
     out += "\n";
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  print_text(out);
   return {};
 }
 
@@ -103,7 +103,7 @@ Status run_verify(Context& ctx, const VerifyOptions& o) {
         report->cases == 1 ? "" : "s", report->incidents, report->incidents == 1 ? "" : "s");
   } else {
     for (const auto& p : report->problems)
-      fmt::print(stderr, "evalkeep: verify: {}\n", p.message);
+      fmt::print(stderr, "evalkeep: verify: {}\n", core::for_terminal(p.message));
   }
   if (!report->ok()) {
     if (!o.json)

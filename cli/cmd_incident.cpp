@@ -59,9 +59,11 @@ Status run_list(Context& ctx, const IncidentOptions& o) {
     fmt::print("{}\n", out.dump(2));
     return {};
   }
+  std::string out;
   for (const auto& i : *incidents)
-    fmt::print("{:<12} {:<10} {:<8} {}\n", i.id, i.date.value_or("-"), i.severity.value_or("-"),
-               i.title);
+    out += fmt::format("{:<12} {:<10} {:<8} {}\n", i.id, i.date.value_or("-"),
+                       i.severity.value_or("-"), i.title);
+  print_text(out);
   return {};
 }
 
@@ -88,25 +90,27 @@ Status run_show(Context& ctx, const IncidentOptions& o) {
     fmt::print("{}\n", r.dump(2));
     return {};
   }
-  fmt::print("incident {}\n", incident->id);
-  fmt::print("Title:    {}\n", incident->title);
+  std::string out;
+  out += fmt::format("incident {}\n", incident->id);
+  out += fmt::format("Title:    {}\n", incident->title);
   if (incident->date)
-    fmt::print("Date:     {}\n", *incident->date);
+    out += fmt::format("Date:     {}\n", *incident->date);
   if (incident->severity)
-    fmt::print("Severity: {}\n", *incident->severity);
+    out += fmt::format("Severity: {}\n", *incident->severity);
   if (incident->url)
-    fmt::print("URL:      {}\n", *incident->url);
+    out += fmt::format("URL:      {}\n", *incident->url);
   if (incident->summary)
-    fmt::print("Summary:  {}\n", *incident->summary);
+    out += fmt::format("Summary:  {}\n", *incident->summary);
   std::size_t live = 0;
   for (const auto& c : *guards)
     live += suite::is_live(c.status) ? 1 : 0;
-  fmt::print("\nGuarded by {} live case{} ({} in all):\n", live, live == 1 ? "" : "s",
-             guards->size());
+  out += fmt::format("\nGuarded by {} live case{} ({} in all):\n", live, live == 1 ? "" : "s",
+                     guards->size());
   for (const auto& c : *guards)
-    fmt::print("  {:<32} {}\n", c.id, suite::to_string(c.status));
+    out += fmt::format("  {:<32} {}\n", c.id, suite::to_string(c.status));
   if (live == 0)
-    fmt::print("  (no live case guards this incident)\n");
+    out += "  (no live case guards this incident)\n";
+  print_text(out);
   return {};
 }
 

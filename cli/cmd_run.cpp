@@ -72,7 +72,7 @@ Status print_summary(Context& ctx, const run::RunSummary& s, bool json) {
     fmt::print("{}\n", report::summary_json(s).dump(2, ' ', false,
                                                     nlohmann::json::error_handler_t::replace));
   else
-    fmt::print("{}", report::summary_text(s));
+    print_text(report::summary_text(s));
   ctx.set_exit_code(static_cast<ExitCode>(s.exit_code()));
   // A stopped run is an error a person or CI must see, whatever stdout is piped into.
   if (s.run.state == "stopped")
@@ -161,7 +161,7 @@ Status run_list(Context& ctx, const RunsOptions& o) {
   if (o.json)
     fmt::print("{}\n", report::runs_json(*runs).dump(2));
   else
-    fmt::print("{}", report::runs_text(*runs));
+    print_text(report::runs_text(*runs));
   return {};
 }
 
@@ -176,7 +176,7 @@ Status run_show(Context& ctx, const RunsOptions& o) {
     fmt::print("{}\n", report::run_detail_json(*s).dump(2, ' ', false,
                                                         nlohmann::json::error_handler_t::replace));
   else
-    fmt::print("{}", report::run_detail_text(*s));
+    print_text(report::run_detail_text(*s));
   return {};
 }
 
@@ -195,7 +195,7 @@ Status run_diff(Context& ctx, const RunsOptions& o) {
     fmt::print("{}\n",
                report::diff_json(d).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else
-    fmt::print("{}", report::diff_text(d));
+    print_text(report::diff_text(d));
   return {};
 }
 

@@ -15,17 +15,22 @@ namespace {
 // A workflow command's message escapes %, CR and LF, or GitHub cuts it at the first line.
 std::string annotation_text(std::string_view text) {
   std::string out;
-  for (char c : text)
+  for (char c : core::for_terminal(text))
     out += c == '%' ? "%25" : c == '\r' ? "%0D" : c == '\n' ? "%0A" : std::string(1, c);
   return out;
 }
 
 } // namespace
 
+void print_text(std::string_view text) {
+  auto shown = core::for_terminal(text);
+  std::fwrite(shown.data(), 1, shown.size(), stdout);
+}
+
 void print_error(const Error& e) {
-  fmt::print(stderr, "evalkeep: error: {}\n", e.message);
+  fmt::print(stderr, "evalkeep: error: {}\n", core::for_terminal(e.message));
   if (!e.hint.empty())
-    fmt::print(stderr, "hint: {}\n", e.hint);
+    fmt::print(stderr, "hint: {}\n", core::for_terminal(e.hint));
   // Under GitHub Actions an error also becomes an annotation, so a gate that cannot even read
   // the pull request's suite shows on the pull request like a broken rule does.
   if (const char* gha = std::getenv("GITHUB_ACTIONS"); gha && std::string_view(gha) == "true")

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/terminal.hpp"
 #include "suite/ledger.hpp"
 #include "suite/suite.hpp"
 #include "suite/workspace.hpp"
@@ -20,6 +21,11 @@ class ParseError;
 } // namespace CLI
 
 namespace evalkeep::cli {
+
+/// Prints text for people on stdout, with its control characters shown rather than obeyed
+/// (core::for_terminal): what a suite or a model wrote cannot drive the terminal. JSON and other
+/// data formats are printed as they are.
+void print_text(std::string_view text);
 
 /// What every command shares: global options, the workspace, output and the exit code.
 class Context {
@@ -42,11 +48,12 @@ public:
   /// A confirmation for people, on stdout; silent with --quiet.
   template <typename... Args> void say(fmt::format_string<Args...> f, Args&&... args) {
     if (!quiet)
-      fmt::print("{}\n", fmt::format(f, std::forward<Args>(args)...));
+      print_text(fmt::format(f, std::forward<Args>(args)...) + "\n");
   }
   /// A warning on stderr.
   template <typename... Args> void warn(fmt::format_string<Args...> f, Args&&... args) {
-    fmt::print(stderr, "evalkeep: warning: {}\n", fmt::format(f, std::forward<Args>(args)...));
+    fmt::print(stderr, "evalkeep: warning: {}\n",
+               core::for_terminal(fmt::format(f, std::forward<Args>(args)...)));
   }
 
 private:

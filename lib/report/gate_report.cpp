@@ -1,5 +1,6 @@
 #include "report/gate_report.hpp"
 
+#include "core/terminal.hpp"
 #include "report/html.hpp"
 
 #include <algorithm>
@@ -279,10 +280,11 @@ std::string gate_junit(const gate::GateReport& r) {
 }
 
 std::string gate_annotations(const gate::GateReport& r, const std::string& suite_path) {
-  // Workflow commands: data must escape %, CR and LF.
+  // Workflow commands: data must escape %, CR and LF; other control characters are shown, not
+  // passed to the log viewer.
   auto escape = [](std::string_view s) {
     std::string out;
-    for (char c : s) {
+    for (char c : core::for_terminal(s)) {
       if (c == '%')
         out += "%25";
       else if (c == '\r')

@@ -1,5 +1,7 @@
 #include "report/run_report.hpp"
 
+#include "core/terminal.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -12,19 +14,13 @@ using ojson = nlohmann::ordered_json;
 namespace {
 
 // One line of a model's text for a terminal: line breaks and tabs become spaces, and any other
-// control character is shown in caret notation ("^[" for ESC), so an answer can never move the
-// cursor or colour the terminal it is printed on.
+// control character is shown in caret notation ("^[" for ESC, core::for_terminal), so an answer
+// can never move the cursor or colour the terminal it is printed on.
 std::string trim(std::string_view text, std::size_t width) {
-  std::string s;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\r' || c == '\t')
-      s += ' ';
-    else if (u < 0x20 || u == 0x7f)
-      s += {'^', static_cast<char>(u ^ 0x40)};
-    else
-      s += c;
-  }
+  std::string line(text);
+  std::replace_if(
+      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  std::string s = core::for_terminal(line);
   if (s.size() <= width)
     return s;
   std::size_t cut = width - 1;

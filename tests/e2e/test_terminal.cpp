@@ -94,3 +94,42 @@ TEST_CASE("piped output has no escape code, and no progress line", "[e2e][termin
     }
   }
 }
+
+TEST_CASE("a suite's own text cannot drive the terminal either", "[e2e][terminal]") {
+  Fixture f;
+  // Titles, prompts, an incident and a rationale written with escape codes, a carriage return
+  // and a C1 control (U+009B, an 8-bit CSI), as an import from elsewhere might carry them.
+  must_succeed(f.repo, {"incident", "add", "INC-8", "--title", "Bell\a and \x1b]0;pwned\a"});
+  must_succeed(f.repo, {"add", "--id", "sly", "--title",
+                        "over\rwritten \xc2\x9b"
+                        "2J",
+                        "--prompt", "clear \x1b[2J the screen", "--expect", "contains:x",
+                        "--incident", "INC-8"});
+  must_succeed(f.repo, {"retire", "sly", "--reason", "out-of-scope", "--rationale",
+                        "gone \x1b[8mhidden\x1b[0m"});
+  for (const auto& args : std::vector<std::vector<std::string>>{{"list", "--status", "retired"},
+                                                                {"show", "sly"},
+                                                                {"log", "sly"},
+                                                                {"why", "sly"},
+                                                                {"audit"},
+                                                                {"incident", "list"},
+                                                                {"incident", "show", "INC-8"}}) {
+    auto r = f.repo.evalkeep(args);
+    INFO(command_line(args) << "\nstdout: " << r.out << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    for (const auto* text : {&r.out, &r.err}) {
+      CHECK_FALSE(has_escape(*text));
+      CHECK(text->find('\r') == std::string::npos);
+      CHECK(text->find('\a') == std::string::npos);
+      CHECK(text->find("\xc2\x9b") == std::string::npos);
+    }
+    CHECK_THAT(r.out, Catch::Contains("^[") || Catch::Contains("^G") || Catch::Contains("M-^["));
+  }
+  auto show = f.repo.evalkeep({"show", "sly"});
+  CHECK_THAT(show.out, Catch::Contains("Title:      over^Mwritten M-^[2J"));
+  CHECK_THAT(show.out, Catch::Contains("[user] clear ^[[2J the screen"));
+  CHECK_THAT(show.out, Catch::Contains("gone ^[[8mhidden^[[0m"));
+  // Data keeps the text exactly: JSON escapes it, dump round-trips it.
+  auto json = parse_json(must_succeed(f.repo, {"show", "sly", "--json"}).out);
+  CHECK(json["prompt"] == "clear \x1b[2J the screen");
+}
