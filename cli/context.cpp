@@ -1,5 +1,7 @@
 #include "cli/context.hpp"
 
+#include "report/gate_report.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,18 +11,6 @@
 #include <string_view>
 
 namespace evalkeep::cli {
-
-namespace {
-
-// A workflow command's message escapes %, CR and LF, or GitHub cuts it at the first line.
-std::string annotation_text(std::string_view text) {
-  std::string out;
-  for (char c : core::for_terminal(text))
-    out += c == '%' ? "%25" : c == '\r' ? "%0D" : c == '\n' ? "%0A" : std::string(1, c);
-  return out;
-}
-
-} // namespace
 
 void print_text(std::string_view text) {
   auto shown = core::for_terminal(text);
@@ -35,8 +25,8 @@ void print_error(const Error& e) {
   // the pull request's suite shows on the pull request like a broken rule does.
   if (const char* gha = std::getenv("GITHUB_ACTIONS"); gha && std::string_view(gha) == "true")
     fmt::print(stderr, "::error title=evalkeep::{}\n",
-               annotation_text(e.hint.empty() ? e.message
-                                              : fmt::format("{} (hint: {})", e.message, e.hint)));
+               report::annotation_text(
+                   e.hint.empty() ? e.message : fmt::format("{} (hint: {})", e.message, e.hint)));
 }
 
 void Context::run(const std::function<Status()>& body) {

@@ -279,27 +279,18 @@ std::string gate_junit(const gate::GateReport& r) {
   return out;
 }
 
+std::string annotation_text(std::string_view text) {
+  std::string out;
+  for (char c : core::for_terminal(text))
+    out += c == '%' ? "%25" : c == '\n' ? "%0A" : std::string(1, c);
+  return out;
+}
+
 std::string gate_annotations(const gate::GateReport& r, const std::string& suite_path) {
-  // Workflow commands: data must escape %, CR and LF; other control characters are shown, not
-  // passed to the log viewer.
-  auto escape = [](std::string_view s) {
-    std::string out;
-    for (char c : core::for_terminal(s)) {
-      if (c == '%')
-        out += "%25";
-      else if (c == '\r')
-        out += "%0D";
-      else if (c == '\n')
-        out += "%0A";
-      else
-        out += c;
-    }
-    return out;
-  };
   std::string out;
   for (const auto& v : r.violations)
-    out += fmt::format("::error file={},title=evalkeep gate: {}::{}\n", escape(suite_path),
-                       escape(v.rule), escape(v.message));
+    out += fmt::format("::error file={},title=evalkeep gate: {}::{}\n", annotation_text(suite_path),
+                       annotation_text(v.rule), annotation_text(v.message));
   return out;
 }
 

@@ -24,6 +24,10 @@ std::string gate_markdown(const gate::GateReport& r);
 /// checked in the run.
 std::string gate_junit(const gate::GateReport& r);
 
+/// Text as the data of a GitHub Actions workflow command: control characters shown
+/// (core::for_terminal), then % and line breaks escaped, or GitHub cuts it at the first line.
+std::string annotation_text(std::string_view text);
+
 /// GitHub Actions workflow commands (::error ...) for each violation.
 std::string gate_annotations(const gate::GateReport& r, const std::string& suite_path);
 
