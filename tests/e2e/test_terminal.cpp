@@ -129,7 +129,7 @@ TEST_CASE("a suite's own text cannot drive the terminal either", "[e2e][terminal
   CHECK_THAT(show.out, Catch::Contains("Title:      over^Mwritten M-^[2J"));
   CHECK_THAT(show.out, Catch::Contains("[user] clear ^[[2J the screen"));
   CHECK_THAT(show.out, Catch::Contains("gone ^[[8mhidden^[[0m"));
-  // Data keeps the text exactly: JSON escapes it, dump round-trips it.
+  // Data keeps the text exactly: JSON escapes it.
   auto json = parse_json(must_succeed(f.repo, {"show", "sly", "--json"}).out);
   CHECK(json["prompt"] == "clear \x1b[2J the screen");
 }

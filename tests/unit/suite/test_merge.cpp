@@ -67,6 +67,25 @@ void require_verified(const fs::path& p) {
   REQUIRE(report->ok());
 }
 
+// Changes the first letter of `id` inside `table`'s page only, out of key order: a scan of the
+// table still lists the record, a lookup by id no longer finds it (as in a damaged file the
+// fuzzer made). The table must fit in its root page.
+void misplace_key(const fs::path& suite_file, const std::string& table, const std::string& id) {
+  std::size_t page_size = 0, root = 0;
+  {
+    auto db = store::Database::open(suite_file, store::OpenMode::read_only);
+    REQUIRE(db);
+    page_size = static_cast<std::size_t>(test::count(*db, "PRAGMA page_size"));
+    root = static_cast<std::size_t>(test::count(
+        *db, fmt::format("SELECT rootpage FROM sqlite_schema WHERE name = '{}'", table)));
+  }
+  std::string bytes = test::read_file(suite_file);
+  auto at = bytes.find(id, (root - 1) * page_size);
+  REQUIRE(at < root * page_size);
+  bytes[at] = 'A';
+  test::write_file(suite_file, bytes);
+}
+
 } // namespace
 
 TEST_CASE("merge brings in their new cases and incidents after ours", "[merge]") {
@@ -311,29 +330,6 @@ TEST_CASE("a file that is not a suite is a clear error", "[merge]") {
   CHECK_THAT(outcome.error().message, Catch::Contains("their suite"));
   CHECK(test::file_hash(b.ours) == before);
 }
-
-namespace {
-
-// Changes the first letter of `id` inside `table`'s page only, out of key order: a scan of the
-// table still lists the record, a lookup by id no longer finds it (as in a damaged file the
-// fuzzer made). The table must fit in its root page.
-void misplace_key(const fs::path& suite_file, const std::string& table, const std::string& id) {
-  std::size_t page_size = 0, root = 0;
-  {
-    auto db = store::Database::open(suite_file, store::OpenMode::read_only);
-    REQUIRE(db);
-    page_size = static_cast<std::size_t>(test::count(*db, "PRAGMA page_size"));
-    root = static_cast<std::size_t>(test::count(
-        *db, fmt::format("SELECT rootpage FROM sqlite_schema WHERE name = '{}'", table)));
-  }
-  std::string bytes = test::read_file(suite_file);
-  auto at = bytes.find(id, (root - 1) * page_size);
-  REQUIRE(at < root * page_size);
-  bytes[at] = 'A';
-  test::write_file(suite_file, bytes);
-}
-
-} // namespace
 
 TEST_CASE("a record their damaged file lists but cannot read back is an error and no crash",
           "[merge]") {
