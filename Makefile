@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test stress demo bench format format-check clean sanitize package \
+.PHONY: all deps deps-demo build test stress demo bench format format-check clean sanitize package \
 	package-test fuzz
 
 all: build
@@ -13,7 +13,11 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
-$(BUILD)/CMakeCache.txt:
+# What building evalkeep needs; `deps` adds what the tests, packaging and fuzzing need.
+deps-demo:
+	@bash scripts/install-deps.sh demo
+
+$(BUILD)/CMakeCache.txt: | deps-demo
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/CMakeCache.txt
@@ -29,7 +33,9 @@ stress: build
 	cd $(BUILD) && EVALKEEP_STRESS=1 ctest --output-on-failure -R '^reliability:' --timeout 1800
 	$(MAKE) fuzz FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS)
 
-demo: build
+# The demo builds only what it runs: the binary and the stand-in model server.
+demo: deps-demo $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target evalkeep evalkeep-standin
 	bash scripts/demo.sh $(BUILD)/evalkeep
 
 # Benchmarks measure an optimized build of their own.

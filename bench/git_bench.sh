@@ -80,7 +80,8 @@ step=$((n / changed))
 for ((i = 0; i < edits + retires; i++)); do
   id=$(printf "case-%06d" $((1 + i * step)))
   if [ "$i" -lt "$edits" ]; then
-    "$evalkeep" -q edit "$id" --prompt "Reworded question $i?" --rationale "bench edit" >/dev/null
+    "$evalkeep" -q edit "$id" --prompt "Reworded question $i?" --reason reworded --rationale "bench edit" \
+      >/dev/null
   else
     "$evalkeep" -q retire "$id" --reason duplicate --rationale "bench retirement" >/dev/null
   fi

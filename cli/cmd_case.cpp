@@ -4,6 +4,9 @@
 #include "suite/interchange.hpp"
 #include "suite/records.hpp"
 #include "suite/retirement.hpp"
+#include "suite/weakening.hpp"
+
+#include <map>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -24,7 +27,7 @@ struct CaseInput {
 };
 
 struct AddOptions {
-  std::string id;
+  std::optional<std::string> id; // not given: a generated id
   CaseInput in;
   bool xfail = false;
 };
@@ -45,6 +48,7 @@ struct EditOptions {
   std::vector<std::string> add_expect, remove_expect, remove_tags;
   std::optional<std::string> status;
   std::string rationale;
+  std::optional<std::string> reason, decided_by, approved_by;
 };
 
 Result<std::vector<scoring::Assertion>> parse_assertions(const std::vector<std::string>& specs) {
@@ -115,31 +119,24 @@ Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
       text->pop_back();
     prompt = *text;
   }
-  if (in.messages_file) {
-    auto m = read_messages(*in.messages_file);
-    if (!m)
-      return std::unexpected(m.error());
-    messages = *m;
-  }
+  if (in.messages_file)
+    messages = TRY(read_messages(*in.messages_file));
   return {};
 }
 
 // The library names a case's fields as the JSONL does; on the command line they are flags.
 Error in_flag_terms(Error e) {
-  static constexpr std::pair<std::string_view, std::string_view> k_flags[] = {
-      {"field \"min_pass_rate\": ", "--min-pass-rate: "},
-      {"field \"trials\": ", "--trials: "},
-      {"field \"prompt\": ", "--prompt: "},
-      {"field \"system\": ", "--system: "},
-      {"field \"messages\": ", "--messages-file: "},
-      {"field \"tags\": ", "--tag: "},
-      {"field \"id\": ", "--id: "},
-      {"field \"title\": ", "--title: "}};
-  for (auto [field, flag] : k_flags)
-    if (auto at = e.message.find(field); at != std::string::npos) {
-      e.message.replace(at, field.size(), flag);
-      break;
-    }
+  static const std::map<std::string_view, std::string_view> k_flags{
+      {"min_pass_rate", "--min-pass-rate"},
+      {"trials", "--trials"},
+      {"prompt", "--prompt"},
+      {"system", "--system"},
+      {"messages", "--messages-file"},
+      {"tags", "--tag"},
+      {"id", "--id"},
+      {"title", "--title"}};
+  if (auto flag = k_flags.find(e.field); flag != k_flags.end())
+    e.name_field(flag->second);
   return e;
 }
 
@@ -156,49 +153,82 @@ ojson listing(const suite::Case& c) {
 }
 
 Status run_add(Context& ctx, const AddOptions& o) {
+  // `--id "$ID"` with ID unset must not quietly become a generated id.
+  if (o.id && o.id->empty())
+    return with_hint(invalid("--id is empty"),
+                     "give the case a readable id, or leave --id out for a generated one");
   suite::Case c;
-  c.id = o.id;
+  c.id = o.id.value_or("");
   c.title = o.in.title;
   c.system = o.in.system;
   std::optional<std::vector<suite::Message>> messages;
-  if (auto r = read_case_input(o.in, c.prompt, messages); !r)
-    return r;
+  TRY(read_case_input(o.in, c.prompt, messages));
   if (messages)
     c.messages = *messages;
   if (!c.prompt && c.messages.empty())
     return with_hint(invalid("a case needs an input"),
                      "pass --prompt TEXT, --prompt-file FILE or --messages-file FILE ('-' reads "
                      "stdin)");
-  auto expect = parse_assertions(o.in.expect);
-  if (!expect)
-    return std::unexpected(expect.error());
-  c.expect = *expect;
+  c.expect = TRY(parse_assertions(o.in.expect));
   if (c.expect.empty())
     return with_hint(invalid("a case needs at least one assertion"),
                      "add --expect TYPE:VALUE, e.g. --expect 'icontains:30 days'");
   c.tags = o.in.tags;
-  auto prov = parse_provenance(o.in);
-  if (!prov)
-    return std::unexpected(prov.error());
-  c.provenance = *prov;
+  c.provenance = TRY(parse_provenance(o.in));
   c.status = o.xfail ? suite::CaseStatus::xfail : suite::CaseStatus::active;
   c.min_pass_rate = o.in.min_pass_rate;
   c.trials = o.in.trials;
 
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto s = ctx.open_suite(suite::Suite::Access::write);
-  if (!s)
-    return std::unexpected(s.error());
-  auto origin = ctx.origin();
-  if (!origin)
-    return std::unexpected(origin.error());
-  auto id = suite::add_case(*s, std::move(c), (*ws)->config.policy, *origin);
+  auto w = TRY(ctx.writer());
+  auto id = suite::add_case(w.suite, std::move(c), w.policy(), w.origin);
   if (!id)
     return std::unexpected(in_flag_terms(id.error()));
   fmt::print("{}\n", *id); // the id is data: a script can capture a generated one
   return {};
+}
+
+// The listing as JSON, streamed: one case and at most a chunk of output in memory.
+Status list_json(suite::Suite& s, const suite::CaseFilter& filter) {
+  std::string out = "[";
+  std::size_t listed = 0;
+  TRY(suite::for_each_case(s, filter, [&](suite::Case&& c) {
+    out += listed++ ? ",\n  " : "\n  ";
+    out += listing(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (out.size() >= k_output_chunk) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+    return Status{};
+  }));
+  out += listed ? "\n]\n" : "]\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return {};
+}
+
+// The listing as text, one line a case, streamed as list_json is; the number of cases listed.
+Result<std::size_t> list_text(suite::Suite& s, const suite::CaseFilter& filter) {
+  std::size_t id_width = std::max<std::size_t>(8, TRY(suite::longest_case_id(s, filter)));
+  std::string out;
+  std::size_t listed = 0;
+  TRY(suite::for_each_case(s, filter, [&](suite::Case&& c) {
+    ++listed;
+    std::string source = c.provenance.kind == suite::ProvenanceKind::incident
+                             ? c.provenance.incident
+                             : std::string(suite::to_string(c.provenance.kind));
+    std::string tags;
+    for (const auto& t : c.tags)
+      tags += (tags.empty() ? "" : ",") + t;
+    out += fmt::format("{:<{}}  {:<7}  {:<11}  {:<16}  {}\n", c.id, id_width,
+                       suite::to_string(c.status), source, tags.empty() ? "-" : tags,
+                       suite::input_preview(c, 60));
+    if (out.size() >= k_output_chunk) {
+      print_text(out);
+      out.clear();
+    }
+    return Status{};
+  }));
+  print_text(out);
+  return listed;
 }
 
 Status run_list(Context& ctx, const ListOptions& o) {
@@ -216,133 +246,121 @@ Status run_list(Context& ctx, const ListOptions& o) {
       return invalid("--provenance '{}' is not incident, spec, red-team, exploratory or imported",
                      *o.kind);
   }
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  // Streamed: one case and at most a chunk of output in memory, whatever the suite's size.
-  std::string out;
-  auto write_out = [&] {
-    if (o.json)
-      std::fwrite(out.data(), 1, out.size(), stdout);
-    else
-      print_text(out);
-    out.clear();
-  };
-  std::size_t listed = 0;
-  if (o.json) {
-    out = "[";
-    auto r = suite::for_each_case(*s, filter, [&](suite::Case&& c) {
-      out += listed++ ? ",\n  " : "\n  ";
-      out += listing(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      if (out.size() >= k_output_chunk)
-        write_out();
-      return Status{};
-    });
-    if (!r)
-      return r;
-    out += listed ? "\n]\n" : "]\n";
-    write_out();
-    return {};
-  }
-  auto longest = suite::longest_case_id(*s, filter);
-  if (!longest)
-    return std::unexpected(longest.error());
-  std::size_t id_width = std::max<std::size_t>(8, *longest);
-  auto r = suite::for_each_case(*s, filter, [&](suite::Case&& c) {
-    ++listed;
-    std::string source = c.provenance.kind == suite::ProvenanceKind::incident
-                             ? c.provenance.incident
-                             : std::string(suite::to_string(c.provenance.kind));
-    std::string tags;
-    for (const auto& t : c.tags)
-      tags += (tags.empty() ? "" : ",") + t;
-    out += fmt::format("{:<{}}  {:<7}  {:<11}  {:<16}  {}\n", c.id, id_width,
-                       suite::to_string(c.status), source, tags.empty() ? "-" : tags,
-                       suite::input_preview(c, 60));
-    if (out.size() >= k_output_chunk)
-      write_out();
-    return Status{};
-  });
-  if (!r)
-    return r;
-  write_out();
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
+  if (o.json)
+    return list_json(s, filter);
+  auto listed = TRY(list_text(s, filter));
   if (listed == 0 && !ctx.quiet)
     fmt::print(stderr, "no cases match\n");
   return {};
 }
 
-Status run_show(Context& ctx, const ShowOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto c = suite::get_case(*s, o.id);
-  if (!c)
-    return std::unexpected(c.error());
-  auto decision = suite::find_decision(*s, o.id);
-  if (!decision)
-    return std::unexpected(decision.error());
-  auto history = suite::read_ledger(s->db(), o.id);
-  if (!history)
-    return std::unexpected(history.error());
+// What `show` tells of a case: the case, its incident, its retirement decision, its history and
+// the edits in it that weakened the case, each with the decision it recorded.
+struct CaseStory {
+  suite::Case c;
   std::optional<suite::Incident> incident;
-  if (c->provenance.kind == suite::ProvenanceKind::incident) {
-    auto i = suite::get_incident(*s, c->provenance.incident);
+  std::optional<suite::RetirementDecision> decision;
+  std::vector<suite::LedgerEvent> history;
+  std::vector<std::pair<const suite::LedgerEvent*, suite::RecordedEdit>> weakenings;
+  const suite::LedgerEvent* first() const { return history.empty() ? nullptr : &history.front(); }
+};
+
+Result<CaseStory> read_story(suite::Suite& s, const std::string& id) {
+  CaseStory story;
+  story.c = TRY(suite::get_case(s, id));
+  story.decision = TRY(suite::find_decision(s, id));
+  story.history = TRY(suite::read_ledger(s.db(), id));
+  if (story.c.provenance.kind == suite::ProvenanceKind::incident) {
+    auto i = suite::get_incident(s, story.c.provenance.incident);
     if (i)
-      incident = *i;
+      story.incident = *i;
   }
-  const suite::LedgerEvent* first = history->empty() ? nullptr : &history->front();
-  if (o.json) {
-    ojson r = listing(*c);
-    if (first) {
-      r["author"] = first->actor;
-      r["created_at"] = first->at;
-    }
-    r["content_hash"] = core::to_hex(c->content_hash);
-    if (*decision) {
-      auto d = suite::retirement_record(**decision);
-      d.erase("type");
-      d.erase("case");
-      r["retirement"] = std::move(d);
-    }
-    r["events"] = history->size();
-    fmt::print("{}\n", r.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-    return {};
+  for (const auto& e : story.history)
+    if (auto edit = suite::recorded_edit(e); edit && edit->decision)
+      story.weakenings.emplace_back(&e, std::move(*edit));
+  return story;
+}
+
+ojson weakening_json(const suite::LedgerEvent& e, const suite::RecordedEdit& edit) {
+  ojson w;
+  w["seq"] = e.seq;
+  w["at"] = e.at;
+  w["reason"] = edit.decision->reason;
+  w["rationale"] = edit.decision->rationale;
+  w["decided_by"] = edit.decision->decided_by;
+  w["approved_by"] = edit.decision->approved_by ? ojson(*edit.decision->approved_by) : ojson();
+  ojson changes = ojson::array();
+  for (const auto& change : edit.changes)
+    if (change.weakens)
+      changes.push_back(suite::to_json(change));
+  w["weakenings"] = std::move(changes);
+  return w;
+}
+
+ojson story_json(const CaseStory& story) {
+  ojson r = listing(story.c);
+  if (const auto* first = story.first()) {
+    r["author"] = first->actor;
+    r["created_at"] = first->at;
   }
-  std::string out;
-  out += fmt::format("case {}\n", c->id);
-  if (c->title)
-    out += fmt::format("Title:      {}\n", *c->title);
-  out += fmt::format("Status:     {}\n", suite::to_string(c->status));
-  if (incident)
-    out += fmt::format("Incident:   {} — {}{}\n", incident->id, incident->title,
-                       incident->date ? " (" + *incident->date + ")" : "");
+  r["content_hash"] = core::to_hex(story.c.content_hash);
+  if (story.decision) {
+    auto d = suite::retirement_record(*story.decision);
+    d.erase("type");
+    d.erase("case");
+    r["retirement"] = std::move(d);
+  }
+  ojson weakened = ojson::array();
+  for (const auto& [e, edit] : story.weakenings)
+    weakened.push_back(weakening_json(*e, edit));
+  r["weakened"] = std::move(weakened);
+  r["events"] = story.history.size();
+  return r;
+}
+
+// The case's own lines: its facts, its input and its assertions.
+std::string case_text(const CaseStory& story) {
+  const auto& c = story.c;
+  std::string out = fmt::format("case {}\n", c.id);
+  if (c.title)
+    out += fmt::format("Title:      {}\n", *c.title);
+  out += fmt::format("Status:     {}\n", suite::to_string(c.status));
+  if (story.incident)
+    out += fmt::format("Incident:   {} — {}{}\n", story.incident->id, story.incident->title,
+                       story.incident->date ? " (" + *story.incident->date + ")" : "");
   else
-    out += fmt::format("Provenance: {}: {}\n", suite::to_string(c->provenance.kind),
-                       c->provenance.note);
-  if (!c->tags.empty())
-    out += fmt::format("Tags:       {}\n", fmt::join(c->tags, ", "));
-  if (first)
+    out +=
+        fmt::format("Provenance: {}: {}\n", suite::to_string(c.provenance.kind), c.provenance.note);
+  if (!c.tags.empty())
+    out += fmt::format("Tags:       {}\n", fmt::join(c.tags, ", "));
+  if (const auto* first = story.first())
     out += fmt::format("Added:      {} by {}\n", first->at, first->actor);
-  if (c->min_pass_rate || c->trials)
-    out += fmt::format("Trials:     {} (pass rate at least {})\n", c->trials.value_or(1),
-                       c->min_pass_rate.value_or(1.0));
-  if (c->purged) {
-    out += fmt::format("\n(input and assertions were purged; content hash {})\n",
-                       core::to_hex(c->content_hash));
-  } else {
-    out += "\nInput:\n";
-    if (c->system)
-      out += fmt::format("  [system] {}\n", *c->system);
-    if (c->prompt)
-      out += fmt::format("  [user] {}\n", *c->prompt);
-    for (const auto& m : c->messages)
-      out += fmt::format("  [{}] {}\n", m.role, m.content);
-    out += "\nExpect:\n";
-    for (const auto& a : c->expect)
-      out += fmt::format("  {}\n", scoring::to_spec(a));
-  }
-  if (*decision) {
-    const auto& d = **decision;
+  if (c.min_pass_rate || c.trials)
+    out += fmt::format("Trials:     {} (pass rate at least {})\n", c.trials.value_or(1),
+                       c.min_pass_rate.value_or(1.0));
+  if (c.purged)
+    return out + fmt::format("\n(input and assertions were purged; content hash {})\n",
+                             core::to_hex(c.content_hash));
+  out += "\nInput:\n";
+  if (c.system)
+    out += fmt::format("  [system] {}\n", *c.system);
+  if (c.prompt)
+    out += fmt::format("  [user] {}\n", *c.prompt);
+  for (const auto& m : c.messages)
+    out += fmt::format("  [{}] {}\n", m.role, m.content);
+  out += "\nExpect:\n";
+  for (const auto& a : c.expect)
+    out += fmt::format("  {}\n", scoring::to_spec(a));
+  return out;
+}
+
+// The decisions that gave something of the case up: its retirement and its weakenings, then
+// the size of its history.
+std::string decisions_text(const CaseStory& story) {
+  std::string out;
+  if (story.decision) {
+    const auto& d = *story.decision;
     out += fmt::format("\nRetired:    {} — {}\n", suite::to_string(d.reason), d.rationale);
     out += fmt::format("Decided:    {} by {}{}\n", d.decided_at, d.decided_by,
                        d.approved_by ? ", approved by " + *d.approved_by : "");
@@ -351,41 +369,46 @@ Status run_show(Context& ctx, const ShowOptions& o) {
     if (d.revisit)
       out += fmt::format("Revisit:    {}\n", *d.revisit);
   }
-  out += fmt::format("\nHistory: {} event{} (evalkeep log {})\n", history->size(),
-                     history->size() == 1 ? "" : "s", c->id);
-  print_text(out);
+  for (const auto& [e, edit] : story.weakenings) {
+    const auto& d = *edit.decision;
+    out +=
+        fmt::format("\nWeakened:   {} — {} (event {}, {})\n", d.reason, d.rationale, e->seq, e->at);
+    for (const auto& change : edit.changes)
+      if (change.weakens)
+        out += fmt::format("  {}\n", suite::describe(change));
+    out += fmt::format("Decided:    by {}{}\n", d.decided_by,
+                       d.approved_by ? ", approved by " + *d.approved_by : "");
+  }
+  return out + fmt::format("\nHistory: {} event{} (evalkeep log {})\n", story.history.size(),
+                           story.history.size() == 1 ? "" : "s", story.c.id);
+}
+
+Status run_show(Context& ctx, const ShowOptions& o) {
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
+  auto story = TRY(read_story(s, o.id));
+  if (o.json)
+    fmt::print("{}\n",
+               story_json(story).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  else
+    print_text(case_text(story) + decisions_text(story));
   return {};
 }
 
-Status run_edit(Context& ctx, const EditOptions& o) {
+// The changes edit's flags ask for.
+Result<suite::CaseChanges> edit_changes(const EditOptions& o) {
   suite::CaseChanges ch;
   ch.rationale = o.rationale;
   ch.title = o.in.title;
   ch.system = o.in.system;
-  if (auto r = read_case_input(o.in, ch.prompt, ch.messages); !r)
-    return r;
-  if (!o.in.expect.empty()) {
-    auto e = parse_assertions(o.in.expect);
-    if (!e)
-      return std::unexpected(e.error());
-    ch.expect = *e;
-  }
-  auto add = parse_assertions(o.add_expect);
-  if (!add)
-    return std::unexpected(add.error());
-  ch.add_expect = *add;
-  auto remove = parse_assertions(o.remove_expect);
-  if (!remove)
-    return std::unexpected(remove.error());
-  ch.remove_expect = *remove;
+  TRY(read_case_input(o.in, ch.prompt, ch.messages));
+  if (!o.in.expect.empty())
+    ch.expect = TRY(parse_assertions(o.in.expect));
+  ch.add_expect = TRY(parse_assertions(o.add_expect));
+  ch.remove_expect = TRY(parse_assertions(o.remove_expect));
   ch.add_tags = o.in.tags;
   ch.remove_tags = o.remove_tags;
-  if (o.in.incident || o.in.provenance) {
-    auto p = parse_provenance(o.in);
-    if (!p)
-      return std::unexpected(p.error());
-    ch.provenance = *p;
-  }
+  if (o.in.incident || o.in.provenance)
+    ch.provenance = TRY(parse_provenance(o.in));
   if (o.status) {
     ch.status = suite::parse_status(*o.status);
     if (!ch.status)
@@ -393,17 +416,16 @@ Status run_edit(Context& ctx, const EditOptions& o) {
   }
   ch.min_pass_rate = o.in.min_pass_rate;
   ch.trials = o.in.trials;
+  ch.reason = o.reason;
+  ch.decided_by = o.decided_by;
+  ch.approved_by = o.approved_by;
+  return ch;
+}
 
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto s = ctx.open_suite(suite::Suite::Access::write);
-  if (!s)
-    return std::unexpected(s.error());
-  auto origin = ctx.origin();
-  if (!origin)
-    return std::unexpected(origin.error());
-  if (auto r = suite::edit_case(*s, o.id, ch, (*ws)->config.policy, *origin); !r)
+Status run_edit(Context& ctx, const EditOptions& o) {
+  auto ch = TRY(edit_changes(o));
+  auto w = TRY(ctx.writer());
+  if (auto r = suite::edit_case(w.suite, o.id, ch, w.policy(), w.origin); !r)
     return std::unexpected(in_flag_terms(r.error()));
   ctx.say("edited {}", o.id);
   return {};
@@ -479,8 +501,20 @@ void add_case_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--remove-tag", edit->remove_tags, "Remove a tag (repeatable)");
   cmd->add_option("--status", edit->status, "active or xfail");
   cmd->add_option("--rationale", edit->rationale, "Why the case changes")->required();
-  cmd->footer("Example:\n  evalkeep edit refund-window --add-expect 'not-contains:guarantee' "
-              "--rationale \"INC-9 showed the refund promise can be implicit\"");
+  cmd->add_option("--reason", edit->reason,
+                  "Record a weakening as a decision: " + suite::weakening_reason_names());
+  cmd->add_option("--decided-by", edit->decided_by,
+                  "Who decided the weakening (default: your git identity)");
+  cmd->add_option("--approved-by", edit->approved_by, "Who approved the weakening");
+  cmd->footer(
+      "A change that makes the case easier to pass (xfail, a lower pass rate, an assertion\n"
+      "removed or loosened, a changed input) is refused unless --reason records it as a decision.\n"
+      "Examples:\n"
+      "  evalkeep edit refund-window --add-expect 'not-contains:guarantee' --rationale \"INC-9 "
+      "showed the refund promise can be implicit\"\n"
+      "  evalkeep edit refund-window --prompt \"Can I get a refund after 60 days?\" --reason "
+      "reworded \\\n"
+      "      --rationale \"the policy window is 60 days now\"");
   cmd->callback([&ctx, edit] { ctx.run([&] { return run_edit(ctx, *edit); }); });
 }
 

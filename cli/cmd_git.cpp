@@ -1,4 +1,5 @@
 #include "cli/context.hpp"
+#include "cli/merge_text.hpp"
 #include "suite/dump.hpp"
 #include "suite/merge.hpp"
 
@@ -16,6 +17,7 @@ namespace {
 
 struct DumpOptions {
   std::string file; // empty: the workspace's suite
+  bool exact = false;
 };
 
 // Reads an SQLite file once from start to end and forgets it. SQLite then reads pages in B-tree
@@ -23,6 +25,9 @@ struct DumpOptions {
 // three times as long here, and minutes once while other builds kept the disk busy. One
 // sequential pass first fills the cache. Anything else is left to Suite::open_untrusted to refuse.
 void read_ahead(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) // opening a FIFO to read it would block
+    return;
   std::ifstream in(path, std::ios::binary);
   std::vector<char> chunk(1 << 20);
   constexpr std::string_view k_magic("SQLite format 3\0", 16);
@@ -56,7 +61,10 @@ Status run_dump(Context& ctx, const DumpOptions& o) {
   auto s = suite::Suite::open_untrusted(path);
   if (!s)
     return std::unexpected(s.error());
-  return suite::dump(*s, std::cout);
+  // What git diff shows a reviewer is text for people: control characters a suite holds (an ESC
+  // in a rationale) are shown, not obeyed. Repositories whose config an older `init` wrote run
+  // plain `evalkeep dump` as their textconv, so this is the default and --exact the choice.
+  return suite::dump(*s, std::cout, o.exact ? suite::DumpText::exact : suite::DumpText::visible);
 }
 
 struct MergeOptions {
@@ -71,35 +79,10 @@ Status run_merge_driver(Context& ctx, const MergeOptions& o) {
     return std::unexpected(outcome.error());
   std::string name = o.path.empty() ? o.ours : o.path;
   if (outcome->conflicts.empty()) {
-    auto count = [](std::size_t n, std::string_view what) {
-      return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s");
-    };
-    fmt::print(stderr, "evalkeep: merged {}: {} and {} from theirs, {} chained after ours\n", name,
-               count(outcome->cases_taken, "case"), count(outcome->incidents_taken, "incident"),
-               count(outcome->events_carried, "ledger event"));
+    print_diagnostic(fmt::format("evalkeep: merged {}: {}\n", name, merge_summary(*outcome)));
     return {};
   }
-  auto indent = [](const std::string& text) {
-    std::string out;
-    for (std::size_t at = 0; at < text.size();) {
-      auto nl = text.find('\n', at);
-      auto end = nl == std::string::npos ? text.size() : nl + 1;
-      out += "    " + text.substr(at, end - at);
-      at = end;
-    }
-    return out;
-  };
-  fmt::print(stderr, "evalkeep: {} conflicting records in {}; ours is left in place\n",
-             outcome->conflicts.size(), name);
-  for (const auto& c : outcome->conflicts)
-    fmt::print(stderr,
-               "\nconflict: {} {} changed differently on both sides\n  ours:\n{}"
-               "  theirs:\n{}",
-               c.kind, core::for_terminal(c.id), indent(c.ours), indent(c.theirs));
-  fmt::print(stderr,
-             "\nTo resolve: keep one side (git checkout --ours {0}, or --theirs), redo the "
-             "other side's\nchanges to these records with evalkeep commands, then git add {0}.\n",
-             name);
+  print_conflicts(*outcome, name);
   ctx.set_exit_code(ExitCode::refused);
   return {};
 }
@@ -111,11 +94,14 @@ void add_git_commands(CLI::App& app, Context& ctx) {
   auto* cmd =
       app.add_subcommand("dump", "Print a suite as deterministic text, as git diff shows it");
   cmd->add_option("file", dump->file, "Suite file (default: the project's suite)");
+  cmd->add_flag("--exact", dump->exact,
+                "Write the suite's text byte for byte, control characters included");
   cmd->footer("Example:\n  evalkeep dump\n  git show HEAD~1:evals/suite.db > /tmp/old.db && "
               "evalkeep dump /tmp/old.db\n\nA header line, then incidents, cases and retirement "
               "decisions sorted by id,\nthen the ledger's events in order; a value's further "
-              "lines start with '| '.\n'evalkeep init' registers this as git's textconv for the "
-              "suite.");
+              "lines start with '| '.\nControl characters show in caret notation ('^[' for ESC) "
+              "unless --exact is given.\n'evalkeep init' registers this as git's textconv for "
+              "the suite.");
   cmd->callback([&ctx, dump] { ctx.run([&] { return run_dump(ctx, *dump); }); });
 
   auto merge = std::make_shared<MergeOptions>();
@@ -131,9 +117,10 @@ void add_git_commands(CLI::App& app, Context& ctx) {
       "  evalkeep merge-driver %O %A %B %P\n\n"
       "Cases (with their retirement decisions) and incidents merge by id: a change on one\n"
       "side applies, the same change on both sides is fine, different changes to one record\n"
-      "are a conflict (exit 1, ours left in place, both versions printed). The ledger becomes\n"
-      "the common prefix, our new events, then their new events chained anew; the result\n"
-      "passes 'evalkeep verify' before it replaces ours.");
+      "are a conflict (exit 1, ours left in place, both versions printed; settle it with\n"
+      "'evalkeep merge-resolve'). The ledger becomes the common prefix, our new events, then\n"
+      "their new events chained anew; the result passes 'evalkeep verify' before it replaces\n"
+      "ours.");
   cmd->callback([&ctx, merge] { ctx.run([&] { return run_merge_driver(ctx, *merge); }); });
 }
 

@@ -1,5 +1,6 @@
 #include "cli/context.hpp"
 #include "suite/verify.hpp"
+#include "suite/weakening.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -37,29 +38,25 @@ ojson event_json(const suite::LedgerEvent& e) {
 }
 
 Status run_log(Context& ctx, const LogOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto events = suite::read_ledger(s->db(), o.subject);
-  if (!events)
-    return std::unexpected(events.error());
-  if (o.subject && events->empty())
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
+  auto events = TRY(suite::read_ledger(s.db(), o.subject));
+  if (o.subject && events.empty())
     return invalid("no ledger events for '{}'", *o.subject);
   std::size_t shown = 0;
   if (o.json) {
     std::string out = "[";
-    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
       if (o.limit && shown++ == o.limit)
         break;
-      out += it == events->rbegin() ? "\n  " : ",\n  ";
+      out += it == events.rbegin() ? "\n  " : ",\n  ";
       out += event_json(*it).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    out += events->empty() ? "]\n" : "\n]\n";
+    out += events.empty() ? "]\n" : "\n]\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return {};
   }
   std::string out;
-  for (auto it = events->rbegin(); it != events->rend(); ++it) {
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
     if (o.limit && shown++ == o.limit)
       break;
     const auto& e = *it;
@@ -69,8 +66,15 @@ Status run_log(Context& ctx, const LogOptions& o) {
       out += fmt::format("Head:  {}\n", e.git_head->substr(0, 12));
     if (e.rationale)
       out += fmt::format("\n    {}\n", *e.rationale);
-    if (e.detail && e.action == "edit")
-      out += fmt::format("    changes: {}\n", *e.detail);
+    if (auto edit = suite::recorded_edit(e)) {
+      if (const auto& d = edit->decision)
+        out += fmt::format("    decision: {}, decided by {}{}\n", d->reason, d->decided_by,
+                           d->approved_by ? ", approved by " + *d->approved_by : "");
+      for (const auto& c : edit->changes)
+        out += fmt::format("    {}: {}\n", c.weakens ? "weakens" : "changes", suite::describe(c));
+    } else if (e.detail && e.action == "edit") {
+      out += fmt::format("    changes: {}\n", *e.detail); // recorded before edits listed changes
+    }
     out += "\n";
   }
   print_text(out);
@@ -78,38 +82,37 @@ Status run_log(Context& ctx, const LogOptions& o) {
 }
 
 Status run_verify(Context& ctx, const VerifyOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto report = suite::verify(*s);
-  if (!report)
-    return std::unexpected(report.error());
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
+  auto report = TRY(suite::verify(s));
   if (o.json) {
     ojson j;
-    j["ok"] = report->ok();
-    j["schema_version"] = report->schema_version;
-    j["events"] = report->events;
-    j["cases"] = report->cases;
-    j["incidents"] = report->incidents;
+    j["ok"] = report.ok();
+    j["schema_version"] = report.schema_version;
+    j["events"] = report.events;
+    j["cases"] = report.cases;
+    j["incidents"] = report.incidents;
     ojson problems = ojson::array();
-    for (const auto& p : report->problems)
-      problems.push_back({{"seq", p.seq ? ojson(*p.seq) : ojson()}, {"message", p.message}});
+    for (const auto& p : report.problems)
+      problems.push_back({{"kind", suite::to_string(p.kind)},
+                          {"seq", p.seq ? ojson(*p.seq) : ojson()},
+                          {"subject", p.subject ? ojson(*p.subject) : ojson()},
+                          {"message", p.message}});
     j["problems"] = std::move(problems);
     fmt::print("{}\n", j.dump(2));
-  } else if (report->ok()) {
+  } else if (report.ok()) {
     ctx.say(
         "ok: schema {}, {} ledger event{} chained, {} case{} and {} incident{} match the ledger",
-        report->schema_version, report->events, report->events == 1 ? "" : "s", report->cases,
-        report->cases == 1 ? "" : "s", report->incidents, report->incidents == 1 ? "" : "s");
+        report.schema_version, report.events, report.events == 1 ? "" : "s", report.cases,
+        report.cases == 1 ? "" : "s", report.incidents, report.incidents == 1 ? "" : "s");
   } else {
-    for (const auto& p : report->problems)
+    for (const auto& p : report.problems)
       fmt::print(stderr, "evalkeep: verify: {}\n", core::for_terminal(p.message));
   }
-  if (!report->ok()) {
+  if (!report.ok()) {
     if (!o.json)
       print_error({ExitCode::refused,
                    fmt::format("the suite failed verification ({} problem{})",
-                               report->problems.size(), report->problems.size() == 1 ? "" : "s"),
+                               report.problems.size(), report.problems.size() == 1 ? "" : "s"),
                    {}});
     ctx.set_exit_code(ExitCode::refused);
   }

@@ -17,41 +17,25 @@ struct IncidentOptions {
 };
 
 Status run_add(Context& ctx, const IncidentOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::write);
-  if (!s)
-    return std::unexpected(s.error());
-  auto origin = ctx.origin();
-  if (!origin)
-    return std::unexpected(origin.error());
-  if (auto r = suite::add_incident(*s, o.incident, *origin); !r)
-    return r;
+  auto w = TRY(ctx.writer());
+  TRY(suite::add_incident(w.suite, o.incident, w.origin));
   ctx.say("added incident {}", o.incident.id);
   return {};
 }
 
 Status run_edit(Context& ctx, const IncidentOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::write);
-  if (!s)
-    return std::unexpected(s.error());
-  auto origin = ctx.origin();
-  if (!origin)
-    return std::unexpected(origin.error());
-  if (auto r = suite::edit_incident(*s, o.incident.id, o.changes, *origin); !r)
-    return r;
+  auto w = TRY(ctx.writer());
+  TRY(suite::edit_incident(w.suite, o.incident.id, o.changes, w.origin));
   ctx.say("updated incident {}", o.incident.id);
   return {};
 }
 
 Status run_list(Context& ctx, const IncidentOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto incidents = suite::list_incidents(*s);
-  if (!incidents)
-    return std::unexpected(incidents.error());
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
+  auto incidents = TRY(suite::list_incidents(s));
   if (o.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& i : *incidents) {
+    for (const auto& i : incidents) {
       auto r = suite::incident_record(i);
       r.erase("type");
       out.push_back(std::move(r));
@@ -60,7 +44,7 @@ Status run_list(Context& ctx, const IncidentOptions& o) {
     return {};
   }
   std::string out;
-  for (const auto& i : *incidents)
+  for (const auto& i : incidents)
     out += fmt::format("{:<12} {:<10} {:<8} {}\n", i.id, i.date.value_or("-"),
                        i.severity.value_or("-"), i.title);
   print_text(out);
@@ -68,45 +52,39 @@ Status run_list(Context& ctx, const IncidentOptions& o) {
 }
 
 Status run_show(Context& ctx, const IncidentOptions& o) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
-  auto incident = suite::get_incident(*s, o.incident.id);
-  if (!incident)
-    return std::unexpected(incident.error());
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
+  auto incident = TRY(suite::get_incident(s, o.incident.id));
   suite::CaseFilter filter;
-  filter.incident = incident->id;
+  filter.incident = incident.id;
   filter.include_removed = true;
-  auto guards = suite::list_cases(*s, filter);
-  if (!guards)
-    return std::unexpected(guards.error());
+  auto guards = TRY(suite::list_cases(s, filter));
   if (o.json) {
-    auto r = suite::incident_record(*incident);
+    auto r = suite::incident_record(incident);
     r.erase("type");
     nlohmann::ordered_json cases = nlohmann::ordered_json::array();
-    for (const auto& c : *guards)
+    for (const auto& c : guards)
       cases.push_back({{"id", c.id}, {"status", suite::to_string(c.status)}});
     r["cases"] = std::move(cases);
     fmt::print("{}\n", r.dump(2));
     return {};
   }
   std::string out;
-  out += fmt::format("incident {}\n", incident->id);
-  out += fmt::format("Title:    {}\n", incident->title);
-  if (incident->date)
-    out += fmt::format("Date:     {}\n", *incident->date);
-  if (incident->severity)
-    out += fmt::format("Severity: {}\n", *incident->severity);
-  if (incident->url)
-    out += fmt::format("URL:      {}\n", *incident->url);
-  if (incident->summary)
-    out += fmt::format("Summary:  {}\n", *incident->summary);
+  out += fmt::format("incident {}\n", incident.id);
+  out += fmt::format("Title:    {}\n", incident.title);
+  if (incident.date)
+    out += fmt::format("Date:     {}\n", *incident.date);
+  if (incident.severity)
+    out += fmt::format("Severity: {}\n", *incident.severity);
+  if (incident.url)
+    out += fmt::format("URL:      {}\n", *incident.url);
+  if (incident.summary)
+    out += fmt::format("Summary:  {}\n", *incident.summary);
   std::size_t live = 0;
-  for (const auto& c : *guards)
+  for (const auto& c : guards)
     live += suite::is_live(c.status) ? 1 : 0;
   out += fmt::format("\nGuarded by {} live case{} ({} in all):\n", live, live == 1 ? "" : "s",
-                     guards->size());
-  for (const auto& c : *guards)
+                     guards.size());
+  for (const auto& c : guards)
     out += fmt::format("  {:<32} {}\n", c.id, suite::to_string(c.status));
   if (live == 0)
     out += "  (no live case guards this incident)\n";

@@ -73,10 +73,8 @@ Status setup_git(Context& ctx, const suite::Workspace& w, bool git_only) {
     return invalid("the suite '{}' is outside the git repository at '{}'", w.suite_path.string(),
                    root->string());
   bool changed = false;
-  auto ignored = git::ensure_line(w.root / ".gitignore", ".evalkeep/");
-  if (!ignored)
-    return std::unexpected(ignored.error());
-  if (*ignored) {
+  auto ignored = TRY(git::ensure_line(w.root / ".gitignore", ".evalkeep/"));
+  if (ignored) {
     ctx.say("added .evalkeep/ to .gitignore");
     changed = true;
   }
@@ -108,10 +106,8 @@ Status setup_git(Context& ctx, const suite::Workspace& w, bool git_only) {
 }
 
 Status run_init(Context& ctx, const InitOptions& opts) {
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto& w = **ws;
+  auto ws = TRY(ctx.workspace());
+  auto& w = *ws;
   if (opts.git_only) {
     if (!w.in_git)
       return with_hint(invalid("not inside a git repository: --git-only sets up git for a suite "
@@ -131,14 +127,10 @@ Status run_init(Context& ctx, const InitOptions& opts) {
       w.suite_path = (w.root / opts.suite_path).lexically_normal();
   }
   if (fs::exists(w.suite_path, ec)) {
-    auto s = suite::Suite::open(w.suite_path, suite::Suite::Access::read);
-    if (!s)
-      return std::unexpected(s.error());
+    TRY(suite::Suite::open(w.suite_path, suite::Suite::Access::read));
     ctx.say("suite already exists at {}", w.suite_path.string());
   } else {
-    auto s = suite::Suite::create(w.suite_path);
-    if (!s)
-      return std::unexpected(s.error());
+    TRY(suite::Suite::create(w.suite_path));
     ctx.say("created suite {}", w.suite_path.string());
   }
   if (w.in_git)

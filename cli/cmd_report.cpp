@@ -17,33 +17,24 @@ struct ReportOptions {
 };
 
 Status run_report(Context& ctx, const ReportOptions& o) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  auto store = run::RunsStore::open(*path, false);
-  if (!store)
-    return std::unexpected(store.error());
-  auto id = store->resolve(o.run);
-  if (!id)
-    return std::unexpected(id.error());
+  auto path = TRY(ctx.runs_path());
+  auto store = TRY(run::RunsStore::open(path, false));
+  auto id = TRY(store.resolve(o.run));
   std::optional<std::int64_t> vs;
   if (!o.vs.empty()) {
-    auto v = store->resolve(o.vs);
+    auto v = store.resolve(o.vs);
     if (!v)
       return with_context(v.error(), "--vs");
     vs = *v;
   }
-  auto data = report::load_run_report(*store, *id, vs);
-  if (!data)
-    return std::unexpected(data.error());
-  std::string page = report::run_report_html(*data);
+  auto data = TRY(report::load_run_report(store, id, vs));
+  std::string page = report::run_report_html(data);
   if (o.output == "-") {
     std::fwrite(page.data(), 1, page.size(), stdout);
     return {};
   }
-  if (auto w = report::write_page(o.output, page); !w)
-    return w;
-  ctx.say("wrote {} (run {}, {} cases)", o.output, *id, data->summary.cases.size());
+  TRY(report::write_page(o.output, page));
+  ctx.say("wrote {} (run {}, {} cases)", o.output, id, data.summary.cases.size());
   return {};
 }
 

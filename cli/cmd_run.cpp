@@ -19,6 +19,7 @@ struct RunOptions {
   int trials = 0, jobs = 0;
   std::vector<std::string> tags, incidents, cases;
   bool include_retired = false, no_cache = false, offline = false, json = false;
+  std::string replay_from;           // a trusted cache file
   std::optional<std::string> resume; // "" = the latest unfinished run
   std::string shard;                 // I/N
   bool resume_given = false;
@@ -30,6 +31,8 @@ struct RunsOptions {
   std::vector<std::string> shards;
   std::string output;
   bool json = false;
+  bool trust = false;      // cache import --trust
+  bool with_cache = false; // runs merge --with-cache
 };
 
 // A live progress line on a terminal; nothing otherwise. Spaces, not an erase-line escape, cover
@@ -53,29 +56,27 @@ run::ProgressFn progress_line(const Context& ctx) {
 }
 
 Result<run::RunsStore> open_runs(Context& ctx, bool create) {
-  auto path = ctx.runs_path();
-  if (!path)
-    return std::unexpected(path.error());
-  return run::RunsStore::open(*path, create);
+  auto path = TRY(ctx.runs_path());
+  return run::RunsStore::open(path, create);
 }
 
 // The summary of a run named by number or "latest".
 Result<run::RunSummary> summary_of(run::RunsStore& store, const std::string& ref) {
-  auto id = store.resolve(ref);
-  if (!id)
-    return std::unexpected(id.error());
-  return run::summarize(store, *id);
+  auto id = TRY(store.resolve(ref));
+  return run::summarize(store, id);
 }
 
+// The run's summary: JSON with --json, else text unless --quiet, whose run says only what went
+// wrong (on stderr) and its exit code.
 Status print_summary(Context& ctx, const run::RunSummary& s, bool json) {
   if (json)
     fmt::print("{}\n", report::summary_json(s).dump(2, ' ', false,
                                                     nlohmann::json::error_handler_t::replace));
-  else
+  else if (!ctx.quiet)
     print_text(report::summary_text(s));
-  ctx.set_exit_code(static_cast<ExitCode>(s.exit_code()));
+  ctx.set_exit_code(s.exit_code());
   // A stopped run is an error a person or CI must see, whatever stdout is piped into.
-  if (s.run.state == "stopped")
+  if (s.run.state == scoring::RunState::stopped)
     print_error(
         {ExitCode::environment,
          fmt::format("run {} stopped early: {}", s.run.id, s.run.stop_reason.value_or("?")),
@@ -85,47 +86,34 @@ Status print_summary(Context& ctx, const run::RunSummary& s, bool json) {
 
 Status run_run(Context& ctx, RunOptions& o) {
   if (o.resume_given) {
-    auto store = open_runs(ctx, false);
-    if (!store)
-      return std::unexpected(store.error());
+    auto store = TRY(open_runs(ctx, false));
     std::int64_t id = 0;
     if (o.resume && !o.resume->empty()) {
-      auto r = store->resolve(*o.resume);
-      if (!r)
-        return std::unexpected(r.error());
-      id = *r;
+      auto r = TRY(store.resolve(*o.resume));
+      id = r;
     } else {
-      auto latest = store->latest_unfinished();
+      auto latest = TRY(store.latest_unfinished());
       if (!latest)
-        return std::unexpected(latest.error());
-      if (!*latest)
         return refuse("no unfinished run to resume");
-      id = **latest;
+      id = *latest;
     }
-    auto s = run::resume_run(*store, id, progress_line(ctx));
-    if (!s)
-      return std::unexpected(s.error());
-    return print_summary(ctx, *s, o.json);
+    auto ws = TRY(ctx.workspace());
+    auto s = TRY(run::resume_run(store, id, *ws, progress_line(ctx)));
+    return print_summary(ctx, s, o.json);
   }
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto provider = suite::find_provider((*ws)->config, o.provider, o.model);
-  if (!provider)
-    return std::unexpected(provider.error());
+  auto ws = TRY(ctx.workspace());
+  auto provider = TRY(suite::find_provider(ws->config, o.provider, o.model));
   if (o.no_cache && o.offline)
     return invalid("--no-cache and --offline contradict each other");
-  auto suite = ctx.open_suite(suite::Suite::Access::read);
-  if (!suite)
-    return std::unexpected(suite.error());
-  auto store = open_runs(ctx, true);
-  if (!store)
-    return std::unexpected(store.error());
+  if (o.no_cache && !o.replay_from.empty())
+    return invalid("--no-cache and --replay-from contradict each other");
+  auto suite = TRY(ctx.open_suite(suite::Suite::Access::read));
+  auto store = TRY(open_runs(ctx, true));
   run::RunRequest req;
-  req.provider = *provider;
-  std::string judge = o.judge.empty() ? (*ws)->config.judge : o.judge;
+  req.provider = provider;
+  std::string judge = o.judge.empty() ? ws->config.judge : o.judge;
   if (!judge.empty()) {
-    auto j = suite::find_provider((*ws)->config, judge, "");
+    auto j = suite::find_provider(ws->config, judge, "");
     if (!j)
       return with_context(j.error(), "--judge");
     req.judge = *j;
@@ -137,60 +125,44 @@ Status run_run(Context& ctx, RunOptions& o) {
   req.cases = o.cases;
   req.include_retired = o.include_retired;
   if (!o.shard.empty()) {
-    auto shard = run::parse_shard(o.shard);
-    if (!shard)
-      return std::unexpected(shard.error());
-    req.shard = *shard;
+    auto shard = TRY(run::parse_shard(o.shard));
+    req.shard = shard;
   }
   req.cache = o.offline    ? run::CacheMode::offline
               : o.no_cache ? run::CacheMode::refresh
                            : run::CacheMode::use;
-  auto s = run::start_run(*suite, **ws, *store, req, progress_line(ctx));
-  if (!s)
-    return std::unexpected(s.error());
-  return print_summary(ctx, *s, o.json);
+  if (!o.replay_from.empty())
+    req.replay_from = o.replay_from;
+  auto s = TRY(run::start_run(suite, *ws, store, req, progress_line(ctx)));
+  return print_summary(ctx, s, o.json);
 }
 
 Status run_list(Context& ctx, const RunsOptions& o) {
-  auto store = open_runs(ctx, false);
-  if (!store)
-    return std::unexpected(store.error());
-  auto runs = store->list_runs();
-  if (!runs)
-    return std::unexpected(runs.error());
+  auto store = TRY(open_runs(ctx, false));
+  auto runs = TRY(store.list_runs());
   if (o.json)
-    fmt::print("{}\n", report::runs_json(*runs).dump(2));
+    fmt::print("{}\n", report::runs_json(runs).dump(2));
   else
-    print_text(report::runs_text(*runs));
+    print_text(report::runs_text(runs));
   return {};
 }
 
 Status run_show(Context& ctx, const RunsOptions& o) {
-  auto store = open_runs(ctx, false);
-  if (!store)
-    return std::unexpected(store.error());
-  auto s = summary_of(*store, o.a);
-  if (!s)
-    return std::unexpected(s.error());
+  auto store = TRY(open_runs(ctx, false));
+  auto s = TRY(summary_of(store, o.a));
   if (o.json)
-    fmt::print("{}\n", report::run_detail_json(*s).dump(2, ' ', false,
-                                                        nlohmann::json::error_handler_t::replace));
+    fmt::print("{}\n", report::run_detail_json(s).dump(2, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace));
   else
-    print_text(report::run_detail_text(*s));
+    print_text(report::run_detail_text(s));
   return {};
 }
 
 Status run_diff(Context& ctx, const RunsOptions& o) {
-  auto store = open_runs(ctx, false);
-  if (!store)
-    return std::unexpected(store.error());
-  auto sa = summary_of(*store, o.a);
-  if (!sa)
-    return std::unexpected(sa.error());
-  auto sb = summary_of(*store, o.b);
-  if (!sb)
-    return std::unexpected(sb.error());
-  auto d = run::diff_runs(*sa, *sb);
+  auto store = TRY(open_runs(ctx, false));
+  auto sa = TRY(summary_of(store, o.a));
+  auto sb = TRY(summary_of(store, o.b));
+  auto d = run::diff_runs(sa, sb);
   if (o.json)
     fmt::print("{}\n",
                report::diff_json(d).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -202,46 +174,46 @@ Status run_diff(Context& ctx, const RunsOptions& o) {
 Status run_merge(Context& ctx, const RunsOptions& o) {
   std::filesystem::path output = o.output;
   if (output.empty()) {
-    auto path = ctx.runs_path();
-    if (!path)
-      return std::unexpected(path.error());
-    output = *path;
+    auto path = TRY(ctx.runs_path());
+    output = path;
   }
   std::vector<std::filesystem::path> shards(o.shards.begin(), o.shards.end());
   for (const auto& s : shards)
     if (std::filesystem::absolute(s) == std::filesystem::absolute(output))
       return invalid("the output '{}' is also a shard; merge into another file", output.string());
-  auto store = run::RunsStore::open(output, true);
-  if (!store)
-    return std::unexpected(store.error());
-  auto id = run::merge_runs(*store, shards);
-  if (!id)
-    return std::unexpected(id.error());
-  ctx.say("merged {} shards into run {} of {}", shards.size(), *id, output.string());
+  // The shards are read and checked before the output store is opened: a refused merge leaves
+  // no file behind.
+  auto set = TRY(run::read_shards(shards));
+  auto store = TRY(run::RunsStore::open(output, true));
+  auto id = TRY(run::merge_runs(store, set, o.with_cache));
+  ctx.say("merged {} shards into run {} of {}{}", shards.size(), id, output.string(),
+          o.with_cache ? ", with their cached answers (replayed by later runs)" : "");
+  if (!set.missing.empty()) {
+    ctx.set_exit_code(ExitCode::refused);
+    print_error({ExitCode::refused,
+                 fmt::format("run {} is incomplete: shard{} {} not merged", id,
+                             set.missing.size() == 1 ? "" : "s", run::missing_shards_text(set)),
+                 "run the missing shards (run --shard I/N) and merge every shard again"});
+  }
   return {};
 }
 
 Status run_cache(Context& ctx, const RunsOptions& o, bool export_) {
-  auto store = open_runs(ctx, !export_);
-  if (!store)
-    return std::unexpected(store.error());
+  auto store = TRY(open_runs(ctx, !export_));
   if (export_) {
-    auto n = run::export_cache(*store, o.file);
-    if (!n)
-      return std::unexpected(n.error());
-    ctx.say("exported {} cached answer{} to {}", *n, *n == 1 ? "" : "s", o.file);
+    auto n = TRY(run::export_cache(store, o.file));
+    ctx.say("exported {} cached answer{} to {}{}", n.written, n.written == 1 ? "" : "s", o.file,
+            n.left_out ? fmt::format(" (left out {} brought in without trust)", n.left_out) : "");
     return {};
   }
-  auto n = run::import_cache(*store, o.file);
-  if (!n)
-    return std::unexpected(n.error());
-  ctx.say("imported {} cached answer{} from {}", *n, *n == 1 ? "" : "s", o.file);
+  auto n = TRY(run::import_cache(store, o.file, o.trust));
+  ctx.say("imported {} cached answer{} from {}{}", n, n == 1 ? "" : "s", o.file,
+          o.trust ? ", trusted: plain runs replay them"
+                  : ", untrusted: only --offline replays them (--trust to replay them always)");
   return {};
 }
 
-} // namespace
-
-void add_run_commands(CLI::App& app, Context& ctx) {
+void add_run_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Run the suite's cases against a model");
   cmd->add_option("--provider", o->provider, "A provider from evalkeep.toml ([providers.NAME])");
@@ -259,8 +231,11 @@ void add_run_commands(CLI::App& app, Context& ctx) {
                 "Also run retired cases, reported apart: would their guarantees still hold?");
   cmd->add_flag("--no-cache", o->no_cache, "Call the model even when an answer is cached");
   cmd->add_flag("--offline", o->offline,
-                "Never call the model: a case without a cached answer "
-                "is an error");
+                "Never call the model: replay any cached answer, imported ones included; a case "
+                "without one is an error");
+  cmd->add_option("--replay-from", o->replay_from,
+                  "Replay answers only from this cache file you vouch for (a runs store or a "
+                  "cache export), not from this store's cache");
   auto* resume = cmd->add_option("--resume", o->resume,
                                  "Finish an interrupted run (default: the latest unfinished)")
                      ->expected(0, 1);
@@ -275,12 +250,14 @@ void add_run_commands(CLI::App& app, Context& ctx) {
     o->resume_given = resume->count() > 0;
     ctx.run([&] { return run_run(ctx, *o); });
   });
+}
 
+void add_runs_commands(CLI::App& app, Context& ctx) {
   auto* runs = app.add_subcommand("runs", "Look at stored runs");
   runs->require_subcommand(1);
   runs->footer("Examples:\n  evalkeep runs list\n  evalkeep runs diff latest~1 latest");
   auto lo = std::make_shared<RunsOptions>();
-  cmd = runs->add_subcommand("list", "List runs, newest first");
+  auto* cmd = runs->add_subcommand("list", "List runs, newest first");
   cmd->add_flag("--json", lo->json, "Print JSON");
   cmd->footer("Example:\n  evalkeep runs list");
   cmd->callback([&ctx, lo] { ctx.run([&] { return run_list(ctx, *lo); }); });
@@ -306,24 +283,39 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("-o,--output", mo->output,
                   "The runs store to merge into (default: this "
                   "project's)");
+  cmd->add_flag("--with-cache", mo->with_cache,
+                "Also copy the shards' cached answers, which later plain runs then replay");
   cmd->footer("Example:\n  evalkeep run --provider local --shard 1/2 --runs-db s1.db\n"
               "  evalkeep run --provider local --shard 2/2 --runs-db s2.db\n"
               "  evalkeep runs merge s1.db s2.db -o merged.db");
   cmd->callback([&ctx, mo] { ctx.run([&] { return run_merge(ctx, *mo); }); });
+}
 
+void add_cache_commands(CLI::App& app, Context& ctx) {
   auto* cache = app.add_subcommand("cache", "Move cached answers between machines");
   cache->require_subcommand(1);
   cache->footer("Example:\n  evalkeep cache export answers.jsonl");
   auto ce = std::make_shared<RunsOptions>();
-  cmd = cache->add_subcommand("export", "Write every cached answer as JSONL");
+  auto* cmd = cache->add_subcommand(
+      "export", "Write the cached answers this store replays (made here or trusted) as JSONL");
   cmd->add_option("file", ce->file, "Output file")->required();
   cmd->footer("Example:\n  evalkeep cache export answers.jsonl");
   cmd->callback([&ctx, ce] { ctx.run([&] { return run_cache(ctx, *ce, true); }); });
   auto ci = std::make_shared<RunsOptions>();
   cmd = cache->add_subcommand("import", "Add cached answers from a JSONL export");
   cmd->add_option("file", ci->file, "Input file")->required();
+  cmd->add_flag("--trust", ci->trust,
+                "Let plain runs replay these answers (otherwise only --offline does)");
   cmd->footer("Example:\n  evalkeep cache import answers.jsonl");
   cmd->callback([&ctx, ci] { ctx.run([&] { return run_cache(ctx, *ci, false); }); });
+}
+
+} // namespace
+
+void add_run_commands(CLI::App& app, Context& ctx) {
+  add_run_command(app, ctx);
+  add_runs_commands(app, ctx);
+  add_cache_commands(app, ctx);
 }
 
 } // namespace evalkeep::cli

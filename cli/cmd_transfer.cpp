@@ -33,31 +33,23 @@ Status run_import(Context& ctx, const ImportOptions& o) {
   auto format = interop::parse_format(o.from);
   if (!format)
     return invalid("--from '{}' is not one of {}", o.from, interop::format_names());
-  auto text = read_input(o.file);
-  if (!text)
-    return std::unexpected(text.error());
-  auto ws = ctx.workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  auto s = ctx.open_suite(suite::Suite::Access::write);
-  if (!s)
-    return std::unexpected(s.error());
-  auto origin = ctx.origin();
-  if (!origin)
-    return std::unexpected(origin.error());
+  auto text = TRY(read_input(o.file));
+  auto w = TRY(ctx.writer());
   interop::ImportRequest request;
   request.format = *format;
-  request.text = std::move(*text);
+  request.text = std::move(text);
   request.source = o.file == "-" ? "<stdin>" : o.file;
   request.base_dir = o.file == "-" ? "" : std::filesystem::path(o.file).parent_path();
   request.dry_run = o.dry_run;
   request.skip_unsupported = o.skip_unsupported;
-  auto report = interop::import_file(*s, request, (*ws)->config.policy, *origin);
-  if (!report)
-    return std::unexpected(report.error());
-  for (const auto& item : report->skipped)
-    ctx.warn("left out: {}: {}", item.where, item.what);
-  const auto& n = report->summary;
+  auto report = TRY(interop::import_file(w.suite, request, w.policy(), w.origin));
+  if (report.skipped.size() <= interop::k_skipped_listed)
+    for (const auto& item : report.skipped)
+      ctx.warn("left out: {}: {}", item.where, item.what);
+  else // counted by cause, the first of each shown
+    ctx.warn("left out {} things evalkeep cannot import exactly:{}", report.skipped.size(),
+             interop::describe_skipped(report.skipped));
+  const auto& n = report.summary;
   ctx.say("{} {} incident{}, {} case{}, {} retirement decision{} from {}{}",
           o.dry_run ? "would import" : "imported", n.incidents, plural(n.incidents), n.cases,
           plural(n.cases), n.retirements, plural(n.retirements), request.source,
@@ -68,25 +60,17 @@ Status run_import(Context& ctx, const ImportOptions& o) {
 }
 
 Status write_export(Context& ctx, const ExportOptions& o, std::ostream& out) {
-  auto s = ctx.open_suite(suite::Suite::Access::read);
-  if (!s)
-    return std::unexpected(s.error());
+  auto s = TRY(ctx.open_suite(suite::Suite::Access::read));
   if (o.to == "evalkeep")
-    return suite::export_jsonl(*s, out);
+    return suite::export_jsonl(s, out);
   std::optional<providers::ProviderConfig> provider;
   if (!o.provider.empty()) {
-    auto ws = ctx.workspace();
-    if (!ws)
-      return std::unexpected(ws.error());
-    auto p = suite::find_provider((*ws)->config, o.provider, "");
-    if (!p)
-      return std::unexpected(p.error());
-    provider = std::move(*p);
+    auto ws = TRY(ctx.workspace());
+    auto p = TRY(suite::find_provider(ws->config, o.provider, ""));
+    provider = std::move(p);
   }
-  auto report = interop::export_promptfoo(*s, out, provider);
-  if (!report)
-    return std::unexpected(report.error());
-  for (const auto& line : report->left_out)
+  auto report = TRY(interop::export_promptfoo(s, out, provider));
+  for (const auto& line : report.left_out)
     ctx.warn("{}", line);
   return {};
 }

@@ -44,35 +44,37 @@ void Context::run(const std::function<Status()>& body) {
 
 Result<suite::Workspace*> Context::workspace() {
   if (!m_workspace) {
-    auto ws = suite::find_workspace(std::filesystem::current_path(), suite_override);
-    if (!ws)
-      return std::unexpected(ws.error());
-    m_workspace = std::move(*ws);
+    auto ws =
+        TRY(suite::find_workspace(std::filesystem::current_path(), suite_override, config_errors));
+    m_workspace = std::move(ws);
   }
   return &*m_workspace;
 }
 
 Result<suite::Suite> Context::open_suite(suite::Suite::Access access) {
-  auto ws = workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  return suite::Suite::open((*ws)->suite_path, access);
+  auto ws = TRY(workspace());
+  return suite::Suite::open(ws->suite_path, access);
+}
+
+Result<Context::Writer> Context::writer() {
+  auto ws = TRY(workspace());
+  auto s = TRY(suite::Suite::open(ws->suite_path, suite::Suite::Access::write));
+  // In a statement of its own: a TRY returning from inside the Writer's braces would leave the
+  // members already built (the open suite) undestroyed.
+  auto origin = TRY(suite::current_origin(*ws));
+  return Writer{ws, std::move(s), std::move(origin)};
 }
 
 Result<suite::Origin> Context::origin() {
-  auto ws = workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  return suite::current_origin(**ws);
+  auto ws = TRY(workspace());
+  return suite::current_origin(*ws);
 }
 
 Result<std::filesystem::path> Context::runs_path() {
   if (runs_db && !runs_db->empty())
     return std::filesystem::absolute(*runs_db);
-  auto ws = workspace();
-  if (!ws)
-    return std::unexpected(ws.error());
-  return (*ws)->root / ".evalkeep" / "runs.db";
+  auto ws = TRY(workspace());
+  return ws->root / ".evalkeep" / "runs.db";
 }
 
 Result<std::string> read_input(const std::string& path, std::size_t max_bytes,

@@ -33,6 +33,8 @@ public:
   std::optional<std::string> suite_override; // --suite or EVALKEEP_SUITE
   std::optional<std::string> runs_db;        // --runs-db or EVALKEEP_RUNS_DB
   bool quiet = false;
+  // The gate reads a broken evalkeep.toml as the defaults and reports it; others refuse it.
+  suite::ConfigErrors config_errors = suite::ConfigErrors::fail;
 
   /// Runs a command body; an error is printed as "evalkeep: error: ..." and sets the exit code.
   void run(const std::function<Status()>& body);
@@ -42,6 +44,15 @@ public:
   Result<suite::Workspace*> workspace();
   Result<suite::Suite> open_suite(suite::Suite::Access access);
   Result<suite::Origin> origin();
+  /// What a command that changes the suite works with: the workspace (its policy), the suite
+  /// open for writing, and who is acting. The one way commands open the suite to write.
+  struct Writer {
+    suite::Workspace* ws;
+    suite::Suite suite;
+    suite::Origin origin;
+    const suite::Policy& policy() const { return ws->config.policy; }
+  };
+  Result<Writer> writer();
   /// The runs store path: --runs-db, else .evalkeep/runs.db at the project root.
   Result<std::filesystem::path> runs_path();
 
@@ -76,8 +87,10 @@ void add_case_commands(CLI::App& app, Context& ctx);
 void add_retirement_commands(CLI::App& app, Context& ctx);
 void add_transfer_commands(CLI::App& app, Context& ctx);
 void add_history_commands(CLI::App& app, Context& ctx);
+void add_upgrade_command(CLI::App& app, Context& ctx);
 void add_run_commands(CLI::App& app, Context& ctx);
 void add_git_commands(CLI::App& app, Context& ctx);
+void add_merge_resolve_command(CLI::App& app, Context& ctx);
 void add_gate_commands(CLI::App& app, Context& ctx);
 void add_help_commands(CLI::App& app, Context& ctx);
 

@@ -42,8 +42,10 @@ int main(int argc, char** argv) {
   cli::add_retirement_commands(app, ctx);
   cli::add_transfer_commands(app, ctx);
   cli::add_history_commands(app, ctx);
+  cli::add_upgrade_command(app, ctx);
   cli::add_run_commands(app, ctx);
   cli::add_git_commands(app, ctx);
+  cli::add_merge_resolve_command(app, ctx);
   cli::add_gate_commands(app, ctx);
   cli::add_report_command(app, ctx);
   cli::add_help_commands(app, ctx);

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# The demo: a support team's suite in a fresh git repository, the refusal to forget, and runs
-# against stand-in model servers on 127.0.0.1.
+# The demo: a support team's suite in a new git repository, the refusal to forget, and runs
+# against stand-in model servers on 127.0.0.1. The repository stays afterwards, to explore.
 # Usage: scripts/demo.sh PATH/TO/evalkeep   (evalkeep-standin is expected beside it, or named by
-# EVALKEEP_STANDIN)
+# EVALKEEP_STANDIN; EVALKEEP_DEMO_DIR names a new folder for the repository, else one is made in
+# TMPDIR; EVALKEEP_DEMO_OUT a folder for the HTML pages, else the repository's .evalkeep/)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 standin=${EVALKEEP_STANDIN:-$(dirname "$bin")/evalkeep-standin}
-work=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-XXXXXX")
-# The HTML pages outlive the demo's repository: EVALKEEP_DEMO_OUT, else a folder beside it.
-out=${EVALKEEP_DEMO_OUT:-${TMPDIR:-/tmp}/evalkeep-demo-report}
+if [ -n "${EVALKEEP_DEMO_DIR:-}" ]; then
+  if [ -e "$EVALKEEP_DEMO_DIR" ] && [ -n "$(ls -A "$EVALKEEP_DEMO_DIR")" ]; then
+    echo "demo: $EVALKEEP_DEMO_DIR is not empty; name a new folder" >&2
+    exit 2
+  fi
+  mkdir -p "$EVALKEEP_DEMO_DIR"
+  work=$(cd "$EVALKEEP_DEMO_DIR" && pwd)
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-XXXXXX")
+fi
+out=${EVALKEEP_DEMO_OUT:-$work/.evalkeep}
+ports=$(mktemp -d "${TMPDIR:-/tmp}/evalkeep-demo-ports-XXXXXX")
 pids=()
+# The stand-in servers stop with the demo; its repository stays.
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  rm -rf "$ports"
 }
 trap cleanup EXIT
 
@@ -22,7 +33,9 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
   bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
 fi
 say() { printf '\n%s# %s%s\n' "$bold" "$*" "$plain"; }
-step() { printf '\n%s$' "$bold"; printf ' %q' "$@"; printf '%s\n' "$plain"; }
+# Each command is shown after the branch it runs on, as a shell prompt that knows git shows it.
+branch() { git -C "$work" branch --show-current 2>/dev/null || true; }
+step() { printf '\n%s(%s) $' "$bold" "$(branch)"; printf ' %q' "$@"; printf '%s\n' "$plain"; }
 run() { step "$@"; "$@"; }
 # Shows a command whose exit code is part of the story.
 expect_exit() {
@@ -35,7 +48,7 @@ expect_exit() {
 evalkeep() { "$bin" "$@"; }
 # Starts a stand-in model server with the given flags and sets the variable named $1 to its port.
 start_standin() {
-  local var=$1 portfile="$work/port.${#pids[@]}"; shift
+  local var=$1 portfile="$ports/${#pids[@]}"; shift
   "$standin" --port 0 --port-file "$portfile" "$@" >/dev/null 2>&1 </dev/null &
   pids+=($!)
   for _ in $(seq 200); do [ -s "$portfile" ] && break; sleep 0.05; done
@@ -43,6 +56,8 @@ start_standin() {
 }
 
 cd "$work"
+printf '%sThe demo works in a new git repository at %s; it stays there afterwards.%s\n' \
+  "$bold" "$work" "$plain"
 git init -q -b main
 git config user.name "Dana Kim"
 git config user.email "dana@northwind.example"
@@ -68,7 +83,8 @@ run evalkeep rm rural-delivery
 run evalkeep show rural-delivery
 run evalkeep log -n 3
 run evalkeep verify
-printf '\n%s$ git status --short%s   # one changed file: the suite, no -wal or -journal beside it\n' "$bold" "$plain"
+printf '\n%s(%s) $ git status --short%s   # one changed file: the suite, no -wal or -journal beside it\n' \
+  "$bold" "$(branch)" "$plain"
 git status --short
 git commit -q -am "suite: retire rural-delivery (out-of-scope)"
 
@@ -89,6 +105,7 @@ base_url = "http://127.0.0.1:$candidate/v1"
 model = "stand-in-next"
 TOML
 run grep -E '^(judge|\[providers|type|base_url|model)' evalkeep.toml
+git commit -q -am "evalkeep.toml: today's model and a candidate"
 expect_exit 1 evalkeep run --provider local -j 16
 say "The same run again replays every answer from the cache: no request is made."
 expect_exit 1 evalkeep run --provider local -j 16
@@ -98,18 +115,17 @@ set +e; evalkeep run --provider candidate -j 16 --quiet >/dev/null; set -e
 run evalkeep runs list
 run evalkeep runs diff 1 3
 
-say "A pull request titled 'clean up stale eval cases' deletes four cases behind evalkeep's back."
-git checkout -q -b cleanup
+say "A pull request titled 'clean up stale eval cases', on branch cleanup, deletes four cases behind evalkeep's back."
+run git checkout -q -b cleanup
 stale="'currency-usd-to-eur','language-spanish-return','recall-owner-asks-what-to-do','tracking-delayed-international-no-eta'"
 run sqlite3 evals/suite.db "DROP TRIGGER cases_delete_needs_decision; DELETE FROM cases WHERE id IN ($stale)"
 git commit -q -am "clean up stale eval cases"
 say "CI runs the gate on the pull request: it fails, naming each case and the incident it guarded."
 expect_exit 1 evalkeep gate --base main
 
-say "The same clean-up, done as decisions: each retirement says why, and who approved it."
+say "The same clean-up done as decisions, on branch cleanup-with-decisions: three cases retire, each saying why and who approved it."
 git checkout -q main
-git branch -q -D cleanup
-git checkout -q -b cleanup-with-decisions
+run git checkout -q -b cleanup-with-decisions
 for id in currency-usd-to-eur language-spanish-return; do
   run evalkeep retire "$id" --reason invalid-expectation \
     --rationale "the assistant no longer quotes prices or returns in other currencies and languages" \
@@ -119,6 +135,8 @@ run evalkeep retire recall-owner-asks-what-to-do --reason superseded \
   --superseded-by recall-refund-outside-window --rationale "the refund case covers the recall advice" \
   --approved-by "Lee Okafor <lee@northwind.example>"
 git commit -q -am "retire three cases with decisions"
+say "The fourth, tracking-delayed-international-no-eta, stays active: nobody could say why INC-14's customs case is no longer needed, so it keeps guarding INC-14."
+run evalkeep list --incident INC-14
 say "The gate passes, and shows the reviewer what the team gives up."
 expect_exit 0 evalkeep gate --base main
 say "Before a model migration, a reviewer audits what the suite has given up."
@@ -131,3 +149,18 @@ run evalkeep report 3 --vs 1 -o "$out/report.html"
 run evalkeep audit --format html -o "$out/audit.html"
 printf '\n%sOpen in a browser (no network needed):%s\n  file://%s\n  file://%s\n' "$bold" "$plain" \
   "$out/report.html" "$out/audit.html"
+
+# How to call evalkeep from the repository: by name when PATH finds this one.
+ek=evalkeep
+[ "$(command -v evalkeep 2>/dev/null)" = "$bin" ] || ek=$bin
+printf '\n%sThe repository stays at %s, on branch %s (also: main, cleanup). Explore it:%s\n' \
+  "$bold" "$work" "$(branch)" "$plain"
+cat <<EOF
+  cd $work
+  git log --oneline --graph --all      # the story's branches and commits
+  git log -p evals/suite.db            # the suite's history as text
+  $ek audit --since main
+  $ek why recall-owner-asks-what-to-do
+  git checkout cleanup && $ek gate --base main   # the deleted cases, named
+The stand-in model servers stopped with the demo: new runs need a provider of your own.
+EOF

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -37,37 +38,18 @@ void options_timeout_done(Pipe& out, Pipe& err) {
   err.close_end(0);
 }
 
-} // namespace
-
-Result<ProcessResult> run_process(const std::vector<std::string>& argv,
-                                  const ProcessOptions& options) {
-  if (argv.empty())
-    return invalid("run_process: empty command");
-  Pipe in, out, err;
-  if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0 ||
-      ::pipe2(err.fd, O_CLOEXEC) != 0)
-    return fail(ExitCode::environment, "cannot create pipes: {}", std::strerror(errno));
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.fd[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
-  std::string cwd = options.cwd ? options.cwd->string() : std::string();
-  if (options.cwd)
-    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-
-  std::vector<char*> args;
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  // Entries in options.env replace inherited ones of the same name.
+// The child's environment: ours, with options.env's entries replacing those of the same name and
+// options.unset's names dropped. Points into `environ` and `options`, which outlive the spawn.
+std::vector<char*> child_environment(const ProcessOptions& options) {
   auto overridden = [&](const char* entry) {
     for (const auto& e : options.env) {
       auto eq = e.find('=');
       if (eq != std::string::npos && std::strncmp(entry, e.c_str(), eq + 1) == 0)
         return true;
     }
+    for (const auto& name : options.unset)
+      if (std::strncmp(entry, name.c_str(), name.size()) == 0 && entry[name.size()] == '=')
+        return true;
     return false;
   };
   std::vector<char*> envp;
@@ -77,23 +59,52 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   for (const auto& e : options.env)
     envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  return envp;
+}
 
+// Starts argv with the pipes as its stdin, stdout and stderr, SIGPIPE at its default.
+Result<pid_t> spawn(const std::vector<std::string>& argv, const ProcessOptions& options, Pipe& in,
+                    Pipe& out, Pipe& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.fd[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
+  std::string cwd = options.cwd ? options.cwd->string() : std::string();
+  if (options.cwd)
+    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  auto envp = child_environment(options);
+  // Once for the process, never undone: saving and restoring the disposition around each child
+  // raced between exec threads, and a restore could leave a write unprotected.
+  static std::once_flag ignored;
+  std::call_once(ignored, [] { ::signal(SIGPIPE, SIG_IGN); });
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0)
     return fail(ExitCode::environment, "cannot run '{}': {}", argv[0], std::strerror(rc));
   in.close_end(0);
   out.close_end(1);
   err.close_end(1);
+  return pid;
+}
 
-  // A child that exits without reading its stdin must not kill us with SIGPIPE.
-  struct sigaction ignore {
-  }, previous{};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, &previous);
-
-  ProcessResult result;
+// Feeds stdin and reads stdout and stderr until both close, the time is up or the output grows
+// past its bound (then the child is killed).
+void pump(pid_t pid, const ProcessOptions& options, Pipe& in, Pipe& out, Pipe& err,
+          ProcessResult& result) {
   // Allocated once: only the pages written become resident, and a doubling string would briefly
   // hold two copies of a large output.
   if (options.max_output > 0)
@@ -115,7 +126,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
         ::kill(pid, SIGKILL); // the pipes close when it dies; keep reading until they do
         result.timed_out = true;
         options_timeout_done(out, err);
-        break;
+        return;
       }
       wait_ms = static_cast<int>(left);
     }
@@ -131,7 +142,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     if (::poll(fds, static_cast<nfds_t>(n), wait_ms) < 0) {
       if (errno == EINTR)
         continue;
-      break;
+      return;
     }
     auto drain = [&](int i, Pipe& p, std::string& into) {
       if (i < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -150,7 +161,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     if (result.output_too_large) {
       ::kill(pid, SIGKILL);
       options_timeout_done(out, err);
-      break;
+      return;
     }
     if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t put = ::write(in.fd[1], options.stdin_data.data() + written,
@@ -163,11 +174,25 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
         in.close_end(1);
     }
   }
+}
+
+} // namespace
+
+Result<ProcessResult> run_process(const std::vector<std::string>& argv,
+                                  const ProcessOptions& options) {
+  if (argv.empty())
+    return invalid("run_process: empty command");
+  Pipe in, out, err;
+  if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0 ||
+      ::pipe2(err.fd, O_CLOEXEC) != 0)
+    return fail(ExitCode::environment, "cannot create pipes: {}", std::strerror(errno));
+  auto pid = TRY(spawn(argv, options, in, out, err));
+  ProcessResult result;
+  pump(pid, options, in, out, err, result);
   in.close_end(1);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  ::sigaction(SIGPIPE, &previous, nullptr);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

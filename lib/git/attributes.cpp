@@ -93,10 +93,8 @@ Result<std::vector<std::string>> install_driver(const fs::path& root, const File
     line += " " + attribute;
 
   std::vector<std::string> changed;
-  auto attributes = ensure_line(root / ".gitattributes", line);
-  if (!attributes)
-    return std::unexpected(attributes.error());
-  if (*attributes)
+  auto attributes = TRY(ensure_line(root / ".gitattributes", line));
+  if (attributes)
     changed.push_back(fmt::format("added to .gitattributes: {}", line));
 
   const std::pair<std::string, std::string> settings[] = {
@@ -106,10 +104,8 @@ Result<std::vector<std::string>> install_driver(const fs::path& root, const File
       {fmt::format("merge.{}.driver", driver.name), driver.merge_driver},
   };
   for (const auto& [key, value] : settings) {
-    auto set = ensure_local_config(root, key, value);
-    if (!set)
-      return std::unexpected(set.error());
-    if (*set)
+    auto set = TRY(ensure_local_config(root, key, value));
+    if (set)
       changed.push_back(fmt::format("set git config {} = {}", key, value));
   }
   return changed;

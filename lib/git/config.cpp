@@ -18,15 +18,13 @@ std::string first_line(const std::string& text) {
 } // namespace
 
 Result<std::optional<std::string>> local_config(const fs::path& dir, const std::string& key) {
-  auto r = run_git(dir, {"config", "--local", "--get", key});
-  if (!r)
-    return std::unexpected(r.error());
+  auto r = TRY(run_git(dir, {"config", "--local", "--get", key}));
   // git config --get exits 1 when the key is not set.
-  if (r->exit_code == 1)
+  if (r.exit_code == 1)
     return std::optional<std::string>();
-  if (r->exit_code != 0)
-    return fail(ExitCode::environment, "git config --get {} failed: {}", key, first_line(r->err));
-  auto value = r->out;
+  if (r.exit_code != 0)
+    return fail(ExitCode::environment, "git config --get {} failed: {}", key, first_line(r.err));
+  auto value = r.out;
   if (value.ends_with('\n'))
     value.pop_back();
   return std::optional<std::string>(std::move(value));
@@ -34,16 +32,12 @@ Result<std::optional<std::string>> local_config(const fs::path& dir, const std::
 
 Result<bool> ensure_local_config(const fs::path& dir, const std::string& key,
                                  const std::string& value) {
-  auto current = local_config(dir, key);
-  if (!current)
-    return std::unexpected(current.error());
-  if (*current == value)
+  auto current = TRY(local_config(dir, key));
+  if (current == value)
     return false;
-  auto r = run_git(dir, {"config", "--local", key, value});
-  if (!r)
-    return std::unexpected(r.error());
-  if (r->exit_code != 0)
-    return fail(ExitCode::environment, "git config {} failed: {}", key, first_line(r->err));
+  auto r = TRY(run_git(dir, {"config", "--local", key, value}));
+  if (r.exit_code != 0)
+    return fail(ExitCode::environment, "git config {} failed: {}", key, first_line(r.err));
   return true;
 }
 

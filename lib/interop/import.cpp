@@ -4,6 +4,7 @@
 #include "suite/incidents.hpp"
 
 #include <array>
+#include <map>
 #include <utility>
 
 namespace evalkeep::interop {
@@ -18,6 +19,30 @@ constexpr std::array<std::pair<Format, std::string_view>, 4> k_formats{{
 }};
 
 } // namespace
+
+std::string describe_skipped(const std::vector<Skipped>& items) {
+  std::string out;
+  if (items.size() <= k_skipped_listed) {
+    for (const auto& item : items)
+      out += fmt::format("\n  {}: {}", item.where, item.what);
+    return out;
+  }
+  // Thousands of lines would hide what matters: how many of each, and one to look at.
+  std::vector<std::pair<const Skipped*, std::size_t>> causes; // first of each, and its count
+  std::map<std::string_view, std::size_t> index;
+  for (const auto& item : items) {
+    auto [it, added] = index.try_emplace(item.cause, causes.size());
+    if (added)
+      causes.emplace_back(&item, 0);
+    ++causes[it->second].second;
+  }
+  out += fmt::format("\n  by cause ({} of them, the first of each shown):", causes.size());
+  for (const auto& [first, count] : causes)
+    out += fmt::format("\n  {} x {}: first at {}: {}", count,
+                       first->cause.empty() ? std::string_view("other") : first->cause,
+                       first->where, first->what);
+  return out;
+}
 
 std::optional<Format> parse_format(std::string_view name) {
   for (const auto& [f, n] : k_formats)
@@ -45,10 +70,8 @@ Result<ImportReport> import_file(suite::Suite& s, const ImportRequest& request,
     return report;
   }
   ReadContext ctx{request.base_dir, {}};
-  auto incidents = suite::list_incidents(s);
-  if (!incidents)
-    return std::unexpected(incidents.error());
-  for (const auto& i : *incidents)
+  auto incidents = TRY(suite::list_incidents(s));
+  for (const auto& i : incidents)
     ctx.suite_incidents.insert(i.id);
   Result<Reading> reading =
       request.format == Format::promptfoo ? read_promptfoo(request.text, request.source, ctx)
@@ -57,9 +80,7 @@ Result<ImportReport> import_file(suite::Suite& s, const ImportRequest& request,
   if (!reading)
     return std::unexpected(reading.error());
   if (!reading->skipped.empty() && !request.skip_unsupported) {
-    std::string list;
-    for (const auto& item : reading->skipped)
-      list += fmt::format("\n  {}: {}", item.where, item.what);
+    std::string list = describe_skipped(reading->skipped);
     return with_hint(invalid("{}: {} thing{} evalkeep cannot import exactly, so nothing was "
                              "imported:{}",
                              request.source, reading->skipped.size(),

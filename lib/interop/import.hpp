@@ -21,8 +21,18 @@ std::string format_names();
 struct Skipped {
   std::string where; // FILE:LINE
   std::string what;
+  /// What kind of thing it is, to count them by: "assert \"ruby\"", "options.provider", "no
+  /// assertion", "scenarios", ...
+  std::string cause;
   auto operator<=>(const Skipped&) const = default;
 };
+
+/// At most this many things left out are listed one by one; past it, describe_skipped counts them.
+inline constexpr std::size_t k_skipped_listed = 20;
+
+/// The lines that tell what was left out, each starting with "\n  ": every item with its place,
+/// or, past k_skipped_listed of them, their count by cause, each cause with its first place.
+std::string describe_skipped(const std::vector<Skipped>& items);
 
 struct ImportRequest {
   Format format = Format::evalkeep;

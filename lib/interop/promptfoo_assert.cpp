@@ -4,6 +4,7 @@
 #include "interop/template.hpp"
 
 #include <array>
+#include <cctype>
 #include <cmath>
 
 namespace evalkeep::interop {
@@ -141,9 +142,250 @@ std::optional<std::string> icase_regex(const json& value) {
   return pattern.get<std::string>();
 }
 
+// A JSON Schema given as a promptfoo value: a mapping, or JSON text (a CSV cell's form).
+Result<json> schema_value(const json& v, std::string_view type) {
+  if (v.is_object() || v.is_boolean()) {
+    // Whether promptfoo renders the texts inside a mapping is not something to bet a case on.
+    auto text = v.dump();
+    for (std::string_view tag : {"{{", "{%", "{#"})
+      if (text.find(tag) != std::string::npos)
+        return invalid("a JSON Schema of {} that holds template syntax ({}) is not imported", type,
+                       tag);
+    return v;
+  }
+  if (v.is_string()) {
+    auto parsed = json::parse(v.get<std::string>(), nullptr, false);
+    if (parsed.is_object() || parsed.is_boolean())
+      return parsed;
+  }
+  return invalid("the value of {} must be a JSON Schema (a mapping), got {}", type,
+                 v.dump().substr(0, 80));
+}
+
+// The negated and list string checks and JSON with a schema; nullopt for other types.
+std::optional<Status> string_or_json_check(const std::string& type, const json& value,
+                                           std::vector<json>& out) {
+  auto text = [&](std::string_view evalkeep_type) -> Status {
+    auto t = TRY(text_value(value, type));
+    out.push_back({{"type", evalkeep_type}, {"value", t}});
+    return {};
+  };
+  auto list = [&](std::string_view evalkeep_type) -> Status {
+    auto values = TRY(list_values(value, type));
+    out.push_back({{"type", evalkeep_type}, {"values", values}});
+    return {};
+  };
+  auto each = [&](std::string_view evalkeep_type) -> Status { // all of them: one per value
+    for (const auto& v : TRY(list_values(value, type)))
+      out.push_back({{"type", evalkeep_type}, {"value", v}});
+    return {};
+  };
+  if (type == "not-equals" || type == "not-icontains" || type == "not-starts-with" ||
+      type == "not-regex")
+    return text(type);
+  if (type == "contains-any" || type == "icontains-any" || type == "not-contains-all" ||
+      type == "not-icontains-all")
+    return list(type);
+  if (type == "contains-all" || type == "icontains-all")
+    return each(type == "contains-all" ? "contains" : "icontains");
+  if (type == "not-contains-any" || type == "not-icontains-any") // none of them
+    return each(type == "not-contains-any" ? "not-contains" : "not-icontains");
+  if (type == "is-json" || type == "contains-json") {
+    json j{{"type", type}};
+    if (!value.is_null())
+      j["schema"] = TRY(schema_value(value, type));
+    out.push_back(std::move(j));
+    return Status{};
+  }
+  return std::nullopt;
+}
+
+// How a script's code reads its `context`: not at all, only context.vars and context.config,
+// or otherwise (the prompt, the test, the provider, or the whole object passed on). The word is
+// looked for anywhere, comments and strings included: when unsure, it is "otherwise".
+enum class ContextUse { none, vars_and_config, other };
+
+ContextUse context_use(std::string_view code) {
+  auto ident = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+  };
+  constexpr std::string_view k_word = "context";
+  constexpr std::string_view k_reads[] = {
+      ".vars",        ".config",     "['vars']",      "[\"vars\"]",    "['config']",
+      "[\"config\"]", ".get('vars'", ".get(\"vars\"", ".get('config'", ".get(\"config\""};
+  ContextUse use = ContextUse::none;
+  for (auto at = code.find(k_word); at != std::string_view::npos; at = code.find(k_word, at + 1)) {
+    auto end = at + k_word.size();
+    if ((at > 0 && (ident(code[at - 1]) || code[at - 1] == '.')) ||
+        (end < code.size() && ident(code[end])))
+      continue; // part of another name
+    auto rest = code.substr(end);
+    bool known = false;
+    for (auto r : k_reads)
+      if (rest.starts_with(r) && (rest.size() == r.size() || !ident(rest[r.size()]) ||
+                                  r.back() == ']' || r.back() == '\'' || r.back() == '"'))
+        known = true;
+    if (!known)
+      return ContextUse::other;
+    use = ContextUse::vars_and_config;
+  }
+  return use;
+}
+
+// A javascript or python assertion written inline, with the test's vars when its code reads them.
+Result<json> script_assertion(const std::string& type, const json& a, const json& value,
+                              std::optional<double> threshold, const json& vars) {
+  if (!value.is_string() || value.get_ref<const std::string&>().empty())
+    return invalid("{} needs its code as text", type);
+  const auto& code = value.get_ref<const std::string&>();
+  auto use = context_use(code);
+  if (use == ContextUse::other)
+    return invalid("the {} code reads its context beyond context.vars and context.config (the "
+                   "prompt, the test or the provider), which evalkeep does not give scripts",
+                   type);
+  json j{{"type", type}, {"value", code}};
+  if (threshold)
+    j["threshold"] = *threshold;
+  if (a.contains("config"))
+    j["config"] = a["config"];
+  if (use == ContextUse::vars_and_config)
+    j["vars"] = vars.is_object() ? vars : json::object();
+  return j;
+}
+
+// The transforms in front of an assertion's check: the test's options.transform, then the
+// assertion's own. Each is JavaScript code written inline, as an expression or a function body.
+Status add_transforms(std::vector<json>& out, const json& a, const json& test_transform,
+                      const json& vars) {
+  json list = json::array();
+  bool reads_vars = false;
+  auto add = [&](const json& code, std::string_view what) -> Status {
+    if (!code.is_string() || code.get_ref<const std::string&>().empty())
+      return invalid("{} must be JavaScript code written as text", what);
+    const auto& text = code.get_ref<const std::string&>();
+    if (text.starts_with("file://"))
+      return invalid("{} read from a file ({}) is not imported", what, text);
+    auto use = context_use(text);
+    if (use == ContextUse::other)
+      return invalid("{} reads its context beyond context.vars (the prompt, the test or the "
+                     "provider), which evalkeep does not give programs",
+                     what);
+    reads_vars = reads_vars || use == ContextUse::vars_and_config;
+    list.push_back({{"value", text}});
+    return {};
+  };
+  if (!test_transform.is_null())
+    TRY(add(test_transform, "the test's options.transform"));
+  if (a.contains("transform"))
+    TRY(add(a["transform"], "the assertion's transform"));
+  if (list.empty())
+    return {};
+  for (auto& j : out) {
+    if (j["type"] == "judge")
+      return invalid("an llm-rubric after a transform has no counterpart: evalkeep's judge grades "
+                     "the answer as it is");
+    j["transform"] = list;
+    if (reads_vars && !j.contains("vars"))
+      j["vars"] = vars.is_object() ? vars : json::object();
+  }
+  return {};
+}
+
+// The promptfoo form of the negated and list string checks and of JSON with a schema, their
+// texts kept literal: nullopt for other types, an empty ojson when promptfoo cannot say the same.
+std::optional<ojson> added_to_promptfoo(const Assertion& a) {
+  using T = AssertionType;
+  ojson j;
+  j["type"] = scoring::to_string(a.type);
+  switch (a.type) {
+  case T::not_equals:
+  case T::not_icontains:
+  case T::not_starts_with:
+  case T::not_regex: {
+    auto v = literal_template(a.text);
+    // JavaScript's RegExp has no inline (?i), and a not-regex has no flag to carry it.
+    if ((v.empty() && !a.text.empty()) || (a.type == T::not_regex && a.text.starts_with("(?i)")))
+      return ojson();
+    j["value"] = v;
+    return j;
+  }
+  case T::contains_any:
+  case T::icontains_any:
+  case T::not_contains_all:
+  case T::not_icontains_all: {
+    ojson values = ojson::array();
+    for (const auto& v : a.values) {
+      auto t = literal_template(v);
+      if (t.empty())
+        return ojson();
+      values.push_back(t);
+    }
+    j["value"] = std::move(values);
+    return j;
+  }
+  case T::javascript:
+  case T::python: {
+    // Inline code that reads no context: promptfoo's context.vars would hold the exported prompt.
+    auto v = literal_template(a.script.code);
+    if (!a.script.file.empty() || v.empty() || context_use(a.script.code) != ContextUse::none)
+      return ojson();
+    j["value"] = v;
+    if (a.pass_score)
+      j["threshold"] = *a.pass_score;
+    if (!a.config.is_null())
+      j["config"] = ojson::parse(a.config.dump());
+    return j;
+  }
+  case T::is_json:
+  case T::contains_json: {
+    if (a.schema.is_null())
+      return j;
+    auto text = a.schema.dump();
+    // promptfoo renders the texts of a value as templates: a schema that looks like one stays.
+    for (std::string_view tag : {"{{", "{%", "{#"})
+      if (text.find(tag) != std::string::npos)
+        return ojson();
+    j["value"] = ojson::parse(text);
+    return j;
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
 } // namespace
 
-Result<std::vector<Assertion>> from_promptfoo(const json& a) {
+bool has_counterpart(std::string_view type) {
+  static constexpr std::string_view k_mapped[] = {"equals",
+                                                  "contains",
+                                                  "icontains",
+                                                  "not-contains",
+                                                  "starts-with",
+                                                  "regex",
+                                                  "not-equals",
+                                                  "not-icontains",
+                                                  "not-starts-with",
+                                                  "not-regex",
+                                                  "contains-all",
+                                                  "icontains-all",
+                                                  "contains-any",
+                                                  "icontains-any",
+                                                  "not-contains-all",
+                                                  "not-icontains-all",
+                                                  "not-contains-any",
+                                                  "not-icontains-any",
+                                                  "is-json",
+                                                  "contains-json",
+                                                  "latency",
+                                                  "cost",
+                                                  "llm-rubric",
+                                                  "javascript",
+                                                  "python"};
+  return std::find(std::begin(k_mapped), std::end(k_mapped), type) != std::end(k_mapped);
+}
+
+Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
+                                              const json& test_transform) {
   if (!a.is_object() || !a.contains("type") || !a["type"].is_string())
     return invalid("an assertion must be a mapping with a \"type\"");
   const std::string type = a["type"].get<std::string>();
@@ -151,6 +393,8 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a) {
     if (key == "type" || key == "value" || key == "threshold" || key == "weight" ||
         key == "metric" || key == "provider")
       continue;
+    if ((key == "config" && (type == "javascript" || type == "python")) || key == "transform")
+      continue; // the script's context.config; a program in front of the check
     return invalid("\"{}\" of an assertion changes what is checked; evalkeep checks the "
                    "answer as it is",
                    key);
@@ -167,35 +411,16 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a) {
 
   std::vector<json> out;
   auto text_assertion = [&](std::string_view evalkeep_type) -> Status {
-    auto t = text_value(value, type);
-    if (!t)
-      return std::unexpected(t.error());
-    out.push_back({{"type", evalkeep_type}, {"value", *t}});
+    auto t = TRY(text_value(value, type));
+    out.push_back({{"type", evalkeep_type}, {"value", t}});
     return {};
   };
   Status s;
-  if (type == "equals" || type == "contains" || type == "icontains" || type == "not-contains" ||
-      type == "starts-with" || type == "regex") {
+  if (auto handled = string_or_json_check(type, value, out)) {
+    s = *handled;
+  } else if (type == "equals" || type == "contains" || type == "icontains" ||
+             type == "not-contains" || type == "starts-with" || type == "regex") {
     s = text_assertion(type);
-  } else if (type == "contains-all" || type == "icontains-all") {
-    auto values = list_values(value, type);
-    if (!values)
-      return std::unexpected(values.error());
-    for (const auto& v : *values)
-      out.push_back({{"type", type == "contains-all" ? "contains" : "icontains"}, {"value", v}});
-  } else if (type == "contains-any" || type == "icontains-any") {
-    auto values = list_values(value, type);
-    if (!values)
-      return std::unexpected(values.error());
-    std::string pattern = type == "icontains-any" ? "(?i)(?:" : "(?:";
-    for (std::size_t i = 0; i < values->size(); ++i)
-      pattern += (i ? "|" : "") + quote_regex((*values)[i]);
-    out.push_back({{"type", "regex"}, {"value", pattern + ")"}});
-  } else if (type == "is-json") {
-    if (!value.is_null())
-      return invalid("is-json with a JSON schema has no counterpart (evalkeep's is-json checks "
-                     "only that the answer is JSON)");
-    out.push_back({{"type", "is-json"}});
   } else if (type == "latency" || type == "cost") {
     if (!threshold)
       return invalid("{} needs a threshold", type);
@@ -205,26 +430,25 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a) {
                    {"value", type == "latency" ? json(static_cast<std::int64_t>(*threshold))
                                                : json(*threshold)}});
   } else if (type == "llm-rubric") {
-    auto rubric = text_value(value, type);
-    if (!rubric)
-      return std::unexpected(rubric.error());
-    json j{{"type", "judge"}, {"rubric", *rubric}};
+    auto rubric = TRY(text_value(value, type));
+    json j{{"type", "judge"}, {"rubric", rubric}};
     if (threshold)
       j["threshold"] = *threshold;
     out.push_back(std::move(j));
   } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
     out.push_back({{"type", "regex"}, {"value", "(?i)" + *pattern}});
+  } else if (type == "javascript" || type == "python") {
+    out.push_back(TRY(script_assertion(type, a, value, threshold, vars)));
   } else {
     return invalid("evalkeep has no assertion like promptfoo's \"{}\"", type);
   }
   if (!s)
     return std::unexpected(s.error());
+  TRY(add_transforms(out, a, test_transform, vars));
   std::vector<Assertion> assertions;
   for (const auto& j : out) {
-    auto parsed = scoring::from_json(j);
-    if (!parsed)
-      return std::unexpected(parsed.error());
-    assertions.push_back(std::move(*parsed));
+    auto parsed = TRY(scoring::from_json(j));
+    assertions.push_back(std::move(parsed));
   }
   return assertions;
 }
@@ -237,6 +461,10 @@ std::optional<ojson> to_promptfoo(const Assertion& a) {
       return std::nullopt;
     return t;
   };
+  if (!a.transforms.empty() || !a.vars.is_null())
+    return std::nullopt; // not yet written in promptfoo's terms
+  if (auto added = added_to_promptfoo(a))
+    return added->is_null() ? std::nullopt : std::optional<ojson>(std::move(*added));
   switch (a.type) {
   case AssertionType::equals:
   case AssertionType::contains:
@@ -261,9 +489,6 @@ std::optional<ojson> to_promptfoo(const Assertion& a) {
     j["value"] = *v;
     return j;
   }
-  case AssertionType::is_json:
-    j["type"] = "is-json";
-    return j;
   case AssertionType::max_latency_ms:
     j["type"] = "latency";
     j["threshold"] = static_cast<std::int64_t>(a.number);
@@ -286,6 +511,39 @@ std::optional<ojson> to_promptfoo(const Assertion& a) {
   }
 }
 
+namespace {
+
+// The values of a list assertion's cell: comma-separated; a value in double quotes may hold commas
+// ("" or \" for a quote).
+json cell_list(std::string_view value) {
+  json items = json::array();
+  std::string item;
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i <= value.size(); ++i) {
+    char c = i < value.size() ? value[i] : ',';
+    if (quoted && (c == '\\' || c == '"') && i + 1 < value.size() && value[i + 1] == '"') {
+      item += '"';
+      ++i;
+    } else if (c == '"' && (quoted || trim(item).empty())) {
+      quoted = !quoted;
+      was_quoted = true;
+      if (quoted)
+        item.clear();
+    } else if (c == ',' && !quoted) {
+      std::string v = was_quoted ? item : std::string(trim(item));
+      if (!v.empty() || was_quoted)
+        items.push_back(v);
+      item.clear();
+      was_quoted = false;
+    } else if (!(was_quoted && !quoted)) {
+      item += c;
+    }
+  }
+  return items;
+}
+
+} // namespace
+
 json assertion_from_cell(std::string_view cell) {
   cell = trim(cell);
   auto rest_after = [&](std::string_view prefix) {
@@ -297,12 +555,14 @@ json assertion_from_cell(std::string_view cell) {
   for (std::string_view p : {"grade:", "llm-rubric:"})
     if (cell.starts_with(p))
       return {{"type", "llm-rubric"}, {"value", std::string(trim(rest_after(p)))}};
-  if (cell.starts_with("python:") ||
-      (cell.starts_with("file://") && (cell.ends_with(".py") || cell.find(".py:") != cell.npos)))
+  // A script file keeps its file:// reference: its code is not the path.
+  if (cell.starts_with("python:"))
     return {{"type", "python"}, {"value", std::string(trim(rest_after("python:")))}};
+  if (cell.starts_with("file://") && (cell.ends_with(".py") || cell.find(".py:") != cell.npos))
+    return {{"type", "python"}, {"value", std::string(cell)}};
   if (cell.starts_with("file://") &&
       (cell.ends_with(".js") || cell.ends_with(".ts") || cell.find(".js:") != cell.npos))
-    return {{"type", "javascript"}, {"value", std::string(cell.substr(7))}};
+    return {{"type", "javascript"}, {"value", std::string(cell)}};
 
   // [not-]TYPE[(THRESHOLD)][:VALUE], with the longest type that fits.
   std::string_view body = cell;
@@ -344,31 +604,7 @@ json assertion_from_cell(std::string_view cell) {
               type == "icontains-any";
   bool raw = type == "contains-json" || type == "is-json";
   if (value && list) {
-    // Comma-separated; a value in double quotes may hold commas ("" or \" for a quote).
-    json items = json::array();
-    std::string item;
-    bool quoted = false, was_quoted = false;
-    for (std::size_t i = 0; i <= value->size(); ++i) {
-      char c = i < value->size() ? (*value)[i] : ',';
-      if (quoted && (c == '\\' || c == '"') && i + 1 < value->size() && (*value)[i + 1] == '"') {
-        item += '"';
-        ++i;
-      } else if (c == '"' && (quoted || trim(item).empty())) {
-        quoted = !quoted;
-        was_quoted = true;
-        if (quoted)
-          item.clear();
-      } else if (c == ',' && !quoted) {
-        std::string v = was_quoted ? item : std::string(trim(item));
-        if (!v.empty() || was_quoted)
-          items.push_back(v);
-        item.clear();
-        was_quoted = false;
-      } else if (!(was_quoted && !quoted)) {
-        item += c;
-      }
-    }
-    out["value"] = std::move(items);
+    out["value"] = cell_list(*value);
   } else if (value) {
     out["value"] = raw ? *value : std::string(trim(*value));
   }

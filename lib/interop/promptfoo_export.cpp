@@ -120,19 +120,15 @@ Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
                    provider->name);
   suite::CaseFilter filter;
   filter.status = suite::CaseStatus::active;
-  auto cases = suite::list_cases(s, filter);
-  if (!cases)
-    return std::unexpected(cases.error());
-  auto incident_list = suite::list_incidents(s);
-  if (!incident_list)
-    return std::unexpected(incident_list.error());
+  auto cases = TRY(suite::list_cases(s, filter));
+  auto incident_list = TRY(suite::list_incidents(s));
   std::map<std::string, suite::Incident> incidents;
-  for (auto& i : *incident_list)
+  for (auto& i : incident_list)
     incidents.emplace(i.id, std::move(i));
 
   ExportReport report;
   ojson tests = ojson::array();
-  for (const auto& c : *cases) {
+  for (const auto& c : cases) {
     ojson asserts = ojson::array();
     for (const auto& a : c.expect) {
       if (auto pa = to_promptfoo(a))

@@ -7,7 +7,8 @@
 #include "interop/template.hpp"
 #include "interop/yaml_tree.hpp"
 
-#include <regex>
+#include <cctype>
+#include <optional>
 #include <sstream>
 
 namespace evalkeep::interop {
@@ -35,7 +36,8 @@ constexpr std::string_view k_test_keys[] = {"description", "vars",     "assert",
                                             "options",     "provider", "providers", "prompts"};
 // Test options that do not change what is asked or checked.
 constexpr std::string_view k_neutral_options[] = {
-    "provider", "disableVarExpansion", "disableConversationVar", "runSerially", "storeOutputAs"};
+    "provider",    "disableVarExpansion", "disableConversationVar",
+    "runSerially", "storeOutputAs",       "delay"};
 
 bool is_code_file(const fs::path& p) {
   auto ext = p.extension().string();
@@ -80,21 +82,42 @@ std::vector<json> expand_vars(const json& vars) {
   return combos;
 }
 
+// The first {{ NAME }} (\{\{\s*(\w+)\s*\}\}) in `text`, scanned.
+struct Reference {
+  std::size_t at = 0, length = 0;
+  std::string name;
+};
+std::optional<Reference> first_reference(const std::string& text) {
+  auto space = [&](std::size_t i) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
+      ++i;
+    return i;
+  };
+  for (auto at = text.find("{{"); at != std::string::npos; at = text.find("{{", at + 1)) {
+    auto begin = space(at + 2), end = begin;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+      ++end;
+    auto close = space(end);
+    if (end > begin && text.compare(close, 2, "}}") == 0)
+      return Reference{at, close + 2 - at, text.substr(begin, end - begin)};
+  }
+  return std::nullopt;
+}
+
 // promptfoo's resolveVariables: a var whose value names another var ("{{ item }}") gets that
 // var's value, first reference first, for at most five rounds.
 void resolve_variables(json& vars) {
-  static const std::regex k_reference(R"(\{\{\s*(\w+)\s*\}\})");
   for (int round = 0; round < 5; ++round) {
     bool changed = false;
     for (auto& [key, value] : vars.items()) {
       if (!value.is_string())
         continue;
       std::string text = value.get<std::string>();
-      std::smatch m;
-      if (!std::regex_search(text, m, k_reference) || !vars.contains(m[1].str()))
+      auto ref = first_reference(text);
+      if (!ref || !vars.contains(ref->name))
         continue;
-      text.replace(static_cast<std::size_t>(m.position(0)), static_cast<std::size_t>(m.length(0)),
-                   js_string(vars[m[1].str()]));
+      text.replace(ref->at, ref->length, js_string(vars[ref->name]));
       value = text;
       changed = true;
     }
@@ -108,40 +131,35 @@ public:
   Reader(const ReadContext& ctx, std::string source) : m_ctx(ctx), m_source(std::move(source)) {}
 
   Result<Reading> read(std::string_view text) {
-    auto doc = parse_yaml(text, m_source);
-    if (!doc)
-      return std::unexpected(doc.error());
-    const json& root = doc->value;
-    const Where& w = doc->where;
+    auto doc = TRY(parse_yaml(text, m_source));
+    const json& root = doc.value;
+    const Where& w = doc.where;
     if (!root.is_object())
       return invalid("{}: a promptfoo configuration is a mapping with prompts and tests", m_source);
     if (!root.contains("prompts"))
       return invalid("{}: no prompts", m_source);
     if (!root.contains("tests"))
       return invalid("{}: no tests", m_source);
-    if (auto s = load_prompts(root["prompts"], w.key("prompts")); !s)
-      return std::unexpected(s.error());
+    TRY(load_prompts(root["prompts"], w.key("prompts")));
     if (root.contains("scenarios"))
       skip(m_reading, w.key("scenarios").str(),
-           "scenarios: the tests of scenarios are not imported");
+           "scenarios: the tests of scenarios are not imported", "scenarios");
     json default_test = json::object();
     Where default_where = w.key("defaultTest");
     if (root.contains("defaultTest")) {
       default_test = root["defaultTest"];
       if (default_test.is_string()) {
-        auto loaded = load_default_test(default_test.get<std::string>(), default_where);
-        if (!loaded)
-          return std::unexpected(loaded.error());
-        std::tie(default_test, default_where) = std::move(*loaded);
+        auto loaded = TRY(load_default_test(default_test.get<std::string>(), default_where));
+        std::tie(default_test, default_where) = std::move(loaded);
       }
       if (!default_test.is_object())
         return invalid("{}: defaultTest must be a mapping", default_where.str());
     }
-    if (auto s = load_tests(root["tests"], w.key("tests")); !s)
-      return std::unexpected(s.error());
+    if (root.contains("assertionTemplates"))
+      m_templates = root["assertionTemplates"];
+    TRY(load_tests(root["tests"], w.key("tests")));
     for (const auto& t : m_tests)
-      if (auto s = convert(t, default_test, default_where); !s)
-        return std::unexpected(s.error());
+      TRY(convert(t, default_test, default_where));
     return std::move(m_reading);
   }
 
@@ -154,8 +172,7 @@ private:
       for (const auto& [ref, label] : v.items()) {
         if (!ref.starts_with("file://") || !label.is_string())
           return invalid("{}: prompts must be a list", w.str());
-        if (auto s = add_prompt_file(ref, label.get<std::string>(), w.key(ref)); !s)
-          return s;
+        TRY(add_prompt_file(ref, label.get<std::string>(), w.key(ref)));
       }
       return {};
     }
@@ -165,20 +182,19 @@ private:
       const json& p = v[i];
       Where pw = w.index(i);
       if (p.is_string()) {
-        if (auto s = add_prompt(p.get<std::string>(), "", pw); !s)
-          return s;
+        TRY(add_prompt(p.get<std::string>(), "", pw));
         continue;
       }
       if (!p.is_object())
         return invalid("{}: a prompt is text or a mapping with raw or id", pw.str());
       std::string label = p.contains("label") && p["label"].is_string() ? p["label"] : "";
       if (p.contains("function")) {
-        skip(m_reading, pw.str(), "a prompt function is code; its cases are not imported");
+        skip(m_reading, pw.str(), "a prompt function is code; its cases are not imported",
+             "a prompt written as code");
       } else if (p.contains("raw") && p["raw"].is_string()) {
         m_prompts.push_back({p["raw"], label, p.value("id", ""), pw.str()});
       } else if (p.contains("id") && p["id"].is_string()) {
-        if (auto s = add_prompt(p["id"].get<std::string>(), label, pw); !s)
-          return s;
+        TRY(add_prompt(p["id"].get<std::string>(), label, pw));
       } else {
         return invalid("{}: a prompt mapping needs raw or id", pw.str());
       }
@@ -189,28 +205,50 @@ private:
   Status add_prompt(const std::string& text, const std::string& label, const Where& w) {
     if (text.starts_with("file://"))
       return add_prompt_file(text, label, w);
+    if (auto scheme = remote_scheme(text)) {
+      skip(m_reading, w.str(),
+           fmt::format("{}: a prompt kept by {}:// is fetched from it; its cases are not imported",
+                       text, *scheme),
+           "a remote prompt");
+      return {};
+    }
     m_prompts.push_back({text, label, "", w.str()});
     return {};
+  }
+
+  // The scheme of a prompt that is only a reference to a prompt kept elsewhere (langfuse://,
+  // helicone://, portkey://, ...): one word, SCHEME://..., not a web address, which promptfoo
+  // sends as it is.
+  static std::optional<std::string> remote_scheme(std::string_view text) {
+    auto sep = text.find("://");
+    if (sep == std::string_view::npos || sep == 0 ||
+        text.find_first_of(" \t\r\n") != std::string_view::npos)
+      return std::nullopt;
+    auto scheme = text.substr(0, sep);
+    bool word =
+        std::isalpha(static_cast<unsigned char>(scheme.front())) &&
+        std::all_of(scheme.begin(), scheme.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+        });
+    if (!word || scheme == "http" || scheme == "https")
+      return std::nullopt;
+    return std::string(scheme);
   }
 
   // Reads each file a file:// reference names; a file of code is left out, saying `code`.
   template <typename Use>
   Status each_file(const std::string& ref, const Where& w, std::string_view code, Use use) {
-    auto files = expand_reference(ref, m_ctx.base_dir, w.str());
-    if (!files)
-      return std::unexpected(files.error());
-    for (const auto& file : *files) {
+    auto files = TRY(expand_reference(ref, m_ctx.base_dir, w.str()));
+    for (const auto& file : files) {
       std::string name = file.string();
       if (is_code_file(file) || name.find(".py:") != std::string::npos ||
           name.find(".js:") != std::string::npos) {
-        skip(m_reading, w.str(), fmt::format("{} ({}) is code; {}", ref, name, code));
+        skip(m_reading, w.str(), fmt::format("{} ({}) is code; {}", ref, name, code),
+             "a file of code");
         continue;
       }
-      auto text = read_referenced(file, w.str());
-      if (!text)
-        return std::unexpected(text.error());
-      if (auto s = use(file, *text); !s)
-        return s;
+      auto text = TRY(read_referenced(file, w.str()));
+      TRY(use(file, text));
     }
     return {};
   }
@@ -224,10 +262,8 @@ private:
                        if (ext == ".json" && json::accept(*text)) {
                          m_prompts.push_back({json::parse(*text).dump(), label, ref, name});
                        } else if (ext == ".yaml" || ext == ".yml") {
-                         auto doc = parse_yaml(*text, name);
-                         if (!doc)
-                           return std::unexpected(doc.error());
-                         m_prompts.push_back({doc->value.dump(), label, ref, name});
+                         auto doc = TRY(parse_yaml(*text, name));
+                         m_prompts.push_back({doc.value.dump(), label, ref, name});
                        } else if (ext == ".jsonl") {
                          std::istringstream in(*text);
                          int n = 0;
@@ -270,16 +306,10 @@ private:
   }
 
   Result<std::pair<json, Where>> load_default_test(const std::string& ref, const Where& w) {
-    auto files = expand_reference(ref, m_ctx.base_dir, w.str());
-    if (!files)
-      return std::unexpected(files.error());
-    auto text = read_referenced(files->front(), w.str());
-    if (!text)
-      return std::unexpected(text.error());
-    auto doc = parse_yaml(*text, files->front().string());
-    if (!doc)
-      return std::unexpected(doc.error());
-    return std::pair{doc->value, doc->where};
+    auto files = TRY(expand_reference(ref, m_ctx.base_dir, w.str()));
+    auto text = TRY(read_referenced(files.front(), w.str()));
+    auto doc = TRY(parse_yaml(text, files.front().string()));
+    return std::pair{doc.value, doc.where};
   }
 
   Status load_tests(const json& v, const Where& w) {
@@ -290,8 +320,7 @@ private:
     std::size_t inline_count = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (v[i].is_string()) {
-        if (auto s = add_test_file(v[i].get<std::string>(), w.index(i)); !s)
-          return s;
+        TRY(add_test_file(v[i].get<std::string>(), w.index(i)));
       } else {
         m_tests.push_back(
             {v[i], w.index(i), fmt::format("{}-{}", file_stem(m_source), ++inline_count)});
@@ -302,7 +331,11 @@ private:
 
   Status add_test_file(const std::string& ref, const Where& w) {
     if (!ref.starts_with("file://")) {
-      skip(m_reading, w.str(), fmt::format("tests from '{}' are not imported", ref));
+      skip(m_reading, w.str(),
+           fmt::format("tests from '{}' are {}; they are not imported", ref,
+                       ref.find("://") != std::string::npos ? "a dataset fetched from the network"
+                                                            : "not a file:// reference"),
+           "tests not from a file");
       return {};
     }
     return each_file(
@@ -313,12 +346,10 @@ private:
           const std::string stem = file_stem(name);
           const std::string* text = &content;
           if (ext == ".csv") {
-            auto table = parse_csv(*text, name);
-            if (!table)
-              return std::unexpected(table.error());
+            auto table = TRY(parse_csv(*text, name));
             std::size_t n = 0;
-            for (const auto& row : table->rows)
-              m_tests.push_back({test_from_csv_row(table->header, row.cells),
+            for (const auto& row : table.rows)
+              m_tests.push_back({test_from_csv_row(table.header, row.cells),
                                  Where{name, static_cast<int>(row.line), "", nullptr},
                                  fmt::format("{}-{}", stem, ++n)});
           } else if (ext == ".jsonl") {
@@ -336,15 +367,13 @@ private:
                                  fmt::format("{}-{}", stem, ++n)});
             }
           } else if (ext == ".yaml" || ext == ".yml" || ext == ".json") {
-            auto doc = parse_yaml(*text, name);
-            if (!doc)
-              return std::unexpected(doc.error());
-            if (doc->value.is_object()) {
-              m_tests.push_back({doc->value, doc->where, stem + "-1"});
-            } else if (doc->value.is_array()) {
-              for (std::size_t i = 0; i < doc->value.size(); ++i)
+            auto doc = TRY(parse_yaml(*text, name));
+            if (doc.value.is_object()) {
+              m_tests.push_back({doc.value, doc.where, stem + "-1"});
+            } else if (doc.value.is_array()) {
+              for (std::size_t i = 0; i < doc.value.size(); ++i)
                 m_tests.push_back(
-                    {doc->value[i], doc->where.index(i), fmt::format("{}-{}", stem, i + 1)});
+                    {doc.value[i], doc.where.index(i), fmt::format("{}-{}", stem, i + 1)});
             } else {
               return invalid("{}: a test file holds a list of tests", name);
             }
@@ -428,10 +457,8 @@ private:
     for (auto& [key, value] : vars.items()) {
       if (!value.is_string() || !value.get<std::string>().starts_with("file://"))
         continue;
-      auto files = expand_reference(value.get<std::string>(), m_ctx.base_dir, where);
-      if (!files)
-        return std::unexpected(files.error());
-      const fs::path& file = files->front();
+      auto files = TRY(expand_reference(value.get<std::string>(), m_ctx.base_dir, where));
+      const fs::path& file = files.front();
       std::string ext = file.extension().string();
       static constexpr std::string_view k_binary[] = {".jpg",  ".jpeg", ".png", ".gif", ".bmp",
                                                       ".webp", ".svg",  ".pdf", ".mp3", ".wav",
@@ -441,22 +468,19 @@ private:
         skip(m_reading, where,
              fmt::format("{}: var \"{}\" comes from {}, which is not text; the test is not "
                          "imported",
-                         name, key, file.string()));
+                         name, key, file.string()),
+             "a var that is not text");
         return false;
       }
-      auto text = read_referenced(file, where);
-      if (!text)
-        return std::unexpected(text.error());
+      auto text = TRY(read_referenced(file, where));
       if (ext == ".yaml" || ext == ".yml") {
-        auto doc = parse_yaml(*text, file.string());
-        if (!doc)
-          return std::unexpected(doc.error());
-        value = doc->value.dump();
+        auto doc = TRY(parse_yaml(text, file.string()));
+        value = doc.value.dump();
       } else {
-        auto first = text->find_first_not_of(" \t\r\n");
+        auto first = text.find_first_not_of(" \t\r\n");
         value = first == std::string::npos
                     ? std::string()
-                    : text->substr(first, text->find_last_not_of(" \t\r\n") - first + 1);
+                    : text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
       }
     }
     return true;
@@ -505,10 +529,8 @@ private:
           return with_context(r.error(), fmt::format("var \"{}\"", key));
         v = *r;
       }
-      auto r = render_template(raw, rendered_vars);
-      if (!r)
-        return std::unexpected(r.error());
-      rendered = *r;
+      auto r = TRY(render_template(raw, rendered_vars));
+      rendered = r;
     }
     // The provider reads a rendered prompt that is a JSON (or YAML) list of messages as a chat.
     auto first = rendered.find_first_not_of(" \t\r\n");
@@ -516,10 +538,8 @@ private:
         first == std::string::npos ? std::string_view{} : std::string_view(rendered).substr(first);
     json chat;
     if (trimmed.starts_with("- role:")) {
-      auto doc = parse_yaml(rendered, prompt.where);
-      if (!doc)
-        return std::unexpected(doc.error());
-      chat = doc->value;
+      auto doc = TRY(parse_yaml(rendered, prompt.where));
+      chat = doc.value;
     } else {
       chat = json::parse(rendered, nullptr, false);
       if (chat.is_discarded()) {
@@ -535,16 +555,21 @@ private:
     return *messages;
   }
 
-  Status convert(const Test& test, const json& default_test, const Where& default_where) {
-    const json& t = test.value;
-    const std::string where = test.where.str();
-    if (!t.is_object())
-      return invalid("{}: a test must be a mapping", where);
-    std::size_t number = m_converted++ + 1;
-    std::string name = test_name(t, number);
+  // Lists the fields and options of a test (and of defaultTest) evalkeep cannot bring over, all of
+  // them; false when there is any.
+  bool supported_fields(const Test& test, const json& default_test, const Where& default_where,
+                        const std::string& name) {
+    if (test.value.contains("path")) {
+      skip(m_reading, test.where.str(),
+           fmt::format("{}: a test generator ({{path, config}}) is code; its tests are not "
+                       "imported",
+                       name),
+           "tests generated by code");
+      return false;
+    }
     bool usable = true;
-    for (const auto* source : {&default_test, &t}) {
-      const Where& sw = source == &t ? test.where : default_where;
+    for (const auto* source : {&default_test, &test.value}) {
+      const Where& sw = source == &test.value ? test.where : default_where;
       for (const auto& [key, value] : source->items()) {
         if (key == "csv_config" || key == "threshold" || key == "providerOutput" ||
             key == "assertScoringFunction" ||
@@ -555,70 +580,190 @@ private:
                              : key == "csv_config"     ? "assertion settings from __config columns"
                                                        : fmt::format("the field \"{}\"", key);
           skip(m_reading, sw.key(key).str(),
-               fmt::format("{}: {} is not supported; the test is not imported", name, what));
+               fmt::format("{}: {} is not supported; the test is not imported", name, what),
+               fmt::format("the test field \"{}\"", key));
           usable = false;
         }
       }
       if (source->contains("options") && (*source)["options"].is_object())
         for (const auto& [key, _] : (*source)["options"].items())
-          if (key != "prefix" && key != "suffix" &&
+          if (key != "prefix" && key != "suffix" && key != "transform" &&
               std::find(std::begin(k_neutral_options), std::end(k_neutral_options), key) ==
                   std::end(k_neutral_options)) {
             skip(m_reading, sw.key("options").key(key).str(),
                  fmt::format("{}: options.{} changes the prompt or the answer; the test is not "
                              "imported",
-                             name, key));
+                             name, key),
+                 fmt::format("options.{}", key));
             usable = false;
           }
     }
-    for (const char* key : {"vars", "metadata", "options"})
-      for (const json* source : {&default_test, &t})
-        if (source->contains(key) && !(*source)[key].is_object() && !(*source)[key].is_null())
-          return invalid("{}: {} must be a mapping", where, key);
-    if (t.contains("description") && !t["description"].is_string())
-      return invalid("{}: description must be text", where);
-    if (!usable)
-      return {};
+    return usable;
+  }
 
-    json vars = merged(default_test.value("vars", json::object()), t.value("vars", json::object()));
-    json metadata =
-        merged(default_test.value("metadata", json::object()), t.value("metadata", json::object()));
-    json options =
-        merged(default_test.value("options", json::object()), t.value("options", json::object()));
-    auto loaded = load_var_files(vars, where, name);
-    if (!loaded)
-      return std::unexpected(loaded.error());
-    if (!*loaded)
-      return {};
-
-    // The assertions of defaultTest come first, then the test's own.
+  // The assertions of defaultTest first, then the test's own, each with its place; $ref templates
+  // resolved.
+  Result<std::vector<std::pair<json, Where>>> collect_asserts(const Test& test,
+                                                              const json& default_test,
+                                                              const Where& default_where,
+                                                              const std::string& name) {
     std::vector<std::pair<json, Where>> asserts;
-    for (const auto* source : {&default_test, &t}) {
-      const Where& sw = source == &t ? test.where : default_where;
+    for (const auto* source : {&default_test, &test.value}) {
+      const Where& sw = source == &test.value ? test.where : default_where;
       if (!source->contains("assert") || (*source)["assert"].is_null())
         continue;
       const json& list = (*source)["assert"];
       if (!list.is_array())
         return invalid("{}: assert must be a list", sw.key("assert").str());
-      for (std::size_t i = 0; i < list.size(); ++i)
-        asserts.emplace_back(list[i], sw.key("assert").index(i));
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        Where aw = sw.key("assert").index(i);
+        auto resolved = resolve_template(list[i]);
+        if (!resolved)
+          skip(m_reading, aw.str(), fmt::format("{}: assert: {}", name, resolved.error().message),
+               "an assertion $ref");
+        else
+          asserts.emplace_back(std::move(*resolved), std::move(aw));
+      }
     }
+    return asserts;
+  }
 
+  // A test's vars: a mapping, or read from files (file://PATH or a glob, or a list of them) merged
+  // in order. nullopt when they are computed by code, which is listed.
+  Result<std::optional<json>> vars_of(const json& source, const Where& sw,
+                                      const std::string& name) {
+    const Where vw = sw.key("vars");
+    if (!source.contains("vars") || source["vars"].is_null())
+      return json::object();
+    const json& v = source["vars"];
+    if (v.is_object())
+      return v;
+    auto is_ref = [](const json& r) {
+      return r.is_string() && r.get_ref<const std::string&>().starts_with("file://");
+    };
+    if (!is_ref(v) && !(v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), is_ref)))
+      return invalid("{}: vars must be a mapping, or files given as file://", vw.str());
+    json out = json::object();
+    for (const auto& ref : v.is_array() ? v : json::array({v})) {
+      for (const auto& file :
+           TRY(expand_reference(ref.get<std::string>(), m_ctx.base_dir, vw.str()))) {
+        if (is_code_file(file)) {
+          skip(m_reading, vw.str(),
+               fmt::format("{}: vars from {} are computed by code; the test is not imported", name,
+                           file.string()),
+               "vars read from code");
+          return std::optional<json>();
+        }
+        auto doc = TRY(parse_yaml(TRY(read_referenced(file, vw.str())), file.string()));
+        if (!doc.value.is_object())
+          return invalid("{}: the vars in {} must be a mapping", vw.str(), file.string());
+        out = merged(out, doc.value);
+      }
+    }
+    return out;
+  }
+
+  // For a test left out for its fields, its assertions of a type evalkeep lacks are listed too:
+  // one refusal tells all that stands in the way.
+  void list_types_without_counterpart(const Test& test, const json& default_test,
+                                      const Where& default_where, const std::string& name) {
+    auto asserts = collect_asserts(test, default_test, default_where, name);
+    if (!asserts)
+      return; // a malformed list is reported once the test's fields are fixed
+    for (const auto& [a, aw] : *asserts) {
+      if (!a.is_object() || !a.contains("type") || !a["type"].is_string() ||
+          has_counterpart(a["type"].get<std::string>()))
+        continue;
+      std::string type = a["type"].get<std::string>();
+      auto mapped = from_promptfoo(a);
+      skip(m_reading, aw.str(),
+           fmt::format("{}: assert \"{}\": {}", name, type,
+                       mapped ? std::string("no counterpart") : mapped.error().message),
+           fmt::format("assert \"{}\"", type));
+    }
+  }
+
+  // The prompts a test runs with: those its `prompts` names, or all.
+  Result<std::vector<const Prompt*>> prompts_of(const json& t, const std::string& where) const {
     std::vector<const Prompt*> prompts;
-    if (t.contains("prompts")) {
-      if (!t["prompts"].is_array())
-        return invalid("{}: prompts must be a list of prompt labels", where);
-      for (const auto& p : m_prompts)
-        for (const auto& want : t["prompts"])
-          if (want.is_string() && (want == p.label || want == p.reference || want == p.raw)) {
-            prompts.push_back(&p);
-            break;
-          }
-    } else {
+    if (!t.contains("prompts")) {
       for (const auto& p : m_prompts)
         prompts.push_back(&p);
+      return prompts;
+    }
+    if (!t["prompts"].is_array())
+      return invalid("{}: prompts must be a list of prompt labels", where);
+    for (const auto& p : m_prompts)
+      for (const auto& want : t["prompts"])
+        if (want.is_string() && (want == p.label || want == p.reference || want == p.raw)) {
+          prompts.push_back(&p);
+          break;
+        }
+    return prompts;
+  }
+
+  // Adds to the draft the evalkeep assertions of the test's assertions, rendered with `vars`;
+  // those without a counterpart are listed.
+  void map_asserts(CaseDraft& draft, const std::vector<std::pair<json, Where>>& asserts,
+                   const json& vars, const json& test_transform, const std::string& name) {
+    for (const auto& [a, aw] : asserts) {
+      json rendered = a;
+      if (auto s = render_value(rendered, vars); !s) {
+        skip(m_reading, aw.str(), fmt::format("{}: assert: {}", name, s.error().message),
+             "an assertion value that cannot be rendered");
+        continue;
+      }
+      auto mapped = from_promptfoo(rendered, vars, test_transform);
+      if (!mapped) {
+        std::string type = a.is_object() && a.contains("type") && a["type"].is_string()
+                               ? a["type"].get<std::string>()
+                               : "?";
+        skip(m_reading, aw.str(),
+             fmt::format("{}: assert \"{}\": {}", name, type, mapped.error().message),
+             fmt::format("assert \"{}\"", type));
+        continue;
+      }
+      for (auto& m : *mapped)
+        draft.c.expect.push_back(std::move(m));
+    }
+  }
+
+  Status convert(const Test& test, const json& default_test, const Where& default_where) {
+    const json& t = test.value;
+    const std::string where = test.where.str();
+    if (!t.is_object())
+      return invalid("{}: a test must be a mapping", where);
+    std::size_t number = m_converted++ + 1;
+    std::string name = test_name(t, number);
+    bool usable = supported_fields(test, default_test, default_where, name);
+    for (const char* key : {"metadata", "options"})
+      for (const json* source : {&default_test, &t})
+        if (source->contains(key) && !(*source)[key].is_object() && !(*source)[key].is_null())
+          return invalid("{}: {} must be a mapping", where, key);
+    if (t.contains("description") && !t["description"].is_string())
+      return invalid("{}: description must be text", where);
+    if (!usable) {
+      list_types_without_counterpart(test, default_test, default_where, name);
+      return {};
     }
 
+    auto default_vars = TRY(vars_of(default_test, default_where, name));
+    auto own_vars = TRY(vars_of(t, test.where, name));
+    if (!default_vars || !own_vars)
+      return {};
+    json vars = merged(*default_vars, *own_vars);
+    json metadata =
+        merged(default_test.value("metadata", json::object()), t.value("metadata", json::object()));
+    json options =
+        merged(default_test.value("options", json::object()), t.value("options", json::object()));
+    auto loaded = TRY(load_var_files(vars, where, name));
+    if (!loaded)
+      return {};
+    auto asserts = TRY(collect_asserts(test, default_test, default_where, name));
+    auto prompts = TRY(prompts_of(t, where));
+
+    // options.transform runs in front of every assertion (checked with each of them).
+    const json test_transform = options.value("transform", json());
     bool expand = !options.value("disableVarExpansion", false);
     std::vector<json> combos = expand ? expand_vars(vars) : std::vector<json>{vars};
     for (auto& combo : combos) {
@@ -649,39 +794,43 @@ private:
         if (!input) {
           skip(m_reading, where,
                fmt::format("{} with the prompt at {}: {}; the case is not imported", name,
-                           prompt.where, input.error().message));
+                           prompt.where, input.error().message),
+               "a prompt that cannot be rendered");
           continue;
         }
         set_input(draft.c, std::move(*input));
-        for (const auto& [a, aw] : asserts) {
-          json rendered = a;
-          if (auto s = render_value(rendered, combos[v]); !s) {
-            skip(m_reading, aw.str(), fmt::format("{}: assert: {}", name, s.error().message));
-            continue;
-          }
-          auto mapped = from_promptfoo(rendered);
-          if (!mapped) {
-            std::string type = a.is_object() && a.contains("type") && a["type"].is_string()
-                                   ? a["type"].get<std::string>()
-                                   : "?";
-            skip(m_reading, aw.str(),
-                 fmt::format("{}: assert \"{}\": {}", name, type, mapped.error().message));
-            continue;
-          }
-          for (auto& m : *mapped)
-            draft.c.expect.push_back(std::move(m));
-        }
+        map_asserts(draft, asserts, combos[v], test_transform, name);
         if (draft.c.expect.empty()) {
           skip(m_reading, where,
-               fmt::format("{}: no assertion evalkeep can check; the test is not imported", name));
+               fmt::format("{}: no assertion evalkeep can check; the test is not imported", name),
+               "a test left with no assertion");
           continue;
         }
-        auto added = add_case(m_reading, m_ctx, std::move(draft), metadata);
-        if (!added)
-          return std::unexpected(added.error());
+        TRY(add_case(m_reading, m_ctx, std::move(draft), metadata));
       }
     }
     return {};
+  }
+
+  // An assertion written as {$ref: "#/assertionTemplates/NAME"} is that template; any other
+  // assertion is itself.
+  Result<json> resolve_template(const json& a) const {
+    if (!a.is_object() || !a.contains("$ref"))
+      return a;
+    constexpr std::string_view k_prefix = "#/assertionTemplates/";
+    const json& ref = a["$ref"];
+    if (a.size() != 1 || !ref.is_string())
+      return invalid("a $ref is a mapping with nothing but the reference as text");
+    std::string_view r = ref.get_ref<const std::string&>();
+    if (!r.starts_with(k_prefix))
+      return invalid("$ref '{}' is not one of this configuration's assertionTemplates", r);
+    std::string name(r.substr(k_prefix.size()));
+    if (!m_templates.is_object() || !m_templates.contains(name))
+      return invalid("$ref '{}': assertionTemplates has no template '{}'", r, name);
+    const json& t = m_templates[name];
+    if (!t.is_object() || t.contains("$ref"))
+      return invalid("$ref '{}': the template must be an assertion, not another $ref", r);
+    return t;
   }
 
   static Status render_value(json& assertion, const json& vars) {
@@ -691,16 +840,13 @@ private:
     auto render = [&](json& s) -> Status {
       if (!s.is_string() || s.get<std::string>().starts_with("file://"))
         return {};
-      auto r = render_template(s.get<std::string>(), vars);
-      if (!r)
-        return std::unexpected(r.error());
-      s = *r;
+      auto r = TRY(render_template(s.get<std::string>(), vars));
+      s = r;
       return {};
     };
     if (value.is_array()) {
       for (auto& e : value)
-        if (auto s = render(e); !s)
-          return s;
+        TRY(render(e));
       return {};
     }
     return render(value);
@@ -711,6 +857,7 @@ private:
   Reading m_reading;
   std::vector<Prompt> m_prompts;
   std::vector<Test> m_tests;
+  json m_templates; // assertionTemplates, for {$ref: "#/assertionTemplates/NAME"}
   std::size_t m_converted = 0;
 };
 

@@ -56,10 +56,11 @@ Result<std::vector<std::string>> tags_of(const json& v) {
 
 } // namespace
 
-void skip(Reading& reading, std::string where, std::string what) {
-  Skipped item{std::move(where), std::move(what)};
-  if (std::find(reading.skipped.begin(), reading.skipped.end(), item) == reading.skipped.end())
-    reading.skipped.push_back(std::move(item));
+void skip(Reading& reading, std::string where, std::string what, std::string cause) {
+  // Looked up in log time: a configuration may hold thousands of refusals.
+  if (!reading.skipped_seen.emplace(where, what).second)
+    return;
+  reading.skipped.push_back({std::move(where), std::move(what), std::move(cause)});
 }
 
 Result<std::vector<std::string>> add_case(Reading& reading, const ReadContext& ctx, CaseDraft draft,

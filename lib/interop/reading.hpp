@@ -25,6 +25,7 @@ struct ReadContext {
 struct Reading {
   suite::ImportBatch batch;
   std::vector<Skipped> skipped;
+  std::set<std::pair<std::string, std::string>> skipped_seen; // (where, what) of those above
   std::set<std::string> case_ids; // ids used so far, to keep generated ones unique
 };
 
@@ -38,8 +39,8 @@ struct CaseDraft {
   std::string format_label; // "promptfoo", "CSV", "OpenAI Evals": names the origin of the case
 };
 
-/// Records something left out, once.
-void skip(Reading& reading, std::string where, std::string what);
+/// Records something left out, once, with its cause (Skipped::cause).
+void skip(Reading& reading, std::string where, std::string what, std::string cause);
 
 /// Applies the keys evalkeep reads from a case's metadata (case_id, incident, incident_title,
 /// incident_date, incident_severity, incident_url, provenance, provenance_note, tags, trials,

@@ -26,10 +26,8 @@ constexpr std::string_view k_metadata_columns[] = {
 
 Result<Reading> read_csv_cases(std::string_view text, const std::string& source,
                                const ReadContext& ctx) {
-  auto table = parse_csv(text, source);
-  if (!table)
-    return std::unexpected(table.error());
-  const auto& header = table->header;
+  auto table = TRY(parse_csv(text, source));
+  const auto& header = table.header;
   bool has_input = false;
   for (const auto& col : header) {
     bool expect = col == "expect" || (col.starts_with("expect") &&
@@ -49,7 +47,7 @@ Result<Reading> read_csv_cases(std::string_view text, const std::string& source,
     return invalid("{}:1: no 'input' column", source);
   Reading reading;
   std::size_t n = 0;
-  for (const auto& row : table->rows) {
+  for (const auto& row : table.rows) {
     ++n;
     CaseDraft draft;
     draft.where = fmt::format("{}:{}", source, row.line);
@@ -88,9 +86,7 @@ Result<Reading> read_csv_cases(std::string_view text, const std::string& source,
         metadata[col] = cell;
       }
     }
-    auto added = add_case(reading, ctx, std::move(draft), metadata);
-    if (!added)
-      return std::unexpected(added.error());
+    TRY(add_case(reading, ctx, std::move(draft), metadata));
   }
   return reading;
 }
@@ -163,9 +159,7 @@ Result<Reading> read_openai_evals(std::string_view text, const std::string& sour
     if (!a)
       return with_context(a.error(), fmt::format("{}: field \"ideal\"", where));
     draft.c.expect.push_back(std::move(*a));
-    auto added = add_case(reading, ctx, std::move(draft), j.value("metadata", json()));
-    if (!added)
-      return std::unexpected(added.error());
+    TRY(add_case(reading, ctx, std::move(draft), j.value("metadata", json())));
   }
   if (reading.batch.cases.empty())
     return invalid("{}: no samples", source);

@@ -3,7 +3,8 @@
 #include <cctype>
 #include <cmath>
 #include <optional>
-#include <regex>
+
+#include <re2/re2.h>
 
 namespace evalkeep::interop {
 
@@ -254,10 +255,8 @@ Result<std::string> render_template(std::string_view text, const json& vars) {
         out.pop_back();
     i = t->end;
     if (t->kind == '{') {
-      auto v = evaluate(t->inner, vars);
-      if (!v)
-        return std::unexpected(v.error());
-      out += js_string(*v);
+      auto v = TRY(evaluate(t->inner, vars));
+      out += js_string(v);
     } else if (t->kind == '%') {
       if (t->inner != "raw")
         return invalid("the template tag '{{% {} %}}' is not supported", t->inner);
@@ -285,18 +284,30 @@ Result<std::string> render_template(std::string_view text, const json& vars) {
 
 std::vector<std::string> template_variables(std::string_view text) {
   // promptfoo's own scan (extractVariablesFromTemplate): it decides which vars it renders, so the
-  // same scan, not a parse, says what it will do.
-  static const std::regex k_comment(R"(\{#[\s\S]*?#\})");
-  static const std::regex k_reference(
-      R"(\{\{[\s]*([^{}\s|]+)[\s]*(?:\|[^}]+)?\}\}|\{%[\s]*(?:if|for)[\s]+([^{}\s]+)[\s]*.*?%\})");
-  static const std::regex k_root(R"(^([A-Za-z_]\w*))");
-  std::string t = std::regex_replace(std::string(text), k_comment, "");
+  // same scan, not a parse, says what it will do. RE2 runs it in linear time without recursion:
+  // std::regex overflowed the stack on a long comment.
+  // Bytes, not UTF-8: text that is not UTF-8 is scanned like any other.
+  static const RE2::Options k_bytes = [] {
+    RE2::Options o;
+    o.set_encoding(RE2::Options::EncodingLatin1);
+    return o;
+  }();
+  static const RE2 k_comment(R"(\{#[\s\S]*?#\})", k_bytes);
+  static const RE2 k_reference(
+      R"(\{\{[\s]*([^{}\s|]+)[\s]*(?:\|[^}]+)?\}\}|\{%[\s]*(?:if|for)[\s]+([^{}\s]+)[\s]*.*?%\})",
+      k_bytes);
+  static const RE2 k_root(R"(^([A-Za-z_]\w*))", k_bytes);
+  std::string t(text);
+  RE2::GlobalReplace(&t, k_comment, "");
   std::vector<std::string> names;
-  for (std::sregex_iterator it(t.begin(), t.end(), k_reference), end; it != end; ++it) {
-    std::string variable = (*it)[1].matched ? (*it)[1].str() : (*it)[2].str();
-    std::smatch root;
-    if (std::regex_search(variable, root, k_root))
-      names.push_back(root[1].str());
+  re2::StringPiece rest(t), groups[3];
+  while (!rest.empty() && k_reference.Match(rest, 0, rest.size(), RE2::UNANCHORED, groups, 3)) {
+    auto variable = groups[1].data() ? groups[1] : groups[2];
+    std::string root;
+    if (RE2::PartialMatch(variable, k_root, &root))
+      names.push_back(root);
+    // Past the match; an empty one cannot happen (each alternative starts with two characters).
+    rest.remove_prefix(static_cast<std::size_t>(groups[0].data() + groups[0].size() - rest.data()));
   }
   return names;
 }

@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 #include <yaml-cpp/yaml.h>
 
 namespace evalkeep::interop {
@@ -22,6 +21,50 @@ std::string escape_pointer_token(std::string_view key) {
   return out;
 }
 
+// The digits from `i` on; returns where they end.
+std::size_t digits(const std::string& s, std::size_t i) {
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+    ++i;
+  return i;
+}
+
+std::size_t after_sign(const std::string& s) {
+  return !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+}
+
+// [-+]?[0-9]+, scanned (std::regex recursed once a character and overflowed the stack).
+bool is_int(const std::string& s) {
+  auto start = after_sign(s);
+  auto end = digits(s, start);
+  return end > start && end == s.size();
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_float(const std::string& s) {
+  auto i = after_sign(s);
+  auto whole = digits(s, i);
+  if (whole > i) {
+    i = whole;
+    if (i < s.size() && s[i] == '.')
+      i = digits(s, i + 1);
+  } else {
+    if (i >= s.size() || s[i] != '.')
+      return false;
+    auto fraction = digits(s, i + 1);
+    if (fraction == i + 1)
+      return false;
+    i = fraction;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    auto e = i + 1 + (i + 1 < s.size() && (s[i + 1] == '-' || s[i + 1] == '+') ? 1 : 0);
+    auto end = digits(s, e);
+    if (end == e)
+      return false;
+    i = end;
+  }
+  return i == s.size();
+}
+
 // A plain scalar as YAML 1.2's core schema types it.
 json plain_scalar(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL")
@@ -30,16 +73,14 @@ json plain_scalar(const std::string& s) {
     return true;
   if (s == "false" || s == "False" || s == "FALSE")
     return false;
-  static const std::regex k_int("[-+]?[0-9]+");
-  static const std::regex k_float(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(s, k_int)) {
+  if (is_int(s)) {
     std::int64_t v = 0;
     const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
     auto [end, ec] = std::from_chars(begin, s.data() + s.size(), v);
     if (ec == std::errc() && end == s.data() + s.size())
       return v;
   }
-  if (std::regex_match(s, k_float)) {
+  if (is_float(s)) {
     double d = std::strtod(s.c_str(), nullptr);
     if (std::isfinite(d))
       return d;
@@ -72,8 +113,7 @@ public:
       std::size_t i = 0;
       for (const auto& item : n) {
         json v;
-        if (auto s = convert(item, pointer + "/" + std::to_string(i++), v, depth + 1); !s)
-          return s;
+        TRY(convert(item, pointer + "/" + std::to_string(i++), v, depth + 1));
         out.push_back(std::move(v));
       }
       return {};
@@ -88,8 +128,7 @@ public:
         const std::string key = kv.first.Scalar();
         json v;
         std::string child = pointer + "/" + escape_pointer_token(key);
-        if (auto s = convert(kv.second, child, v, depth + 1); !s)
-          return s;
+        TRY(convert(kv.second, child, v, depth + 1));
         if (key == "<<" && kv.first.Tag() == "?")
           merged.push_back(std::move(v));
         else
@@ -143,10 +182,50 @@ Where Where::index(std::size_t i) const {
   return w;
 }
 
+namespace {
+
+int hex4(std::string_view s, std::size_t at) {
+  if (at + 4 > s.size())
+    return -1;
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data() + at, s.data() + at + 4, v, 16);
+  return ec == std::errc() && end == s.data() + at + 4 ? v : -1;
+}
+
+// JSON writes a character outside the Basic Multilingual Plane as a pair of \u escapes (a
+// surrogate pair), which YAML does not read; in a JSON document each pair becomes YAML's \U
+// escape of the same character. Only JSON text is touched: there a backslash can only start an
+// escape inside a string.
+std::string surrogates_as_yaml(std::string_view text) {
+  if (text.find("\\u") == std::string_view::npos || !json::accept(text))
+    return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 >= text.size()) {
+      out += text[i];
+      continue;
+    }
+    int high = text[i + 1] == 'u' ? hex4(text, i + 2) : -1;
+    int low =
+        high >= 0xD800 && high <= 0xDBFF && text.substr(i + 6, 2) == "\\u" ? hex4(text, i + 8) : -1;
+    if (low >= 0xDC00 && low <= 0xDFFF) {
+      out += fmt::format("\\U{:08X}", 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
+      i += 11;
+      continue;
+    }
+    out += text.substr(i, 2); // any other escape, kept as it is
+    ++i;
+  }
+  return out;
+}
+
+} // namespace
+
 Result<Document> parse_yaml(std::string_view text, const std::string& file) {
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    root = YAML::Load(surrogates_as_yaml(text));
   } catch (const YAML::Exception& e) {
     return invalid("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
@@ -154,8 +233,7 @@ Result<Document> parse_yaml(std::string_view text, const std::string& file) {
   Document doc;
   Converter converter(*lines, file);
   try {
-    if (auto s = converter.convert(root, "", doc.value, 0); !s)
-      return std::unexpected(s.error());
+    TRY(converter.convert(root, "", doc.value, 0));
   } catch (const YAML::Exception& e) {
     return invalid("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg);
   }

@@ -35,8 +35,16 @@ Result<CurlApi> load() {
   bind(api.multi_cleanup, "curl_multi_cleanup");
   bind(api.slist_append, "curl_slist_append");
   bind(api.slist_free_all, "curl_slist_free_all");
-  if (missing)
-    return fail(ExitCode::environment, "libcurl is too old: evalkeep needs 7.68 or newer");
+  curl_version_info_data* (*version_info)(CURLversion) = nullptr;
+  bind(version_info, "curl_version_info");
+  // 7.85 brought CURLOPT_PROTOCOLS_STR, which keeps requests to http and https.
+  constexpr unsigned k_floor = 0x075500;
+  auto* info = version_info ? version_info(CURLVERSION_NOW) : nullptr;
+  if (missing || !info || info->version_num < k_floor)
+    return with_hint(fail(ExitCode::environment,
+                          "libcurl {} is too old: evalkeep needs 7.85 or newer",
+                          info && info->version ? info->version : "(unknown version)"),
+                     "upgrade libcurl4 (Debian 12 ships 7.88)");
   if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return fail(ExitCode::environment, "curl_global_init failed");
   return api;

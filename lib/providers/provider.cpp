@@ -6,6 +6,8 @@
 #include <array>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace evalkeep::providers {
 
 using json = nlohmann::json;
@@ -142,6 +144,21 @@ Status finish_config(ProviderConfig& c) {
   if (c.timeout_s <= 0 || c.connect_timeout_s <= 0)
     return invalid("provider {}: timeouts must be positive", c.name);
   return {};
+}
+
+std::vector<std::string> withheld_from_exec(const ProviderConfig& p, char** environment,
+                                            const std::vector<std::string>& key_variables) {
+  std::vector<std::string> out;
+  for (char** e = environment; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto name = entry.substr(0, entry.find('='));
+    bool key = name.ends_with("_API_KEY") || name == "AWS_SECRET_ACCESS_KEY" ||
+               name == "AWS_SESSION_TOKEN" ||
+               std::find(key_variables.begin(), key_variables.end(), name) != key_variables.end();
+    if (key && std::find(p.pass_env.begin(), p.pass_env.end(), name) == p.pass_env.end())
+      out.emplace_back(name);
+  }
+  return out;
 }
 
 json answer_params(const ProviderConfig& c) {
@@ -300,13 +317,68 @@ std::optional<double> cost_of(const ProviderConfig& c, const Reply& r) {
          1e6;
 }
 
+namespace {
+
+std::string base64(std::string_view in, bool url) {
+  const char* abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i + 2 < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16 |
+                 static_cast<unsigned char>(in[i + 1]) << 8 | static_cast<unsigned char>(in[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6)
+      out += abc[(v >> shift) & 63];
+  }
+  return out; // whole groups only: the tail depends on what follows
+}
+
+// The ways a secret can be written in text a server sends back: as it is, percent-encoded (upper
+// and lower case), in hex, and in base64 (standard and URL-safe) at each of the three alignments
+// it can have inside a longer encoded text (the characters that depend on the secret alone), and
+// as an encoded Authorization header. Longest first.
+std::vector<std::string> secret_forms(std::string_view secret) {
+  std::vector<std::string> forms{std::string(secret)};
+  if (secret.size() >= 8) {
+    std::string upper, lower, hex, hex_upper;
+    for (unsigned char c : secret) {
+      upper += fmt::format("%{:02X}", c);
+      lower += fmt::format("%{:02x}", c);
+      hex += fmt::format("{:02x}", c);
+      hex_upper += fmt::format("{:02X}", c);
+    }
+    forms.insert(forms.end(), {upper, lower, hex, hex_upper});
+    for (bool url : {false, true}) {
+      for (std::size_t pad = 0; pad < 3; ++pad) {
+        // With `pad` bytes before it, the secret's own groups start at the next group.
+        auto b = base64(std::string(pad, '\0') + std::string(secret), url);
+        std::size_t skip = pad == 0 ? 0 : 4;
+        if (b.size() > skip + 4)
+          forms.push_back(b.substr(skip));
+      }
+      forms.push_back(base64("Bearer " + std::string(secret), url));
+    }
+  }
+  std::sort(forms.begin(), forms.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
+  return forms;
+}
+
+} // namespace
+
 void redact(std::string& text, std::string_view secret) {
   if (secret.empty())
     return;
-  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-    text.replace(at, secret.size(), "[redacted]");
-    at += std::string_view("[redacted]").size();
-  }
+  for (const auto& form : secret_forms(secret))
+    for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at)) {
+      text.replace(at, form.size(), "[redacted]");
+      at += std::string_view("[redacted]").size();
+    }
+}
+
+void redact(Reply& reply, std::string_view secret) {
+  for (auto* text : {&reply.text, &reply.error_message, &reply.served_model, &reply.fingerprint})
+    redact(*text, secret);
 }
 
 } // namespace evalkeep::providers

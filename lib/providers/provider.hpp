@@ -39,8 +39,17 @@ struct ProviderConfig {
   std::optional<double> input_price_per_mtok;  // dollars per million input tokens
   std::optional<double> output_price_per_mtok; // dollars per million output tokens
   std::vector<std::string> command;            // exec: the program and its arguments
+  // exec: key variables the program may have. Otherwise it runs without any *_API_KEY variable,
+  // any provider's api_key_env and the AWS secrets: it is code a pull request can change.
+  std::vector<std::string> pass_env;
   std::string anthropic_version = "2023-06-01";
 };
+
+/// The variables an exec program of `p` runs without: the names in `environment` ("NAME=value"
+/// entries) that hold keys (*_API_KEY, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, and each of
+/// `key_variables`), except those `p.pass_env` lets through.
+std::vector<std::string> withheld_from_exec(const ProviderConfig& p, char** environment,
+                                            const std::vector<std::string>& key_variables);
 
 /// Fills in defaults by kind (base URL, key variable) and checks the settings.
 Status finish_config(ProviderConfig& c);
@@ -108,10 +117,14 @@ struct Reply {
 /// Reads an HTTP response of the provider's API: a 2xx body with an answer, or an error.
 Reply parse_response(Kind kind, long http_status, const std::string& body);
 
-/// Replaces every occurrence of `secret` in `text` with "[redacted]": an API that echoes the
-/// request back (a 401 quoting its Authorization header) must not carry the key into a store,
-/// a log or a report.
+/// Replaces every occurrence of `secret` in `text` with "[redacted]", in every form a server
+/// could write it (raw, percent-encoded, hex, base64 at any alignment, an encoded Authorization
+/// header): an API that echoes the request back (a 401 quoting its Authorization header) must
+/// not carry the key into a store, a log or a report.
 void redact(std::string& text, std::string_view secret);
+/// The same over a parsed reply's texts: JSON's \u escapes hide a key from the raw body, and
+/// decoding brings it back.
+void redact(Reply& reply, std::string_view secret);
 
 /// The dollars a reply cost, when both prices are configured and usage was reported.
 std::optional<double> cost_of(const ProviderConfig& c, const Reply& r);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <strings.h>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace evalkeep::providers {
@@ -62,15 +63,19 @@ struct Transport::Impl {
   long connect_timeout_ms = 10000;
   long timeout_ms = 120000;
   std::unordered_set<Transfer*> live;
-  std::vector<CURL*> idle; // easy handles of finished transfers, reused for the next ones
+  std::vector<CURL*> idle;           // easy handles of finished transfers, reused for the next ones
+  std::vector<HttpResponse> refused; // transfers that never started: an option was refused
 };
+
+Status preload() {
+  TRY(curl_api());
+  return {};
+}
 
 Result<std::unique_ptr<Transport>> Transport::make(int max_host_connections,
                                                    double connect_timeout_s, double timeout_s) {
-  auto api = curl_api();
-  if (!api)
-    return std::unexpected(api.error());
-  return std::make_unique<Transport>(**api, max_host_connections, connect_timeout_s, timeout_s);
+  auto api = TRY(curl_api());
+  return std::make_unique<Transport>(*api, max_host_connections, connect_timeout_s, timeout_s);
 }
 
 Transport::Transport(const CurlApi& api, int max_host_connections, double connect_timeout_s,
@@ -114,33 +119,55 @@ void Transport::start(std::uint64_t token, HttpRequest request) {
     t->headers = m_api->slist_append(t->headers, h.c_str());
   t->headers = m_api->slist_append(t->headers, "Expect:"); // no 100-continue round trip
   CURL* e = t->easy;
-  m_api->easy_setopt(e, CURLOPT_URL, request.url.c_str());
-  m_api->easy_setopt(e, CURLOPT_POST, 1L);
-  m_api->easy_setopt(e, CURLOPT_POSTFIELDS, t->request_body.c_str());
-  m_api->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(t->request_body.size()));
-  m_api->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  m_api->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  m_api->easy_setopt(e, CURLOPT_WRITEDATA, t);
-  m_api->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  m_api->easy_setopt(e, CURLOPT_HEADERDATA, t);
-  m_api->easy_setopt(e, CURLOPT_PRIVATE, t);
-  m_api->easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-  m_api->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m_impl->connect_timeout_ms);
-  m_api->easy_setopt(e, CURLOPT_TIMEOUT_MS, m_impl->timeout_ms);
-  m_api->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  m_api->easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-  m_api->easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  m_api->easy_setopt(e, CURLOPT_USERAGENT, "evalkeep/" EVALKEEP_VERSION);
-  m_api->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Every option is checked: a transfer without its timeouts, its protocol limit or its body
+  // must not go out. One that libcurl refuses fails closed, as a transport error naming it.
+  const char* refused = nullptr;
+  auto set = [&](CURLoption option, const char* name, auto value) {
+    if (!refused && m_api->easy_setopt(e, option, value) != CURLE_OK)
+      refused = name;
+  };
+  set(CURLOPT_URL, "CURLOPT_URL", request.url.c_str());
+  set(CURLOPT_POST, "CURLOPT_POST", 1L);
+  set(CURLOPT_POSTFIELDS, "CURLOPT_POSTFIELDS", t->request_body.c_str());
+  set(CURLOPT_POSTFIELDSIZE_LARGE, "CURLOPT_POSTFIELDSIZE_LARGE",
+      static_cast<curl_off_t>(t->request_body.size()));
+  set(CURLOPT_HTTPHEADER, "CURLOPT_HTTPHEADER", t->headers);
+  set(CURLOPT_WRITEFUNCTION, "CURLOPT_WRITEFUNCTION", on_body);
+  set(CURLOPT_WRITEDATA, "CURLOPT_WRITEDATA", t);
+  set(CURLOPT_HEADERFUNCTION, "CURLOPT_HEADERFUNCTION", on_header);
+  set(CURLOPT_HEADERDATA, "CURLOPT_HEADERDATA", t);
+  set(CURLOPT_PRIVATE, "CURLOPT_PRIVATE", t);
+  set(CURLOPT_ERRORBUFFER, "CURLOPT_ERRORBUFFER", t->error);
+  set(CURLOPT_CONNECTTIMEOUT_MS, "CURLOPT_CONNECTTIMEOUT_MS", m_impl->connect_timeout_ms);
+  set(CURLOPT_TIMEOUT_MS, "CURLOPT_TIMEOUT_MS", m_impl->timeout_ms);
+  set(CURLOPT_NOSIGNAL, "CURLOPT_NOSIGNAL", 1L);
+  set(CURLOPT_TCP_NODELAY, "CURLOPT_TCP_NODELAY", 1L);
+  set(CURLOPT_ACCEPT_ENCODING, "CURLOPT_ACCEPT_ENCODING", "");
+  set(CURLOPT_USERAGENT, "CURLOPT_USERAGENT", "evalkeep/" EVALKEEP_VERSION);
+  // Only http and https, redirects included: never file://, gopher:// or the like.
+  set(CURLOPT_PROTOCOLS_STR, "CURLOPT_PROTOCOLS_STR", "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "CURLOPT_REDIR_PROTOCOLS_STR", "http,https");
+  if (refused || m_api->multi_add_handle(m_impl->multi, e) != CURLM_OK) {
+    t->response.transport_error = ErrorClass::connection;
+    t->response.transport_message =
+        fmt::format("libcurl refused {}: the request was not sent", refused ? refused
+                                                                            : "the "
+                                                                              "transfer");
+    m_impl->idle.push_back(e);
+    m_api->slist_free_all(t->headers);
+    m_impl->refused.push_back(std::move(t->response));
+    delete t;
+    ++m_active; // wait() hands it back like any finished transfer
+    return;
+  }
   t->started = std::chrono::steady_clock::now();
   m_impl->live.insert(t);
-  m_api->multi_add_handle(m_impl->multi, e);
   ++m_active;
 }
 
 std::vector<HttpResponse> Transport::wait(int timeout_ms) {
-  std::vector<HttpResponse> done;
+  std::vector<HttpResponse> done = std::exchange(m_impl->refused, {});
+  m_active -= done.size();
   int running = 0;
   m_api->multi_perform(m_impl->multi, &running);
   auto collect = [&] {

@@ -27,6 +27,10 @@ struct HttpResponse {
 
 struct CurlApi;
 
+/// Loads libcurl and runs its global init now, on the calling thread (the main thread, before
+/// others start); Transport::make then finds it loaded. Commands that never use HTTP never call it.
+Status preload();
+
 /// Many concurrent HTTP requests on one thread: libcurl's multi interface, with connection
 /// reuse. Make it on the main thread before other threads start (libcurl's global init).
 class Transport {

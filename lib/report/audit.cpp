@@ -1,6 +1,7 @@
 #include "report/audit.hpp"
 
 #include "core/time.hpp"
+#include "report/gate_report.hpp"
 #include "report/why.hpp"
 #include "run/runner.hpp"
 #include "suite/cases.hpp"
@@ -23,9 +24,7 @@ namespace {
 // Decision case ids present in the suite at `rev`; nothing when it had no suite.
 Result<std::set<std::string>> decided_at_revision(const suite::Workspace& ws,
                                                   const std::string& rev) {
-  auto commit = git::resolve(ws.root, rev);
-  if (!commit)
-    return std::unexpected(commit.error());
+  auto commit = TRY(git::resolve(ws.root, rev));
   std::string tmpl = (fs::temp_directory_path() / "evalkeep-audit-XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))
     return fail(ExitCode::environment, "cannot create a temporary folder");
@@ -33,7 +32,7 @@ Result<std::set<std::string>> decided_at_revision(const suite::Workspace& ws,
   std::error_code ec;
   auto relative = fs::relative(ws.suite_path, ws.root, ec).generic_string();
   std::set<std::string> out;
-  auto found = git::read_file_at(ws.root, *commit, relative, dir / "suite.db");
+  auto found = git::read_file_at(ws.root, commit, relative, dir / "suite.db");
   if (found && *found) {
     auto s = suite::Suite::open_untrusted(dir / "suite.db");
     if (s)
@@ -47,6 +46,52 @@ Result<std::set<std::string>> decided_at_revision(const suite::Workspace& ws,
   return out;
 }
 
+using Verdicts = std::map<std::string, scoring::Verdict>;
+
+// The latest run's verdicts, for supersessions; and the retired cases of the latest run made
+// with --include-retired, into the audit.
+Result<Verdicts> read_runs(run::RunsStore* runs, Audit& a) {
+  Verdicts latest;
+  if (!runs)
+    return latest;
+  auto list = TRY(runs->list_runs());
+  if (!list.empty()) {
+    auto summary = TRY(run::summarize(*runs, list.back().id));
+    for (const auto& o : summary.cases)
+      latest[o.case_id] = o.verdict;
+  }
+  for (auto it = list.rbegin(); it != list.rend() && !a.retired_run; ++it) {
+    if (!it->settings.value("include_retired", false))
+      continue;
+    auto summary = TRY(run::summarize(*runs, it->id));
+    a.retired_run = it->id;
+    for (const auto& o : summary.cases)
+      if (o.status == "retired")
+        a.retired_results.emplace_back(o.case_id, o.verdict);
+  }
+  return latest;
+}
+
+// A decision's supersessions that do not carry its guarantee: to a case that does not exist, is
+// not live, or fails in the latest run.
+void weak_supersessions(const suite::RetirementDecision& d,
+                        const std::map<std::string, const suite::Case*>& by_id,
+                        const Verdicts& latest, std::vector<std::string>& out) {
+  for (const auto& target : d.superseded_by) {
+    auto t = by_id.find(target);
+    if (t == by_id.end())
+      out.push_back(fmt::format("{} -> {}: the case does not exist", d.case_id, target));
+    else if (!suite::is_live(t->second->status))
+      out.push_back(fmt::format("{} -> {}: {} itself is {}", d.case_id, target, target,
+                                suite::to_string(t->second->status)));
+    else if (auto v = latest.find(target);
+             v != latest.end() &&
+             (v->second == scoring::Verdict::fail || v->second == scoring::Verdict::error))
+      out.push_back(fmt::format("{} -> {}: {} {} in the latest run", d.case_id, target, target,
+                                v->second == scoring::Verdict::fail ? "fails" : "errors"));
+  }
+}
+
 } // namespace
 
 Result<Audit> audit(suite::Suite& s, const suite::Workspace& ws, run::RunsStore* runs,
@@ -54,21 +99,15 @@ Result<Audit> audit(suite::Suite& s, const suite::Workspace& ws, run::RunsStore*
   Audit a;
   suite::CaseFilter all;
   all.include_removed = true;
-  auto cases = suite::list_cases(s, all);
-  if (!cases)
-    return std::unexpected(cases.error());
+  auto cases = TRY(suite::list_cases(s, all));
   std::map<std::string, const suite::Case*> by_id;
-  for (const auto& c : *cases)
+  for (const auto& c : cases)
     by_id[c.id] = &c;
-  auto incidents = suite::list_incidents(s);
-  if (!incidents)
-    return std::unexpected(incidents.error());
+  auto incidents = TRY(suite::list_incidents(s));
   std::map<std::string, const suite::Incident*> incident_by_id;
-  for (const auto& i : *incidents)
+  for (const auto& i : incidents)
     incident_by_id[i.id] = &i;
-  auto decisions = suite::list_decisions(s);
-  if (!decisions)
-    return std::unexpected(decisions.error());
+  auto decisions = TRY(suite::list_decisions(s));
 
   std::optional<std::set<std::string>> earlier;
   if (!since.empty() && !core::is_date(since)) {
@@ -78,33 +117,9 @@ Result<Audit> audit(suite::Suite& s, const suite::Workspace& ws, run::RunsStore*
     earlier = std::move(*known);
   }
 
-  // The latest run's verdicts, for supersessions and retired cases run with --include-retired.
-  std::map<std::string, std::string> latest_verdict;
-  if (runs) {
-    auto list = runs->list_runs();
-    if (!list)
-      return std::unexpected(list.error());
-    if (!list->empty()) {
-      auto summary = run::summarize(*runs, list->back().id);
-      if (!summary)
-        return std::unexpected(summary.error());
-      for (const auto& o : summary->cases)
-        latest_verdict[o.case_id] = o.verdict;
-    }
-    for (auto it = list->rbegin(); it != list->rend() && !a.retired_run; ++it) {
-      if (!it->settings.value("include_retired", false))
-        continue;
-      auto summary = run::summarize(*runs, it->id);
-      if (!summary)
-        return std::unexpected(summary.error());
-      a.retired_run = it->id;
-      for (const auto& o : summary->cases)
-        if (o.status == "retired")
-          a.retired_results.emplace_back(o.case_id, o.verdict);
-    }
-  }
+  auto latest_verdict = TRY(read_runs(runs, a));
 
-  for (const auto& d : *decisions) {
+  for (const auto& d : decisions) {
     if (!since.empty() && (earlier ? earlier->contains(d.case_id) : d.decided_at < since))
       continue;
     AuditedRetirement r;
@@ -119,30 +134,17 @@ Result<Audit> audit(suite::Suite& s, const suite::Workspace& ws, run::RunsStore*
       auto found = suite::find_decision(at, d.case_id);
       return found && *found && (*found)->decided_at == d.decided_at;
     });
-    for (const auto& target : d.superseded_by) {
-      auto t = by_id.find(target);
-      if (t == by_id.end())
-        a.weak_supersessions.push_back(
-            fmt::format("{} -> {}: the case does not exist", d.case_id, target));
-      else if (!suite::is_live(t->second->status))
-        a.weak_supersessions.push_back(fmt::format("{} -> {}: {} itself is {}", d.case_id, target,
-                                                   target, suite::to_string(t->second->status)));
-      else if (auto v = latest_verdict.find(target);
-               v != latest_verdict.end() && (v->second == "fail" || v->second == "error"))
-        a.weak_supersessions.push_back(fmt::format("{} -> {}: {} {} in the latest run", d.case_id,
-                                                   target, target,
-                                                   v->second == "fail" ? "fails" : "errors"));
-    }
+    weak_supersessions(d, by_id, latest_verdict, a.weak_supersessions);
     if (d.revisit && *d.revisit <= today)
       a.overdue.push_back(fmt::format("{}: revisit {}", d.case_id, *d.revisit));
     a.retirements.push_back(std::move(r));
   }
 
   std::set<std::string> guarded;
-  for (const auto& c : *cases)
+  for (const auto& c : cases)
     if (suite::is_live(c.status) && c.provenance.kind == suite::ProvenanceKind::incident)
       guarded.insert(c.provenance.incident);
-  for (const auto& i : *incidents)
+  for (const auto& i : incidents)
     if (!guarded.contains(i.id))
       a.unguarded.push_back(i);
   return a;
@@ -182,8 +184,18 @@ std::string audit_text(const Audit& a) {
   if (a.retired_run) {
     out += fmt::format("\nretired cases in run {} (--include-retired):\n", *a.retired_run);
     for (const auto& [id, verdict] : a.retired_results)
-      out +=
-          fmt::format("  {}: {}\n", id, verdict == "pass" ? "would still pass" : "now " + verdict);
+      out += verdict == scoring::Verdict::pass ? fmt::format("  {}: would still pass\n", id)
+                                               : fmt::format("  {}: now {}\n", id, verdict);
+  }
+  if (a.against_base) {
+    out += "\nthis branch against its base, as the gate sees it:\n";
+    auto gate = gate_text(*a.against_base);
+    for (std::size_t pos = 0; pos < gate.size();) {
+      auto end = gate.find('\n', pos);
+      auto line = gate.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+      out += line.empty() ? "\n" : "  " + line + "\n";
+      pos = end == std::string::npos ? gate.size() : end + 1;
+    }
   }
   return out;
 }
@@ -214,7 +226,13 @@ std::string audit_markdown(const Audit& a) {
     out += fmt::format("\n- weak supersession: {}", cell(w));
   for (const auto& o : a.overdue)
     out += fmt::format("\n- revisit due: {}", cell(o));
-  return out + "\n";
+  out += "\n";
+  if (a.against_base) {
+    // The gate's summary, one heading level down.
+    auto gate = gate_markdown(*a.against_base);
+    out += "\n#" + gate;
+  }
+  return out;
 }
 
 ojson audit_json(const Audit& a) {
@@ -244,8 +262,9 @@ ojson audit_json(const Audit& a) {
   j["retired_run"] = a.retired_run ? ojson(*a.retired_run) : ojson();
   ojson results = ojson::object();
   for (const auto& [id, verdict] : a.retired_results)
-    results[id] = verdict;
+    results[id] = scoring::to_string(verdict);
   j["retired_results"] = std::move(results);
+  j["against_base"] = a.against_base ? gate_json(*a.against_base) : ojson();
   return j;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gate/gate.hpp"
 #include "git/repo.hpp"
 #include "run/runs_store.hpp"
 #include "suite/model.hpp"
@@ -29,7 +30,10 @@ struct Audit {
   std::vector<std::string> weak_supersessions; // "case -> target: why the target is weak"
   std::vector<std::string> overdue;            // "case: revisit DATE"
   std::optional<std::int64_t> retired_run;     // the latest run that included retired cases
-  std::vector<std::pair<std::string, std::string>> retired_results; // case, verdict
+  std::vector<std::pair<std::string, scoring::Verdict>> retired_results; // case, verdict
+  // With --base: what this branch does against its merge base, as the gate sees it (silently
+  // deleted cases and weakenings included).
+  std::optional<gate::GateReport> against_base;
 };
 
 /// `since` is a date (YYYY-MM-DD: decisions from that day on) or a git revision (decisions not

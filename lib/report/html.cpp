@@ -1,5 +1,8 @@
 #include "report/html.hpp"
 
+#include "core/text.hpp"
+#include "report/assets/assets.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -64,16 +67,7 @@ namespace {
 std::string shorten(const std::string& s, std::size_t width) {
   if (s.size() <= width)
     return s;
-  std::size_t cut = width - 1;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
-    --cut;
-  return s.substr(0, cut) + "…";
-}
-
-// The number of characters (not bytes) in UTF-8 text.
-std::size_t utf8_length(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return std::string(core::utf8_prefix(s, width - 1)) + "…";
 }
 
 std::string value_label(double v, bool percent) {
@@ -140,7 +134,7 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
   constexpr std::size_t k_max_labels = 10;
   std::size_t longest = 0;
   for (const auto& b : bars)
-    longest = std::max(longest, utf8_length(b.label));
+    longest = std::max(longest, core::utf8_length(b.label));
   auto room = static_cast<std::size_t>(std::ceil((7.0 * static_cast<double>(longest) + 6) / slot));
   std::size_t every =
       std::max({std::size_t{1}, (bars.size() + k_max_labels - 1) / k_max_labels, room});
@@ -160,7 +154,7 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
                          k_top + k_plot - h - 3, value_label(b.value, percent));
     if ((bars.size() - 1 - i) % every == 0) { // the last column, the latest, always labelled
       // Kept inside the chart: the first and last labels were cut at its edges.
-      double half = 3.5 * static_cast<double>(utf8_length(b.label)) + 2;
+      double half = 3.5 * static_cast<double>(core::utf8_length(b.label)) + 2;
       double lx = 2 * half < k_width ? std::clamp(cx, half, k_width - half) : cx;
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" "
                          "class=\"tick\">{}</text>",
@@ -171,64 +165,13 @@ std::string column_chart_svg(const std::string& name, const std::vector<Bar>& ba
   return svg + "</svg>";
 }
 
-namespace {
-
-// One style for every evalkeep page: no web fonts, no external resources.
-constexpr const char* k_style = R"css(
-:root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#fff;--panel:#f8f9fb;--pass:#12805c;
---fail:#c4320a;--error:#b54708;--xfail:#6941c6;--bar:#3e6fd8}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
-background:var(--bg)}
-header{padding:18px 28px;border-bottom:1px solid var(--line);background:var(--panel)}
-header h1{margin:0 0 4px;font-size:20px}
-main{padding:8px 28px 40px;max-width:1400px}
-h2{font-size:16px;margin:28px 0 10px}
-.muted,.tick{color:var(--muted);fill:var(--muted)}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
-.card{border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:120px;
-background:var(--bg)}
-.card b{display:block;font-size:22px}
-.card span{color:var(--muted);font-size:12px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:8px 28px}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-weight:600;background:var(--panel);position:sticky;top:0}
-th[data-sort]{cursor:pointer;user-select:none}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
-dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-all}
-svg.chart{max-width:100%;height:auto;font-size:12px}
-svg.chart text{fill:var(--fg)}svg.chart .tick{fill:var(--muted)}
-svg.chart .bar{fill:var(--bar)}svg.chart .track{fill:var(--panel)}
-svg.chart .axis{stroke:var(--line)}
-.v{font-weight:600;font-size:12px;padding:1px 6px;border-radius:4px;white-space:nowrap}
-.v-pass{color:var(--pass);background:#e7f6ef}.v-fail{color:var(--fail);background:#fdecea}
-.v-error,.v-missing{color:var(--error);background:#fef3e2}
-.v-xfail,.v-xpass{color:var(--xfail);background:#f2effc}
-.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0;position:sticky;
-top:0;background:var(--bg);padding:6px 0;z-index:2}
-.filters input,.filters select{font:inherit;padding:4px 6px;border:1px solid var(--line);
-border-radius:6px}
-.filters input[type=search]{min-width:240px}
-tr.case{cursor:pointer}tr.case:hover{background:var(--panel)}
-tr.detail>td{background:var(--panel);padding:10px 14px}
-pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;background:var(--bg);
-border:1px solid var(--line);border-radius:6px;padding:8px;max-height:420px;overflow:auto}
-.delta-up{color:var(--pass)}.delta-down{color:var(--fail)}
-.note{color:var(--muted);font-size:12px}
-table.attempts{width:auto;font-size:12px;margin:4px 0 10px}
-table.attempts th{position:static}
-)css";
-
-} // namespace
-
 std::string html_page(const std::string& title, const std::string& body,
                       const std::string& script) {
   std::string page = fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
                                  "charset=\"utf-8\">\n<meta name=\"viewport\" "
                                  "content=\"width=device-width, initial-scale=1\">\n"
-                                 "<title>{}</title>\n<style>{}</style></head>\n<body>\n",
-                                 html_escape(title), k_style);
+                                 "<title>{}</title>\n<style>\n{}\n</style></head>\n<body>\n",
+                                 html_escape(title), assets::page_css());
   page += body;
   if (!script.empty())
     page += "\n<script>\n" + script + "\n</script>";

@@ -47,6 +47,12 @@ std::string html_page(const std::string& title, const std::string& body,
 /// old page as it was. A path that is not a regular file (/dev/stdout, a pipe) is written to.
 Status write_page(const std::filesystem::path& path, std::string_view page);
 
+/// One provider and model's pass rates over the last runs of a suite, oldest first.
+struct TrendSeries {
+  std::string provider, model; // the model as run::subject_of says it
+  std::vector<std::pair<run::RunRecord, double>> runs;
+};
+
 /// Everything the run report shows, loaded from the runs store.
 struct RunReport {
   run::RunSummary summary;
@@ -54,13 +60,17 @@ struct RunReport {
   std::vector<run::TrialResult> results;
   std::vector<run::Attempt> attempts; // every HTTP attempt (or exec call), answers and judges
   std::optional<run::RunSummary> vs;  // the run compared with (--vs)
-  /// The last runs of the same suite up to this one, oldest first, with their pass rates.
-  std::vector<std::pair<run::RunRecord, double>> trend;
+  /// The pass rates of the last runs of the same suite up to this one: one series per provider
+  /// and model (a rate of one model is no trend of another), this run's first, then the others
+  /// by their latest run, each its last `trend_runs` runs.
+  std::vector<TrendSeries> trend;
 };
 
-/// Loads a run, optionally the run to compare it with, and the trend of its suite's runs.
+/// Loads a run, optionally the run to compare it with, and the trend of its suite's runs: at
+/// most `trend_series` series of at most `trend_runs` runs each.
 Result<RunReport> load_run_report(run::RunsStore& store, std::int64_t run,
-                                  std::optional<std::int64_t> vs, std::size_t trend_runs = 12);
+                                  std::optional<std::int64_t> vs, std::size_t trend_runs = 12,
+                                  std::size_t trend_series = 4);
 
 /// The run report: headline, charts, the comparison with --vs, and a filterable case table.
 std::string run_report_html(const RunReport& r);

@@ -1,6 +1,7 @@
 #include "report/run_report.hpp"
 
 #include "core/terminal.hpp"
+#include "run/merge.hpp"
 
 #include <algorithm>
 #include <map>
@@ -39,16 +40,108 @@ ojson rate_json(const run::Rate& r) {
   return {{"passed", r.passed}, {"total", r.total}, {"rate", r.value()}};
 }
 
+ojson interval_json(const scoring::Interval& i) {
+  ojson j{{"value", i.value},
+          {"low", i.low},
+          {"high", i.high},
+          {"method", i.method},
+          {"cases", i.cases}};
+  if (i.method == "clustered by incident")
+    j["clusters"] = i.clusters;
+  return j;
+}
+
+// "78.6% (95% CI 74.1–82.5%)"
+std::string interval_text(const scoring::Interval& i) {
+  return fmt::format("{:.1f}% (95% CI {:.1f}–{:.1f}%)", 100 * i.value, 100 * i.low, 100 * i.high);
+}
+
+// The run's pass rate with both intervals: "pass rate 78.6% (95% CI 74.1–82.5%, wilson);
+// clustered by incident 73.0–84.1% (12 clusters)".
+std::string pass_rate_line(const run::RunSummary& s) {
+  auto scores = run::scores_of(s.cases);
+  if (scores.empty())
+    return "pass rate -";
+  auto r = scoring::pass_rate(scores);
+  auto c = scoring::clustered_pass_rate(scores);
+  return fmt::format("pass rate {}, {}; clustered by incident {:.1f}–{:.1f}% ({} cluster{})",
+                     interval_text(r), r.method, 100 * c.low, 100 * c.high, c.clusters,
+                     c.clusters == 1 ? "" : "s");
+}
+
+const char* plural(std::size_t n) {
+  return n == 1 ? "" : "s";
+}
+
+// What a request is for this run's provider and judge: an HTTP attempt or an exec invocation.
+std::string request_kinds(const run::RunSummary& s) {
+  bool exec = s.run.provider_kind == "exec";
+  bool judge_exec = s.run.params.is_object() && s.run.params.contains("judge") &&
+                    s.run.params["judge"].value("kind", "") == "exec";
+  bool judged =
+      s.judge_requests > 0 || (s.run.params.is_object() && s.run.params.contains("judge"));
+  if (exec && (!judged || judge_exec))
+    return "exec invocations";
+  if (!exec && (!judged || !judge_exec))
+    return "HTTP attempts";
+  return "HTTP attempts and exec invocations";
+}
+
+ojson replayed_from_json(const run::RunSummary& s) {
+  ojson arr = ojson::array();
+  for (const auto& r : s.replayed_from)
+    arr.push_back({{"label", r.label},
+                   {"origin", std::string(run::to_string(r.origin))},
+                   {"source", r.source.empty() ? ojson() : ojson(r.source)},
+                   {"runs", r.runs},
+                   {"answers", r.answers},
+                   {"judge_verdicts", r.judge_verdicts}});
+  return arr;
+}
+
 } // namespace
+
+std::string requests_line(const run::RunSummary& s) {
+  if (s.requests == 0)
+    return "no requests made";
+  std::string out =
+      fmt::format("{} request{} made ({}, retries included): {} for answers", s.requests,
+                  plural(s.requests), request_kinds(s), s.answer_requests);
+  if (s.judge_requests || (s.run.params.is_object() && s.run.params.contains("judge")))
+    out += fmt::format(", {} judge call{}", s.judge_requests, plural(s.judge_requests));
+  return out;
+}
+
+std::string replayed_line(const run::RunSummary& s) {
+  if (s.replayed == 0)
+    return "nothing replayed from a cache";
+  std::string out =
+      fmt::format("replayed {} answer{}", s.replayed_answers, plural(s.replayed_answers));
+  if (s.replayed_judge_verdicts)
+    out += fmt::format(" and {} judge verdict{}", s.replayed_judge_verdicts,
+                       plural(s.replayed_judge_verdicts));
+  out += ":";
+  for (std::size_t i = 0; i < s.replayed_from.size(); ++i)
+    out +=
+        fmt::format("{} {} {}", i ? "," : "", s.replayed_from[i].count(), s.replayed_from[i].label);
+  return out;
+}
 
 ojson summary_json(const run::RunSummary& s) {
   ojson j;
   j["run"] = s.run.id;
-  j["state"] = s.run.state;
+  j["state"] = scoring::to_string(s.run.state);
   if (s.run.stop_reason)
     j["stop_reason"] = *s.run.stop_reason;
   j["provider"] = s.run.provider;
   j["model"] = s.run.model;
+  if (s.run.provider_kind == "exec") { // what ran, and what identifies the program, if anything
+    auto find = [](const nlohmann::json& o, const char* key) {
+      return o.is_object() && o.contains(key) ? ojson::parse(o[key].dump()) : ojson();
+    };
+    j["command"] = find(s.run.params, "command");
+    j["exec_program"] = find(s.run.settings, "exec_program");
+  }
   j["total"] = s.total;
   j["passed"] = s.passed;
   j["failed"] = s.failed;
@@ -59,17 +152,29 @@ ojson summary_json(const run::RunSummary& s) {
   j["missing"] = s.missing;
   j["retired"] = {{"passed", s.retired_passed}, {"failed", s.retired_failed}};
   j["requests"] = s.requests;
-  j["cached"] = s.cached;
+  j["answer_requests"] = s.answer_requests;
+  j["judge_requests"] = s.judge_requests;
+  j["replayed"] = s.replayed;
+  j["replayed_answers"] = s.replayed_answers;
+  j["replayed_judge_verdicts"] = s.replayed_judge_verdicts;
+  j["replayed_from"] = replayed_from_json(s);
+  j["cached"] = s.replayed; // the older name of "replayed"
+  j["counts_estimated"] = s.counts_estimated;
   j["git_commit"] = s.run.git_commit ? ojson(*s.run.git_commit) : ojson();
   j["suite_hash"] = s.run.suite_hash;
+  // The share of trials passed, averaged over the cases with a result, with 95% intervals.
+  auto scores = run::scores_of(s.cases);
+  j["pass_rate"] = scores.empty() ? ojson() : interval_json(scoring::pass_rate(scores));
+  j["pass_rate_clustered"] =
+      scores.empty() ? ojson() : interval_json(scoring::clustered_pass_rate(scores));
   ojson failures = ojson::array();
   for (const auto& c : s.cases) {
-    if (c.verdict == "pass" || c.verdict == "xfail")
+    if (scoring::as_expected(c.verdict))
       continue;
     ojson f;
     f["case"] = c.case_id;
     f["status"] = c.status;
-    f["verdict"] = c.verdict;
+    f["verdict"] = scoring::to_string(c.verdict);
     f["incident"] = c.incident ? ojson(*c.incident) : ojson();
     f["reason"] = c.first_failure;
     f["answer"] = c.answer;
@@ -79,7 +184,7 @@ ojson summary_json(const run::RunSummary& s) {
     failures.push_back(std::move(f));
   }
   j["failures"] = std::move(failures);
-  j["exit_code"] = s.exit_code();
+  j["exit_code"] = static_cast<int>(s.exit_code());
   return j;
 }
 
@@ -87,8 +192,8 @@ std::string summary_text(const run::RunSummary& s) {
   std::string out = fmt::format(
       "run {}: {} case{} against {} ({})\n  passed {}   failed {}   errored {}   xfail {}   "
       "flaky {}\n",
-      s.run.id, s.total, s.total == 1 ? "" : "s", s.run.provider, s.run.model, s.passed, s.failed,
-      s.errored, s.xfail, s.flaky);
+      s.run.id, s.total, s.total == 1 ? "" : "s", s.run.provider, run::subject_of(s.run), s.passed,
+      s.failed, s.errored, s.xfail, s.flaky);
   if (s.xpass)
     out +=
         fmt::format("  {} xfail case{} now pass: consider `evalkeep edit CASE --status active`\n",
@@ -97,29 +202,47 @@ std::string summary_text(const run::RunSummary& s) {
     out +=
         fmt::format("  retired cases (reported, not gating): {} would still pass, {} would fail\n",
                     s.retired_passed, s.retired_failed);
-  out += fmt::format("  {} request{}, {} from cache\n", s.requests, s.requests == 1 ? "" : "s",
-                     s.cached);
-  if (s.run.state == "stopped")
+  out += fmt::format("  {}\n  {}\n  {}\n", pass_rate_line(s), requests_line(s), replayed_line(s));
+  if (s.counts_estimated)
+    out += "  (counted from what the run stored: it was made before requests were counted)\n";
+  if (s.run.settings.is_object() && s.run.settings.contains("exec_program") &&
+      s.run.settings["exec_program"].is_null())
+    out += "  exec answers were not cached: outside a git repository nothing identifies the "
+           "program\n";
+  if (s.run.state == scoring::RunState::stopped && !run::missing_shards(s.run).empty())
+    out += fmt::format("  {}\n  run the missing shards (run --shard I/N) and merge every shard "
+                       "again\n",
+                       s.run.stop_reason.value_or("incomplete"));
+  else if (s.run.state == scoring::RunState::stopped)
     out += fmt::format("  stopped early: {}\n  finish it later with: evalkeep run --resume {}\n",
                        s.run.stop_reason.value_or("?"), s.run.id);
-  bool header = false;
-  std::size_t width = 12;
-  for (const auto& c : s.cases)
-    width = std::max(width, c.case_id.size());
+  // Each case not passing with its verdict: "fail", or over several trials "fail, 2 of 3
+  // passed" (not "fail 2/3", which reads as two failures).
+  auto label_of = [](const run::CaseOutcome& c) {
+    std::string label = fmt::format("{}{}", c.status == "retired" ? "retired/" : "", c.verdict);
+    if (c.trials > 1)
+      label += fmt::format(", {} of {} passed", c.passes, c.trials);
+    return label;
+  };
+  auto shown = [](const run::CaseOutcome& c) {
+    return !scoring::as_expected(c.verdict) && c.verdict != scoring::Verdict::xpass;
+  };
+  std::size_t width = 12, label_width = 10;
   for (const auto& c : s.cases) {
-    if (c.verdict == "pass" || c.verdict == "xfail" || c.verdict == "xpass")
+    width = std::max(width, c.case_id.size());
+    if (shown(c))
+      label_width = std::max(label_width, label_of(c).size());
+  }
+  bool header = false;
+  for (const auto& c : s.cases) {
+    if (!shown(c))
       continue;
     if (!header) {
       out += "\nnot passing:\n";
       header = true;
     }
-    std::string label = c.verdict;
-    if (c.status == "retired")
-      label = "retired/" + c.verdict;
-    if (c.trials > 1)
-      label += fmt::format(" {}/{}", c.passes, c.trials);
-    out += fmt::format("  {:<{}}  {:<8}  {:<10}  {}\n", c.case_id, width, c.incident.value_or("-"),
-                       label, trim(c.first_failure, 72));
+    out += fmt::format("  {:<{}}  {:<8}  {:<{}}  {}\n", c.case_id, width, c.incident.value_or("-"),
+                       label_of(c), label_width, trim(c.first_failure, 72));
     if (!c.answer.empty())
       out += fmt::format("  {:<{}}  answer: {}\n", "", width, trim(c.answer, 72));
   }
@@ -129,11 +252,16 @@ std::string summary_text(const run::RunSummary& s) {
 ojson run_detail_json(const run::RunSummary& s) {
   ojson j = summary_json(s);
   ojson cases = ojson::array();
-  std::map<std::string, run::Rate> incidents, tags;
+  // Per incident and per tag: cases passed, and the pass rate with its interval.
+  struct Group {
+    run::Rate rate;
+    std::vector<scoring::CaseScore> scores;
+  };
+  std::map<std::string, Group> incidents, tags;
   for (const auto& c : s.cases) {
     cases.push_back({{"case", c.case_id},
                      {"status", c.status},
-                     {"verdict", c.verdict},
+                     {"verdict", scoring::to_string(c.verdict)},
                      {"incident", c.incident ? ojson(*c.incident) : ojson()},
                      {"tags", c.tags},
                      {"passes", c.passes},
@@ -142,22 +270,29 @@ ojson run_detail_json(const run::RunSummary& s) {
                      {"reason", c.first_failure}});
     if (c.status == "retired")
       continue;
-    bool ok = c.verdict == "pass" || c.verdict == "xpass";
-    if (c.incident) {
-      ++incidents[*c.incident].total;
-      incidents[*c.incident].passed += ok;
-    }
-    for (const auto& t : c.tags) {
-      ++tags[t].total;
-      tags[t].passed += ok;
-    }
+    auto score = run::score_of(c);
+    auto count = [&](Group& g) {
+      ++g.rate.total;
+      g.rate.passed += scoring::held(c.verdict);
+      if (score)
+        g.scores.push_back(*score);
+    };
+    if (c.incident)
+      count(incidents[*c.incident]);
+    for (const auto& t : c.tags)
+      count(tags[t]);
   }
   j["cases"] = std::move(cases);
+  auto group_json = [](const Group& g) {
+    ojson r = rate_json(g.rate);
+    r["pass_rate"] = g.scores.empty() ? ojson() : interval_json(scoring::pass_rate(g.scores));
+    return r;
+  };
   ojson bi = ojson::object(), bt = ojson::object();
-  for (const auto& [k, r] : incidents)
-    bi[k] = rate_json(r);
-  for (const auto& [k, r] : tags)
-    bt[k] = rate_json(r);
+  for (const auto& [k, g] : incidents)
+    bi[k] = group_json(g);
+  for (const auto& [k, g] : tags)
+    bt[k] = group_json(g);
   j["by_incident"] = std::move(bi);
   j["by_tag"] = std::move(bt);
   return j;
@@ -166,30 +301,49 @@ ojson run_detail_json(const run::RunSummary& s) {
 std::string run_detail_text(const run::RunSummary& s) {
   std::string out = summary_text(s);
   auto j = run_detail_json(s);
-  out += "\nby incident:\n";
+  auto group_line = [](const std::string& k, const ojson& v) {
+    std::string line = fmt::format("  {:<14} {} of {}", k, v["passed"].get<std::size_t>(),
+                                   v["total"].get<std::size_t>());
+    if (const auto& r = v["pass_rate"]; r.is_object())
+      line += fmt::format("   pass rate {:.1f}% (95% CI {:.1f}–{:.1f}%)",
+                          100 * r["value"].get<double>(), 100 * r["low"].get<double>(),
+                          100 * r["high"].get<double>());
+    return line + "\n";
+  };
+  out += "\nby incident (cases passed):\n";
   for (const auto& [k, v] : j["by_incident"].items())
-    out += fmt::format("  {:<14} {}/{}\n", k, v["passed"].get<std::size_t>(),
-                       v["total"].get<std::size_t>());
-  out += "\nby tag:\n";
+    out += group_line(k, v);
+  out += "\nby tag (cases passed):\n";
   for (const auto& [k, v] : j["by_tag"].items())
-    out += fmt::format("  {:<14} {}/{}\n", k, v["passed"].get<std::size_t>(),
-                       v["total"].get<std::size_t>());
+    out += group_line(k, v);
   out += "\ncases:\n";
   for (const auto& c : s.cases)
-    out += fmt::format("  {:<36} {:<8} {:<8} {}/{}\n", c.case_id, c.status, c.verdict, c.passes,
-                       c.trials);
+    out += fmt::format("  {:<36} {:<8} {:<8} {} of {} trial{} passed{}\n", c.case_id, c.status,
+                       c.verdict, c.passes, c.trials, c.trials == 1 ? "" : "s",
+                       c.flaky ? " (flaky)" : "");
   return out;
 }
 
 ojson diff_json(const run::RunDiff& d) {
-  auto changes = [](const std::vector<run::CaseChange>& v) {
+  auto verdict = [](const run::VerdictOf& v) {
+    return ojson{{"verdict", run::diff_name(v.verdict)},
+                 {"passes", v.passes},
+                 {"trials", v.trials},
+                 {"flaky", v.flaky},
+                 {"text", run::to_text(v)}};
+  };
+  auto changes = [&](const std::vector<run::CaseChange>& v) {
     ojson arr = ojson::array();
     for (const auto& c : v)
       arr.push_back({{"case", c.case_id},
                      {"incident", c.incident ? ojson(*c.incident) : ojson()},
-                     {"was", c.was},
-                     {"now", c.now},
-                     {"reason", c.reason}});
+                     {"was", run::diff_name(c.was_in.verdict)},
+                     {"now", run::diff_name(c.now_in.verdict)},
+                     {"reason", c.reason},
+                     {"was_trials", verdict(c.was_in)},
+                     {"now_trials", verdict(c.now_in)},
+                     {"drop_p_value", c.drop_p ? ojson(*c.drop_p) : ojson()},
+                     {"within_noise", c.within_noise()}});
     return arr;
   };
   auto rates = [](const std::map<std::string, std::pair<run::Rate, run::Rate>>& m) {
@@ -203,11 +357,21 @@ ojson diff_json(const run::RunDiff& d) {
   j["b"] = d.b;
   j["regressions"] = changes(d.regressions);
   j["fixes"] = changes(d.fixes);
+  j["flaky"] = changes(d.flaky);
   j["still_failing"] = changes(d.still_failing);
   j["added"] = changes(d.added);
   j["dropped"] = changes(d.dropped);
   j["by_incident"] = rates(d.by_incident);
   j["by_tag"] = rates(d.by_tag);
+  const auto& f = d.difference;
+  j["difference"] = {{"value", f.value},
+                     {"low", f.low},
+                     {"high", f.high},
+                     {"p_value", f.p_value},
+                     {"test", f.test},
+                     {"pairs", f.pairs},
+                     {"pass_to_fail", f.pass_to_fail},
+                     {"fail_to_pass", f.fail_to_pass}};
   ojson settings = ojson::object();
   for (const auto& [k, v] : d.settings)
     settings[k] = {{"a", v.first}, {"b", v.second}};
@@ -219,16 +383,28 @@ std::string diff_text(const run::RunDiff& d) {
   std::string out = fmt::format("run {} → run {}\n", d.a, d.b);
   for (const auto& [k, v] : d.settings)
     out += fmt::format("  {}: {} → {}\n", k, trim(v.first, 40), trim(v.second, 40));
+  const auto& f = d.difference;
+  if (f.pairs)
+    out += fmt::format("  pass rate B − A: {:+.1f} points (95% CI {:+.1f} to {:+.1f}) over {} "
+                       "paired case{}; {} pass → fail, {} fail → pass; p = {:.3g} ({})\n",
+                       100 * f.value, 100 * f.low, 100 * f.high, f.pairs, plural(f.pairs),
+                       f.pass_to_fail, f.fail_to_pass, f.p_value, f.test);
   auto section = [&](const char* title, const std::vector<run::CaseChange>& v) {
     out += fmt::format("\n{} ({}):\n", title, v.size());
     std::size_t width = 12;
     for (const auto& c : v)
       width = std::max(width, c.case_id.size());
     for (const auto& c : v)
-      out += fmt::format("  {:<{}}  {:<8}  {} → {}  {}\n", c.case_id, width,
-                         c.incident.value_or("-"), c.was, c.now, trim(c.reason, 60));
+      out += fmt::format("  {:<{}}  {:<8}  {} → {}{}  {}\n", c.case_id, width,
+                         c.incident.value_or("-"), run::to_text(c.was_in), run::to_text(c.now_in),
+                         !c.drop_p          ? ""
+                         : c.within_noise() ? fmt::format("  within noise (p = {:.2f})", *c.drop_p)
+                                            : fmt::format("  regressed (p = {:.3f})", *c.drop_p),
+                         trim(c.reason, 60));
   };
   section("regressions", d.regressions);
+  if (!d.flaky.empty())
+    section("flaky in B (passed in A)", d.flaky);
   section("fixes", d.fixes);
   section("still failing", d.still_failing);
   if (!d.added.empty())
@@ -248,9 +424,11 @@ ojson runs_json(const std::vector<run::RunRecord>& runs) {
   ojson arr = ojson::array();
   for (const auto& r : runs)
     arr.push_back({{"run", r.id},
+                   {"requests", r.answer_requests + r.judge_requests},
+                   {"replayed", r.replayed},
                    {"started_at", r.started_at},
                    {"finished_at", r.finished_at ? ojson(*r.finished_at) : ojson()},
-                   {"state", r.state},
+                   {"state", scoring::to_string(r.state)},
                    {"provider", r.provider},
                    {"model", r.model},
                    {"git_commit", r.git_commit ? ojson(*r.git_commit) : ojson()},
@@ -263,10 +441,12 @@ ojson runs_json(const std::vector<run::RunRecord>& runs) {
 std::string runs_text(const std::vector<run::RunRecord>& runs) {
   std::string out;
   for (auto it = runs.rbegin(); it != runs.rend(); ++it)
-    out += fmt::format("{:>5}  {}  {:<9} {:<20} {:<24} {}{}\n", it->id, it->started_at, it->state,
-                       trim(it->provider, 20), trim(it->model, 24),
-                       it->git_commit ? it->git_commit->substr(0, 10) : "-",
-                       it->git_dirty.value_or(false) ? "+dirty" : "");
+    out += fmt::format("{:>5}  {}  {:<9} {:<20} {:<24} {:<16}  {} req, {} replayed\n", it->id,
+                       it->started_at, it->state, trim(it->provider, 20),
+                       trim(run::subject_of(*it), 24),
+                       (it->git_commit ? it->git_commit->substr(0, 10) : "-") +
+                           (it->git_dirty.value_or(false) ? "+dirty" : ""),
+                       it->answer_requests + it->judge_requests, it->replayed);
   return out;
 }
 

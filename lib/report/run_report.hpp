@@ -16,6 +16,12 @@ nlohmann::ordered_json summary_json(const run::RunSummary& s);
 /// The summary for people: counts, then a table of failures with the answer trimmed.
 std::string summary_text(const run::RunSummary& s);
 
+/// "85 requests made (HTTP attempts, retries included): 60 for answers, 25 judge calls".
+std::string requests_line(const run::RunSummary& s);
+/// "replayed 56 answers: 50 made here by runs 3-4, 6 imported from ci-cache.jsonl", or
+/// "nothing replayed from a cache".
+std::string replayed_line(const run::RunSummary& s);
+
 /// A run's verdicts grouped per case, per incident and per tag.
 nlohmann::ordered_json run_detail_json(const run::RunSummary& s);
 std::string run_detail_text(const run::RunSummary& s);

@@ -53,35 +53,25 @@ std::optional<git::Commit> first_commit_where(const suite::Workspace& ws,
 Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStore* runs,
                       const std::string& case_id) {
   CaseStory story;
-  auto c = suite::get_case(s, case_id);
-  if (!c)
-    return std::unexpected(c.error());
-  story.c = *c;
-  if (c->provenance.kind == suite::ProvenanceKind::incident)
-    if (auto i = suite::get_incident(s, c->provenance.incident))
+  auto c = TRY(suite::get_case(s, case_id));
+  story.c = c;
+  if (c.provenance.kind == suite::ProvenanceKind::incident)
+    if (auto i = suite::get_incident(s, c.provenance.incident))
       story.incident = *i;
-  auto events = suite::read_ledger(s.db(), case_id);
-  if (!events)
-    return std::unexpected(events.error());
-  story.events = std::move(*events);
-  auto decision = suite::find_decision(s, case_id);
-  if (!decision)
-    return std::unexpected(decision.error());
-  story.decision = *decision;
+  auto events = TRY(suite::read_ledger(s.db(), case_id));
+  story.events = std::move(events);
+  auto decision = TRY(suite::find_decision(s, case_id));
+  story.decision = decision;
   // Cases never leave the suite (a removed one keeps its tombstone), so presence only grows.
   if (auto commit = first_commit_where(
           ws, [&](suite::Suite& at) { return suite::get_case(at, case_id).has_value(); }))
     story.added_in =
         fmt::format("{} {} {}", commit->id.substr(0, 12), commit->date, commit->subject);
   if (runs) {
-    auto list = runs->list_runs();
-    if (!list)
-      return std::unexpected(list.error());
-    for (auto it = list->rbegin(); it != list->rend() && !story.last_run; ++it) {
-      auto results = runs->results(it->id);
-      if (!results)
-        return std::unexpected(results.error());
-      for (auto& r : *results)
+    auto list = TRY(runs->list_runs());
+    for (auto it = list.rbegin(); it != list.rend() && !story.last_run; ++it) {
+      auto results = TRY(runs->results(it->id));
+      for (auto& r : results)
         if (r.case_id == case_id)
           story.last_results.push_back(std::move(r));
       if (!story.last_results.empty())
@@ -89,6 +79,34 @@ Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStor
     }
   }
   return story;
+}
+
+CaseStory::Branch branch_facts(const gate::GateReport& report, const std::string& id,
+                               bool at_head) {
+  CaseStory::Branch b{report.base, at_head, {}, {}};
+  for (const auto& v : report.violations)
+    if (v.case_id == id)
+      b.problems.push_back(fmt::format("[{}] {}", gate::to_string(v.rule), v.message));
+  for (const auto& a : report.added)
+    if (a.case_id == id)
+      b.changes.push_back("added on this branch");
+  for (const auto& e : report.edited) {
+    if (e.case_id != id)
+      continue;
+    for (const auto& c : e.changes)
+      b.changes.push_back(suite::describe(c) + (c.weakens ? " (weakens)" : ""));
+    for (const auto& d : e.decisions)
+      b.changes.push_back(fmt::format("weakening decided: {} — {}", d.reason, d.rationale));
+  }
+  for (const auto& r : report.retired)
+    if (r.case_id == id)
+      b.changes.push_back(r.decision ? fmt::format("{} with a decision ({})", r.status,
+                                                   suite::to_string(r.decision->reason))
+                                     : r.status + " without a decision");
+  for (const auto& r : report.reinstated)
+    if (r.case_id == id)
+      b.changes.push_back("reinstated");
+  return b;
 }
 
 std::string why_text(const CaseStory& st) {
@@ -125,6 +143,17 @@ std::string why_text(const CaseStory& st) {
       out += fmt::format("  trial {}: {}{}\n", r.trial, r.verdict, r.error ? " — " + *r.error : "");
   } else {
     out += "\nno results yet (evalkeep run)\n";
+  }
+  if (st.branch) {
+    const auto& b = *st.branch;
+    out += fmt::format("\non this branch (against {}){}:\n", b.base.substr(0, 12),
+                       b.at_head ? "" : ", where the case no longer exists; its story at the base");
+    if (b.problems.empty() && b.changes.empty())
+      out += "  unchanged\n";
+    for (const auto& p : b.problems)
+      out += "  " + p + "\n";
+    for (const auto& change : b.changes)
+      out += "  " + change + "\n";
   }
   return out;
 }
@@ -163,9 +192,14 @@ ojson why_json(const CaseStory& st) {
   ojson results = ojson::array();
   for (const auto& r : st.last_results)
     results.push_back({{"trial", r.trial},
-                       {"verdict", r.verdict},
+                       {"verdict", scoring::to_string(r.verdict)},
                        {"error", r.error ? ojson(*r.error) : ojson()}});
   j["last_results"] = std::move(results);
+  j["branch"] = st.branch ? ojson{{"base", st.branch->base},
+                                  {"at_head", st.branch->at_head},
+                                  {"problems", st.branch->problems},
+                                  {"changes", st.branch->changes}}
+                          : ojson();
   return j;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gate/gate.hpp"
 #include "git/repo.hpp"
 #include "run/runs_store.hpp"
 #include "suite/ledger.hpp"
@@ -27,6 +28,14 @@ struct CaseStory {
   std::optional<suite::RetirementDecision> decision;
   std::optional<std::int64_t> last_run;
   std::vector<run::TrialResult> last_results;
+  // With --base: what this branch did to the case against its merge base.
+  struct Branch {
+    std::string base;                  // the merge base
+    bool at_head = true;               // false when the branch deleted the case
+    std::vector<std::string> problems; // the gate's violations about the case, "[rule] message"
+    std::vector<std::string> changes;  // what the branch did to it, as the gate reports it
+  };
+  std::optional<Branch> branch;
 };
 
 /// Gathers the story. `runs` may be null when there is no runs store yet.
@@ -37,6 +46,10 @@ Result<CaseStory> why(suite::Suite& s, const suite::Workspace& ws, run::RunsStor
 /// once true: cases and decisions are never deleted), found by binary search.
 std::optional<git::Commit> first_commit_where(const suite::Workspace& ws,
                                               const std::function<bool(suite::Suite&)>& holds);
+
+/// What the gate's report says of one case, for `why --base`.
+CaseStory::Branch branch_facts(const gate::GateReport& report, const std::string& case_id,
+                               bool at_head);
 
 std::string why_text(const CaseStory& story);
 nlohmann::ordered_json why_json(const CaseStory& story);

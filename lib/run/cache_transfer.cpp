@@ -1,5 +1,6 @@
 #include "run/cache_transfer.hpp"
 
+#include <cstring>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -7,86 +8,180 @@
 namespace evalkeep::run {
 
 using json = nlohmann::json;
+namespace fs = std::filesystem;
 
-Result<std::size_t> export_cache(RunsStore& store, const std::string& file) {
+namespace {
+
+// One line of an export: its key and answer. A malformed line is an error naming FILE:LINE.
+Result<std::pair<core::Digest, CachedAnswer>>
+parse_line(const std::string& line, const std::string& file, std::size_t line_no) {
+  try {
+    json j = json::parse(line);
+    core::Digest key{};
+    if (!core::from_hex(j.at("key").get<std::string>(), key))
+      return invalid("{}:{}: field \"key\": not a SHA-256 hex digest", file, line_no);
+    auto opt_str = [&](const char* k) -> std::optional<std::string> {
+      return j.contains(k) && j[k].is_string() ? std::optional(j[k].get<std::string>())
+                                               : std::nullopt;
+    };
+    auto opt_int = [&](const char* k) -> std::optional<std::int64_t> {
+      return j.contains(k) && j[k].is_number_integer() ? std::optional(j[k].get<std::int64_t>())
+                                                       : std::nullopt;
+    };
+    CachedAnswer c;
+    c.answer = j.at("answer").get<std::string>();
+    c.served_model = opt_str("served_model");
+    c.fingerprint = opt_str("fingerprint");
+    c.tokens_in = opt_int("tokens_in");
+    c.tokens_out = opt_int("tokens_out");
+    c.latency_ms = j.value("latency_ms", 0.0);
+    return std::pair{key, std::move(c)};
+  } catch (const json::exception& e) {
+    return invalid("{}:{}: {}", file, line_no, e.what());
+  }
+}
+
+std::string created_at(const std::string& line) {
+  auto j = json::parse(line, nullptr, false);
+  if (j.is_object() && j.contains("created_at") && j["created_at"].is_string())
+    return j["created_at"].get<std::string>();
+  return "1970-01-01T00:00:00Z";
+}
+
+bool is_sqlite(const fs::path& path) {
+  char header[16] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(header, sizeof header);
+  return in && std::memcmp(header, "SQLite format 3", 16) == 0;
+}
+
+} // namespace
+
+Result<CacheExport> export_cache(RunsStore& store, const std::string& file) {
   std::ofstream out(file, std::ios::binary);
   if (!out)
     return fail(ExitCode::environment, "cannot write '{}'", file);
-  auto q = store.db().prepare("SELECT key, answer, served_model, fingerprint, tokens_in, "
-                              "tokens_out, latency_ms, created_at FROM cache ORDER BY key");
-  if (!q)
-    return std::unexpected(q.error());
-  std::size_t n = 0;
-  for (;;) {
-    auto row = q->step();
-    if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
-      break;
-    core::Digest key{};
-    auto k = q->blob(0);
-    std::copy_n(k.begin(), std::min(k.size(), key.size()), key.begin());
-    json j{{"key", core::to_hex(key)}, {"answer", q->str(1)}};
-    j["served_model"] = q->is_null(2) ? json() : json(q->str(2));
-    j["fingerprint"] = q->is_null(3) ? json() : json(q->str(3));
-    j["tokens_in"] = q->is_null(4) ? json() : json(q->integer(4));
-    j["tokens_out"] = q->is_null(5) ? json() : json(q->integer(5));
-    j["latency_ms"] = q->real(6);
-    j["created_at"] = q->str(7);
-    out << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
-    ++n;
-  }
+  CacheExport n;
+  n.left_out = static_cast<std::size_t>(
+      TRY(store.db().scalar("SELECT count(*) FROM cache WHERE origin IS NOT NULL AND "
+                            "NOT coalesce(trusted, 0)")));
+  TRY(store::each_row(
+      store.db(),
+      "SELECT key, answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
+      "created_at FROM cache WHERE origin IS NULL OR trusted ORDER BY key",
+      [&](const store::Statement& q) {
+        core::Digest key{};
+        auto k = q.blob(0);
+        std::copy_n(k.begin(), std::min(k.size(), key.size()), key.begin());
+        json j{{"key", core::to_hex(key)}, {"answer", q.str(1)}};
+        j["served_model"] = q.is_null(2) ? json() : json(q.str(2));
+        j["fingerprint"] = q.is_null(3) ? json() : json(q.str(3));
+        j["tokens_in"] = q.is_null(4) ? json() : json(q.integer(4));
+        j["tokens_out"] = q.is_null(5) ? json() : json(q.integer(5));
+        j["latency_ms"] = q.real(6);
+        j["created_at"] = q.str(7);
+        out << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+        ++n.written;
+      }));
   if (!out.flush())
     return fail(ExitCode::environment, "cannot write '{}'", file);
   return n;
 }
 
-Result<std::size_t> import_cache(RunsStore& store, const std::string& file) {
+Result<std::size_t> import_cache(RunsStore& store, const std::string& file, bool trusted) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
     return invalid("cannot read '{}'", file);
-  auto tx = store::Transaction::begin(store.db());
-  if (!tx)
-    return std::unexpected(tx.error());
-  auto put = store.db().prepare("INSERT OR IGNORE INTO cache (key, answer, served_model, "
-                                "fingerprint, tokens_in, tokens_out, latency_ms, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!put)
-    return std::unexpected(put.error());
+  auto tx = TRY(store::Transaction::begin(store.db()));
+  // A trusted import replaces an answer brought in untrusted; nothing replaces one made here.
+  auto put = TRY(store.db().prepare(
+      "INSERT INTO cache (key, answer, served_model, fingerprint, tokens_in, tokens_out, "
+      "latency_ms, created_at, origin, origin_run, origin_source, trusted) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported', NULL, ?9, ?10) "
+      "ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, served_model = "
+      "excluded.served_model, fingerprint = excluded.fingerprint, tokens_in = excluded.tokens_in, "
+      "tokens_out = excluded.tokens_out, latency_ms = excluded.latency_ms, created_at = "
+      "excluded.created_at, origin = 'imported', origin_run = NULL, origin_source = "
+      "excluded.origin_source, trusted = 1 "
+      "WHERE excluded.trusted AND cache.origin IS NOT NULL AND NOT coalesce(cache.trusted, 0)"));
   std::size_t line_no = 0, added = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
     if (line.empty())
       continue;
-    try {
-      json j = json::parse(line);
-      core::Digest key{};
-      if (!core::from_hex(j.at("key").get<std::string>(), key))
-        return invalid("{}:{}: field \"key\": not a SHA-256 hex digest", file, line_no);
-      auto opt_str = [&](const char* k) -> std::optional<std::string> {
-        return j.contains(k) && j[k].is_string() ? std::optional(j[k].get<std::string>())
-                                                 : std::nullopt;
-      };
-      auto opt_int = [&](const char* k) -> std::optional<std::int64_t> {
-        return j.contains(k) && j[k].is_number_integer() ? std::optional(j[k].get<std::int64_t>())
-                                                         : std::nullopt;
-      };
-      put->bind_all(std::span<const std::uint8_t>(key), j.at("answer").get<std::string>(),
-                    opt_str("served_model"), opt_str("fingerprint"), opt_int("tokens_in"),
-                    opt_int("tokens_out"), j.value("latency_ms", 0.0),
-                    j.value("created_at", std::string("1970-01-01T00:00:00Z")));
-    } catch (const json::exception& e) {
-      return invalid("{}:{}: {}", file, line_no, e.what());
-    }
-    if (auto r = put->run(); !r)
-      return std::unexpected(r.error());
-    auto changes = store.db().scalar("SELECT changes()");
-    if (changes && *changes > 0)
+    auto [key, c] = TRY(parse_line(line, file, line_no));
+    put.bind_all(std::span<const std::uint8_t>(key), c.answer, c.served_model, c.fingerprint,
+                 c.tokens_in, c.tokens_out, c.latency_ms, created_at(line), file,
+                 std::int64_t{trusted ? 1 : 0});
+    TRY(put.run());
+    if (TRY(store.db().scalar("SELECT changes()")) > 0)
       ++added;
   }
-  if (auto r = tx->commit(); !r)
-    return std::unexpected(r.error());
+  TRY(tx.commit());
   return added;
+}
+
+Result<TrustedCache> TrustedCache::open(const fs::path& path) {
+  TrustedCache cache(path);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    return invalid("cannot read the cache file '{}'", path.string());
+  if (is_sqlite(path)) {
+    auto db = store::Database::open(path, store::OpenMode::read_only);
+    if (!db)
+      return with_context(db.error(), fmt::format("cache file '{}'", path.string()));
+    auto app = TRY(db->scalar("PRAGMA application_id"));
+    if (static_cast<std::uint32_t>(app) != k_runs_application_id)
+      return invalid("cache file '{}' is neither a runs store nor a cache export", path.string());
+    cache.m_db.emplace(std::move(*db));
+    auto get = cache.m_db->prepare("SELECT answer, served_model, fingerprint, tokens_in, "
+                                   "tokens_out, latency_ms FROM cache WHERE key = ?");
+    if (!get)
+      return with_context(get.error(), fmt::format("cache file '{}'", path.string()));
+    cache.m_get.emplace(std::move(*get));
+    return cache;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return invalid("cannot read the cache file '{}'", path.string());
+  std::size_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.empty())
+      continue;
+    auto [key, c] = TRY(parse_line(line, path.string(), line_no));
+    c.provenance = {Origin::trusted, 0, path.string()};
+    cache.m_answers.emplace(key, std::move(c));
+  }
+  return cache;
+}
+
+Result<std::optional<CachedAnswer>> TrustedCache::get(const core::Digest& key) {
+  if (!m_get) {
+    auto it = m_answers.find(key);
+    return it == m_answers.end() ? std::optional<CachedAnswer>() : std::optional(it->second);
+  }
+  store::Statement& stmt = *m_get;
+  stmt.bind(1, std::span<const std::uint8_t>(key));
+  auto row = stmt.step();
+  if (!row || !*row) {
+    stmt.reset();
+    if (!row)
+      return std::unexpected(row.error());
+    return std::optional<CachedAnswer>();
+  }
+  CachedAnswer c;
+  c.answer = stmt.str(0);
+  c.served_model = stmt.opt_str(1);
+  c.fingerprint = stmt.opt_str(2);
+  if (!stmt.is_null(3))
+    c.tokens_in = stmt.integer(3);
+  if (!stmt.is_null(4))
+    c.tokens_out = stmt.integer(4);
+  c.latency_ms = stmt.is_null(5) ? 0 : stmt.real(5);
+  c.provenance = {Origin::trusted, 0, m_path.string()};
+  stmt.reset();
+  return std::optional(std::move(c));
 }
 
 } // namespace evalkeep::run

@@ -2,9 +2,11 @@
 
 #include "core/json_text.hpp"
 #include "core/process.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
+#include "run/worker_pool.hpp"
 #include "scoring/evaluate.hpp"
 #include "suite/records.hpp"
 
@@ -17,6 +19,8 @@
 #include <queue>
 #include <random>
 #include <thread>
+
+extern char** environ;
 
 namespace evalkeep::run {
 
@@ -42,10 +46,12 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// An exec call's cache key: the canonical JSON of the settings, the messages and the purpose.
+// An exec call's cache key: the canonical JSON of the settings, the messages and the purpose, and
+// what identifies the program (see program.hpp): a changed agent is a new program.
 core::Digest exec_cache_key(const providers::ProviderConfig& p, const providers::ChatInput& in,
-                            const std::string& purpose) {
+                            const std::string& purpose, const core::Digest& program) {
   json j = providers::answer_params(p);
+  j["program"] = core::to_hex(program);
   json msgs = json::array();
   for (const auto& m : in.messages)
     msgs.push_back({{"role", m.role}, {"content", m.content}});
@@ -55,11 +61,21 @@ core::Digest exec_cache_key(const providers::ProviderConfig& p, const providers:
 }
 
 // An HTTP call's cache key: what shapes its answer (the API, the endpoint and the request body,
-// which holds the model, the messages and the sampling settings) and its purpose.
+// which holds the model, the messages, the sampling settings and whatever a later field adds to
+// the body) and its purpose, and the headers that can change an answer: the configured ones and
+// Anthropic's API version. Without such headers the key is what it was before they counted.
 core::Digest http_cache_key(const providers::ProviderConfig& p, const std::string& body,
                             const std::string& purpose) {
-  return core::sha256(
-      fmt::format("{}\n{}\n{}\n{}", providers::to_string(p.kind), p.base_url, purpose, body));
+  std::string headers;
+  for (const auto& [name, value] : p.headers)
+    headers += fmt::format("{}: {}\n", name, value);
+  if (p.kind == providers::Kind::anthropic)
+    headers += fmt::format("anthropic-version: {}\n", p.anthropic_version);
+  auto text =
+      fmt::format("{}\n{}\n{}\n{}", providers::to_string(p.kind), p.base_url, purpose, body);
+  if (!headers.empty())
+    text += "\nheaders\n" + headers;
+  return core::sha256(text);
 }
 
 std::string question_of(const suite::Case& c) {
@@ -73,6 +89,17 @@ struct Call {
   std::size_t trial;
   std::size_t slot;
 };
+
+// A call's token for the transport and the exec threads: the trial in the high 32 bits, the slot
+// in the low 32. Distinct for every call: a run holds fewer than 2^32 trials (execute checks)
+// and a case at most k_max_assertions. (trial * 1024 + slot took a 1,025th assertion's judge
+// call for the next trial's.)
+std::uint64_t token(Call c) {
+  return (static_cast<std::uint64_t>(c.trial) << 32) | static_cast<std::uint64_t>(c.slot);
+}
+Call call_of(std::uint64_t token) {
+  return {static_cast<std::size_t>(token >> 32), static_cast<std::size_t>(token & 0xFFFFFFFFu)};
+}
 
 // What is known about a trial while its calls are in flight.
 struct TrialState {
@@ -102,27 +129,33 @@ public:
     m_stats.total = total_trials;
     m_stats.done = total_trials - m_trials.size();
     m_started = Clock::now();
-    auto transport = providers::Transport::make(
-        std::max(1, m_s.concurrency), m_s.provider.connect_timeout_s, m_s.provider.timeout_s);
-    if (!transport)
-      return std::unexpected(transport.error());
-    m_transport = std::move(*transport);
-    if (auto r = read_key(m_s.provider, m_key); !r)
-      return std::unexpected(r.error());
+    auto transport = TRY(providers::Transport::make(
+        std::max(1, m_s.concurrency), m_s.provider.connect_timeout_s, m_s.provider.timeout_s));
+    m_transport = std::move(transport);
+    TRY(read_key(m_s.provider, m_key));
     if (m_s.judge)
-      if (auto r = read_key(*m_s.judge, m_judge_key); !r)
-        return std::unexpected(r.error());
+      TRY(read_key(*m_s.judge, m_judge_key));
+    // An exec program is code of the repository: it gets no key it was not given, and what it
+    // writes is cleared of the keys it was given.
+    for (std::size_t k = 0; k < 2; ++k) {
+      const auto* p = k == 0 ? &m_s.provider : m_s.judge ? &*m_s.judge : nullptr;
+      if (!p || p->kind != providers::Kind::exec)
+        continue;
+      m_withheld[k] = providers::withheld_from_exec(*p, environ, m_s.key_variables);
+      m_exec_secrets[k] = passed_secrets(*p);
+      if (!m_exec_pool)
+        m_exec_pool = std::make_unique<WorkerPool>(static_cast<std::size_t>(m_s.concurrency));
+    }
     auto driven = drive();
-    for (auto& t : m_exec_threads)
-      t.join(); // a stopped run stores nothing more from them
+    m_exec_pool.reset(); // joins the exec threads: a stopped run stores nothing more from them
     // Whatever ended the loop, store the trials that finished before it.
-    auto stored = flush();
+    auto stored = flush(true);
     if (!driven)
       return std::unexpected(driven.error());
     if (!stored)
       return std::unexpected(stored.error());
     report(true);
-    return ExecutorResult{m_stop, m_stats.requests, m_stats.cached};
+    return ExecutorResult{m_stop, m_stats.requests, m_stats.replayed};
   }
 
 private:
@@ -131,24 +164,28 @@ private:
     for (std::size_t i : start_order()) {
       const auto& t = m_trials[i];
       auto& st = m_state[i];
+      if (t.c->expect.size() > k_max_assertions) {
+        st.error = {"too-many-assertions",
+                    fmt::format("case {} has {} assertions, more than the {} a case may hold",
+                                t.c->id, t.c->expect.size(), k_max_assertions)};
+        TRY(finish(i));
+        continue;
+      }
       st.attempts.assign(t.c->expect.size() + 1, 0);
       st.keys.resize(t.c->expect.size() + 1);
       st.bodies.resize(t.c->expect.size() + 1);
       st.idempotency_keys.resize(t.c->expect.size() + 1);
       st.judged.resize(t.c->expect.size());
-      if (auto r = begin(i); !r)
-        return r;
+      TRY(begin(i));
       // The first calls go out as soon as there are enough to fill the slots, while the rest
       // are prepared.
       if (m_ready.size() >= static_cast<std::size_t>(m_s.concurrency) && in_flight() == 0) {
         refill(Clock::now());
         m_transport->send();
-        if (auto r = sent(); !r)
-          return r;
+        TRY(sent());
       }
     }
-    if (auto r = flush(); !r)
-      return r;
+    TRY(flush(false));
     while (!m_stop && (!m_ready.empty() || !m_delayed.empty() || in_flight() > 0)) {
       auto now = Clock::now();
       refill(now);
@@ -176,20 +213,17 @@ private:
         m_transport->send();
       }
       for (auto& response : responses) {
-        if (auto r = handle(std::move(response)); !r)
-          return r;
+        TRY(handle(std::move(response)));
         if (!m_stop)
           refill(Clock::now());
       }
       for (auto& response : take_exec_done())
-        if (auto r = handle(std::move(response)); !r)
-          return r;
+        TRY(handle(std::move(response)));
       // The requests that refilled the slots go out now, not after the commit below.
       m_transport->send();
       // One transaction for the trials finished in this round: each is stored before the loop
       // waits on the network again.
-      if (auto r = flush(); !r)
-        return r;
+      TRY(flush(false));
       report(false);
       // Nothing is left to send and the last answers are a round trip away: what the run wrote
       // so far goes from the WAL into the database now, not when the store closes after the
@@ -214,6 +248,16 @@ private:
         });
       });
     return order;
+  }
+
+  // The values of the key variables an exec program's pass_env lets it have: whatever it
+  // writes may echo them.
+  static std::vector<std::string> passed_secrets(const providers::ProviderConfig& p) {
+    std::vector<std::string> out;
+    for (const auto& name : p.pass_env)
+      if (const char* v = std::getenv(name.c_str()); v && *v)
+        out.emplace_back(v);
+    return out;
   }
 
   Status read_key(const providers::ProviderConfig& p, std::string& key) {
@@ -244,9 +288,6 @@ private:
     }
   }
 
-  static std::uint64_t token(Call c) { return c.trial * 1024 + c.slot; }
-  static Call call_of(std::uint64_t token) { return {token / 1024, token % 1024}; }
-
   const providers::ProviderConfig& provider_for(Call c) const {
     return c.slot == 0 ? m_s.provider : *m_s.judge;
   }
@@ -260,13 +301,20 @@ private:
                                             st.answer ? st.answer->text : "")}}};
   }
 
+  // An exec program that cannot be identified (outside a git repository) has its answers
+  // neither replayed nor cached: nothing could tell a changed program from the one cached.
+  bool cacheable(Call c) const {
+    return provider_for(c).kind != providers::Kind::exec || m_s.program.has_value();
+  }
+
+  // The call's cache key; only for a cacheable call.
   const core::Digest& key_for(Call c) {
     auto& key = m_state[c.trial].keys[c.slot];
     if (!key) {
       std::string purpose =
           c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial) : std::string("judge");
       const auto& p = provider_for(c);
-      key = p.kind == providers::Kind::exec ? exec_cache_key(p, input_for(c), purpose)
+      key = p.kind == providers::Kind::exec ? exec_cache_key(p, input_for(c), purpose, *m_s.program)
                                             : http_cache_key(p, body_for(c), purpose);
     }
     return *key;
@@ -282,40 +330,47 @@ private:
   // Replays the answer from the cache, or queues the call.
   Status begin(std::size_t i) {
     Call call{i, 0};
-    auto hit = lookup(call);
-    if (!hit)
-      return std::unexpected(hit.error());
-    if (*hit) {
-      ++m_stats.cached;
+    auto hit = TRY(lookup(call));
+    if (hit) {
       auto& st = m_state[i];
       st.cached = true;
-      return answered(call, **hit, m_cached_latency);
+      return answered(call, *hit, m_cached_latency);
     }
     if (m_s.cache == CacheMode::offline) {
-      m_state[i].error = {"offline", "no cached answer, and --offline forbids calling the model"};
+      m_state[i].error = {
+          "offline", cacheable(call) ? "no cached answer, and --offline forbids calling the model"
+                                     : "exec answers are not cached outside a git repository, and "
+                                       "--offline forbids calling the program"};
       return finish(i);
     }
     m_ready.push_back(call);
     return {};
   }
 
-  // The cached answer of a call, if the run reads the cache. With --no-cache, the call's key is
-  // only computed once its answer is stored, not before the first requests go out.
+  // The cached answer of a call, if the run reads the cache, counted as replayed from where it
+  // came from: the trusted cache file the run was given alone, else this store's cache (what a
+  // plain run may replay, or with --offline anything). With --no-cache, the call's key is only
+  // computed once its answer is stored, not before the first requests go out.
   Result<std::optional<providers::Reply>> lookup(Call c) {
-    if (m_s.cache == CacheMode::refresh)
+    if (m_s.cache == CacheMode::refresh || !cacheable(c))
       return std::optional<providers::Reply>();
-    auto hit = m_store.cache_get(key_for(c));
+    auto hit = TRY(m_s.replay_from ? m_s.replay_from->get(key_for(c))
+                                   : m_store.cache_get(key_for(c), m_s.cache == CacheMode::offline
+                                                                       ? CacheRead::any
+                                                                       : CacheRead::replayable));
     if (!hit)
-      return std::unexpected(hit.error());
-    if (!*hit)
       return std::optional<providers::Reply>();
+    ++m_stats.replayed;
+    auto& n = m_round.replays[hit->provenance];
+    n.from = hit->provenance;
+    ++(c.slot == 0 ? n.answers : n.judge_verdicts);
     providers::Reply r;
-    r.text = (*hit)->answer;
-    r.served_model = (*hit)->served_model.value_or("");
-    r.fingerprint = (*hit)->fingerprint.value_or("");
-    r.tokens_in = (*hit)->tokens_in;
-    r.tokens_out = (*hit)->tokens_out;
-    m_cached_latency = (*hit)->latency_ms;
+    r.text = hit->answer;
+    r.served_model = hit->served_model.value_or("");
+    r.fingerprint = hit->fingerprint.value_or("");
+    r.tokens_in = hit->tokens_in;
+    r.tokens_out = hit->tokens_out;
+    m_cached_latency = hit->latency_ms;
     return std::optional(std::move(r));
   }
 
@@ -326,6 +381,7 @@ private:
       idempotency_key = idempotency_key_of(c);
     ++st.attempts[c.slot];
     ++m_stats.requests;
+    ++(c.slot == 0 ? m_round.answer_requests : m_round.judge_requests);
     st.started_at = core::now_utc();
     const auto& p = provider_for(c);
     if (p.kind == providers::Kind::exec) {
@@ -351,49 +407,90 @@ private:
     return core::to_hex(core::sha256(text)).substr(0, 32);
   }
 
-  void start_exec(Call c, const providers::ProviderConfig& p, const providers::ChatInput& input) {
+  // What an exec program reads on stdin: what a model would get (the messages and the sampling
+  // settings), the case id and the trial, and whether it answers or judges; never the case's
+  // assertions (docs/USAGE.md, "exec").
+  json exec_payload(Call c, const providers::ProviderConfig& p,
+                    const providers::ChatInput& input) const {
     const auto& t = m_trials[c.trial];
-    json payload = json::parse(suite::case_record(*t.c).dump());
-    payload["trial"] = t.trial;
     json msgs = json::array();
     for (const auto& m : input.messages)
       msgs.push_back({{"role", m.role}, {"content", m.content}});
-    payload["messages"] = std::move(msgs);
+    return {{"id", t.c->id},
+            {"trial", t.trial},
+            {"purpose", c.slot == 0 ? "answer" : "judge"},
+            {"messages", std::move(msgs)},
+            {"model", p.model},
+            {"temperature", p.temperature ? json(*p.temperature) : json()},
+            {"max_tokens", p.max_tokens ? json(*p.max_tokens) : json()},
+            {"seed", p.seed ? json(*p.seed) : json()}};
+  }
+
+  // Runs an exec call on the pool; its response comes back through take_exec_done(). It has
+  // no HTTP status: success is an exit code of 0.
+  void start_exec(Call c, const providers::ProviderConfig& p, const providers::ChatInput& input) {
     ++m_exec_running;
-    m_exec_threads.emplace_back([this, tok = token(c), stdin_data = dump(payload),
-                                 command = p.command,
-                                 timeout_ms = static_cast<int>(p.timeout_s * 1000)] {
-      auto started = Clock::now();
-      core::ProcessOptions options;
-      options.stdin_data = stdin_data;
-      options.timeout_ms = timeout_ms;
-      options.max_output = providers::k_max_response_bytes; // an answer, as over HTTP
-      auto r = core::run_process(command, options);
+    std::size_t k = c.slot == 0 ? 0 : 1;
+    bool queued = m_exec_pool->submit(
+        [this, tok = token(c), stdin_data = dump(exec_payload(c, p, input)), command = p.command,
+         unset = &m_withheld[k], secrets = &m_exec_secrets[k],
+         timeout_ms = static_cast<int>(p.timeout_s * 1000)] {
+          auto started = Clock::now();
+          core::ProcessOptions options;
+          options.stdin_data = stdin_data;
+          options.unset = *unset;
+          options.timeout_ms = timeout_ms;
+          options.max_output = providers::k_max_response_bytes; // an answer, as over HTTP
+          auto r = core::run_process(command, options);
+          auto resp = exec_response(std::move(r), timeout_ms, *secrets);
+          resp.token = tok;
+          resp.latency_ms =
+              std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+          exec_done(std::move(resp));
+        });
+    if (!queued) {
       providers::HttpResponse resp;
-      resp.token = tok;
-      resp.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-      if (!r) {
-        resp.transport_error = providers::ErrorClass::exec_failed;
-        resp.transport_message = r.error().message;
-      } else if (r->output_too_large) {
-        resp.transport_error = providers::ErrorClass::bad_response;
-        resp.transport_message = fmt::format("the command wrote more than {}",
-                                             megabytes(providers::k_max_response_bytes));
-      } else if (r->timed_out) {
-        resp.transport_error = providers::ErrorClass::timeout;
-        resp.transport_message = fmt::format("the command ran longer than {} ms", timeout_ms);
-      } else if (r->exit_code != 0) {
-        resp.transport_error = providers::ErrorClass::exec_failed;
-        resp.transport_message =
-            fmt::format("exit code {}: {}", r->exit_code, r->err.substr(0, 300));
-      } else {
-        resp.status = 200;
-        resp.body = std::move(r->out);
-      }
-      std::lock_guard lock(m_exec_mutex);
-      m_exec_done.push_back(std::move(resp));
-      m_transport->wakeup();
-    });
+      resp.token = token(c);
+      resp.transport_error = providers::ErrorClass::exec_failed;
+      resp.transport_message = "cannot start a thread to run the command";
+      exec_done(std::move(resp));
+    }
+  }
+
+  // What an exec call came to. Its stderr, quoted in the error of a failed call, is cleared of
+  // the keys the program was given before it is cut to 300 bytes (a cut key would keep its
+  // start) and made valid UTF-8.
+  static providers::HttpResponse exec_response(Result<core::ProcessResult> r, int timeout_ms,
+                                               const std::vector<std::string>& secrets) {
+    providers::HttpResponse resp;
+    if (!r) {
+      resp.transport_error = providers::ErrorClass::exec_failed;
+      resp.transport_message = r.error().message;
+    } else if (r->output_too_large) {
+      resp.transport_error = providers::ErrorClass::bad_response;
+      resp.transport_message =
+          fmt::format("the command wrote more than {}", megabytes(providers::k_max_response_bytes));
+    } else if (r->timed_out) {
+      resp.transport_error = providers::ErrorClass::timeout;
+      resp.transport_message = fmt::format("the command ran longer than {} ms", timeout_ms);
+    } else if (r->exit_code != 0) {
+      std::string err = r->err;
+      for (const auto& secret : secrets)
+        providers::redact(err, secret);
+      resp.transport_error = providers::ErrorClass::exec_failed;
+      resp.transport_message =
+          fmt::format("exit code {}: {}", r->exit_code,
+                      core::valid_utf8(std::string(core::utf8_prefix(err, 300))));
+    } else {
+      resp.body = std::move(r->out);
+    }
+    return resp;
+  }
+
+  void exec_done(providers::HttpResponse resp) {
+    std::lock_guard lock(m_exec_mutex);
+    m_exec_done.push_back(std::move(resp));
+    m_transport->wakeup();
   }
 
   std::vector<providers::HttpResponse> take_exec_done() {
@@ -404,14 +501,12 @@ private:
     return out;
   }
 
-  Status handle(providers::HttpResponse response) {
-    Call c = call_of(response.token);
-    auto& st = m_state[c.trial];
-    const auto& t = m_trials[c.trial];
-    const auto& p = provider_for(c);
+  // The attempt a response ends, before its outcome is known.
+  Attempt attempt_of(Call c, const providers::HttpResponse& response) const {
+    const auto& st = m_state[c.trial];
     Attempt a;
-    a.case_id = t.planned->case_id;
-    a.trial = t.trial;
+    a.case_id = m_trials[c.trial].planned->case_id;
+    a.trial = m_trials[c.trial].trial;
     a.attempt = st.attempts[c.slot];
     a.purpose = c.slot == 0 ? "answer" : fmt::format("judge:{}", c.slot - 1);
     a.started_at = st.started_at;
@@ -419,11 +514,21 @@ private:
     a.idempotency_key = st.idempotency_keys[c.slot];
     if (response.status)
       a.http_status = response.status;
+    return a;
+  }
 
-    // Before anything is read from it: see providers::redact.
+  // The reply in a response, cleared of keys before anything is read from it (see
+  // providers::redact); an exec program's output also of the keys its pass_env gave it.
+  providers::Reply reply_of(Call c, providers::HttpResponse& response,
+                            const providers::ProviderConfig& p) const {
     const auto& key = c.slot == 0 ? m_key : m_judge_key;
     providers::redact(response.body, key);
     providers::redact(response.transport_message, key);
+    if (p.kind == providers::Kind::exec)
+      for (const auto& secret : m_exec_secrets[c.slot == 0 ? 0 : 1]) {
+        providers::redact(response.body, secret);
+        providers::redact(response.transport_message, secret);
+      }
     providers::Reply reply;
     if (response.transport_error != providers::ErrorClass::none) {
       reply.error = response.transport_error;
@@ -434,37 +539,58 @@ private:
         reply.text.pop_back();
     } else {
       reply = providers::parse_response(p.kind, response.status, response.body);
+      providers::redact(reply, key); // decoding undoes JSON's \u escapes of it
     }
+    return reply;
+  }
+
+  // How long to wait before retrying a failed call, or nullopt when it is not retried: its error
+  // is final, its attempts are spent, or the provider asks for a wait longer than
+  // max_retry_wait_s (then recorded as rate limited, with the wait in its message).
+  std::optional<double> retry_delay_ms(Call c, const providers::HttpResponse& response,
+                                       providers::Reply& reply,
+                                       const providers::ProviderConfig& p) {
+    if (!providers::is_retryable(response.status, reply.error) ||
+        m_state[c.trial].attempts[c.slot] >= p.max_attempts)
+      return std::nullopt;
+    std::optional<double> told;
+    if (auto ms = providers::parse_retry_after_ms(response.retry_after_ms))
+      told = *ms;
+    else if (auto sec = providers::parse_retry_after(response.retry_after, std::time(nullptr)))
+      told = *sec * 1000;
+    if (told && *told > p.max_retry_wait_s * 1000) {
+      reply.error_message +=
+          fmt::format(" (told to wait {:.0f} s, more than max_retry_wait_s)", *told / 1000);
+      return std::nullopt;
+    }
+    return told.value_or(providers::backoff_ms(m_state[c.trial].attempts[c.slot], m_unit(m_rng)));
+  }
+
+  Status handle(providers::HttpResponse response) {
+    Call c = call_of(response.token);
+    auto& st = m_state[c.trial];
+    const auto& p = provider_for(c);
+    Attempt a = attempt_of(c, response);
+    providers::Reply reply = reply_of(c, response, p);
     if (reply.error == providers::ErrorClass::none) {
       a.outcome = "answer";
       st.log.push_back(std::move(a));
-      st.cache_puts.emplace_back(key_for(c), CachedAnswer{reply.text, opt(reply.served_model),
-                                                          opt(reply.fingerprint), reply.tokens_in,
-                                                          reply.tokens_out, response.latency_ms});
+      if (cacheable(c))
+        st.cache_puts.emplace_back(key_for(c), CachedAnswer{reply.text,
+                                                            opt(reply.served_model),
+                                                            opt(reply.fingerprint),
+                                                            reply.tokens_in,
+                                                            reply.tokens_out,
+                                                            response.latency_ms,
+                                                            {}});
       return answered(c, reply, response.latency_ms);
     }
     a.error_class = std::string(providers::to_string(reply.error));
-    bool retry = providers::is_retryable(response.status, reply.error) &&
-                 st.attempts[c.slot] < p.max_attempts;
-    double delay_ms = 0;
-    if (retry) {
-      std::optional<double> told;
-      if (auto ms = providers::parse_retry_after_ms(response.retry_after_ms))
-        told = *ms;
-      else if (auto sec = providers::parse_retry_after(response.retry_after, std::time(nullptr)))
-        told = *sec * 1000;
-      delay_ms = told.value_or(providers::backoff_ms(st.attempts[c.slot], m_unit(m_rng)));
-      if (told && *told > p.max_retry_wait_s * 1000) {
-        retry = false; // waiting that long would hang the run: record it as rate limited
-        reply.error_message +=
-            fmt::format(" (told to wait {:.0f} s, more than max_retry_wait_s)", *told / 1000);
-      }
-    }
-    if (retry) {
+    if (auto delay_ms = retry_delay_ms(c, response, reply, p)) {
       a.outcome = "retry";
       st.log.push_back(std::move(a));
       m_delayed.emplace(
-          Clock::now() + std::chrono::microseconds(static_cast<long long>(delay_ms * 1000)), c);
+          Clock::now() + std::chrono::microseconds(static_cast<long long>(*delay_ms * 1000)), c);
       return {};
     }
     a.outcome = "error";
@@ -497,7 +623,7 @@ private:
           verdict ? scoring::judge_outcome(a, verdict->first, verdict->second)
                   : scoring::Outcome{false,
                                      "the judge's reply was not the JSON asked for: " +
-                                         reply.text.substr(0, 200),
+                                         std::string(core::utf8_prefix(reply.text, 200)),
                                      std::nullopt};
       return --st.pending == 0 ? finish(c.trial) : Status{};
     }
@@ -511,13 +637,10 @@ private:
         continue;
       Call judge{c.trial, k + 1};
       ++st.pending;
-      auto hit = lookup(judge);
-      if (!hit)
-        return std::unexpected(hit.error());
-      if (*hit) {
-        ++m_stats.cached;
+      auto hit = TRY(lookup(judge));
+      if (hit) {
         --st.pending;
-        auto v = scoring::parse_judge_reply((*hit)->text);
+        auto v = scoring::parse_judge_reply(hit->text);
         st.judged[k] = v ? scoring::judge_outcome(t.c->expect[k], v->first, v->second)
                          : scoring::Outcome{false, "the cached judge reply is unreadable", {}};
       } else {
@@ -547,20 +670,23 @@ private:
       r.cost = providers::cost_of(m_s.provider, reply);
     }
     if (st.error) {
-      r.verdict = "error";
+      r.verdict = scoring::Verdict::error;
       r.error_class = st.error->first;
       r.error = st.error->second;
       if (!st.answer && !st.log.empty())
         r.latency_ms = st.log.back().latency_ms;
     } else {
       scoring::Answer answer{st.answer->text, st.latency_ms, r.cost};
+      // A script assertion reads the case's input as context.prompt; it runs with a minimal
+      // environment, so no key reaches it.
+      scoring::EvaluationContext context{question_of(*t.c), {}, {}};
       std::string outcomes = "[";
       bool all = true;
       for (std::size_t k = 0; k < t.c->expect.size(); ++k) {
         const auto& a = t.c->expect[k];
         scoring::Outcome o;
         if (a.type != scoring::AssertionType::judge)
-          o = scoring::evaluate(a, answer);
+          o = scoring::evaluate(a, answer, context);
         else if (st.judged[k])
           o = *st.judged[k];
         else
@@ -577,17 +703,17 @@ private:
           outcomes += ",\"score\":" + json(*o.score).dump();
         outcomes += '}';
       }
-      r.verdict = all ? "pass" : "fail";
+      r.verdict = all ? scoring::Verdict::pass : scoring::Verdict::fail;
       r.assertions = outcomes + ']';
     }
     ++m_stats.done;
-    ++(r.verdict == "pass"   ? m_stats.passed
-       : r.verdict == "fail" ? m_stats.failed
-                             : m_stats.errored);
+    ++(r.verdict == scoring::Verdict::pass   ? m_stats.passed
+       : r.verdict == scoring::Verdict::fail ? m_stats.failed
+                                             : m_stats.errored);
     m_finished.push_back({std::move(r), std::move(st.log), std::move(st.cache_puts)});
     st = TrialState{}; // free the answer: a long run keeps only what is still in flight
     // The loop stores each round's trials; this bounds a round of replays from the cache.
-    return m_finished.size() >= 256 ? flush() : Status{};
+    return m_finished.size() >= 256 ? flush(false) : Status{};
   }
 
   // The first requests are out: the settings' once_sent, once.
@@ -596,12 +722,17 @@ private:
     return once ? once() : Status{};
   }
 
-  // Stores the finished trials not yet stored, in one transaction.
-  Status flush() {
-    if (auto r = sent(); !r)
-      return r;
-    auto stored = m_store.record(m_s.run, m_finished);
+  // Stores the finished trials not yet stored, with the requests made and the answers replayed
+  // since the last time, in one transaction. The counts wait for a round that stores trials (a
+  // round of retries or judge calls in flight writes nothing) but not past the `last` flush: a
+  // run killed between two loses no more of its counts than of its trials.
+  Status flush(bool last) {
+    TRY(sent());
+    if (m_finished.empty() && !last)
+      return {};
+    auto stored = m_store.record(m_s.run, m_finished, m_round);
     m_finished.clear();
+    m_round = CallCounts{};
     return stored;
   }
 
@@ -621,10 +752,14 @@ private:
   const std::vector<Trial>& m_trials;
   std::vector<TrialState> m_state;
   std::vector<TrialRecord> m_finished; // finished, not yet stored
+  CallCounts m_round;                  // requests and replays not yet stored
   const ProgressFn& m_progress;
   std::function<Status()> m_once_sent;
   std::unique_ptr<providers::Transport> m_transport;
   std::string m_key, m_judge_key;
+  // By the provider's and the judge's exec programs: the variables they run without, and the
+  // values of those their pass_env lets through.
+  std::vector<std::string> m_withheld[2], m_exec_secrets[2];
   std::deque<Call> m_ready;
   using Delayed = std::pair<Clock::time_point, Call>;
   struct Later {
@@ -643,7 +778,7 @@ private:
   std::mutex m_exec_mutex;
   std::vector<providers::HttpResponse> m_exec_done;
   std::size_t m_exec_running = 0;
-  std::vector<std::thread> m_exec_threads;
+  std::unique_ptr<WorkerPool> m_exec_pool; // last: its threads use the members above
 };
 
 } // namespace
@@ -651,6 +786,8 @@ private:
 Result<ExecutorResult> execute(RunsStore& store, const ExecutorSettings& settings,
                                const std::vector<Trial>& trials, std::size_t total_trials,
                                const ProgressFn& progress) {
+  if (trials.size() > 0xFFFFFFFFu)
+    return invalid("a run of {} trials is more than one run can hold", trials.size());
   Executor e(store, settings, trials, progress);
   return e.run(total_trials);
 }

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "providers/provider.hpp"
+#include "run/cache_transfer.hpp"
 #include "run/runner.hpp"
 #include "run/runs_store.hpp"
 #include "suite/model.hpp"
+#include "suite/records.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -12,6 +14,10 @@
 #include <vector>
 
 namespace evalkeep::run {
+
+/// The most assertions a case may hold (docs/USAGE.md, "Limits"). A trial of a case with more is
+/// recorded as an error of that case ("too-many-assertions"), without calling the model.
+inline constexpr std::size_t k_max_assertions = suite::k_max_assertions;
 
 /// One trial of one case to run.
 struct Trial {
@@ -26,8 +32,16 @@ struct ExecutorSettings {
   std::string nonce; // stored with the run: its idempotency keys are its own, whatever its number
   providers::ProviderConfig provider;
   std::optional<providers::ProviderConfig> judge; // for judge assertions
+  // Variables that hold keys (each provider's api_key_env): an exec program runs without them
+  // unless its provider's pass_env names them.
+  std::vector<std::string> key_variables;
   int concurrency = 8;
   CacheMode cache = CacheMode::use;
+  /// The trusted cache file the run replays from instead of this store's cache, if any.
+  TrustedCache* replay_from = nullptr;
+  /// What identifies an exec provider's program (identify_program); without it exec answers are
+  /// neither replayed nor cached.
+  std::optional<core::Digest> program;
   /// Called once, when the first requests are out (or, with none to send, before the first
   /// result is stored): a new run stores its plan there, not before its first request. An
   /// error ends the run.
@@ -36,12 +50,12 @@ struct ExecutorSettings {
 
 struct ExecutorResult {
   std::optional<std::string> stop_reason; // set when the run had to stop early
-  std::size_t requests = 0, cached = 0;
+  std::size_t requests = 0, replayed = 0; // of this invocation
 };
 
-/// Runs trials on one thread: a libcurl multi loop (threads for exec commands) with bounded
-/// concurrency, retries that follow the API's signals, judge calls, the response cache, and
-/// each trial's result committed as soon as it is known.
+/// Runs trials on one thread: a libcurl multi loop (exec commands on a pool of at most
+/// `concurrency` threads) with bounded concurrency, retries that follow the API's signals, judge
+/// calls, the response cache, and each trial's result committed as soon as it is known.
 Result<ExecutorResult> execute(RunsStore& store, const ExecutorSettings& settings,
                                const std::vector<Trial>& trials, std::size_t total_trials,
                                const ProgressFn& progress);

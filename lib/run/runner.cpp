@@ -3,11 +3,11 @@
 #include "core/process.hpp"
 #include "core/time.hpp"
 #include "git/repo.hpp"
-#include "providers/curl_api.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
 #include "run/executor.hpp"
 #include "run/merge.hpp"
+#include "run/program.hpp"
 #include "scoring/evaluate.hpp"
 #include "suite/cases.hpp"
 #include "suite/records.hpp"
@@ -29,10 +29,46 @@ namespace evalkeep::run {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-int RunSummary::exit_code() const {
-  if (run.state == "stopped" || errored > 0 || missing > 0)
-    return 3;
-  return failed > 0 ? 1 : 0;
+std::optional<scoring::CaseScore> score_of(const CaseOutcome& c) {
+  if (c.status == "retired" || c.verdict == scoring::Verdict::missing ||
+      c.verdict == scoring::Verdict::not_run || c.trials <= 0)
+    return std::nullopt;
+  // An errored trial is one that did not pass.
+  return scoring::CaseScore{static_cast<double>(c.passes) / c.trials, c.trials, c.incident};
+}
+
+std::vector<scoring::CaseScore> scores_of(std::span<const CaseOutcome> cases) {
+  std::vector<scoring::CaseScore> out;
+  for (const auto& c : cases)
+    if (auto s = score_of(c))
+      out.push_back(*s);
+  return out;
+}
+
+ExitCode RunSummary::exit_code() const {
+  if (run.state == scoring::RunState::stopped || errored > 0 || missing > 0)
+    return ExitCode::environment;
+  return failed > 0 ? ExitCode::refused : ExitCode::ok;
+}
+
+std::string subject_of(const RunRecord& run) {
+  if (run.provider_kind != "exec")
+    return run.model;
+  std::string command;
+  auto c = run.params.is_object() ? run.params.find("command") : run.params.end();
+  if (c != run.params.end() && c->is_array())
+    for (const auto& arg : *c) {
+      auto a = arg.is_string() ? arg.get<std::string>() : arg.dump();
+      bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`") == std::string::npos;
+      command += (command.empty() ? "" : " ") + (plain ? a : "'" + a + "'");
+    }
+  if (command.empty())
+    return "exec";
+  // A model nobody configured is the program's name (providers::finish_config).
+  bool configured = c != run.params.end() && c->is_array() && !c->empty() && (*c)[0].is_string() &&
+                    run.model != (*c)[0].get<std::string>();
+  return configured ? fmt::format("exec: {}, model {}", command, run.model)
+                    : fmt::format("exec: {}", command);
 }
 
 json provider_to_json(const providers::ProviderConfig& c) {
@@ -49,6 +85,8 @@ json provider_to_json(const providers::ProviderConfig& c) {
   j["input_price_per_mtok"] = c.input_price_per_mtok ? json(*c.input_price_per_mtok) : json();
   j["output_price_per_mtok"] = c.output_price_per_mtok ? json(*c.output_price_per_mtok) : json();
   j["anthropic_version"] = c.anthropic_version;
+  if (!c.pass_env.empty())
+    j["pass_env"] = c.pass_env;
   return j;
 }
 
@@ -63,6 +101,8 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
     c.model = j.at("model").get<std::string>();
     if (c.kind == providers::Kind::exec)
       c.command = j.at("command").get<std::vector<std::string>>();
+    if (j.contains("pass_env"))
+      c.pass_env = j.at("pass_env").get<std::vector<std::string>>();
     else
       c.base_url = j.at("base_url").get<std::string>();
     auto opt = [&](const char* key, auto& field) {
@@ -170,11 +210,9 @@ std::string suite_hash(const std::vector<suite::Case>& cases) {
 Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorSettings settings,
                                const ProgressFn& progress, const std::vector<PlannedCase>& planned,
                                const std::vector<suite::Case>& cases) {
-  auto existing = store.results(run.id);
-  if (!existing)
-    return std::unexpected(existing.error());
+  auto existing = TRY(store.results(run.id));
   std::set<std::pair<std::string, int>> done;
-  for (const auto& r : *existing)
+  for (const auto& r : existing)
     done.emplace(r.case_id, r.trial);
   std::vector<Trial> trials;
   std::size_t total = 0;
@@ -191,35 +229,153 @@ Result<RunSummary> execute_run(RunsStore& store, const RunRecord& run, ExecutorS
           run.settings.is_object() ? run.settings.find("idempotency_nonce") : run.settings.end();
       n != run.settings.end() && n->is_string())
     settings.nonce = n->get<std::string>();
-  auto result = execute(store, settings, trials, total, progress);
-  if (!result)
-    return std::unexpected(result.error());
+  auto result = TRY(execute(store, settings, trials, total, progress));
   auto at = core::now_utc();
-  if (auto r = store.finish_run(run.id, result->stop_reason ? "stopped" : "finished",
-                                result->stop_reason, at);
-      !r)
-    return std::unexpected(r.error());
-  auto summary = summarize(store, run.id);
-  if (!summary)
-    return std::unexpected(summary.error());
-  summary->requests = result->requests;
-  summary->cached = result->cached;
-  return summary;
+  TRY(store.finish_run(
+      run.id, result.stop_reason ? scoring::RunState::stopped : scoring::RunState::finished,
+      result.stop_reason, at));
+  return summarize(store, run.id);
+}
+
+std::string_view cache_mode_name(CacheMode m) {
+  return m == CacheMode::use ? "use" : m == CacheMode::refresh ? "refresh" : "offline";
+}
+
+// The variables that hold keys in this project: every provider's api_key_env.
+std::vector<std::string> key_variables(const suite::Workspace& ws, const ExecutorSettings& s) {
+  std::vector<std::string> out;
+  for (const auto& [_, p] : ws.config.providers)
+    out.push_back(p.api_key_env);
+  for (const auto* p : {&s.provider, s.judge ? &*s.judge : nullptr})
+    if (p)
+      out.push_back(p->api_key_env);
+  std::erase(out, std::string());
+  return out;
+}
+
+// What identifies the run's exec programs, when it has any (once per run: a few git commands).
+std::optional<core::Digest> exec_program(const suite::Workspace& ws, const RunsStore& store,
+                                         const ExecutorSettings& settings) {
+  ProgramScope scope;
+  for (const auto* p : {&settings.provider, settings.judge ? &*settings.judge : nullptr})
+    if (p && p->kind == providers::Kind::exec)
+      scope.commands.push_back(p->command);
+  if (scope.commands.empty() || !ws.in_git)
+    return std::nullopt;
+  scope.root = ws.root;
+  scope.excluded_files = {ws.suite_path, ws.root / "evalkeep.toml", store.path()};
+  scope.excluded_dirs = {ws.root / ".evalkeep"};
+  return identify_program(scope);
+}
+
+// The trusted cache a run replays from, opened for it.
+Result<std::optional<TrustedCache>>
+open_replay_source(const std::optional<std::filesystem::path>& path, CacheMode mode) {
+  if (!path)
+    return std::optional<TrustedCache>();
+  if (mode == CacheMode::refresh)
+    return invalid("a run that reads no cache cannot replay from '{}'", path->string());
+  auto cache = TRY(TrustedCache::open(*path));
+  return std::optional(std::move(cache));
+}
+
+// Whether the run asked for the case: its status, --case, --incident, --shard and --tag.
+bool wanted(const suite::Case& c, const RunRequest& request) {
+  bool wanted_status = suite::is_live(c.status) ||
+                       (request.include_retired && c.status == suite::CaseStatus::retired);
+  if (!wanted_status)
+    return false;
+  auto in = [](const std::vector<std::string>& list, const std::string& v) {
+    return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+  };
+  if (!in(request.cases, c.id))
+    return false;
+  if (!request.incidents.empty() && (c.provenance.kind != suite::ProvenanceKind::incident ||
+                                     !in(request.incidents, c.provenance.incident)))
+    return false;
+  if (request.shard && shard_of(c.id, request.shard->second) != request.shard->first)
+    return false;
+  return request.tags.empty() || std::any_of(c.tags.begin(), c.tags.end(),
+                                             [&](const auto& t) { return in(request.tags, t); });
+}
+
+// The cases the run asked for, as it plans them and as it runs them (live: an xfail or retired
+// case's record is stored as active so parse_case accepts it on resume).
+struct Plan {
+  std::vector<PlannedCase> planned;
+  std::vector<suite::Case> chosen;
+};
+
+Result<Plan> plan_cases(const std::vector<suite::Case>& all, const RunRequest& request) {
+  Plan plan;
+  for (const auto& c : all) {
+    if (!wanted(c, request))
+      continue;
+    PlannedCase p;
+    p.case_id = c.id;
+    p.case_hash = c.content_hash;
+    p.status = std::string(suite::to_string(c.status));
+    if (c.provenance.kind == suite::ProvenanceKind::incident)
+      p.incident = c.provenance.incident;
+    p.tags = c.tags;
+    p.trials = request.trials > 0 ? request.trials : c.trials.value_or(1);
+    p.min_pass_rate = c.min_pass_rate.value_or(1.0);
+    plan.planned.push_back(std::move(p));
+    plan.chosen.push_back(c);
+    plan.chosen.back().status = suite::CaseStatus::active;
+  }
+  for (const auto& id : request.cases)
+    if (std::none_of(all.begin(), all.end(), [&](const auto& c) { return c.id == id; }))
+      return invalid("--case {}: no such case", id);
+  if (plan.planned.empty() && !request.shard) // an empty shard of a small suite is fine
+    return with_hint(invalid("no cases to run"), "check the --tag, --incident and --case filters");
+  return plan;
+}
+
+// The run as recorded before it starts: what runs, against what, with which settings.
+RunRecord new_run(const suite::Suite& s, const std::vector<suite::Case>& all,
+                  const RunRequest& request, int concurrency) {
+  RunRecord run;
+  run.started_at = core::now_utc();
+  run.suite_path = s.path().string();
+  run.suite_hash = suite_hash(all);
+  run.provider = request.provider.name;
+  run.provider_kind = std::string(providers::to_string(request.provider.kind));
+  if (request.provider.kind != providers::Kind::exec)
+    run.base_url = request.provider.base_url;
+  run.model = request.provider.model;
+  run.params = provider_to_json(request.provider);
+  if (request.judge)
+    run.params["judge"] = provider_to_json(*request.judge);
+  run.settings = {{"trials", request.trials},
+                  {"concurrency", concurrency},
+                  {"include_retired", request.include_retired},
+                  {"cache", std::string(cache_mode_name(request.cache))},
+                  {"tags", request.tags},
+                  {"incidents", request.incidents},
+                  {"cases", request.cases}};
+  if (request.shard)
+    run.settings["shard"] = fmt::format("{}/{}", request.shard->first, request.shard->second);
+  if (request.replay_from)
+    run.settings["replay_from"] = request.replay_from->string();
+  std::random_device random;
+  run.settings["idempotency_nonce"] =
+      fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
+  run.evalkeep_version = EVALKEEP_VERSION;
+  return run;
 }
 
 } // namespace
 
 Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsStore& store,
                              const RunRequest& request, const ProgressFn& progress) {
-  // Loading libcurl (about 30 libraries) and asking git about the checkout (three processes, at
-  // once) wait on the disk and other processes: they happen while the suite is read, the run
-  // planned and its first requests sent, not before the first request.
-  bool http = request.provider.kind != providers::Kind::exec ||
-              (request.judge && request.judge->kind != providers::Kind::exec);
-  auto curl_loaded = std::async(std::launch::async, [http] {
-    if (http)
-      (void)providers::curl_api(); // an error is reported where it is used
-  });
+  // libcurl (about 30 libraries) is loaded and initialized here, on the main thread, before any
+  // other thread starts (its global init is not for threads); an error is reported where the
+  // transport is made. Asking git about the checkout (three processes, at once) waits on other
+  // processes: it happens while the suite is read and the run planned.
+  if (request.provider.kind != providers::Kind::exec ||
+      (request.judge && request.judge->kind != providers::Kind::exec))
+    (void)providers::preload();
   auto ask_git = [&ws](auto fact) {
     return std::async(std::launch::async, [&ws, fact] {
       using Fact = decltype(fact(ws.root));
@@ -229,217 +385,252 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   auto git_commit = ask_git(git::head);
   auto git_branch = ask_git(git::branch);
   auto git_dirty = ask_git(git::is_dirty);
-  suite::CaseFilter filter;
-  auto all = suite::list_cases(s, filter);
-  if (!all)
-    return std::unexpected(all.error());
-  std::vector<PlannedCase> planned;
-  std::vector<suite::Case> chosen;
-  for (const auto& c : *all) {
-    bool wanted_status = suite::is_live(c.status) ||
-                         (request.include_retired && c.status == suite::CaseStatus::retired);
-    if (!wanted_status)
-      continue;
-    auto in = [](const std::vector<std::string>& list, const std::string& v) {
-      return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
-    };
-    if (!in(request.cases, c.id))
-      continue;
-    if (!request.incidents.empty() && (c.provenance.kind != suite::ProvenanceKind::incident ||
-                                       !in(request.incidents, c.provenance.incident)))
-      continue;
-    if (request.shard && shard_of(c.id, request.shard->second) != request.shard->first)
-      continue;
-    if (!request.tags.empty() && std::none_of(c.tags.begin(), c.tags.end(),
-                                              [&](const auto& t) { return in(request.tags, t); }))
-      continue;
-    PlannedCase p;
-    p.case_id = c.id;
-    p.case_hash = c.content_hash;
-    suite::Case live = c;
-    live.status = suite::CaseStatus::active; // stored so parse_case accepts it on resume
-    p.status = std::string(suite::to_string(c.status));
-    if (c.provenance.kind == suite::ProvenanceKind::incident)
-      p.incident = c.provenance.incident;
-    p.tags = c.tags;
-    p.trials = request.trials > 0 ? request.trials : c.trials.value_or(1);
-    p.min_pass_rate = c.min_pass_rate.value_or(1.0);
-    planned.push_back(std::move(p));
-    chosen.push_back(std::move(live));
-  }
-  for (const auto& id : request.cases)
-    if (std::none_of(all->begin(), all->end(), [&](const auto& c) { return c.id == id; }))
-      return invalid("--case {}: no such case", id);
-  if (planned.empty() && !request.shard) // an empty shard of a small suite is fine
-    return with_hint(invalid("no cases to run"), "check the --tag, --incident and --case filters");
-
-  RunRecord run;
-  run.started_at = core::now_utc();
-  run.suite_path = s.path().string();
-  run.suite_hash = suite_hash(*all);
-  run.provider = request.provider.name;
-  run.provider_kind = std::string(providers::to_string(request.provider.kind));
-  if (request.provider.kind != providers::Kind::exec)
-    run.base_url = request.provider.base_url;
-  run.model = request.provider.model;
-  run.params = provider_to_json(request.provider);
-  if (request.judge)
-    run.params["judge"] = provider_to_json(*request.judge);
-  int concurrency =
-      request.concurrency > 0 ? request.concurrency : request.provider.max_concurrency;
-  run.settings = {{"trials", request.trials},
-                  {"concurrency", concurrency},
-                  {"include_retired", request.include_retired},
-                  {"cache", request.cache == CacheMode::use       ? "use"
-                            : request.cache == CacheMode::refresh ? "refresh"
-                                                                  : "offline"},
-                  {"tags", request.tags},
-                  {"incidents", request.incidents},
-                  {"cases", request.cases}};
-  if (request.shard)
-    run.settings["shard"] = fmt::format("{}/{}", request.shard->first, request.shard->second);
-  std::random_device random;
-  run.settings["idempotency_nonce"] =
-      fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
-  run.evalkeep_version = EVALKEEP_VERSION;
-  // The run is recorded now; its git facts and its plan (each case's record written out) once
-  // the first requests are out, in the same transaction, so that none of it waits in front of
-  // them.
-  auto recording = store.begin_run(run);
-  if (!recording)
-    return std::unexpected(recording.error());
   ExecutorSettings settings;
   settings.provider = request.provider;
   settings.judge = request.judge;
-  settings.concurrency = concurrency;
   settings.cache = request.cache;
+  settings.key_variables = key_variables(ws, settings);
+  auto program = std::async(std::launch::async,
+                            [&ws, &store, &settings] { return exec_program(ws, store, settings); });
+  auto replay_from = TRY(open_replay_source(request.replay_from, request.cache));
+  auto all = TRY(suite::list_cases(s, suite::CaseFilter{}));
+  auto [planned, chosen] = TRY(plan_cases(all, request));
+  int concurrency =
+      request.concurrency > 0 ? request.concurrency : request.provider.max_concurrency;
+  RunRecord run = new_run(s, all, request, concurrency);
+  settings.program = program.get();
+  if (request.provider.kind == providers::Kind::exec ||
+      (request.judge && request.judge->kind == providers::Kind::exec))
+    run.settings["exec_program"] =
+        settings.program ? json(core::to_hex(*settings.program).substr(0, 16)) : json();
+  // The run is recorded now; its git facts and its plan (each case's record written out) once
+  // the first requests are out, in the same transaction, so that none of it waits in front of
+  // them.
+  auto recording = TRY(store.begin_run(run));
+  settings.concurrency = concurrency;
+  settings.replay_from = replay_from ? &*replay_from : nullptr;
   settings.once_sent = [&]() -> Status {
     for (std::size_t i = 0; i < planned.size(); ++i)
       planned[i].case_json = suite::case_record_text(chosen[i]);
     run.git_commit = git_commit.get().value_or(std::nullopt);
     run.git_branch = git_branch.get().value_or(std::nullopt);
     run.git_dirty = git_dirty.get();
-    if (auto r = store.plan_run(run, planned); !r)
-      return r;
-    return recording->commit();
+    TRY(store.plan_run(run, planned));
+    return recording.commit();
   };
   return execute_run(store, run, std::move(settings), progress, planned, chosen);
 }
 
-Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const ProgressFn& progress) {
-  auto run = store.get_run(id);
-  if (!run)
-    return std::unexpected(run.error());
-  if (auto r = store.claim(id); !r)
-    return std::unexpected(r.error());
-  auto provider = provider_from_json(run->params);
-  if (!provider)
-    return std::unexpected(provider.error());
+Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const suite::Workspace& ws,
+                              const ProgressFn& progress) {
+  auto run = TRY(store.get_run(id));
+  TRY(store.claim(id));
+  auto provider = TRY(provider_from_json(run.params));
   ExecutorSettings settings;
-  settings.provider = *provider;
-  if (run->params.contains("judge")) {
-    auto judge = provider_from_json(run->params["judge"]);
-    if (!judge)
-      return std::unexpected(judge.error());
-    settings.judge = *judge;
+  settings.provider = provider;
+  if (run.params.contains("judge")) {
+    auto judge = TRY(provider_from_json(run.params["judge"]));
+    settings.judge = judge;
   }
-  settings.concurrency = run->settings.value("concurrency", provider->max_concurrency);
-  std::string cache = run->settings.value("cache", "use");
+  settings.concurrency = run.settings.value("concurrency", provider.max_concurrency);
+  std::string cache = run.settings.value("cache", "use");
   settings.cache = cache == "refresh"   ? CacheMode::refresh
                    : cache == "offline" ? CacheMode::offline
                                         : CacheMode::use;
-  auto planned = store.planned(id);
-  if (!planned)
-    return std::unexpected(planned.error());
+  std::optional<std::filesystem::path> replay_path;
+  if (auto r = run.settings.find("replay_from"); r != run.settings.end() && r->is_string())
+    replay_path = r->get<std::string>();
+  auto replay_from = open_replay_source(replay_path, settings.cache);
+  if (!replay_from)
+    return with_context(replay_from.error(), fmt::format("run {}", id));
+  settings.replay_from = *replay_from ? &**replay_from : nullptr;
+  settings.key_variables = key_variables(ws, settings);
+  // The program as it is now: a changed agent is called again for what is left.
+  settings.program = exec_program(ws, store, settings);
+  auto planned = TRY(store.planned(id));
   std::vector<suite::Case> cases;
-  for (const auto& p : *planned) {
+  for (const auto& p : planned) {
     auto c = suite::parse_case(json::parse(p.case_json, nullptr, false));
     if (!c)
       return with_context(c.error(), fmt::format("run {}: stored case {}", id, p.case_id));
     cases.push_back(std::move(*c));
   }
-  return execute_run(store, *run, std::move(settings), progress, *planned, cases);
+  return execute_run(store, run, std::move(settings), progress, planned, cases);
 }
+
+namespace {
+
+// "3", "3-4", "3-4, 7": the runs that made replayed answers, as ranges.
+std::string run_ranges(std::vector<std::int64_t> runs) {
+  std::sort(runs.begin(), runs.end());
+  std::string out;
+  for (std::size_t i = 0; i < runs.size();) {
+    std::size_t j = i;
+    while (j + 1 < runs.size() && runs[j + 1] == runs[j] + 1)
+      ++j;
+    out += (out.empty() ? "" : ", ") + std::to_string(runs[i]);
+    if (j > i)
+      out += "-" + std::to_string(runs[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// The run's requests and replays, its replays grouped by where they came from: answers made here
+// by several runs are one group, "made here by runs 3-4".
+Status count_calls(RunsStore& store, RunSummary& s) {
+  s.answer_requests = static_cast<std::size_t>(s.run.answer_requests);
+  s.judge_requests = static_cast<std::size_t>(s.run.judge_requests);
+  s.requests = s.answer_requests + s.judge_requests;
+  s.counts_estimated = s.run.counts_estimated;
+  auto replays = TRY(store.replays(s.run.id));
+  for (const auto& r : replays) {
+    s.replayed_answers += static_cast<std::size_t>(r.answers);
+    s.replayed_judge_verdicts += static_cast<std::size_t>(r.judge_verdicts);
+    // Made here by a recorded run, and made here before runs were recorded, are two groups.
+    bool unrecorded = r.from.origin == Origin::here && r.from.run == 0;
+    auto group = std::find_if(s.replayed_from.begin(), s.replayed_from.end(), [&](const auto& g) {
+      return g.origin == r.from.origin && g.source == r.from.source &&
+             (g.origin != Origin::here || (g.runs == std::vector<std::int64_t>{0}) == unrecorded);
+    });
+    if (group == s.replayed_from.end()) {
+      s.replayed_from.push_back({"", r.from.origin, r.from.source, {}, 0, 0});
+      group = s.replayed_from.end() - 1;
+    }
+    if (r.from.origin == Origin::here &&
+        std::find(group->runs.begin(), group->runs.end(), r.from.run) == group->runs.end())
+      group->runs.push_back(r.from.run);
+    group->answers += static_cast<std::size_t>(r.answers);
+    group->judge_verdicts += static_cast<std::size_t>(r.judge_verdicts);
+  }
+  s.replayed = s.replayed_answers + s.replayed_judge_verdicts;
+  for (auto& g : s.replayed_from) {
+    std::sort(g.runs.begin(), g.runs.end());
+    g.label = provenance_label(g.origin, g.source, g.runs);
+  }
+  std::stable_sort(s.replayed_from.begin(), s.replayed_from.end(),
+                   [](const auto& a, const auto& b) { return a.count() > b.count(); });
+  return {};
+}
+
+} // namespace
+
+std::string provenance_label(Origin origin, const std::string& source,
+                             const std::vector<std::int64_t>& runs) {
+  switch (origin) {
+  case Origin::here: {
+    bool recorded = !runs.empty() && runs.front() != 0;
+    std::string by = recorded
+                         ? fmt::format("run{} {}", runs.size() == 1 ? "" : "s", run_ranges(runs))
+                         : std::string();
+    if (source.empty())
+      return recorded ? "made here by " + by : "made here before runs were recorded";
+    return recorded ? fmt::format("made by {} in {}", by, source)
+                    : fmt::format("made in {}", source);
+  }
+  case Origin::imported:
+    return "imported from " + source;
+  case Origin::merged:
+    return "merged from shard store " + source;
+  case Origin::trusted:
+    return "trusted cache " + source;
+  }
+  return source;
+}
+
+namespace {
+
+using scoring::Verdict;
+
+// A case's verdict over the trials stored for it.
+CaseOutcome outcome_of(const PlannedCase& p, const std::vector<const TrialResult*>& trials) {
+  CaseOutcome o;
+  o.case_id = p.case_id;
+  o.status = p.status;
+  o.incident = p.incident;
+  o.tags = p.tags;
+  o.trials = p.trials;
+  o.min_pass_rate = p.min_pass_rate;
+  const TrialResult* shown = trials.empty() ? nullptr : trials.front();
+  for (const auto* r : trials) {
+    if (r->verdict == Verdict::pass) {
+      ++o.passes;
+      continue;
+    }
+    r->verdict == Verdict::fail ? ++o.fails : ++o.errors;
+    if (o.first_failure.empty()) {
+      shown = r;
+      o.first_failure =
+          r->verdict == Verdict::error ? r->error.value_or("error") : first_failure(r->assertions);
+    }
+  }
+  if (shown && shown->answer)
+    o.answer = *shown->answer;
+  o.flaky = o.passes > 0 && o.fails > 0;
+  if (static_cast<int>(trials.size()) < o.trials)
+    o.verdict = Verdict::missing;
+  else if (o.errors > 0)
+    o.verdict = Verdict::error;
+  else
+    o.verdict = o.passes >= o.min_pass_rate * o.trials - 1e-9 ? Verdict::pass : Verdict::fail;
+  if (suite::parse_status(p.status) == suite::CaseStatus::xfail)
+    o.verdict = o.verdict == Verdict::pass   ? Verdict::xpass
+                : o.verdict == Verdict::fail ? Verdict::xfail
+                                             : o.verdict;
+  return o;
+}
+
+// Counts a case's outcome into the summary's totals.
+void count_outcome(RunSummary& s, const CaseOutcome& o) {
+  if (suite::parse_status(o.status) == suite::CaseStatus::retired) {
+    s.retired_passed += o.verdict == Verdict::pass ? 1 : 0;
+    s.retired_failed += o.verdict == Verdict::fail ? 1 : 0;
+    return;
+  }
+  ++s.total;
+  s.flaky += o.flaky ? 1 : 0;
+  switch (o.verdict) {
+  case Verdict::pass:
+    ++s.passed;
+    break;
+  case Verdict::fail:
+    ++s.failed;
+    break;
+  case Verdict::error:
+    ++s.errored;
+    break;
+  case Verdict::xfail:
+    ++s.xfail;
+    break;
+  case Verdict::xpass:
+    ++s.xpass;
+    break;
+  case Verdict::missing:
+  case Verdict::not_run:
+    ++s.missing;
+    break;
+  }
+}
+
+} // namespace
 
 Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
   RunSummary s;
-  auto run = store.get_run(id);
-  if (!run)
-    return std::unexpected(run.error());
-  s.run = *run;
-  auto planned = store.planned(id, false);
-  if (!planned)
-    return std::unexpected(planned.error());
-  auto results = store.results(id);
-  if (!results)
-    return std::unexpected(results.error());
+  s.run = TRY(store.get_run(id));
+  TRY(count_calls(store, s));
+  auto planned = TRY(store.planned(id, false));
+  auto results = TRY(store.results(id));
   // Both come sorted by case id: walk them side by side.
-  auto next = results->begin();
+  auto next = results.begin();
   std::vector<const TrialResult*> trials;
-  for (const auto& p : *planned) {
-    while (next != results->end() && next->case_id < p.case_id)
+  for (const auto& p : planned) {
+    while (next != results.end() && next->case_id < p.case_id)
       ++next;
     trials.clear();
-    for (; next != results->end() && next->case_id == p.case_id; ++next)
+    for (; next != results.end() && next->case_id == p.case_id; ++next)
       trials.push_back(&*next);
-    CaseOutcome o;
-    o.case_id = p.case_id;
-    o.status = p.status;
-    o.incident = p.incident;
-    o.tags = p.tags;
-    o.trials = p.trials;
-    o.min_pass_rate = p.min_pass_rate;
-    const TrialResult* shown = trials.empty() ? nullptr : trials.front();
-    for (const auto* r : trials) {
-      if (r->verdict == "pass") {
-        ++o.passes;
-        continue;
-      }
-      r->verdict == "fail" ? ++o.fails : ++o.errors;
-      if (o.first_failure.empty()) {
-        shown = r;
-        if (r->verdict == "error") {
-          o.first_failure = r->error.value_or("error");
-        } else {
-          o.first_failure = first_failure(r->assertions);
-        }
-      }
-    }
-    if (shown && shown->answer)
-      o.answer = *shown->answer;
-    o.flaky = o.passes > 0 && o.fails > 0;
-    bool complete = static_cast<int>(trials.size()) >= o.trials;
-    if (!complete)
-      o.verdict = "missing";
-    else if (o.errors > 0)
-      o.verdict = "error";
-    else
-      o.verdict = o.passes >= o.min_pass_rate * o.trials - 1e-9 ? "pass" : "fail";
-    if (p.status == "xfail" && (o.verdict == "pass" || o.verdict == "fail"))
-      o.verdict = o.verdict == "pass" ? "xpass" : "xfail";
-    if (p.status == "retired") {
-      if (o.verdict == "pass")
-        ++s.retired_passed;
-      else if (o.verdict == "fail")
-        ++s.retired_failed;
-    } else {
-      ++s.total;
-      if (o.verdict == "pass")
-        ++s.passed;
-      else if (o.verdict == "fail")
-        ++s.failed;
-      else if (o.verdict == "error")
-        ++s.errored;
-      else if (o.verdict == "xfail")
-        ++s.xfail;
-      else if (o.verdict == "xpass")
-        ++s.xpass;
-      else
-        ++s.missing;
-      if (o.flaky)
-        ++s.flaky;
-    }
-    s.cases.push_back(std::move(o));
+    s.cases.push_back(outcome_of(p, trials));
+    count_outcome(s, s.cases.back());
   }
   return s;
 }

@@ -2,21 +2,34 @@
 
 #include "providers/provider.hpp"
 #include "run/runs_store.hpp"
+#include "scoring/stats.hpp"
 #include "suite/suite.hpp"
 #include "suite/workspace.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace evalkeep::run {
 
+/// Whether a run reads the response cache. Whatever the mode, a fresh answer is cached as made
+/// here by the run.
 enum class CacheMode {
-  use,     // replay a cached answer when there is one, call otherwise
-  refresh, // always call (--no-cache); the fresh answer replaces the cached one
-  offline, // never call (--offline): a case without a cached answer is an error
+  /// Replays an answer (or judge verdict) cached in this store when a plain run may: one made
+  /// here, or one brought in as trusted (`cache import --trust`, `runs merge --with-cache`).
+  /// Calls otherwise.
+  use,
+  /// Calls the model for every trial and the judge for every judge assertion, and reads no cached
+  /// answer or judge verdict at all (--no-cache). What a gate that must not rest on replayed
+  /// answers starts.
+  refresh,
+  /// Never calls (--offline): replays whatever is cached, wherever it came from; a trial without
+  /// a cached answer is an error.
+  offline,
 };
 
 /// What `evalkeep run` was asked to do.
@@ -28,13 +41,18 @@ struct RunRequest {
   std::vector<std::string> tags, incidents, cases;
   bool include_retired = false;
   CacheMode cache = CacheMode::use;
+  /// A cache file the caller vouches for: a runs store or a `cache export` JSONL file. When set,
+  /// answers and judge verdicts are replayed from it alone, never from this store's cache; with
+  /// CacheMode::use the rest are called, with CacheMode::offline they are errors (not with
+  /// refresh). Replays are counted as provenance "trusted cache PATH".
+  std::optional<std::filesystem::path> replay_from;
   std::optional<std::pair<int, int>> shard; // run only shard I of N (1-based)
 };
 
 /// Counters for a live progress line.
 struct Progress {
   std::size_t total = 0, done = 0, passed = 0, failed = 0, errored = 0;
-  std::size_t requests = 0, cached = 0;
+  std::size_t requests = 0, replayed = 0; // of this invocation
   double elapsed_s = 0;
 };
 using ProgressFn = std::function<void(const Progress&)>;
@@ -47,10 +65,23 @@ struct CaseOutcome {
   std::vector<std::string> tags;
   int trials = 0, passes = 0, fails = 0, errors = 0;
   double min_pass_rate = 1.0;
-  std::string verdict;       // pass, fail, error, xfail (failed as expected), xpass, missing
+  scoring::Verdict verdict = scoring::Verdict::missing;
   bool flaky = false;        // passed in some trials and failed in others
   std::string first_failure; // the first failing assertion's reason, or the error
   std::string answer;        // the answer of the first failing (or first) trial
+};
+
+/// The answers and judge verdicts a run replayed from one provenance.
+struct ReplayedFrom {
+  /// For people: "made here by runs 3-4", "made here before runs were recorded", "made by run 2
+  /// in s1.db" (a merged run's shard), "imported from ci-cache.jsonl", "merged from shard store
+  /// s1.db", "trusted cache ci/runs.db".
+  std::string label;
+  Origin origin = Origin::here;
+  std::string source;             // the file or store; "" for this store
+  std::vector<std::int64_t> runs; // origin here: the runs that made them (0: not recorded)
+  std::size_t answers = 0, judge_verdicts = 0;
+  std::size_t count() const { return answers + judge_verdicts; }
 };
 
 /// A run and the verdict on each of its cases.
@@ -60,21 +91,50 @@ struct RunSummary {
   std::size_t total = 0; // live cases (active and xfail)
   std::size_t passed = 0, failed = 0, errored = 0, xfail = 0, xpass = 0, flaky = 0, missing = 0;
   std::size_t retired_passed = 0, retired_failed = 0;
-  std::size_t requests = 0, cached = 0; // of this invocation
-  /// 0 all passed; 1 a live non-xfail case failed; 3 errors, a stop, or missing results.
-  int exit_code() const;
+  /// Requests made for the run over all its invocations (a resumed run's include the earlier
+  /// ones; a merged run's are its shards'): HTTP attempts and exec invocations, retries included.
+  /// requests = answer_requests (for answers) + judge_requests (judge calls).
+  std::size_t requests = 0, answer_requests = 0, judge_requests = 0;
+  /// Answers and judge verdicts replayed from a cache instead of calling, over the same span:
+  /// replayed = replayed_answers + replayed_judge_verdicts, and by provenance in replayed_from
+  /// (most first). The gate can say "12 of 40 answers were replayed from ...".
+  std::size_t replayed = 0, replayed_answers = 0, replayed_judge_verdicts = 0;
+  std::vector<ReplayedFrom> replayed_from;
+  /// The run was stored before these counts were kept: requests are its stored attempts, replays
+  /// its cached results (made here, run not recorded).
+  bool counts_estimated = false;
+  /// ok: all passed; refused: a live non-xfail case failed; environment: errors, a stop, or
+  /// missing results.
+  ExitCode exit_code() const;
 };
+
+/// One case's score for the statistics (the share of its trials that passed), or nullopt when it
+/// has no result (missing) or is retired.
+std::optional<scoring::CaseScore> score_of(const CaseOutcome& c);
+/// The scores of a run's cases that have a result, retired cases left out.
+std::vector<scoring::CaseScore> scores_of(std::span<const CaseOutcome> cases);
 
 /// Starts a new run of the suite's cases against the provider, storing each result as it ends.
 Result<RunSummary> start_run(suite::Suite& suite, const suite::Workspace& ws, RunsStore& store,
                              const RunRequest& request, const ProgressFn& progress);
 
 /// Finishes an interrupted run with its original provider and settings, calling the model only
-/// for trials without a stored result.
-Result<RunSummary> resume_run(RunsStore& store, std::int64_t run, const ProgressFn& progress);
+/// for trials without a stored result. `ws` is where it runs now: an exec provider's program is
+/// identified from its repository as it is at the resume.
+Result<RunSummary> resume_run(RunsStore& store, std::int64_t run, const suite::Workspace& ws,
+                              const ProgressFn& progress);
 
-/// The verdicts of a stored run.
+/// The verdicts of a stored run, with its requests and replays over all its invocations.
 Result<RunSummary> summarize(RunsStore& store, std::int64_t run);
+
+/// "made here by runs 3-4", "imported from FILE", ...: see ReplayedFrom::label.
+std::string provenance_label(Origin origin, const std::string& source,
+                             const std::vector<std::int64_t>& runs);
+
+/// What answered in a run, for people: an HTTP provider's model; for an exec provider the command
+/// it ran ("exec: python3 agent.py"), with the model only when one was configured (the program
+/// is told it), not the program's name that stands in for it.
+std::string subject_of(const RunRecord& run);
 
 /// The provider settings stored with a run, enough to resume it (no secrets).
 nlohmann::json provider_to_json(const providers::ProviderConfig& c);

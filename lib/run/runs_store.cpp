@@ -23,17 +23,27 @@ std::span<const std::uint8_t> bytes(const core::Digest& d) {
   return {d.data(), d.size()};
 }
 
+// A run stored before requests were counted (NULL counts) has them estimated from what it stored:
+// its attempts, and its results replayed from the cache.
 constexpr const char* k_run_columns =
     "id, started_at, finished_at, state, stop_reason, git_commit, git_branch, git_dirty, "
     "suite_path, suite_hash, provider, provider_kind, base_url, model, params, settings, "
-    "evalkeep_version";
+    "evalkeep_version, "
+    "coalesce(answer_requests, (SELECT count(*) FROM attempts a WHERE a.run_id = runs.id AND "
+    "a.purpose = 'answer')), "
+    "coalesce(judge_requests, (SELECT count(*) FROM attempts a WHERE a.run_id = runs.id AND "
+    "a.purpose <> 'answer')), "
+    "CASE WHEN answer_requests IS NULL THEN (SELECT count(*) FROM results r WHERE r.run_id = "
+    "runs.id AND r.cached) ELSE (SELECT coalesce(sum(answers + judge_verdicts), 0) FROM replays p "
+    "WHERE p.run_id = runs.id) END, "
+    "answer_requests IS NULL";
 
 RunRecord read_run(const store::Statement& s) {
   RunRecord r;
   r.id = s.integer(0);
   r.started_at = s.str(1);
   r.finished_at = s.opt_str(2);
-  r.state = s.str(3);
+  r.state = scoring::run_state_from(s.str(3)).value_or(scoring::RunState::running);
   r.stop_reason = s.opt_str(4);
   r.git_commit = s.opt_str(5);
   r.git_branch = s.opt_str(6);
@@ -48,25 +58,25 @@ RunRecord read_run(const store::Statement& s) {
   r.params = json::parse(s.text(14), nullptr, false);
   r.settings = json::parse(s.text(15), nullptr, false);
   r.evalkeep_version = s.str(16);
+  r.answer_requests = s.integer(17);
+  r.judge_requests = s.integer(18);
+  r.replayed = s.integer(19);
+  r.counts_estimated = s.integer(20) != 0;
   return r;
 }
 
 template <typename T, typename Read>
 Result<std::vector<T>> collect(store::Database& db, const std::string& sql, std::int64_t id,
                                Read read) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
+  auto stmt = TRY(db.prepare(sql));
   if (id)
-    stmt->bind(1, id);
+    stmt.bind(1, id);
   std::vector<T> out;
   for (;;) {
-    auto row = stmt->step();
+    auto row = TRY(stmt.step());
     if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
       return out;
-    out.push_back(read(*stmt));
+    out.push_back(read(stmt));
   }
 }
 
@@ -84,16 +94,11 @@ const store::Schema& runs_schema() {
 // Writes a new store into `file`: the schema, in WAL mode, synced once.
 Status write_new_store(const fs::path& file) {
   {
-    auto db = store::Database::open(file, store::OpenMode::create);
-    if (!db)
-      return std::unexpected(db.error());
+    auto db = TRY(store::Database::open(file, store::OpenMode::create));
     for (const char* pragma : {"PRAGMA synchronous = OFF", "PRAGMA journal_mode = MEMORY"})
-      if (auto r = db->exec(pragma); !r)
-        return r;
-    if (auto v = store::prepare_schema(*db, runs_schema()); !v)
-      return std::unexpected(v.error());
-    if (auto r = db->exec("PRAGMA journal_mode = WAL"); !r)
-      return r;
+      TRY(db.exec(pragma));
+    TRY(store::prepare_schema(db, runs_schema()));
+    TRY(db.exec("PRAGMA journal_mode = WAL"));
   }
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   int err = fd < 0 || ::fdatasync(fd) != 0 ? errno : 0;
@@ -130,6 +135,27 @@ Status create_privately(const fs::path& path) {
 
 } // namespace
 
+std::string_view to_string(Origin o) {
+  switch (o) {
+  case Origin::here:
+    return "here";
+  case Origin::imported:
+    return "imported";
+  case Origin::merged:
+    return "merged";
+  case Origin::trusted:
+    return "trusted";
+  }
+  return "here";
+}
+
+std::optional<Origin> parse_origin(std::string_view s) {
+  for (auto o : {Origin::here, Origin::imported, Origin::merged, Origin::trusted})
+    if (to_string(o) == s)
+      return o;
+  return std::nullopt;
+}
+
 Result<RunsStore> RunsStore::open(const fs::path& path, bool create) {
   std::error_code ec;
   bool exists = fs::exists(path, ec);
@@ -156,47 +182,36 @@ Result<RunsStore> RunsStore::open(const fs::path& path, bool create) {
 Result<store::Statement*> RunsStore::cached(std::optional<store::Statement>& slot,
                                             const char* sql) {
   if (!slot) {
-    auto stmt = m_db.prepare(sql);
-    if (!stmt)
-      return std::unexpected(stmt.error());
-    slot.emplace(std::move(*stmt));
+    auto stmt = TRY(m_db.prepare(sql));
+    slot.emplace(std::move(stmt));
   }
   return &*slot;
 }
 
 Result<store::Transaction> RunsStore::begin_run(RunRecord& run) {
-  auto tx = store::Transaction::begin(m_db);
-  if (!tx)
-    return std::unexpected(tx.error());
-  auto ins = m_db.prepare(
+  auto tx = TRY(store::Transaction::begin(m_db));
+  auto ins = TRY(m_db.prepare(
       "INSERT INTO runs (started_at, state, suite_path, suite_hash, provider, provider_kind, "
-      "base_url, model, params, settings, evalkeep_version, owner_pid, owner_host) "
-      "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!ins)
-    return std::unexpected(ins.error());
-  ins->bind_all(run.started_at, run.suite_path, run.suite_hash, run.provider, run.provider_kind,
-                run.base_url, run.model, run.params.dump(), run.settings.dump(),
-                run.evalkeep_version, static_cast<std::int64_t>(::getpid()), hostname());
-  if (auto r = ins->run(); !r)
-    return std::unexpected(r.error());
-  auto id = m_db.scalar("SELECT last_insert_rowid()");
-  if (!id)
-    return std::unexpected(id.error());
-  run.id = *id;
-  return std::move(*tx);
+      "base_url, model, params, settings, evalkeep_version, owner_pid, owner_host, "
+      "answer_requests, judge_requests) "
+      "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"));
+  ins.bind_all(run.started_at, run.suite_path, run.suite_hash, run.provider, run.provider_kind,
+               run.base_url, run.model, run.params.dump(), run.settings.dump(),
+               run.evalkeep_version, static_cast<std::int64_t>(::getpid()), hostname());
+  TRY(ins.run());
+  auto id = TRY(m_db.scalar("SELECT last_insert_rowid()"));
+  run.id = id;
+  return tx;
 }
 
 Status RunsStore::plan_run(const RunRecord& run, const std::vector<PlannedCase>& cases) {
-  auto git = m_db.prepare("UPDATE runs SET git_commit = ?, git_branch = ?, git_dirty = ? "
-                          "WHERE id = ?");
-  if (!git)
-    return std::unexpected(git.error());
+  auto git = TRY(m_db.prepare("UPDATE runs SET git_commit = ?, git_branch = ?, git_dirty = ? "
+                              "WHERE id = ?"));
   std::optional<std::int64_t> dirty;
   if (run.git_dirty)
     dirty = *run.git_dirty ? 1 : 0;
-  git->bind_all(run.git_commit, run.git_branch, dirty, run.id);
-  if (auto r = git->run(); !r)
-    return r;
+  git.bind_all(run.git_commit, run.git_branch, dirty, run.id);
+  TRY(git.run());
   auto plan =
       m_db.prepare("INSERT INTO run_cases (run_id, case_id, case_hash, case_json, status, "
                    "incident, tags, trials, min_pass_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -205,80 +220,90 @@ Status RunsStore::plan_run(const RunRecord& run, const std::vector<PlannedCase>&
   for (const auto& c : cases) {
     plan->bind_all(run.id, c.case_id, bytes(c.case_hash), c.case_json, c.status, c.incident,
                    json(c.tags).dump(), c.trials, c.min_pass_rate);
-    if (auto r = plan->run(); !r)
-      return r;
+    TRY(plan->run());
   }
   return {};
 }
 
 Status RunsStore::create_run(RunRecord& run, const std::vector<PlannedCase>& cases) {
-  auto tx = begin_run(run);
-  if (!tx)
-    return std::unexpected(tx.error());
-  if (auto r = plan_run(run, cases); !r)
-    return r;
-  return tx->commit();
+  auto tx = TRY(begin_run(run));
+  TRY(plan_run(run, cases));
+  return tx.commit();
 }
 
-Status RunsStore::record(std::int64_t run, std::span<const TrialRecord> trials) {
-  if (trials.empty())
+Status RunsStore::record(std::int64_t run, std::span<const TrialRecord> trials,
+                         const CallCounts& counts) {
+  if (trials.empty() && counts.empty())
     return {};
-  auto ins = cached(
+  auto* ins = TRY(cached(
       m_insert_result,
       "INSERT INTO results (run_id, case_id, trial, verdict, answer, error_class, error, "
       "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
-      "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!ins)
-    return std::unexpected(ins.error());
-  auto att = cached(
+      "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  auto* att = TRY(cached(
       m_insert_attempt,
       "INSERT INTO attempts (run_id, case_id, trial, attempt, purpose, started_at, http_status, "
       "error_class, latency_ms, idempotency_key, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?)");
-  if (!att)
-    return std::unexpected(att.error());
-  auto put =
-      cached(m_put_cache, "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
-                          "tokens_in, tokens_out, latency_ms, created_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!put)
-    return std::unexpected(put.error());
-  auto tx = store::Transaction::begin(m_db);
-  if (!tx)
-    return std::unexpected(tx.error());
+      "?)"));
+  // A fresh answer replaces whatever was cached under its key, an imported one included: it is
+  // now an answer made here.
+  auto* put = TRY(cached(m_put_cache,
+                         "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
+                         "tokens_in, tokens_out, latency_ms, created_at, origin_run) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  auto tx = TRY(store::Transaction::begin(m_db));
   for (const auto& [r, attempts, cache_puts] : trials) {
-    (*ins)->bind_all(run, r.case_id, r.trial, r.verdict, r.answer, r.error_class, r.error,
-                     r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost, r.latency_ms,
-                     static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
-    if (auto s = (*ins)->run(); !s)
-      return s;
+    ins->bind_all(run, r.case_id, r.trial, scoring::to_string(r.verdict), r.answer, r.error_class,
+                  r.error, r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost,
+                  r.latency_ms, static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
+    TRY(ins->run());
     for (const auto& a : attempts) {
       std::optional<std::int64_t> status;
       if (a.http_status)
         status = *a.http_status;
-      (*att)->bind_all(run, a.case_id, a.trial, a.attempt, a.purpose, a.started_at, status,
-                       a.error_class, a.latency_ms, a.idempotency_key, a.outcome);
-      if (auto s = (*att)->run(); !s)
-        return s;
+      att->bind_all(run, a.case_id, a.trial, a.attempt, a.purpose, a.started_at, status,
+                    a.error_class, a.latency_ms, a.idempotency_key, a.outcome);
+      TRY(att->run());
     }
     for (const auto& [key, c] : cache_puts) {
-      (*put)->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in,
-                       c.tokens_out, c.latency_ms, r.finished_at);
-      if (auto s = (*put)->run(); !s)
-        return s;
+      put->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in, c.tokens_out,
+                    c.latency_ms, r.finished_at, run);
+      TRY(put->run());
     }
   }
-  return tx->commit();
+  TRY(add_counts(run, counts));
+  return tx.commit();
 }
 
-Status RunsStore::finish_run(std::int64_t run, const std::string& state,
+Status RunsStore::add_counts(std::int64_t run, const CallCounts& counts) {
+  if (counts.answer_requests || counts.judge_requests) {
+    auto* add =
+        TRY(cached(m_add_requests, "UPDATE runs SET answer_requests = answer_requests + ?2, "
+                                   "judge_requests = judge_requests + ?3 WHERE id = ?1"));
+    add->bind_all(run, counts.answer_requests, counts.judge_requests);
+    TRY(add->run());
+  }
+  if (counts.replays.empty())
+    return {};
+  auto* replay = TRY(cached(
+      m_add_replays,
+      "INSERT INTO replays (run_id, origin, source, made_by_run, answers, judge_verdicts) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET answers = answers + excluded.answers, "
+      "judge_verdicts = judge_verdicts + excluded.judge_verdicts"));
+  for (const auto& [from, n] : counts.replays) {
+    replay->bind_all(run, to_string(from.origin), from.source, from.run, n.answers,
+                     n.judge_verdicts);
+    TRY(replay->run());
+  }
+  return {};
+}
+
+Status RunsStore::finish_run(std::int64_t run, scoring::RunState state,
                              const std::optional<std::string>& stop_reason, const std::string& at) {
-  auto upd = m_db.prepare("UPDATE runs SET state = ?2, stop_reason = ?3, finished_at = ?4, "
-                          "owner_pid = NULL WHERE id = ?1");
-  if (!upd)
-    return std::unexpected(upd.error());
-  upd->bind_all(run, state, stop_reason, at);
-  return upd->run();
+  auto upd = TRY(m_db.prepare("UPDATE runs SET state = ?2, stop_reason = ?3, finished_at = ?4, "
+                              "owner_pid = NULL WHERE id = ?1"));
+  upd.bind_all(run, scoring::to_string(state), stop_reason, at);
+  return upd.run();
 }
 
 Status RunsStore::checkpoint() {
@@ -286,44 +311,70 @@ Status RunsStore::checkpoint() {
 }
 
 Status RunsStore::claim(std::int64_t run) {
-  auto tx = store::Transaction::begin(m_db);
-  if (!tx)
-    return std::unexpected(tx.error());
-  auto q = m_db.prepare("SELECT owner_pid, owner_host, state FROM runs WHERE id = ?");
-  if (!q)
-    return std::unexpected(q.error());
-  q->bind(1, run);
-  auto row = q->step();
+  auto tx = TRY(store::Transaction::begin(m_db));
+  auto q =
+      TRY(m_db.prepare("SELECT owner_pid, owner_host, state, CASE WHEN json_valid(settings) THEN "
+                       "json_extract(settings, '$.missing_shards') END FROM runs WHERE id = ?"));
+  q.bind(1, run);
+  auto row = TRY(q.step());
   if (!row)
-    return std::unexpected(row.error());
-  if (!*row)
     return invalid("no run {}", run);
-  if (q->text(2) == "finished")
+  if (scoring::run_state_from(q.text(2)) == scoring::RunState::finished)
     return refuse("run {} already finished", run);
-  if (!q->is_null(0)) {
-    auto pid = static_cast<pid_t>(q->integer(0));
-    bool same_host = q->text(1) == hostname();
+  // A merge of shards that do not cover the suite: nothing planned here is left to run.
+  if (!q.is_null(3)) {
+    std::string missing;
+    for (const auto& shard : core::string_array(q.text(3)))
+      missing += (missing.empty() ? "" : ", ") + shard;
+    return with_hint(
+        refuse("run {} is a merge that lacks shard {}: it cannot be resumed", run, missing),
+        "run the missing shards (run --shard I/N) and merge every shard again");
+  }
+  if (!q.is_null(0)) {
+    auto pid = static_cast<pid_t>(q.integer(0));
+    bool same_host = q.text(1) == hostname();
     bool alive = pid != ::getpid() && (::kill(pid, 0) == 0 || errno == EPERM);
     if (alive || !same_host)
-      return with_hint(refuse("run {} is being run by process {} on {}", run, pid, q->str(1)),
+      return with_hint(refuse("run {} is being run by process {} on {}", run, pid, q.str(1)),
                        "wait for it to finish, or stop that process");
   }
-  auto upd = m_db.prepare("UPDATE runs SET owner_pid = ?2, owner_host = ?3, state = 'running', "
-                          "stop_reason = NULL WHERE id = ?1");
-  if (!upd)
-    return std::unexpected(upd.error());
-  upd->bind_all(run, static_cast<std::int64_t>(::getpid()), hostname());
-  if (auto r = upd->run(); !r)
-    return r;
-  return tx->commit();
+  auto upd = TRY(m_db.prepare("UPDATE runs SET owner_pid = ?2, owner_host = ?3, state = 'running', "
+                              "stop_reason = NULL WHERE id = ?1"));
+  upd.bind_all(run, static_cast<std::int64_t>(::getpid()), hostname());
+  TRY(upd.run());
+  TRY(start_counting(run));
+  return tx.commit();
 }
 
-Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key) {
-  auto q = cached(m_get_cache, "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, "
-                               "latency_ms FROM cache WHERE key = ?");
-  if (!q)
-    return std::unexpected(q.error());
-  store::Statement& stmt = **q;
+// A run an older evalkeep started has no counts: resumed now, it counts on from what it stored
+// (its attempts; its cached results as answers made here by an unrecorded run).
+Status RunsStore::start_counting(std::int64_t run) {
+  auto stmt = TRY(m_db.prepare(
+      "INSERT INTO replays (run_id, origin, source, made_by_run, answers) "
+      "SELECT ?1, 'here', '', 0, count(*) FROM results WHERE run_id = ?1 AND cached "
+      "AND (SELECT answer_requests IS NULL FROM runs WHERE id = ?1) HAVING count(*) > 0"));
+  stmt.bind(1, run);
+  TRY(stmt.run());
+  auto upd = TRY(m_db.prepare(
+      "UPDATE runs SET answer_requests = (SELECT count(*) FROM attempts WHERE run_id = ?1 AND "
+      "purpose = 'answer'), judge_requests = (SELECT count(*) FROM attempts WHERE run_id = ?1 AND "
+      "purpose <> 'answer') WHERE id = ?1 AND answer_requests IS NULL"));
+  upd.bind(1, run);
+  return upd.run();
+}
+
+Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key, CacheRead read) {
+  // Made here: origin NULL (see schema/runs/002_provenance.sql).
+  constexpr const char* k_get =
+      "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
+      "coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ?";
+  constexpr const char* k_get_replayable =
+      "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
+      "coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ? AND "
+      "(origin IS NULL OR trusted)";
+  store::Statement& stmt =
+      *TRY(read == CacheRead::any ? cached(m_get_cache, k_get)
+                                  : cached(m_get_replayable, k_get_replayable));
   stmt.bind(1, bytes(key));
   auto row = stmt.step();
   if (!row || !*row) {
@@ -341,8 +392,34 @@ Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key
   if (!stmt.is_null(4))
     c.tokens_out = stmt.integer(4);
   c.latency_ms = stmt.real(5);
+  c.provenance.origin = parse_origin(stmt.text(6)).value_or(Origin::here);
+  c.provenance.run = stmt.is_null(7) ? 0 : stmt.integer(7);
+  c.provenance.source = stmt.opt_str(8).value_or("");
   stmt.reset();
   return std::optional<CachedAnswer>(std::move(c));
+}
+
+Result<std::vector<ReplayCount>> RunsStore::replays(std::int64_t run) {
+  auto rec = TRY(get_run(run));
+  if (rec.counts_estimated) {
+    std::vector<ReplayCount> out;
+    if (rec.replayed > 0)
+      out.push_back({{Origin::here, 0, ""}, rec.replayed, 0});
+    return out;
+  }
+  return collect<ReplayCount>(
+      m_db,
+      "SELECT origin, source, made_by_run, answers, judge_verdicts FROM replays WHERE run_id = ? "
+      "ORDER BY answers + judge_verdicts DESC, origin, source, made_by_run",
+      run, [](const store::Statement& s) {
+        ReplayCount c;
+        c.from.origin = parse_origin(s.text(0)).value_or(Origin::here);
+        c.from.source = s.str(1);
+        c.from.run = s.integer(2);
+        c.answers = s.integer(3);
+        c.judge_verdicts = s.integer(4);
+        return c;
+      });
 }
 
 Result<std::vector<RunRecord>> RunsStore::list_runs() {
@@ -351,13 +428,11 @@ Result<std::vector<RunRecord>> RunsStore::list_runs() {
 }
 
 Result<RunRecord> RunsStore::get_run(std::int64_t id) {
-  auto runs = collect<RunRecord>(
-      m_db, fmt::format("SELECT {} FROM runs WHERE id = ?", k_run_columns), id, read_run);
-  if (!runs)
-    return std::unexpected(runs.error());
-  if (runs->empty())
+  auto runs = TRY(collect<RunRecord>(
+      m_db, fmt::format("SELECT {} FROM runs WHERE id = ?", k_run_columns), id, read_run));
+  if (runs.empty())
     return with_hint(invalid("no run {}", id), "list runs with: evalkeep runs list");
-  return runs->front();
+  return runs.front();
 }
 
 Result<std::int64_t> RunsStore::resolve(const std::string& ref) {
@@ -370,36 +445,31 @@ Result<std::int64_t> RunsStore::resolve(const std::string& ref) {
         return invalid("bad run reference '{}'", ref);
       }
     }
-    auto id = m_db.prepare("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?");
-    if (!id)
-      return std::unexpected(id.error());
-    id->bind(1, back);
-    auto row = id->step();
+    auto id = TRY(m_db.prepare("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?"));
+    id.bind(1, back);
+    auto row = TRY(id.step());
     if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
       return with_hint(invalid("no run matches '{}'", ref), "run 'evalkeep run' first");
-    return id->integer(0);
+    return id.integer(0);
   }
   std::int64_t id = 0;
   auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), id);
   if (ec != std::errc() || end != ref.data() + ref.size())
     return invalid("bad run reference '{}': give a run number or 'latest'", ref);
-  if (auto r = get_run(id); !r)
-    return std::unexpected(r.error());
+  TRY(get_run(id));
   return id;
 }
 
 Result<std::optional<std::int64_t>> RunsStore::latest_unfinished() {
-  auto q = m_db.prepare("SELECT id FROM runs WHERE state <> 'finished' ORDER BY id DESC LIMIT 1");
-  if (!q)
-    return std::unexpected(q.error());
-  auto row = q->step();
+  // Not a merge that left shards out: resuming it cannot finish it.
+  auto q =
+      TRY(m_db.prepare("SELECT id FROM runs WHERE state <> 'finished' AND CASE WHEN "
+                       "json_valid(settings) THEN json_extract(settings, '$.missing_shards') END "
+                       "IS NULL ORDER BY id DESC LIMIT 1"));
+  auto row = TRY(q.step());
   if (!row)
-    return std::unexpected(row.error());
-  if (!*row)
     return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(q->integer(0));
+  return std::optional<std::int64_t>(q.integer(0));
 }
 
 Result<std::vector<PlannedCase>> RunsStore::planned(std::int64_t run, bool with_records) {
@@ -434,7 +504,7 @@ Result<std::vector<TrialResult>> RunsStore::results(std::int64_t run) {
         TrialResult r;
         r.case_id = s.str(0);
         r.trial = static_cast<int>(s.integer(1));
-        r.verdict = s.str(2);
+        r.verdict = scoring::verdict_from(s.str(2)).value_or(scoring::Verdict::error);
         r.answer = s.opt_str(3);
         r.error_class = s.opt_str(4);
         r.error = s.opt_str(5);

@@ -1,10 +1,12 @@
 #include "scoring/assertion.hpp"
 
 #include "core/json_text.hpp"
+#include "scoring/schema.hpp"
 
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <mutex>
 #include <unordered_set>
 
 #include <re2/re2.h>
@@ -13,12 +15,14 @@ namespace evalkeep::scoring {
 
 namespace {
 
+using json = nlohmann::json;
+
 struct TypeName {
   AssertionType type;
   std::string_view name;
 };
 
-constexpr std::array<TypeName, 14> k_types{{
+constexpr std::array<TypeName, 26> k_types{{
     {AssertionType::equals, "equals"},
     {AssertionType::contains, "contains"},
     {AssertionType::icontains, "icontains"},
@@ -33,6 +37,18 @@ constexpr std::array<TypeName, 14> k_types{{
     {AssertionType::max_latency_ms, "max-latency-ms"},
     {AssertionType::max_cost, "max-cost"},
     {AssertionType::judge, "judge"},
+    {AssertionType::not_equals, "not-equals"},
+    {AssertionType::not_icontains, "not-icontains"},
+    {AssertionType::not_starts_with, "not-starts-with"},
+    {AssertionType::not_regex, "not-regex"},
+    {AssertionType::contains_any, "contains-any"},
+    {AssertionType::icontains_any, "icontains-any"},
+    {AssertionType::not_contains_all, "not-contains-all"},
+    {AssertionType::not_icontains_all, "not-icontains-all"},
+    {AssertionType::contains_json, "contains-json"},
+    {AssertionType::javascript, "javascript"},
+    {AssertionType::python, "python"},
+    {AssertionType::similar, "similar"},
 }};
 
 bool takes_text(AssertionType t) {
@@ -43,10 +59,28 @@ bool takes_text(AssertionType t) {
   case AssertionType::not_contains:
   case AssertionType::starts_with:
   case AssertionType::regex:
+  case AssertionType::not_equals:
+  case AssertionType::not_icontains:
+  case AssertionType::not_starts_with:
+  case AssertionType::not_regex:
+  case AssertionType::similar:
     return true;
   default:
     return false;
   }
+}
+
+bool takes_values(AssertionType t) {
+  return t == AssertionType::contains_any || t == AssertionType::icontains_any ||
+         t == AssertionType::not_contains_all || t == AssertionType::not_icontains_all;
+}
+
+bool takes_schema(AssertionType t) {
+  return t == AssertionType::is_json || t == AssertionType::contains_json;
+}
+
+bool is_script(AssertionType t) {
+  return t == AssertionType::javascript || t == AssertionType::python;
 }
 
 bool takes_count(AssertionType t) {
@@ -62,23 +96,77 @@ std::optional<double> parse_number(std::string_view s) {
   return v;
 }
 
+Status check_regex(const std::string& pattern) {
+  // Suites repeat patterns across many cases: compile each distinct one once per process.
+  static std::mutex mutex;
+  static std::unordered_set<std::string> valid;
+  std::lock_guard lock(mutex);
+  if (valid.contains(pattern))
+    return {};
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re(pattern, options);
+  if (!re.ok())
+    return invalid("invalid regex '{}': {}", pattern, re.error());
+  valid.insert(pattern);
+  return {};
+}
+
+Status check_script(const Script& s, std::string_view what) {
+  if (s.code.find_first_not_of(" \t\r\n") == std::string::npos)
+    return invalid("{} needs code", what);
+  if (!s.function.empty() && s.file.empty())
+    return invalid("{}: a function name goes with a file", what);
+  return {};
+}
+
+// The rules of the types added for other tools' suites: lists, schemas, scripts, similar.
+Status validate_more(const Assertion& a, Check check) {
+  auto name = to_string(a.type);
+  if (takes_values(a.type)) {
+    if (a.values.empty())
+      return invalid("{} needs at least one value", name);
+    for (const auto& v : a.values)
+      if (v.empty())
+        return invalid("{} needs non-empty values", name);
+  }
+  if (!a.schema.is_null()) {
+    if (!takes_schema(a.type))
+      return invalid("{} takes no schema", name);
+    if (check == Check::full)
+      TRY(check_schema(a.schema));
+  }
+  if (is_script(a.type)) {
+    Language want = a.type == AssertionType::python ? Language::python : Language::javascript;
+    if (a.script.language != want)
+      return invalid("a {} assertion runs {} code", name, to_string(want));
+    TRY(check_script(a.script, name));
+  } else if (!a.script.code.empty() || a.pass_score || !a.config.is_null()) {
+    return invalid("{} takes no code", name);
+  }
+  if (!a.vars.is_null() && !a.vars.is_object())
+    return invalid("the vars of a {} assertion must be an object", name);
+  if (!a.vars.is_null() && !is_script(a.type) && a.transforms.empty())
+    return invalid("only programs read vars: a {} assertion without a transform takes none", name);
+  if (a.type == AssertionType::similar && !(a.threshold >= -1 && a.threshold <= 1))
+    return invalid("similar threshold must be between -1 and 1, got {}", a.threshold);
+  if (!a.model.empty() && a.type != AssertionType::similar)
+    return invalid("{} takes no embedding model", name);
+  if (!a.transforms.empty() && a.type == AssertionType::judge)
+    return invalid("a judge reads the answer as it is: it takes no transform");
+  for (const auto& t : a.transforms)
+    TRY(check_script(t, "a transform"));
+  return {};
+}
+
 // The rules every assertion obeys, whichever form it was written in.
 Result<Assertion> validate(Assertion a, Check check = Check::full) {
   auto name = to_string(a.type);
   if (takes_text(a.type) && a.text.empty())
     return invalid("{} needs a non-empty value", name);
-  if (a.type == AssertionType::regex && check == Check::full) {
-    // Suites repeat patterns across many cases: compile each distinct one once per process.
-    static std::unordered_set<std::string> valid;
-    if (!valid.contains(a.text)) {
-      RE2::Options options;
-      options.set_log_errors(false);
-      RE2 re(a.text, options);
-      if (!re.ok())
-        return invalid("invalid regex '{}': {}", a.text, re.error());
-      valid.insert(a.text);
-    }
-  }
+  if ((a.type == AssertionType::regex || a.type == AssertionType::not_regex) &&
+      check == Check::full)
+    TRY(check_regex(a.text));
   if (takes_count(a.type) && (a.number < 0 || a.number != std::floor(a.number) || a.number > 1e12))
     return invalid("{} needs a whole number of at least 0, got {}", name, a.number);
   if (a.type == AssertionType::number_close && a.tolerance < 0)
@@ -89,8 +177,8 @@ Result<Assertion> validate(Assertion a, Check check = Check::full) {
     return invalid("json-path needs a JSON pointer starting with '/', got '{}'", a.path);
   if (a.type == AssertionType::json_path) {
     try {
-      (void)nlohmann::json::json_pointer(a.path);
-    } catch (const nlohmann::json::exception& e) {
+      (void)json::json_pointer(a.path);
+    } catch (const json::exception& e) {
       return invalid("json-path has an invalid JSON pointer '{}'", a.path);
     }
   }
@@ -100,7 +188,44 @@ Result<Assertion> validate(Assertion a, Check check = Check::full) {
     if (!(a.threshold >= 0 && a.threshold <= 1))
       return invalid("judge threshold must be between 0 and 1, got {}", a.threshold);
   }
+  TRY(validate_more(a, check));
   return a;
+}
+
+// A list in the command-line form: a JSON array of strings, or values separated by commas.
+std::vector<std::string> parse_values(std::string_view value) {
+  auto j = json::parse(value, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array() && std::all_of(j.begin(), j.end(), [](const json& e) { return e.is_string(); }))
+    return j.get<std::vector<std::string>>();
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= value.size(); ++i)
+    if (i == value.size() || value[i] == ',') {
+      out.emplace_back(value.substr(start, i - start));
+      start = i + 1;
+    }
+  return out;
+}
+
+// The value of the command-line form for the types added for other tools' suites.
+Status parse_more_value(Assertion& a, std::string_view value) {
+  if (takes_values(a.type)) {
+    a.values = parse_values(value);
+  } else if (takes_schema(a.type)) {
+    if (!value.empty()) {
+      a.schema = json::parse(value, nullptr, false);
+      if (a.schema.is_discarded())
+        return invalid("{} takes a JSON Schema written as JSON, got '{}'", to_string(a.type),
+                       value);
+    }
+  } else if (is_script(a.type)) {
+    if (value.starts_with("file://"))
+      return with_hint(invalid("{} takes its code inline, got '{}'", to_string(a.type), value),
+                       "a case keeps the code itself: give the expression or the function body");
+    a.script.language = a.type == AssertionType::python ? Language::python : Language::javascript;
+    a.script.code = value;
+  }
+  return {};
 }
 
 } // namespace
@@ -110,6 +235,10 @@ std::string_view to_string(AssertionType t) {
     if (tn.type == t)
       return tn.name;
   return "?";
+}
+
+std::string_view to_string(Language l) {
+  return l == Language::python ? "python" : "javascript";
 }
 
 std::optional<AssertionType> parse_type(std::string_view name) {
@@ -129,6 +258,10 @@ std::string type_names() {
   return out;
 }
 
+bool runs_program(const Assertion& a) {
+  return is_script(a.type) || a.type == AssertionType::similar || !a.transforms.empty();
+}
+
 Result<Assertion> parse_assertion(std::string_view spec) {
   if (!core::is_utf8(spec))
     return invalid("assertion is not valid UTF-8 text");
@@ -137,25 +270,28 @@ Result<Assertion> parse_assertion(std::string_view spec) {
   std::string_view value =
       colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
   std::optional<double> threshold;
-  if (auto at = head.find('@'); at != std::string_view::npos && head.substr(0, at) == "judge") {
+  if (auto at = head.find('@'); at != std::string_view::npos) {
     threshold = parse_number(head.substr(at + 1));
     if (!threshold)
-      return invalid("invalid judge threshold in '{}'", spec);
+      return invalid("invalid {} threshold in '{}'", head.substr(0, at), spec);
     head = head.substr(0, at);
   }
   auto type = parse_type(head);
   if (!type)
     return with_hint(invalid("unknown assertion type '{}'", head), "known types: " + type_names());
+  if (threshold && *type != AssertionType::judge && *type != AssertionType::similar &&
+      !is_script(*type))
+    return invalid("{} takes no threshold: '{}'", head, spec);
   Assertion a;
   a.type = *type;
-  bool needs_value = *type != AssertionType::is_json;
-  if (needs_value && colon == std::string_view::npos)
+  bool optional_value = takes_schema(*type);
+  if (!optional_value && colon == std::string_view::npos)
     return invalid("assertion '{}' needs a value: {}:VALUE", spec, head);
-  if (!needs_value && !value.empty())
-    return invalid("is-json takes no value, got '{}'", spec);
 
   if (takes_text(*type)) {
     a.text = value;
+    if (*type == AssertionType::similar)
+      a.threshold = threshold.value_or(k_default_similarity);
   } else if (*type == AssertionType::json_path) {
     auto eq = value.find('=');
     if (eq == std::string_view::npos)
@@ -163,7 +299,7 @@ Result<Assertion> parse_assertion(std::string_view spec) {
     a.path = value.substr(0, eq);
     auto expected = value.substr(eq + 1);
     // The value is JSON when it parses as JSON, and a plain string otherwise.
-    a.value = nlohmann::json::parse(expected, nullptr, false);
+    a.value = json::parse(expected, nullptr, false);
     if (a.value.is_discarded())
       a.value = std::string(expected);
   } else if (*type == AssertionType::number_close) {
@@ -179,7 +315,11 @@ Result<Assertion> parse_assertion(std::string_view spec) {
     a.rubric = value;
     if (threshold)
       a.threshold = *threshold;
-  } else if (*type != AssertionType::is_json) {
+  } else if (takes_values(*type) || takes_schema(*type) || is_script(*type)) {
+    TRY(parse_more_value(a, value));
+    if (is_script(*type))
+      a.pass_score = threshold;
+  } else {
     auto v = parse_number(value);
     if (!v)
       return invalid("{} needs a number, got '{}'", head, value);
@@ -188,7 +328,202 @@ Result<Assertion> parse_assertion(std::string_view spec) {
   return validate(std::move(a));
 }
 
-Result<Assertion> from_json(const nlohmann::json& j, Check check) {
+namespace {
+
+// The fields each type's JSON form may hold; every type but judge also takes "transform" and the
+// "vars" its programs read.
+std::vector<std::string_view> allowed_fields(AssertionType type) {
+  std::vector<std::string_view> fields = [&]() -> std::vector<std::string_view> {
+    switch (type) {
+    case AssertionType::is_json:
+    case AssertionType::contains_json:
+      return {"type", "schema"};
+    case AssertionType::json_path:
+      return {"type", "path", "value"};
+    case AssertionType::number_close:
+      return {"type", "value", "tolerance"};
+    case AssertionType::judge:
+      return {"type", "rubric", "threshold"};
+    case AssertionType::contains_any:
+    case AssertionType::icontains_any:
+    case AssertionType::not_contains_all:
+    case AssertionType::not_icontains_all:
+      return {"type", "values"};
+    case AssertionType::javascript:
+    case AssertionType::python:
+      return {"type", "value", "file", "function", "threshold", "config"};
+    case AssertionType::similar:
+      return {"type", "value", "threshold", "model"};
+    default:
+      return {"type", "value"};
+    }
+  }();
+  if (type != AssertionType::judge) {
+    fields.push_back("transform");
+    fields.push_back("vars");
+  }
+  return fields;
+}
+
+// Reads the fields of one assertion's JSON form.
+class FieldReader {
+public:
+  FieldReader(const json& j, AssertionType type) : m_j(j), m_name(to_string(type)) {}
+
+  Result<const json*> need(const char* key) const {
+    auto it = m_j.find(key);
+    if (it == m_j.end())
+      return invalid("a {} assertion needs \"{}\"", m_name, key);
+    return &*it;
+  }
+  Result<double> number(const char* key) const {
+    const json* v = TRY(need(key));
+    if (!v->is_number())
+      return invalid("\"{}\" of a {} assertion must be a number", key, m_name);
+    return v->get<double>();
+  }
+  Result<std::string> text(const char* key) const {
+    const json* v = TRY(need(key));
+    if (!v->is_string())
+      return invalid("\"{}\" of a {} assertion must be a string", key, m_name);
+    return v->get<std::string>();
+  }
+  Result<std::string> optional_text(const char* key) const {
+    return m_j.contains(key) ? text(key) : std::string();
+  }
+  bool has(const char* key) const { return m_j.contains(key); }
+  const json& at(const char* key) const { return m_j.at(key); }
+
+private:
+  const json& m_j;
+  std::string_view m_name;
+};
+
+Result<Script> script_from_json(const json& j, Language language, std::string_view what) {
+  if (!j.is_object())
+    return invalid("{} must be an object", what);
+  for (const auto& [key, _] : j.items())
+    if (key != "language" && key != "value" && key != "file" && key != "function")
+      return invalid("unknown field '{}' in {}", key, what);
+  Script s;
+  s.language = language;
+  if (j.contains("language")) {
+    if (j["language"] == "python")
+      s.language = Language::python;
+    else if (j["language"] != "javascript")
+      return invalid("the language of {} is javascript or python", what);
+  }
+  for (auto [key, field] : {std::pair{"value", &s.code}, std::pair{"file", &s.file},
+                            std::pair{"function", &s.function}}) {
+    if (!j.contains(key))
+      continue;
+    if (!j[key].is_string())
+      return invalid("\"{}\" of {} must be a string", key, what);
+    *field = j[key].get<std::string>();
+  }
+  return s;
+}
+
+Status more_from_json(Assertion& a, const FieldReader& f) {
+  if (takes_values(a.type)) {
+    const json* v = TRY(f.need("values"));
+    if (!v->is_array() ||
+        !std::all_of(v->begin(), v->end(), [](const json& e) { return e.is_string(); }))
+      return invalid("\"values\" of a {} assertion must be a list of strings", to_string(a.type));
+    a.values = v->get<std::vector<std::string>>();
+  } else if (takes_schema(a.type)) {
+    if (f.has("schema"))
+      a.schema = f.at("schema");
+  } else if (is_script(a.type)) {
+    a.script.language = a.type == AssertionType::python ? Language::python : Language::javascript;
+    a.script.code = TRY(f.text("value"));
+    a.script.file = TRY(f.optional_text("file"));
+    a.script.function = TRY(f.optional_text("function"));
+    if (f.has("threshold"))
+      a.pass_score = TRY(f.number("threshold"));
+    if (f.has("config"))
+      a.config = f.at("config");
+  }
+  if (a.type == AssertionType::similar) {
+    a.threshold = f.has("threshold") ? TRY(f.number("threshold")) : k_default_similarity;
+    a.model = TRY(f.optional_text("model"));
+  }
+  if (f.has("vars"))
+    a.vars = f.at("vars");
+  if (f.has("transform")) {
+    const json& list = f.at("transform");
+    if (!list.is_array())
+      return invalid("\"transform\" must be a list of programs");
+    for (const auto& t : list)
+      a.transforms.push_back(TRY(script_from_json(t, Language::javascript, "a transform")));
+  }
+  return {};
+}
+
+Status basic_from_json(Assertion& a, const FieldReader& f) {
+  if (takes_text(a.type)) {
+    a.text = TRY(f.text("value"));
+  } else if (a.type == AssertionType::json_path) {
+    a.path = TRY(f.text("path"));
+    a.value = *TRY(f.need("value"));
+  } else if (a.type == AssertionType::judge) {
+    a.rubric = TRY(f.text("rubric"));
+    if (f.has("threshold"))
+      a.threshold = TRY(f.number("threshold"));
+  } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type)) {
+    a.number = TRY(f.number("value"));
+    if (a.type == AssertionType::number_close && f.has("tolerance"))
+      a.tolerance = TRY(f.number("tolerance"));
+  }
+  return {};
+}
+
+json script_json(const Script& s, bool with_language) {
+  json j = json::object();
+  if (with_language)
+    j["language"] = to_string(s.language);
+  j["value"] = s.code;
+  if (!s.file.empty())
+    j["file"] = s.file;
+  if (!s.function.empty())
+    j["function"] = s.function;
+  return j;
+}
+
+void more_to_json(const Assertion& a, nlohmann::ordered_json& j) {
+  if (takes_values(a.type))
+    j["values"] = a.values;
+  if (takes_schema(a.type) && !a.schema.is_null())
+    j["schema"] = a.schema;
+  if (is_script(a.type)) {
+    j["value"] = a.script.code;
+    if (!a.script.file.empty())
+      j["file"] = a.script.file;
+    if (!a.script.function.empty())
+      j["function"] = a.script.function;
+    if (a.pass_score)
+      j["threshold"] = *a.pass_score;
+    if (!a.config.is_null())
+      j["config"] = a.config;
+  }
+  if (a.type == AssertionType::similar) {
+    j["threshold"] = a.threshold;
+    if (!a.model.empty())
+      j["model"] = a.model;
+  }
+  if (!a.vars.is_null())
+    j["vars"] = a.vars;
+  if (!a.transforms.empty()) {
+    json list = json::array();
+    for (const auto& t : a.transforms)
+      list.push_back(script_json(t, true));
+    j["transform"] = std::move(list);
+  }
+}
+
+} // namespace
+
+Result<Assertion> from_json(const json& j, Check check) {
   if (!j.is_object())
     return invalid(
         "an assertion must be an object like {{\"type\":\"contains\",\"value\":\"...\"}}");
@@ -201,81 +536,13 @@ Result<Assertion> from_json(const nlohmann::json& j, Check check) {
                      "known types: " + type_names());
   Assertion a;
   a.type = *type;
-  auto allowed = [&]() -> std::vector<std::string_view> {
-    switch (*type) {
-    case AssertionType::is_json:
-      return {"type"};
-    case AssertionType::json_path:
-      return {"type", "path", "value"};
-    case AssertionType::number_close:
-      return {"type", "value", "tolerance"};
-    case AssertionType::judge:
-      return {"type", "rubric", "threshold"};
-    default:
-      return {"type", "value"};
-    }
-  }();
+  auto allowed = allowed_fields(*type);
   for (const auto& [key, _] : j.items())
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
       return invalid("unknown field '{}' in a {} assertion", key, to_string(*type));
-  auto need = [&](const char* key) -> Result<const nlohmann::json*> {
-    auto it = j.find(key);
-    if (it == j.end())
-      return invalid("a {} assertion needs \"{}\"", to_string(*type), key);
-    return &*it;
-  };
-  auto need_number = [&](const char* key) -> Result<double> {
-    auto v = need(key);
-    if (!v)
-      return std::unexpected(v.error());
-    if (!(*v)->is_number())
-      return invalid("\"{}\" of a {} assertion must be a number", key, to_string(*type));
-    return (*v)->get<double>();
-  };
-
-  if (takes_text(*type)) {
-    auto v = need("value");
-    if (!v)
-      return std::unexpected(v.error());
-    if (!(*v)->is_string())
-      return invalid("\"value\" of a {} assertion must be a string", to_string(*type));
-    a.text = (*v)->get<std::string>();
-  } else if (*type == AssertionType::json_path) {
-    auto p = need("path");
-    if (!p)
-      return std::unexpected(p.error());
-    if (!(*p)->is_string())
-      return invalid("\"path\" of a json-path assertion must be a string");
-    a.path = (*p)->get<std::string>();
-    auto v = need("value");
-    if (!v)
-      return std::unexpected(v.error());
-    a.value = **v;
-  } else if (*type == AssertionType::judge) {
-    auto r = need("rubric");
-    if (!r)
-      return std::unexpected(r.error());
-    if (!(*r)->is_string())
-      return invalid("\"rubric\" of a judge assertion must be a string");
-    a.rubric = (*r)->get<std::string>();
-    if (j.contains("threshold")) {
-      auto th = need_number("threshold");
-      if (!th)
-        return std::unexpected(th.error());
-      a.threshold = *th;
-    }
-  } else if (*type != AssertionType::is_json) {
-    auto v = need_number("value");
-    if (!v)
-      return std::unexpected(v.error());
-    a.number = *v;
-    if (*type == AssertionType::number_close && j.contains("tolerance")) {
-      auto tol = need_number("tolerance");
-      if (!tol)
-        return std::unexpected(tol.error());
-      a.tolerance = *tol;
-    }
-  }
+  FieldReader f(j, *type);
+  TRY(basic_from_json(a, f));
+  TRY(more_from_json(a, f));
   return validate(std::move(a), check);
 }
 
@@ -292,30 +559,46 @@ nlohmann::ordered_json to_json(const Assertion& a) {
     j["threshold"] = a.threshold;
   } else if (takes_count(a.type)) {
     j["value"] = static_cast<std::int64_t>(a.number);
-  } else if (a.type != AssertionType::is_json) {
+  } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type)) {
     j["value"] = a.number;
     if (a.type == AssertionType::number_close)
       j["tolerance"] = a.tolerance;
   }
+  more_to_json(a, j);
   return j;
 }
 
 std::string to_spec(const Assertion& a) {
   auto name = to_string(a.type);
-  if (takes_text(a.type))
-    return fmt::format("{}:{}", name, a.text);
-  switch (a.type) {
-  case AssertionType::is_json:
-    return std::string(name);
-  case AssertionType::json_path:
-    return fmt::format("json-path:{}={}", a.path, a.value.dump());
-  case AssertionType::number_close:
-    return fmt::format("number-close:{},{}", a.number, a.tolerance);
-  case AssertionType::judge:
-    return fmt::format("judge@{}:{}", a.threshold, a.rubric);
-  default:
-    return fmt::format("{}:{}", name, a.number);
-  }
+  std::string spec;
+  if (a.type == AssertionType::similar)
+    spec = fmt::format("similar@{}:{}", a.threshold, a.text);
+  else if (takes_text(a.type))
+    spec = fmt::format("{}:{}", name, a.text);
+  else if (takes_values(a.type))
+    spec = fmt::format("{}:{}", name, json(a.values).dump());
+  else if (takes_schema(a.type))
+    spec = a.schema.is_null() ? std::string(name) : fmt::format("{}:{}", name, a.schema.dump());
+  else if (is_script(a.type))
+    spec = fmt::format(
+        "{}{}:{}", name, a.pass_score ? fmt::format("@{}", *a.pass_score) : "",
+        a.script.file.empty()
+            ? a.script.code
+            : "file://" + a.script.file +
+                  (a.script.function.empty() ? std::string() : ":" + a.script.function));
+  else if (a.type == AssertionType::json_path)
+    spec = fmt::format("json-path:{}={}", a.path, a.value.dump());
+  else if (a.type == AssertionType::number_close)
+    spec = fmt::format("number-close:{},{}", a.number, a.tolerance);
+  else if (a.type == AssertionType::judge)
+    spec = fmt::format("judge@{}:{}", a.threshold, a.rubric);
+  else
+    spec = fmt::format("{}:{}", name, a.number);
+  // The code of each transform is shown: a reviewer must see it change.
+  for (const auto& t : a.transforms)
+    spec += fmt::format(" (after the {} transform {})", to_string(t.language),
+                        t.file.empty() ? t.code : "file://" + t.file);
+  return spec;
 }
 
 } // namespace evalkeep::scoring

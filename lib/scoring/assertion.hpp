@@ -27,18 +27,53 @@ enum class AssertionType {
   max_latency_ms,
   max_cost,
   judge,
+  // The negated and list forms of the string checks.
+  not_equals,
+  not_icontains,
+  not_starts_with,
+  not_regex,
+  contains_any,      // at least one of `values`
+  icontains_any,     // at least one of `values`, ignoring case
+  not_contains_all,  // not every one of `values` (at least one is missing)
+  not_icontains_all, // not every one of `values`, ignoring case
+  contains_json,     // the answer holds a JSON object (matching `schema`, when there is one)
+  javascript,        // a program decides (scoring/script.hpp)
+  python,            // a program decides (scoring/script.hpp)
+  similar,           // cosine similarity of embeddings against `threshold`
+};
+
+/// The language of a script assertion or a transform.
+enum class Language { javascript, python };
+
+/// A program an assertion runs: an expression or a function body written inline, or the whole
+/// text of a file with the function it exports.
+struct Script {
+  Language language = Language::javascript;
+  std::string code;     // the inline expression or body, or the file's whole text
+  std::string file;     // the file it was read from (as the configuration named it), or empty
+  std::string function; // the file's function to call; empty: its default
+
+  bool operator==(const Script&) const = default;
 };
 
 /// One expectation on a model's answer. Which fields are used depends on the type.
 struct Assertion {
   AssertionType type = AssertionType::contains;
-  std::string text;       // equals, contains, icontains, not-contains, starts-with, regex
-  std::string path;       // json-path: a JSON pointer
-  nlohmann::json value;   // json-path: the expected value
-  double number = 0;      // lengths, number-close, latency, cost
-  double tolerance = 0;   // number-close
-  std::string rubric;     // judge
-  double threshold = 0.7; // judge, in [0, 1]
+  std::string text;                 // equals, contains, icontains, not-contains, starts-with, regex
+  std::string path;                 // json-path: a JSON pointer
+  nlohmann::json value;             // json-path: the expected value
+  double number = 0;                // lengths, number-close, latency, cost
+  double tolerance = 0;             // number-close
+  std::string rubric;               // judge
+  double threshold = 0.7;           // judge, in [0, 1]; similar, in [-1, 1]
+  std::vector<std::string> values;  // contains-any and the other list forms
+  nlohmann::json schema;            // is-json, contains-json: a JSON Schema, or null for none
+  Script script;                    // javascript, python
+  std::optional<double> pass_score; // javascript, python: the score a number must reach
+  nlohmann::json vars;              // javascript, python: the test's vars (context.vars), or null
+  nlohmann::json config;            // javascript, python: context.config, or null
+  std::string model;                // similar: the embedding model; empty: the default
+  std::vector<Script> transforms;   // programs the answer goes through first, in order
 
   bool operator==(const Assertion&) const = default;
 };
@@ -66,5 +101,16 @@ nlohmann::ordered_json to_json(const Assertion& a);
 
 /// The command-line form, for display.
 std::string to_spec(const Assertion& a);
+
+/// The types that run a program or need more than the answer's text (scripts, transforms,
+/// similar): scoring/checks.cpp evaluates them.
+bool runs_program(const Assertion& a);
+
+std::string_view to_string(Language l);
+
+/// The embedding model `similar` uses when none is named (promptfoo's default).
+inline constexpr std::string_view k_default_embedding_model = "text-embedding-3-large";
+/// The threshold `similar` uses when none is given (promptfoo's default).
+inline constexpr double k_default_similarity = 0.75;
 
 } // namespace evalkeep::scoring

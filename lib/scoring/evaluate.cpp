@@ -1,23 +1,20 @@
 #include "scoring/evaluate.hpp"
 
+#include "core/text.hpp"
+#include "scoring/checks.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <map>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include <re2/re2.h>
 
 namespace evalkeep::scoring {
 
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::size_t utf8_length(std::string_view s) {
   return static_cast<std::size_t>(std::count_if(
@@ -32,30 +29,37 @@ std::string quote(std::string_view s, std::size_t max = 60) {
 }
 
 // Compiled patterns are kept: a suite reuses a handful of regexes across thousands of answers.
-const RE2& compiled(const std::string& pattern) {
-  static std::map<std::string, std::unique_ptr<RE2>> cache;
-  auto it = cache.find(pattern);
-  if (it == cache.end()) {
+// Answers are scored on several threads (the network loop, exec programs), so the cache is
+// shared under a lock, and it holds at most k_max_patterns: a suite of 100,000 distinct patterns
+// must not keep them all compiled. A compiled RE2 is safe to match from any number of threads, and
+// each caller holds its own reference, so emptying the cache never pulls one from under a match.
+class PatternCache {
+public:
+  std::shared_ptr<const RE2> get(const std::string& pattern) {
+    {
+      std::lock_guard lock(m_mutex);
+      if (auto it = m_patterns.find(pattern); it != m_patterns.end())
+        return it->second;
+    }
+    // Compiled outside the lock: a slow pattern does not hold up the other threads.
     RE2::Options options;
     options.set_log_errors(false);
-    it = cache.emplace(pattern, std::make_unique<RE2>(pattern, options)).first;
+    auto re = std::make_shared<const RE2>(pattern, options);
+    std::lock_guard lock(m_mutex);
+    if (m_patterns.size() >= k_max_patterns)
+      m_patterns.clear();
+    return m_patterns.try_emplace(pattern, std::move(re)).first->second;
   }
-  return *it->second;
-}
 
-// Model answers often wrap JSON in a Markdown fence; look inside it.
-std::string_view strip_fence(std::string_view s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos)
-    return s;
-  s.remove_prefix(first);
-  if (!s.starts_with("```"))
-    return s;
-  auto body = s.find('\n');
-  auto end = s.rfind("```");
-  if (body == std::string_view::npos || end <= body)
-    return s;
-  return s.substr(body + 1, end - body - 1);
+private:
+  static constexpr std::size_t k_max_patterns = 1024;
+  std::mutex m_mutex;
+  std::unordered_map<std::string, std::shared_ptr<const RE2>> m_patterns;
+};
+
+std::shared_ptr<const RE2> compiled(const std::string& pattern) {
+  static PatternCache cache;
+  return cache.get(pattern);
 }
 
 std::optional<double> first_number(std::string_view s) {
@@ -92,7 +96,23 @@ Outcome fail(std::string reason) {
 
 } // namespace
 
+std::string_view strip_fence(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos)
+    return s;
+  s.remove_prefix(first);
+  if (!s.starts_with("```"))
+    return s;
+  auto body = s.find('\n');
+  auto end = s.rfind("```");
+  if (body == std::string_view::npos || end <= body)
+    return s;
+  return s.substr(body + 1, end - body - 1);
+}
+
 Outcome evaluate(const Assertion& a, const Answer& answer) {
+  if (evaluated_in_checks(a)) // scoring/checks.cpp
+    return evaluate(a, answer, EvaluationContext{});
   const std::string& t = answer.text;
   switch (a.type) {
   case AssertionType::equals:
@@ -101,7 +121,7 @@ Outcome evaluate(const Assertion& a, const Answer& answer) {
     return t.find(a.text) != std::string::npos ? pass("contains " + quote(a.text))
                                                : fail("does not contain " + quote(a.text));
   case AssertionType::icontains:
-    return lower_ascii(t).find(lower_ascii(a.text)) != std::string::npos
+    return core::ascii_lower(t).find(core::ascii_lower(a.text)) != std::string::npos
                ? pass("contains " + quote(a.text) + " (ignoring case)")
                : fail("does not contain " + quote(a.text) + " (ignoring case)");
   case AssertionType::not_contains:
@@ -111,11 +131,11 @@ Outcome evaluate(const Assertion& a, const Answer& answer) {
     return t.starts_with(a.text) ? pass("starts with " + quote(a.text))
                                  : fail("does not start with " + quote(a.text));
   case AssertionType::regex: {
-    const RE2& re = compiled(a.text);
-    if (!re.ok())
+    auto re = compiled(a.text);
+    if (!re->ok())
       return fail("invalid regex " + quote(a.text));
-    return RE2::PartialMatch(t, re) ? pass("matches /" + a.text + "/")
-                                    : fail("does not match /" + a.text + "/");
+    return RE2::PartialMatch(t, *re) ? pass("matches /" + a.text + "/")
+                                     : fail("does not match /" + a.text + "/");
   }
   case AssertionType::is_json: {
     auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
@@ -166,6 +186,8 @@ Outcome evaluate(const Assertion& a, const Answer& answer) {
             fmt::format("cost ${:.6f} (at most ${})", *answer.cost, a.number), std::nullopt};
   case AssertionType::judge:
     return fail("a judge assertion needs a judge provider");
+  default: // the types of scoring/checks.cpp, sent there above
+    break;
   }
   return fail("unknown assertion");
 }

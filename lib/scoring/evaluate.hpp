@@ -1,9 +1,12 @@
 #pragma once
 
 #include "scoring/assertion.hpp"
+#include "scoring/script.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace evalkeep::scoring {
 
@@ -22,8 +25,31 @@ struct Outcome {
 };
 
 /// Evaluates every assertion type except `judge`, which needs a model call: for a judge
-/// assertion this returns a failed outcome saying so; use judge_outcome() instead.
+/// assertion this returns a failed outcome saying so; use judge_outcome() instead. Programs
+/// (scripts, transforms) run with a default EvaluationContext: a minimal environment and no
+/// prompt; `similar` fails for want of embeddings.
 Outcome evaluate(const Assertion& a, const Answer& answer);
+
+/// What evaluating an assertion may need besides the answer.
+struct EvaluationContext {
+  std::string question; // the case's input as text: a script's context.prompt
+  ScriptLimits limits;  // what programs may not read (keys) and how long they may run
+  /// An embedding of `text` by `model` (OpenAI-compatible /v1/embeddings), for `similar`;
+  /// unset, a similar assertion fails saying so.
+  std::function<Result<std::vector<double>>(const std::string& text, const std::string& model)>
+      embed;
+};
+
+/// Evaluates an assertion with what its programs and embeddings need (scoring/checks.cpp): the
+/// answer goes through the assertion's transforms first, then the check runs on what they made.
+Outcome evaluate(const Assertion& a, const Answer& answer, const EvaluationContext& context);
+
+/// The text inside a Markdown code fence (```json ... ```), where model answers often put JSON;
+/// the text as it is when it is not fenced.
+std::string_view strip_fence(std::string_view s);
+
+/// Cosine similarity of two vectors of one length; nullopt when a vector is zero or they differ.
+std::optional<double> cosine_similarity(const std::vector<double>& a, const std::vector<double>& b);
 
 /// The verdict of a judge assertion given the judge's score in [0, 1] and its rationale.
 Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale);

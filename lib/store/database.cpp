@@ -1,6 +1,9 @@
 #include "store/database.hpp"
 
+#include "store/file_facts.hpp"
+
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 
 #include <sqlite3.h>
@@ -116,7 +119,36 @@ void install_crash_vfs() {
 
 } // namespace
 
-Error sqlite_error(sqlite3* db, int rc) {
+std::chrono::milliseconds work_limit_for(std::uintmax_t file_bytes) {
+  using std::chrono::milliseconds;
+  if (const char* v = std::getenv("EVALKEEP_WORK_LIMIT"); v && *v) {
+    char* end = nullptr;
+    double seconds = std::strtod(v, &end);
+    if (end && *end == '\0' && std::isfinite(seconds) && seconds > 0)
+      return milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
+  }
+  constexpr std::uintmax_t k_bytes_per_second = 5u << 20;
+  return milliseconds(10'000 + static_cast<std::int64_t>(file_bytes / k_bytes_per_second) * 1000);
+}
+
+namespace {
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  if (ms.count() < 1000)
+    return fmt::format("{} ms", ms.count());
+  return ms.count() % 1000 == 0 ? fmt::format("{} s", ms.count() / 1000)
+                                : fmt::format("{:.1f} s", static_cast<double>(ms.count()) / 1000);
+}
+
+} // namespace
+
+Error sqlite_error(sqlite3* db, int rc, const WorkLimit* limit) {
+  if ((rc & 0xff) == SQLITE_INTERRUPT && limit && limit->reached)
+    return {ExitCode::usage,
+            fmt::format("stopped after {}: the file makes SQLite work too long",
+                        seconds_text(limit->allowed)),
+            "a genuine suite of this size takes far less; if this one is genuine, allow more with "
+            "EVALKEEP_WORK_LIMIT=SECONDS"};
   std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   // The database file, for errors of the disk under it (its journal or WAL sits beside it).
   const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
@@ -154,7 +186,8 @@ void Statement::Finalize::operator()(sqlite3_stmt* s) const {
   sqlite3_finalize(s);
 }
 
-Statement::Statement(sqlite3* db, sqlite3_stmt* stmt) : m_db(db), m_stmt(stmt) {}
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, const WorkLimit* limit)
+    : m_db(db), m_stmt(stmt), m_limit(limit) {}
 
 void Statement::check_bind(int rc, int index) {
   if (rc != SQLITE_OK && !m_bind_error) {
@@ -201,17 +234,15 @@ Result<bool> Statement::step() {
     return true;
   if (rc == SQLITE_DONE)
     return false;
-  Error e = sqlite_error(m_db, rc);
+  Error e = sqlite_error(m_db, rc, m_limit);
   sqlite3_reset(m_stmt.get());
   return std::unexpected(std::move(e));
 }
 
 Status Statement::run() {
   for (;;) {
-    auto r = step();
+    auto r = TRY(step());
     if (!r)
-      return std::unexpected(r.error());
-    if (!*r)
       break;
   }
   reset();
@@ -258,6 +289,21 @@ void Database::Close::operator()(sqlite3* db) const {
   sqlite3_close_v2(db);
 }
 
+namespace {
+
+// A read-only connection to a WAL-mode file makes -wal and -shm files it cannot remove when it
+// closes; a read-write one removes them, and `query_only` keeps it from writing. Only when no
+// -wal is there already: one that is belongs to another connection (or to a crash it recovers).
+bool read_through_writer(const std::filesystem::path& path) {
+  if (path.empty() || path == ":memory:")
+    return false;
+  auto facts = inspect_file(path);
+  std::error_code ec;
+  return facts && facts->wal && !std::filesystem::exists(path.string() + "-wal", ec);
+}
+
+} // namespace
+
 Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode) {
   if (crash_limit() > 0)
     install_crash_vfs();
@@ -265,21 +311,33 @@ Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode
   flags |= mode == OpenMode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (mode == OpenMode::create)
     flags |= SQLITE_OPEN_CREATE;
+  bool query_only = mode == OpenMode::read_only && read_through_writer(path);
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = SQLITE_CANTOPEN;
+  if (query_only) {
+    rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE, nullptr);
+    if (rc != SQLITE_OK) { // a file or folder this user may not write: read it read-only
+      sqlite3_close_v2(raw);
+      raw = nullptr;
+      query_only = false;
+    }
+  }
+  if (!query_only)
+    rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Database db;
   db.m_db.reset(raw);
   db.m_path = path;
   db.m_read_only = mode == OpenMode::read_only;
   if (rc != SQLITE_OK)
     return std::unexpected(sqlite_error(raw, rc));
+  if (query_only)
+    TRY(db.exec("PRAGMA query_only = ON"));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 10000);
   // A suite file may come from a pull request: never run its functions from the schema.
   sqlite3_db_config(raw, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
   sqlite3_db_config(raw, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-  if (auto s = db.exec("PRAGMA foreign_keys = ON"); !s)
-    return std::unexpected(s.error());
+  TRY(db.exec("PRAGMA foreign_keys = ON"));
   return db;
 }
 
@@ -294,7 +352,7 @@ Status Database::exec(std::string_view sql) {
   sqlite3_free(msg);
   crash_point();
   if (rc != SQLITE_OK)
-    return std::unexpected(sqlite_error(m_db.get(), rc));
+    return std::unexpected(sqlite_error(m_db.get(), rc, m_limit.get()));
   return {};
 }
 
@@ -302,25 +360,45 @@ Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(m_db.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK)
-    return std::unexpected(sqlite_error(m_db.get(), rc));
-  return Statement(m_db.get(), stmt);
+    return std::unexpected(sqlite_error(m_db.get(), rc, m_limit.get()));
+  return Statement(m_db.get(), stmt, m_limit.get());
+}
+
+void Database::limit_work(std::chrono::milliseconds allowed) {
+  if (allowed.count() <= 0) {
+    sqlite3_progress_handler(m_db.get(), 0, nullptr, nullptr);
+    m_limit.reset();
+    return;
+  }
+  // Statements prepared earlier keep a pointer to the limit: replace its contents, not it.
+  if (!m_limit)
+    m_limit = std::make_unique<WorkLimit>();
+  *m_limit = {std::chrono::steady_clock::now() + allowed, allowed, false};
+  // Every 1000 virtual-machine steps: a few microseconds of work between looks at the clock.
+  sqlite3_progress_handler(
+      m_db.get(), 1000,
+      [](void* p) {
+        auto* limit = static_cast<WorkLimit*>(p);
+        if (!limit->reached && std::chrono::steady_clock::now() < limit->deadline)
+          return 0;
+        limit->reached = true;
+        return 1;
+      },
+      m_limit.get());
 }
 
 Result<std::int64_t> Database::scalar(std::string_view sql) {
-  auto stmt = prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row)
-    return std::unexpected(row.error());
-  return *row ? stmt->integer(0) : 0;
+  auto stmt = TRY(prepare(sql));
+  auto row = TRY(stmt.step());
+  return row ? stmt.integer(0) : 0;
 }
 
 Result<Transaction> Transaction::begin(Database& db, Kind kind) {
-  auto s = db.exec(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");
-  if (!s)
-    return std::unexpected(s.error());
-  return Transaction(db);
+  TRY(db.exec(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN"));
+  Transaction tx(db);
+  if (kind == Kind::immediate && db.m_write_begin)
+    TRY(db.m_write_begin(db)); // on failure tx's destructor rolls back
+  return tx;
 }
 
 Transaction::Transaction(Transaction&& other) noexcept : m_db(other.m_db), m_open(other.m_open) {
@@ -333,10 +411,11 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::commit() {
-  auto s = m_db->exec("COMMIT");
-  if (s)
-    m_open = false;
-  return s;
+  TRY(m_db->exec("COMMIT"));
+  m_open = false;
+  if (m_db->m_commit)
+    m_db->m_commit(*m_db);
+  return {};
 }
 
 } // namespace evalkeep::store

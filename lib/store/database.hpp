@@ -2,13 +2,16 @@
 
 #include "core/error.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 struct sqlite3;
@@ -18,10 +21,22 @@ namespace evalkeep::store {
 
 enum class OpenMode { read_only, read_write, create };
 
+/// A bound on the wall-clock time SQLite may spend on one connection (see Database::limit_work).
+struct WorkLimit {
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::milliseconds allowed{0};
+  bool reached = false;
+};
+
+/// The time to allow for work on a file of `file_bytes`: 10 s, plus 1 s for every 5 MB, which is
+/// many times what SQLite and evalkeep need for a genuine suite of that size (a suite of 100,000
+/// cases, 60 MB, passes the gate in about a second). EVALKEEP_WORK_LIMIT=SECONDS overrides it.
+std::chrono::milliseconds work_limit_for(std::uintmax_t file_bytes);
+
 /// A prepared statement. Binds are 1-based; the first bind error is kept and reported by step().
 class Statement {
 public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt);
+  Statement(sqlite3* db, sqlite3_stmt* stmt, const WorkLimit* limit = nullptr);
   Statement(Statement&&) noexcept = default;
   Statement& operator=(Statement&&) noexcept = default;
 
@@ -65,6 +80,7 @@ private:
   };
   sqlite3* m_db;
   std::unique_ptr<sqlite3_stmt, Finalize> m_stmt;
+  const WorkLimit* m_limit;
   std::optional<Error> m_bind_error;
   void check_bind(int rc, int index);
 };
@@ -72,6 +88,9 @@ private:
 /// An open SQLite connection with foreign keys on, a busy timeout and an untrusted schema.
 class Database {
 public:
+  /// Opens a database file. A read-only connection to a file in WAL mode with no -wal beside it
+  /// (switched by another tool) is opened for writing with `query_only` on, so that closing it
+  /// removes the -wal and -shm files SQLite makes to read it, as a read-only connection cannot.
   static Result<Database> open(const std::filesystem::path& path, OpenMode mode);
   static Result<Database> open_memory();
 
@@ -82,6 +101,22 @@ public:
   bool read_only() const { return m_read_only; }
   const std::filesystem::path& path() const { return m_path; }
 
+  /// Bounds the work SQLite does on this connection from now on: once `allowed` has passed, every
+  /// statement stops with "stopped after N s: the file makes SQLite work too long" (exit 2) and
+  /// work_limit_reached() turns true. For files that may come from anyone.
+  void limit_work(std::chrono::milliseconds allowed);
+  bool work_limit_reached() const { return m_limit && m_limit->reached; }
+  bool limits_work() const { return m_limit != nullptr; }
+
+  /// Work to do at the start of every write transaction (Transaction::begin, Kind::immediate),
+  /// inside it and before the caller's own changes, so that it commits or rolls back with them:
+  /// a suite's pending migrations. A failure rolls the transaction back and is begin's error.
+  void on_write_begin(std::function<Status(Database&)> hook) { m_write_begin = std::move(hook); }
+  /// Work after a transaction of this connection commits, outside it: the switch of a suite that
+  /// another tool put in WAL mode back to a rollback journal. Best effort: the changes are
+  /// committed whatever it does.
+  void on_commit(std::function<void(Database&)> hook) { m_commit = std::move(hook); }
+
 private:
   struct Close {
     void operator()(sqlite3* db) const;
@@ -89,6 +124,9 @@ private:
   std::unique_ptr<sqlite3, Close> m_db;
   std::filesystem::path m_path;
   bool m_read_only = false;
+  std::unique_ptr<WorkLimit> m_limit; // its address is the progress handler's
+  std::function<Status(Database&)> m_write_begin;
+  std::function<void(Database&)> m_commit;
   friend class Transaction;
 };
 
@@ -108,22 +146,31 @@ private:
   bool m_open = true;
 };
 
-/// Runs `sql` and calls `row(const Statement&)` for each row it gives.
-template <typename Row> Status each_row(Database& db, std::string_view sql, Row row) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  for (;;) {
-    auto more = stmt->step();
-    if (!more)
-      return std::unexpected(more.error());
-    if (!*more)
-      return {};
-    row(std::as_const(*stmt));
+/// Steps `stmt` (prepared, its parameters bound) through its rows, calling
+/// `row(const Statement&)` for each. A `row` that returns a Status stops the loop at its first
+/// error, which is returned.
+template <typename Row> Status each_row(Statement& stmt, Row row) {
+  while (TRY(stmt.step())) {
+    if constexpr (std::is_same_v<std::invoke_result_t<Row&, const Statement&>, Status>)
+      TRY(row(std::as_const(stmt)));
+    else
+      row(std::as_const(stmt));
   }
+  return {};
 }
 
-/// Converts a SQLite result code into an evalkeep error with the right exit code.
-Error sqlite_error(sqlite3* db, int rc);
+/// Runs `sql` with `params` bound to ?1, ?2, ... and calls `row(const Statement&)` for each row
+/// it gives, as each_row(Statement&, Row) does.
+template <typename Row, typename... Params>
+Status each_row(Database& db, std::string_view sql, Row row, const Params&... params) {
+  auto stmt = TRY(db.prepare(sql));
+  if constexpr (sizeof...(Params) > 0)
+    stmt.bind_all(params...);
+  return each_row(stmt, std::move(row));
+}
+
+/// Converts a SQLite result code into an evalkeep error with the right exit code; an interruption
+/// by `limit` (when given and reached) says how long the work was allowed.
+Error sqlite_error(sqlite3* db, int rc, const WorkLimit* limit = nullptr);
 
 } // namespace evalkeep::store

@@ -29,6 +29,16 @@ struct Schema {
   int latest() const { return migrations.empty() ? 0 : migrations.back().version; }
 };
 
+/// Checks that the database is this kind of file at a version this build understands, without
+/// writing anything. Returns its version: 0 for an empty database (no identity, no objects).
+Result<int> schema_version(Database& db, const Schema& schema);
+
+/// Applies the migrations past the file's version and stamps its identity and the latest version.
+/// The caller holds a write transaction (Transaction::begin), so the migrations commit or roll
+/// back with its other changes; the version is read again under that lock, since another process
+/// may have migrated the file meanwhile. Returns the version the file had.
+Result<int> migrate(Database& db, const Schema& schema);
+
 /// Checks that the database is this kind of file at a version this build understands, and, when
 /// the connection is writable, creates an empty file's schema or applies pending migrations in
 /// one transaction. A read-only connection takes an older file as it is, so every migration must

@@ -35,7 +35,8 @@ Result<std::size_t> longest_case_id(Suite& s, const CaseFilter& filter);
 /// The case, or an error naming the id when there is none.
 Result<Case> get_case(Suite& s, std::string_view id);
 
-/// Changes to a case; only what is set changes. Every edit needs a rationale.
+/// Changes to a case; only what is set changes. Every edit needs a rationale; an edit that weakens
+/// the case (see case_changes in suite/weakening.hpp) needs a decision too.
 struct CaseChanges {
   std::optional<std::string> title, prompt, system;
   std::optional<std::vector<Message>> messages;
@@ -48,8 +49,16 @@ struct CaseChanges {
   std::optional<double> min_pass_rate;
   std::optional<int> trials;
   std::string rationale;
+  // The decision a weakening needs, refused on an edit that weakens nothing: a reason from
+  // weakening_reason_names() (`reworded` only when the input changes), who decided (default: the
+  // acting identity) and who approved, checked with approval_problem.
+  std::optional<std::string> reason;
+  std::optional<std::string> decided_by, approved_by;
 };
-/// Applies the changes and records an edit event with the rationale and what changed.
+/// Applies the changes and records an edit event with the rationale, every change old -> new,
+/// the decision, and `set`: the new value of each key of the case's canonical record that
+/// changed, so that the version before and `set` rebuild the new version and its hash. Refuses a
+/// weakening without a decision (exit 1), listing each weakening.
 Status edit_case(Suite& s, const std::string& id, const CaseChanges& changes, const Policy& policy,
                  const Origin& origin);
 

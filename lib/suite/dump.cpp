@@ -1,7 +1,9 @@
 #include "suite/dump.hpp"
 
+#include "core/terminal.hpp"
 #include "suite/rows.hpp"
 
+#include <algorithm>
 #include <span>
 #include <sstream>
 #include <string_view>
@@ -17,11 +19,22 @@ constexpr std::size_t k_short_hash = 12;
 // The text is built in memory and handed to the stream in chunks of about this size.
 constexpr std::size_t k_flush_at = 1 << 20;
 
+// Whether core::for_terminal could change `s` (C0 controls but newline and tab, DEL, and the lead
+// byte of a C1 control): most text has none, and one scan is cheaper than a copy.
+bool needs_showing(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c == 0xc2;
+  });
+}
+
 // Builds the text; the stream sees it in large chunks, which keeps 100,000 cases well under a
 // second.
 class Writer {
 public:
-  explicit Writer(std::ostream& out) : m_out(out) { m_buf.reserve(k_flush_at + 64 * 1024); }
+  explicit Writer(std::ostream& out, DumpText text = DumpText::exact) : m_out(out), m_text(text) {
+    m_buf.reserve(k_flush_at + 64 * 1024);
+  }
 
   /// A record's head line: "case ID". A blank line separates it from the previous record.
   void head(std::string_view kind, std::string_view id) {
@@ -87,12 +100,16 @@ private:
     if (m_buf.size() >= k_flush_at)
       flush();
   }
+  // The buffer always ends a line here, so a character is never split between two flushes.
   void flush() {
+    if (m_text == DumpText::visible && needs_showing(m_buf))
+      m_buf = core::for_terminal(m_buf);
     m_out.write(m_buf.data(), static_cast<std::streamsize>(m_buf.size()));
     m_buf.clear();
   }
 
   std::ostream& m_out;
+  DumpText m_text;
   std::string m_buf;
 };
 
@@ -200,47 +217,33 @@ void write_event(Writer& w, const store::Statement& st) {
 
 } // namespace
 
-Status dump(Suite& s, std::ostream& out) {
+Status dump(Suite& s, std::ostream& out, DumpText text) {
   auto& db = s.db();
   // One read transaction: every section comes from the same snapshot.
-  auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
-  if (!tx)
-    return std::unexpected(tx.error());
-  auto version = db.scalar("PRAGMA user_version");
-  if (!version)
-    return std::unexpected(version.error());
+  auto tx = TRY(store::Transaction::begin(db, store::Transaction::Kind::deferred));
+  auto version = TRY(db.scalar("PRAGMA user_version"));
 
-  Writer w(out);
-  w.raw(fmt::format("# evalkeep suite, schema version {}\n", *version));
+  Writer w(out, text);
+  w.raw(fmt::format("# evalkeep suite, schema version {}\n", version));
   // ORDER BY uses SQLite's BINARY collation: byte order, the same on every machine.
-  if (auto r = store::each_row(
-          db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns),
-          [&](const store::Statement& st) { write_incident(w, rows::read_incident(st)); });
-      !r)
-    return r;
-  if (auto r =
-          store::each_row(db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns),
-                          [&](const store::Statement& st) { write_case(w, rows::read_case(st)); });
-      !r)
-    return r;
-  if (auto r = store::each_row(
-          db, fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns),
-          [&](const store::Statement& st) { write_decision(w, rows::read_decision(st)); });
-      !r)
-    return r;
-  if (auto r = store::each_row(db,
-                               "SELECT seq, at, actor, action, subject, rationale, before_hash, "
-                               "after_hash, git_head, detail FROM ledger ORDER BY seq",
-                               [&](const store::Statement& st) { write_event(w, st); });
-      !r)
-    return r;
+  TRY(store::each_row(
+      db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns),
+      [&](const store::Statement& st) { write_incident(w, rows::read_incident(st)); }));
+  TRY(store::each_row(db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns),
+                      [&](const store::Statement& st) { write_case(w, rows::read_case(st)); }));
+  TRY(store::each_row(
+      db, fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns),
+      [&](const store::Statement& st) { write_decision(w, rows::read_decision(st)); }));
+  TRY(store::each_row(db,
+                      "SELECT seq, at, actor, action, subject, rationale, before_hash, "
+                      "after_hash, git_head, detail FROM ledger ORDER BY seq",
+                      [&](const store::Statement& st) { write_event(w, st); }));
   return w.finish();
 }
 
 Result<std::string> dump(Suite& s) {
   std::ostringstream out;
-  if (auto r = dump(s, out); !r)
-    return std::unexpected(r.error());
+  TRY(dump(s, out));
   return std::move(out).str();
 }
 

@@ -26,8 +26,15 @@ namespace evalkeep::suite {
 // The same logical content always gives the same bytes; nothing about the dump itself (time,
 // file name) is in it.
 
+/// How the dump writes the suite's text.
+enum class DumpText {
+  exact,   // the bytes the suite holds
+  visible, // control characters in caret notation, as core::for_terminal shows them ("^[" for
+           // ESC), so that a diff a reviewer reads cannot drive their terminal or hide a line
+};
+
 /// Writes the dump of the suite to `out`, reading it in one snapshot.
-Status dump(Suite& s, std::ostream& out);
+Status dump(Suite& s, std::ostream& out, DumpText text = DumpText::exact);
 
 /// The dump as a string.
 Result<std::string> dump(Suite& s);

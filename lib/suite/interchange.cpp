@@ -156,31 +156,18 @@ Result<ImportBatch> parse_lines(std::string_view text, const std::string& source
 
 Result<std::set<std::string>> existing_ids(store::Database& db, const char* sql) {
   std::set<std::string> out;
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  for (;;) {
-    auto row = stmt->step();
-    if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
-      return out;
-    out.insert(stmt->str(0));
-  }
+  TRY(store::each_row(db, sql, [&](const store::Statement& row) { out.insert(row.str(0)); }));
+  return out;
 }
 
 // The rules that need the whole file and the suite: unique ids, references that resolve, and a
 // decision for every retired case.
 Status check_references(store::Database& db, const ImportBatch& p, const Policy& policy) {
-  auto incidents = existing_ids(db, "SELECT id FROM incidents");
-  if (!incidents)
-    return std::unexpected(incidents.error());
-  auto cases = existing_ids(db, "SELECT id FROM cases");
-  if (!cases)
-    return std::unexpected(cases.error());
+  auto incidents = TRY(existing_ids(db, "SELECT id FROM incidents"));
+  auto cases = TRY(existing_ids(db, "SELECT id FROM cases"));
   std::set<std::string> new_incidents;
   for (const auto& [i, where] : p.incidents) {
-    if (incidents->contains(i.id))
+    if (incidents.contains(i.id))
       return invalid("{}: field \"id\": incident {} already exists in the suite", where, i.id);
     if (!new_incidents.insert(i.id).second)
       return invalid("{}: field \"id\": duplicate incident id {}", where, i.id);
@@ -188,12 +175,12 @@ Status check_references(store::Database& db, const ImportBatch& p, const Policy&
   std::map<std::string, const Sourced<Case>*> new_cases;
   for (const auto& lc : p.cases) {
     const Case& c = lc.value;
-    if (cases->contains(c.id))
+    if (cases.contains(c.id))
       return invalid("{}: field \"id\": case {} already exists in the suite", lc.where, c.id);
     if (!new_cases.emplace(c.id, &lc).second)
       return invalid("{}: field \"id\": duplicate case id {}", lc.where, c.id);
     if (c.provenance.kind == ProvenanceKind::incident &&
-        !incidents->contains(c.provenance.incident) &&
+        !incidents.contains(c.provenance.incident) &&
         !new_incidents.contains(c.provenance.incident))
       return invalid("{}: field \"incident\": unknown incident {}", lc.where,
                      c.provenance.incident);
@@ -218,7 +205,7 @@ Status check_references(store::Database& db, const ImportBatch& p, const Policy&
                      "decider",
                      where);
     for (const auto& other : d.superseded_by)
-      if (!cases->contains(other) && !new_cases.contains(other))
+      if (!cases.contains(other) && !new_cases.contains(other))
         return invalid("{}: field \"superseded_by\": unknown case {}", where, other);
   }
   for (const auto& lc : p.cases)
@@ -231,9 +218,7 @@ Status check_references(store::Database& db, const ImportBatch& p, const Policy&
 
 Status write_all(store::Database& db, const ImportBatch& p, const std::string& source,
                  const Origin& origin) {
-  auto ledger = LedgerWriter::open(db);
-  if (!ledger)
-    return std::unexpected(ledger.error());
+  auto ledger = TRY(LedgerWriter::open(db));
   const std::string rationale = "imported from " + source;
   auto ins_incident = db.prepare(fmt::format("INSERT INTO incidents ({}) VALUES (?, ?, ?, ?, ?, ?)",
                                              rows::k_incident_columns));
@@ -248,65 +233,51 @@ Status write_all(store::Database& db, const ImportBatch& p, const std::string& s
       return std::unexpected(st->error());
   for (const auto& [i, _] : p.incidents) {
     rows::bind_incident(*ins_incident, i);
-    if (auto r = ins_incident->run(); !r)
-      return r;
+    TRY(ins_incident->run());
     auto e = make_event(origin, "incident-add", i.id);
     e.rationale = rationale;
     e.after = incident_hash(i);
-    if (auto r = ledger->append(e); !r)
-      return r;
+    TRY(ledger.append(e));
   }
   std::map<std::string_view, const RetirementDecision*> decisions;
   for (const auto& [d, _] : p.retirements) {
     rows::bind_decision(*ins_decision, d);
-    if (auto r = ins_decision->run(); !r)
-      return r;
+    TRY(ins_decision->run());
     decisions.emplace(d.case_id, &d);
   }
   for (const auto& [c, _] : p.cases) {
     rows::bind_case(*ins_case, c);
-    if (auto r = ins_case->run(); !r)
-      return r;
+    TRY(ins_case->run());
     auto e = make_event(origin, "import", c.id);
     e.rationale = rationale;
     e.after = c.content_hash;
     if (auto it = decisions.find(c.id); it != decisions.end())
       e.detail = rows::canonical(retirement_record(*it->second));
-    if (auto r = ledger->append(e); !r)
-      return r;
+    TRY(ledger.append(e));
   }
   return {};
 }
 
 template <typename Read>
 Status export_rows(store::Database& db, const std::string& sql, std::ostream& out, Read read) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  for (;;) {
-    auto row = stmt->step();
-    if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
-      return {};
-    out << read(*stmt).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
-  }
+  return store::each_row(db, sql, [&](const store::Statement& row) {
+    out << read(row).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+  });
 }
 
 } // namespace
 
 Result<ImportSummary> import_batch(Suite& s, const ImportBatch& batch, const std::string& source,
                                    const Policy& policy, const Origin& origin, bool dry_run) {
-  auto tx = store::Transaction::begin(s.db());
-  if (!tx)
-    return std::unexpected(tx.error());
-  if (auto r = check_references(s.db(), batch, policy); !r)
-    return std::unexpected(r.error());
+  for (const auto& [c, where] : batch.cases)
+    if (auto r = check_limits(c); !r)
+      return with_context(r.error(), fmt::format("{}: case {}", where, c.id));
+  auto tx = TRY(store::Transaction::begin(s.db()));
+  TRY(check_references(s.db(), batch, policy));
   if (!dry_run) {
     if (auto r = write_all(s.db(), batch, source, origin); !r)
       return with_context(r.error(), fmt::format("import {}", source));
-    if (auto r = tx->commit(); !r)
-      return std::unexpected(r.error());
+    TRY(tx.commit());
   }
   ImportSummary summary{batch.incidents.size(), batch.cases.size(), batch.retirements.size(), 0};
   for (const auto& [c, _] : batch.cases)
@@ -317,17 +288,13 @@ Result<ImportSummary> import_batch(Suite& s, const ImportBatch& batch, const std
 
 Result<ImportSummary> import_jsonl(Suite& s, std::string_view text, const std::string& source,
                                    const Policy& policy, const Origin& origin, bool dry_run) {
-  auto parsed = parse_lines(text, source);
-  if (!parsed)
-    return std::unexpected(parsed.error());
-  return import_batch(s, *parsed, source, policy, origin, dry_run);
+  auto parsed = TRY(parse_lines(text, source));
+  return import_batch(s, parsed, source, policy, origin, dry_run);
 }
 
 Status export_jsonl(Suite& s, std::ostream& out) {
   auto& db = s.db();
-  auto tx = store::Transaction::begin(db, store::Transaction::Kind::deferred);
-  if (!tx)
-    return std::unexpected(tx.error());
+  TRY(store::Transaction::begin(db, store::Transaction::Kind::deferred));
   if (auto r = export_rows(
           db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns), out,
           [](const store::Statement& st) { return incident_record(rows::read_incident(st)); });

@@ -80,26 +80,20 @@ core::Digest chain_hash(const core::Digest& previous, const LedgerEvent& e) {
 }
 
 Result<LedgerWriter> LedgerWriter::open(store::Database& db) {
-  auto last = db.prepare("SELECT seq, hash, at FROM ledger ORDER BY seq DESC LIMIT 1");
-  if (!last)
-    return std::unexpected(last.error());
-  auto row = last->step();
-  if (!row)
-    return std::unexpected(row.error());
+  auto last = TRY(db.prepare("SELECT seq, hash, at FROM ledger ORDER BY seq DESC LIMIT 1"));
+  auto row = TRY(last.step());
   std::int64_t next = 1;
   core::Digest prev{};
   std::string last_at;
-  if (*row) {
-    next = last->integer(0) + 1;
-    prev = digest_column(*last, 1).value_or(core::Digest{});
-    last_at = last->str(2);
+  if (row) {
+    next = last.integer(0) + 1;
+    prev = digest_column(last, 1).value_or(core::Digest{});
+    last_at = last.str(2);
   }
-  auto insert = db.prepare("INSERT INTO ledger (seq, at, actor, action, subject, rationale, "
-                           "before_hash, after_hash, git_head, detail, hash) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!insert)
-    return std::unexpected(insert.error());
-  return LedgerWriter(std::move(*insert), next, prev, std::move(last_at));
+  auto insert = TRY(db.prepare("INSERT INTO ledger (seq, at, actor, action, subject, rationale, "
+                               "before_hash, after_hash, git_head, detail, hash) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  return LedgerWriter(std::move(insert), next, prev, std::move(last_at));
 }
 
 Status LedgerWriter::append(LedgerEvent& e) {
@@ -116,8 +110,7 @@ Status LedgerWriter::carry(LedgerEvent& e) {
   };
   m_insert.bind_all(e.seq, e.at, e.actor, e.action, e.subject, e.rationale, opt_blob(e.before),
                     opt_blob(e.after), e.git_head, e.detail, std::span<const std::uint8_t>(e.hash));
-  if (auto s = m_insert.run(); !s)
-    return s;
+  TRY(m_insert.run());
   m_last = e.hash;
   m_last_at = e.at;
   ++m_next_seq;
@@ -126,33 +119,26 @@ Status LedgerWriter::carry(LedgerEvent& e) {
 
 Result<std::vector<LedgerEvent>>
 read_ledger(store::Database& db, const std::optional<std::string>& subject, std::int64_t after) {
-  auto stmt = db.prepare("SELECT seq, at, actor, action, subject, rationale, before_hash, "
-                         "after_hash, git_head, detail, hash FROM ledger "
-                         "WHERE (?1 IS NULL OR subject = ?1) AND seq > ?2 ORDER BY seq");
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  stmt->bind(1, subject).bind(2, after);
   std::vector<LedgerEvent> out;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row)
-      return std::unexpected(row.error());
-    if (!*row)
-      break;
-    LedgerEvent e;
-    e.seq = stmt->integer(0);
-    e.at = stmt->str(1);
-    e.actor = stmt->str(2);
-    e.action = stmt->str(3);
-    e.subject = stmt->str(4);
-    e.rationale = stmt->opt_str(5);
-    e.before = digest_column(*stmt, 6);
-    e.after = digest_column(*stmt, 7);
-    e.git_head = stmt->opt_str(8);
-    e.detail = stmt->opt_str(9);
-    e.hash = digest_column(*stmt, 10).value_or(core::Digest{});
-    out.push_back(std::move(e));
-  }
+  TRY(store::each_row(
+      db,
+      "SELECT seq, at, actor, action, subject, rationale, before_hash, after_hash, git_head, "
+      "detail, hash FROM ledger WHERE (?1 IS NULL OR subject = ?1) AND seq > ?2 ORDER BY seq",
+      [&](const store::Statement& row) {
+        LedgerEvent& e = out.emplace_back();
+        e.seq = row.integer(0);
+        e.at = row.str(1);
+        e.actor = row.str(2);
+        e.action = row.str(3);
+        e.subject = row.str(4);
+        e.rationale = row.opt_str(5);
+        e.before = digest_column(row, 6);
+        e.after = digest_column(row, 7);
+        e.git_head = row.opt_str(8);
+        e.detail = row.opt_str(9);
+        e.hash = digest_column(row, 10).value_or(core::Digest{});
+      },
+      subject, after));
   return out;
 }
 

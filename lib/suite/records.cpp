@@ -2,6 +2,7 @@
 
 #include "core/ids.hpp"
 #include "core/json_text.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 
 #include <algorithm>
@@ -24,7 +25,7 @@ public:
   }
   Status unknown() const {
     if (m_unknown)
-      return invalid("field \"{}\": unknown field", *m_unknown);
+      return invalid_field(*m_unknown, "unknown field");
     return {};
   }
   const json* find(const char* key) const {
@@ -36,16 +37,14 @@ public:
     if (!v)
       return std::nullopt;
     if (!v->is_string())
-      return invalid("field \"{}\": must be a string", key);
+      return invalid_field(key, "must be a string");
     return v->get<std::string>();
   }
   Result<std::string> string(const char* key) const {
-    auto v = opt_string(key);
-    if (!v)
-      return std::unexpected(v.error());
-    if (!*v || (*v)->empty())
-      return invalid("field \"{}\": required", key);
-    return **v;
+    auto v = TRY(opt_string(key));
+    if (!v || v->empty())
+      return invalid_field(key, "required");
+    return *v;
   }
   Result<std::vector<std::string>> strings(const char* key) const {
     std::vector<std::string> out;
@@ -53,10 +52,10 @@ public:
     if (!v)
       return out;
     if (!v->is_array())
-      return invalid("field \"{}\": must be an array of strings", key);
+      return invalid_field(key, "must be an array of strings");
     for (const auto& e : *v) {
       if (!e.is_string())
-        return invalid("field \"{}\": must be an array of strings", key);
+        return invalid_field(key, "must be an array of strings");
       out.push_back(e.get<std::string>());
     }
     return out;
@@ -230,7 +229,7 @@ core::Digest content_hash(const Case& c) {
 
 Status text_field(std::string_view field, std::string_view value) {
   if (!core::is_utf8(value))
-    return invalid("field \"{}\": not valid UTF-8 text", field);
+    return invalid_field(field, "not valid UTF-8 text");
   return {};
 }
 
@@ -240,8 +239,7 @@ namespace {
 Status text_fields(std::initializer_list<std::pair<std::string_view, const std::string*>> fields) {
   for (const auto& [name, value] : fields)
     if (value)
-      if (auto s = text_field(name, *value); !s)
-        return s;
+      TRY(text_field(name, *value));
   return {};
 }
 
@@ -261,19 +259,20 @@ Status validate_incident(const Incident& i) {
       !s)
     return s;
   if (!core::is_valid_id(i.id))
-    return invalid("field \"id\": '{}' is not a valid incident id (letters, digits, '.', '_', "
-                   "'-'; e.g. INC-142)",
-                   i.id);
+    return invalid_field("id",
+                         "'{}' is not a valid incident id (letters, digits, '.', '_', "
+                         "'-'; e.g. INC-142)",
+                         i.id);
   if (i.title.empty())
-    return invalid("field \"title\": required");
+    return invalid_field("title", "required");
   if (i.date && !core::is_date(*i.date))
-    return invalid("field \"date\": '{}' is not a date (YYYY-MM-DD)", *i.date);
+    return invalid_field("date", "'{}' is not a date (YYYY-MM-DD)", *i.date);
   if (i.severity) {
     static constexpr std::string_view k_severities[] = {"critical", "high", "medium", "low"};
     if (std::find(std::begin(k_severities), std::end(k_severities), *i.severity) ==
         std::end(k_severities))
-      return invalid("field \"severity\": '{}' is not one of critical, high, medium, low",
-                     *i.severity);
+      return invalid_field("severity", "'{}' is not one of critical, high, medium, low",
+                           *i.severity);
   }
   return {};
 }
@@ -295,203 +294,212 @@ Status validate_case(Case& c) {
       !s)
     return s;
   for (std::size_t i = 0; i < c.messages.size(); ++i)
-    if (auto s = text_field(fmt::format("messages[{}].content", i), c.messages[i].content); !s)
-      return s;
+    TRY(text_field(fmt::format("messages[{}].content", i), c.messages[i].content));
   for (const auto& t : c.tags)
-    if (auto s = text_field("tags", t); !s)
-      return s;
+    TRY(text_field("tags", t));
   if (!core::is_valid_id(c.id))
-    return invalid("field \"id\": '{}' is not a valid case id (letters, digits, '.', '_', '-'; "
-                   "at most 128)",
-                   c.id);
+    return invalid_field("id",
+                         "'{}' is not a valid case id (letters, digits, '.', '_', '-'; "
+                         "at most 128)",
+                         c.id);
   if (c.purged) {
     if (c.status != CaseStatus::removed)
-      return invalid("field \"content_hash\": only a removed case without input carries one");
+      return invalid_field("content_hash", "only a removed case without input carries one");
   } else {
     if (c.prompt && !c.messages.empty())
-      return invalid("field \"messages\": give either prompt or messages, not both");
+      return invalid_field("messages", "give either prompt or messages, not both");
     if (!c.prompt && c.messages.empty())
-      return invalid("field \"prompt\": a case needs a prompt or messages");
+      return invalid_field("prompt", "a case needs a prompt or messages");
     if (c.prompt && c.prompt->empty())
-      return invalid("field \"prompt\": must not be empty");
+      return invalid_field("prompt", "must not be empty");
     if (c.system && !c.prompt)
-      return invalid("field \"system\": goes with prompt; put a system message in messages");
+      return invalid_field("system", "goes with prompt; put a system message in messages");
     for (std::size_t i = 0; i < c.messages.size(); ++i) {
       const auto& m = c.messages[i];
       if (m.role != "system" && m.role != "user" && m.role != "assistant")
-        return invalid("field \"messages[{}].role\": '{}' is not system, user or assistant", i,
-                       m.role);
+        return invalid_field(fmt::format("messages[{}].role", i),
+                             "'{}' is not system, user or assistant", m.role);
     }
     if (!c.messages.empty() && c.messages.back().role != "user")
-      return invalid("field \"messages\": the last message must be from the user");
+      return invalid_field("messages", "the last message must be from the user");
     if (c.expect.empty())
-      return invalid("field \"expect\": a case needs at least one assertion");
+      return invalid_field("expect", "a case needs at least one assertion");
     if (auto n = input_bytes(c); n > k_max_input_bytes)
-      return invalid("field \"{}\": the case's input is {}, more than the {} a case may hold",
-                     c.prompt ? "prompt" : "messages", megabytes(n), megabytes(k_max_input_bytes));
+      return invalid_field(c.prompt ? "prompt" : "messages",
+                           "the case's input is {}, more than the {} a case may hold", megabytes(n),
+                           megabytes(k_max_input_bytes));
   }
   for (const auto& t : c.tags)
     if (!core::is_valid_id(t))
-      return invalid("field \"tags\": '{}' is not a valid tag (letters, digits, '.', '_', '-')", t);
+      return invalid_field("tags", "'{}' is not a valid tag (letters, digits, '.', '_', '-')", t);
   std::sort(c.tags.begin(), c.tags.end());
   c.tags.erase(std::unique(c.tags.begin(), c.tags.end()), c.tags.end());
   if (c.provenance.kind == ProvenanceKind::incident) {
     if (c.provenance.incident.empty())
-      return invalid("field \"incident\": required for incident provenance");
+      return invalid_field("incident", "required for incident provenance");
   } else if (c.provenance.note.empty()) {
-    return invalid("field \"provenance.note\": a {} case needs a note saying where it came from",
-                   to_string(c.provenance.kind));
+    return invalid_field("provenance.note", "a {} case needs a note saying where it came from",
+                         to_string(c.provenance.kind));
   }
   if (c.min_pass_rate && !(*c.min_pass_rate > 0 && *c.min_pass_rate <= 1))
-    return invalid("field \"min_pass_rate\": must be in (0, 1], got {}", *c.min_pass_rate);
+    return invalid_field("min_pass_rate", "must be in (0, 1], got {}", *c.min_pass_rate);
   if (c.trials && (*c.trials < 1 || *c.trials > 1000))
-    return invalid("field \"trials\": must be between 1 and 1000, got {}", *c.trials);
+    return invalid_field("trials", "must be between 1 and 1000, got {}", *c.trials);
   return {};
 }
 
 Result<Incident> parse_incident(const json& j) {
   Fields f(j, {"type", "id", "title", "date", "severity", "url", "summary"});
-  if (auto s = f.unknown(); !s)
-    return std::unexpected(s.error());
+  TRY(f.unknown());
   Incident i;
-  auto id = f.string("id");
-  if (!id)
-    return std::unexpected(id.error());
-  i.id = *id;
-  auto title = f.string("title");
-  if (!title)
-    return std::unexpected(title.error());
-  i.title = *title;
+  auto id = TRY(f.string("id"));
+  i.id = id;
+  auto title = TRY(f.string("title"));
+  i.title = title;
   for (auto [key, field] : {std::pair{"date", &i.date}, std::pair{"severity", &i.severity},
                             std::pair{"url", &i.url}, std::pair{"summary", &i.summary}}) {
-    auto v = f.opt_string(key);
-    if (!v)
-      return std::unexpected(v.error());
-    *field = *v;
+    auto v = TRY(f.opt_string(key));
+    *field = v;
   }
-  if (auto s = validate_incident(i); !s)
-    return std::unexpected(s.error());
+  TRY(validate_incident(i));
   return i;
+}
+
+namespace {
+
+Result<std::vector<Message>> parse_messages(const json& msgs) {
+  if (!msgs.is_array())
+    return invalid_field("messages", "must be an array of {{\"role\",\"content\"}} objects");
+  std::vector<Message> out;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    const json& m = msgs[i];
+    if (!m.is_object())
+      return invalid_field(fmt::format("messages[{}]", i), "must be an object");
+    Fields mf(m, {"role", "content"});
+    auto where = fmt::format("messages[{}]", i);
+    if (auto s = mf.unknown(); !s)
+      return with_context(s.error(), where);
+    auto role = mf.string("role");
+    if (!role)
+      return with_context(role.error(), where);
+    auto content = mf.string("content");
+    if (!content)
+      return with_context(content.error(), where);
+    out.push_back({*role, *content});
+  }
+  return out;
+}
+
+Result<std::vector<scoring::Assertion>> parse_expect(const json& expect) {
+  if (!expect.is_array())
+    return invalid("field \"expect\": must be an array of assertions");
+  std::vector<scoring::Assertion> out;
+  for (std::size_t i = 0; i < expect.size(); ++i) {
+    auto a = scoring::from_json(expect[i]);
+    if (!a) {
+      Error e = a.error();
+      e.message = fmt::format("field \"expect[{}]\": {}", i, e.message);
+      return std::unexpected(std::move(e));
+    }
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+// "incident": "INC-7", or "provenance": {"kind", "note"}: exactly one of them.
+Result<Provenance> parse_provenance(const Fields& f) {
+  auto incident = TRY(f.opt_string("incident"));
+  const json* prov = f.find("provenance");
+  if (incident && prov)
+    return invalid_field("provenance", "give either incident or provenance, not both");
+  if (incident)
+    return Provenance{ProvenanceKind::incident, *incident, {}};
+  if (!prov)
+    return with_hint(
+        invalid_field("incident", "a case needs an incident or a provenance"),
+        "add \"incident\":\"INC-…\" or \"provenance\":{\"kind\":\"spec\",\"note\":\"…\"}");
+  if (!prov->is_object())
+    return invalid_field("provenance", "must be {{\"kind\":\"spec\",\"note\":\"...\"}}");
+  Fields pf(*prov, {"kind", "note"});
+  if (auto s = pf.unknown(); !s)
+    return with_context(s.error(), "provenance");
+  auto kind = pf.string("kind");
+  if (!kind)
+    return with_context(kind.error(), "provenance");
+  auto k = parse_provenance_kind(*kind);
+  if (!k || *k == ProvenanceKind::incident)
+    return invalid_field("provenance.kind",
+                         "'{}' is not one of spec, red-team, "
+                         "exploratory, imported (use \"incident\" for incidents)",
+                         *kind);
+  auto note = pf.opt_string("note");
+  if (!note)
+    return with_context(note.error(), "provenance");
+  return Provenance{*k, {}, note->value_or("")};
+}
+
+// status, min_pass_rate and trials.
+Status parse_run_settings(const Fields& f, Case& c) {
+  if (auto status = TRY(f.opt_string("status"))) {
+    auto s = parse_status(*status);
+    if (!s)
+      return invalid_field("status", "'{}' is not one of active, xfail, retired, removed", *status);
+    c.status = *s;
+  }
+  if (const json* r = f.find("min_pass_rate")) {
+    if (!r->is_number())
+      return invalid_field("min_pass_rate", "must be a number");
+    c.min_pass_rate = r->get<double>();
+  }
+  if (const json* t = f.find("trials")) {
+    if (!t->is_number_integer())
+      return invalid_field("trials", "must be a whole number");
+    auto v = t->get<std::int64_t>();
+    c.trials = static_cast<int>(std::clamp<std::int64_t>(v, -1, 1000000));
+  }
+  return {};
+}
+
+// A purged tombstone carries the hash of what it was, and nothing of its input or assertions.
+Status parse_tombstone(const Fields& f, Case& c) {
+  auto hash = TRY(f.opt_string("content_hash"));
+  if (!hash)
+    return {};
+  if (!core::from_hex(*hash, c.content_hash))
+    return invalid_field("content_hash", "must be 64 lowercase hex digits");
+  if (c.prompt || !c.messages.empty() || !c.expect.empty() || c.title || c.system)
+    return invalid_field("content_hash", "only a purged tombstone carries one");
+  c.purged = true;
+  return {};
+}
+
+} // namespace
+
+Status check_limits(const Case& c) {
+  if (c.expect.size() > k_max_assertions)
+    return invalid("field \"expect\": {} assertions, more than the {} a case may hold",
+                   c.expect.size(), k_max_assertions);
+  return {};
 }
 
 Result<Case> parse_case(const json& j) {
   Fields f(j, {"type", "id", "title", "prompt", "system", "messages", "expect", "incident",
                "provenance", "tags", "status", "min_pass_rate", "trials", "content_hash"});
-  if (auto s = f.unknown(); !s)
-    return std::unexpected(s.error());
+  TRY(f.unknown());
   Case c;
-  auto id = f.string("id");
-  if (!id)
-    return std::unexpected(id.error());
-  c.id = *id;
+  c.id = TRY(f.string("id"));
   for (auto [key, field] : {std::pair{"title", &c.title}, std::pair{"prompt", &c.prompt},
-                            std::pair{"system", &c.system}}) {
-    auto v = f.opt_string(key);
-    if (!v)
-      return std::unexpected(v.error());
-    *field = *v;
-  }
-  if (const json* msgs = f.find("messages")) {
-    if (!msgs->is_array())
-      return invalid("field \"messages\": must be an array of {{\"role\",\"content\"}} objects");
-    for (std::size_t i = 0; i < msgs->size(); ++i) {
-      const json& m = (*msgs)[i];
-      if (!m.is_object())
-        return invalid("field \"messages[{}]\": must be an object", i);
-      Fields mf(m, {"role", "content"});
-      if (auto s = mf.unknown(); !s)
-        return with_context(s.error(), fmt::format("messages[{}]", i));
-      auto role = mf.string("role");
-      auto content = mf.string("content");
-      if (!role)
-        return with_context(role.error(), fmt::format("messages[{}]", i));
-      if (!content)
-        return with_context(content.error(), fmt::format("messages[{}]", i));
-      c.messages.push_back({*role, *content});
-    }
-  }
-  if (const json* expect = f.find("expect")) {
-    if (!expect->is_array())
-      return invalid("field \"expect\": must be an array of assertions");
-    for (std::size_t i = 0; i < expect->size(); ++i) {
-      auto a = scoring::from_json((*expect)[i]);
-      if (!a) {
-        Error e = a.error();
-        e.message = fmt::format("field \"expect[{}]\": {}", i, e.message);
-        return std::unexpected(std::move(e));
-      }
-      c.expect.push_back(std::move(*a));
-    }
-  }
-  auto incident = f.opt_string("incident");
-  if (!incident)
-    return std::unexpected(incident.error());
-  const json* prov = f.find("provenance");
-  if (*incident && prov)
-    return invalid("field \"provenance\": give either incident or provenance, not both");
-  if (*incident) {
-    c.provenance = {ProvenanceKind::incident, **incident, {}};
-  } else if (prov) {
-    if (!prov->is_object())
-      return invalid("field \"provenance\": must be {{\"kind\":\"spec\",\"note\":\"...\"}}");
-    Fields pf(*prov, {"kind", "note"});
-    if (auto s = pf.unknown(); !s)
-      return with_context(s.error(), "provenance");
-    auto kind = pf.string("kind");
-    if (!kind)
-      return with_context(kind.error(), "provenance");
-    auto k = parse_provenance_kind(*kind);
-    if (!k || *k == ProvenanceKind::incident)
-      return invalid("field \"provenance.kind\": '{}' is not one of spec, red-team, "
-                     "exploratory, imported (use \"incident\" for incidents)",
-                     *kind);
-    auto note = pf.opt_string("note");
-    if (!note)
-      return with_context(note.error(), "provenance");
-    c.provenance = {*k, {}, note->value_or("")};
-  } else {
-    return with_hint(
-        invalid("field \"incident\": a case needs an incident or a provenance"),
-        "add \"incident\":\"INC-…\" or \"provenance\":{\"kind\":\"spec\",\"note\":\"…\"}");
-  }
-  auto tags = f.strings("tags");
-  if (!tags)
-    return std::unexpected(tags.error());
-  c.tags = *tags;
-  auto status = f.opt_string("status");
-  if (!status)
-    return std::unexpected(status.error());
-  if (*status) {
-    auto s = parse_status(**status);
-    if (!s)
-      return invalid("field \"status\": '{}' is not one of active, xfail, retired, removed",
-                     **status);
-    c.status = *s;
-  }
-  if (const json* r = f.find("min_pass_rate")) {
-    if (!r->is_number())
-      return invalid("field \"min_pass_rate\": must be a number");
-    c.min_pass_rate = r->get<double>();
-  }
-  if (const json* t = f.find("trials")) {
-    if (!t->is_number_integer())
-      return invalid("field \"trials\": must be a whole number");
-    auto v = t->get<std::int64_t>();
-    c.trials = static_cast<int>(std::clamp<std::int64_t>(v, -1, 1000000));
-  }
-  auto hash = f.opt_string("content_hash");
-  if (!hash)
-    return std::unexpected(hash.error());
-  if (*hash) {
-    if (!core::from_hex(**hash, c.content_hash))
-      return invalid("field \"content_hash\": must be 64 lowercase hex digits");
-    if (!c.prompt && c.messages.empty() && c.expect.empty() && !c.title && !c.system)
-      c.purged = true;
-    else
-      return invalid("field \"content_hash\": only a purged tombstone carries one");
-  }
-  if (auto s = validate_case(c); !s)
-    return std::unexpected(s.error());
+                            std::pair{"system", &c.system}})
+    *field = TRY(f.opt_string(key));
+  if (const json* msgs = f.find("messages"))
+    c.messages = TRY(parse_messages(*msgs));
+  if (const json* expect = f.find("expect"))
+    c.expect = TRY(parse_expect(*expect));
+  c.provenance = TRY(parse_provenance(f));
+  c.tags = TRY(f.strings("tags"));
+  TRY(parse_run_settings(f, c));
+  TRY(parse_tombstone(f, c));
+  TRY(validate_case(c));
   c.content_hash = content_hash(c);
   return c;
 }
@@ -499,50 +507,37 @@ Result<Case> parse_case(const json& j) {
 Result<RetirementDecision> parse_retirement(const json& j) {
   Fields f(j, {"type", "case", "reason", "rationale", "decided_by", "approved_by", "decided_at",
                "git_head", "incidents", "superseded_by", "revisit"});
-  if (auto s = f.unknown(); !s)
-    return std::unexpected(s.error());
+  TRY(f.unknown());
   RetirementDecision d;
-  auto id = f.string("case");
-  if (!id)
-    return std::unexpected(id.error());
-  d.case_id = *id;
-  auto reason = f.string("reason");
-  if (!reason)
-    return std::unexpected(reason.error());
-  auto r = parse_reason(*reason);
+  auto id = TRY(f.string("case"));
+  d.case_id = id;
+  auto reason = TRY(f.string("reason"));
+  auto r = parse_reason(reason);
   if (!r)
-    return invalid("field \"reason\": '{}' is not one of {}", *reason, reason_names());
+    return invalid_field("reason", "'{}' is not one of {}", reason, reason_names());
   d.reason = *r;
   for (auto [key, field] :
        {std::pair{"rationale", &d.rationale}, std::pair{"decided_by", &d.decided_by},
         std::pair{"decided_at", &d.decided_at}}) {
-    auto v = f.string(key);
-    if (!v)
-      return std::unexpected(v.error());
-    *field = *v;
+    auto v = TRY(f.string(key));
+    *field = v;
   }
   if (!core::is_timestamp(d.decided_at))
-    return invalid("field \"decided_at\": '{}' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)",
-                   d.decided_at);
+    return invalid_field("decided_at", "'{}' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)",
+                         d.decided_at);
   for (auto [key, field] : {std::pair{"approved_by", &d.approved_by},
                             std::pair{"git_head", &d.git_head}, std::pair{"revisit", &d.revisit}}) {
-    auto v = f.opt_string(key);
-    if (!v)
-      return std::unexpected(v.error());
-    *field = *v;
+    auto v = TRY(f.opt_string(key));
+    *field = v;
   }
   if (d.revisit && !core::is_date(*d.revisit))
-    return invalid("field \"revisit\": '{}' is not a date (YYYY-MM-DD)", *d.revisit);
-  auto incidents = f.strings("incidents");
-  if (!incidents)
-    return std::unexpected(incidents.error());
-  d.incidents = *incidents;
-  auto sup = f.strings("superseded_by");
-  if (!sup)
-    return std::unexpected(sup.error());
-  d.superseded_by = *sup;
+    return invalid_field("revisit", "'{}' is not a date (YYYY-MM-DD)", *d.revisit);
+  auto incidents = TRY(f.strings("incidents"));
+  d.incidents = incidents;
+  auto sup = TRY(f.strings("superseded_by"));
+  d.superseded_by = sup;
   if (d.reason == RetirementReason::superseded && d.superseded_by.empty())
-    return invalid("field \"superseded_by\": required when the reason is superseded");
+    return invalid_field("superseded_by", "required when the reason is superseded");
   return d;
 }
 
@@ -557,12 +552,8 @@ std::string input_preview(const Case& c, std::size_t width) {
   for (char& ch : text)
     if (ch == '\n' || ch == '\t' || ch == '\r')
       ch = ' ';
-  if (text.size() > width) {
-    std::size_t cut = width > 1 ? width - 1 : 0;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-      --cut; // never split a UTF-8 sequence
-    text = text.substr(0, cut) + "…";
-  }
+  if (text.size() > width)
+    text = std::string(core::utf8_prefix(text, width > 1 ? width - 1 : 0)) + "…";
   return text;
 }
 

@@ -26,6 +26,13 @@ Result<RetirementDecision> parse_retirement(const nlohmann::json& j);
 /// about two million tokens, past any model's context window.
 inline constexpr std::size_t k_max_input_bytes = std::size_t{8} << 20;
 
+/// The most assertions a case added, edited or imported may hold. A stored case over it (written
+/// by another tool) is still read: a run makes it an error of that case alone.
+inline constexpr std::size_t k_max_assertions = 1000;
+
+/// The limits on a case a command writes (add, edit, import): at most k_max_assertions.
+Status check_limits(const Case& c);
+
 /// The bytes of a case's input: prompt, system prompt and message contents.
 std::size_t input_bytes(const Case& c);
 

@@ -24,16 +24,12 @@ std::vector<std::string> parse_list(const store::Statement& s, int col) {
 template <typename T>
 Result<std::optional<T>> find_one(store::Database& db, const std::string& sql, std::string_view id,
                                   T (*read)(const store::Statement&)) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return std::unexpected(stmt.error());
-  stmt->bind(1, id);
-  auto row = stmt->step();
+  auto stmt = TRY(db.prepare(sql));
+  stmt.bind(1, id);
+  auto row = TRY(stmt.step());
   if (!row)
-    return std::unexpected(row.error());
-  if (!*row)
     return std::optional<T>();
-  return std::optional<T>(read(*stmt));
+  return std::optional<T>(read(stmt));
 }
 
 } // namespace
@@ -102,6 +98,24 @@ void bind_case(store::Statement& s, const Case& c) {
   s.bind_all(c.id, c.title, c.prompt, c.system, messages, expect, json_list(c.tags), incident,
              std::string(to_string(c.provenance.kind)), note, std::string(to_string(c.status)),
              c.min_pass_rate, trials, std::span<const std::uint8_t>(c.content_hash));
+}
+
+Result<store::Statement> prepare_case_update(store::Database& db) {
+  // Parameters in bind_case's order: ?1 is the id.
+  return db.prepare("UPDATE cases SET title = ?2, prompt = ?3, system = ?4, messages = ?5, "
+                    "expect = ?6, tags = ?7, incident = ?8, provenance_kind = ?9, "
+                    "provenance_note = ?10, status = ?11, min_pass_rate = ?12, trials = ?13, "
+                    "content_hash = ?14 WHERE id = ?1");
+}
+
+Status update_case(store::Statement& update, const Case& c) {
+  bind_case(update, c);
+  return update.run();
+}
+
+Status update_case(store::Database& db, const Case& c) {
+  auto update = TRY(prepare_case_update(db));
+  return update_case(update, c);
 }
 
 Incident read_incident(const store::Statement& s) {

@@ -24,6 +24,12 @@ Case read_case(const store::Statement& s);
 /// Binds parameters 1..14 in the order of k_case_columns.
 void bind_case(store::Statement& s, const Case& c);
 
+/// The one UPDATE of the cases table: writes a case's row whole from `c` (a purged case's title,
+/// input and assertions as NULL). Prepare once with prepare_case_update for many cases.
+Result<store::Statement> prepare_case_update(store::Database& db);
+Status update_case(store::Statement& update, const Case& c);
+Status update_case(store::Database& db, const Case& c);
+
 Incident read_incident(const store::Statement& s);
 void bind_incident(store::Statement& s, const Incident& i);
 

@@ -56,68 +56,57 @@ Status read_value(const fs::path& file, const toml::table& t, const char* key, T
   return {};
 }
 
-Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std::string& name,
-                                                 const toml::node& node) {
-  std::string prefix = "providers." + name + ".";
-  auto* t = node.as_table();
-  if (!t)
-    return invalid("{}: 'providers.{}' must be a table", where(file, node.source()), name);
-  if (auto s = unknown_keys(file, *t, prefix,
-                            {"type", "base_url", "model", "temperature", "max_tokens", "seed",
-                             "headers", "api_key_env", "max_concurrency", "max_attempts",
-                             "connect_timeout_s", "timeout_s", "max_retry_wait_s",
-                             "idempotency_header", "input_price_per_mtok", "output_price_per_mtok",
-                             "command", "anthropic_version"});
-      !s)
-    return std::unexpected(s.error());
-  providers::ProviderConfig p;
-  p.name = name;
-  std::string type;
-  if (auto s = read_value(file, *t, "type", type, prefix); !s)
-    return std::unexpected(s.error());
-  auto kind = providers::parse_kind(type);
-  if (!kind)
-    return invalid("{}: '{}type' must be openai, anthropic or exec, got '{}'",
-                   where(file, t->source()), prefix, type);
-  p.kind = *kind;
+// A provider's settings of one value each (model, timeouts, prices...).
+Status read_scalars(const fs::path& file, const toml::table& t, const std::string& prefix,
+                    providers::ProviderConfig& p) {
   std::optional<std::int64_t> max_tokens, max_concurrency, max_attempts;
-  Status s;
-  s = s ? read_value(file, *t, "base_url", p.base_url, prefix) : s;
-  s = s ? read_value(file, *t, "model", p.model, prefix) : s;
-  s = s ? read_value(file, *t, "temperature", p.temperature, prefix) : s;
-  s = s ? read_value(file, *t, "max_tokens", max_tokens, prefix) : s;
-  s = s ? read_value(file, *t, "seed", p.seed, prefix) : s;
-  s = s ? read_value(file, *t, "api_key_env", p.api_key_env, prefix) : s;
-  s = s ? read_value(file, *t, "max_concurrency", max_concurrency, prefix) : s;
-  s = s ? read_value(file, *t, "max_attempts", max_attempts, prefix) : s;
-  s = s ? read_value(file, *t, "connect_timeout_s", p.connect_timeout_s, prefix) : s;
-  s = s ? read_value(file, *t, "timeout_s", p.timeout_s, prefix) : s;
-  s = s ? read_value(file, *t, "max_retry_wait_s", p.max_retry_wait_s, prefix) : s;
-  s = s ? read_value(file, *t, "idempotency_header", p.idempotency_header, prefix) : s;
-  s = s ? read_value(file, *t, "input_price_per_mtok", p.input_price_per_mtok, prefix) : s;
-  s = s ? read_value(file, *t, "output_price_per_mtok", p.output_price_per_mtok, prefix) : s;
-  s = s ? read_value(file, *t, "anthropic_version", p.anthropic_version, prefix) : s;
-  if (!s)
-    return std::unexpected(s.error());
+  TRY(read_value(file, t, "base_url", p.base_url, prefix));
+  TRY(read_value(file, t, "model", p.model, prefix));
+  TRY(read_value(file, t, "temperature", p.temperature, prefix));
+  TRY(read_value(file, t, "max_tokens", max_tokens, prefix));
+  TRY(read_value(file, t, "seed", p.seed, prefix));
+  TRY(read_value(file, t, "api_key_env", p.api_key_env, prefix));
+  TRY(read_value(file, t, "max_concurrency", max_concurrency, prefix));
+  TRY(read_value(file, t, "max_attempts", max_attempts, prefix));
+  TRY(read_value(file, t, "connect_timeout_s", p.connect_timeout_s, prefix));
+  TRY(read_value(file, t, "timeout_s", p.timeout_s, prefix));
+  TRY(read_value(file, t, "max_retry_wait_s", p.max_retry_wait_s, prefix));
+  TRY(read_value(file, t, "idempotency_header", p.idempotency_header, prefix));
+  TRY(read_value(file, t, "input_price_per_mtok", p.input_price_per_mtok, prefix));
+  TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
+  TRY(read_value(file, t, "anthropic_version", p.anthropic_version, prefix));
   if (max_tokens)
     p.max_tokens = static_cast<int>(*max_tokens);
   if (max_concurrency)
     p.max_concurrency = static_cast<int>(*max_concurrency);
   if (max_attempts)
     p.max_attempts = static_cast<int>(*max_attempts);
-  if (auto* headers = t->get("headers")) {
-    auto* ht = headers->as_table();
-    if (!ht)
-      return invalid("{}: '{}headers' must be a table of strings", where(file, headers->source()),
-                     prefix);
-    for (const auto& [k, v] : *ht) {
-      if (!v.is_string())
-        return invalid("{}: '{}headers.{}' must be a string", where(file, v.source()), prefix,
-                       k.str());
-      p.headers[std::string(k.str())] = v.as_string()->get();
-    }
+  return {};
+}
+
+// `headers`: a table of strings sent with every request.
+Status read_headers(const fs::path& file, const toml::table& t, const std::string& prefix,
+                    providers::ProviderConfig& p) {
+  auto* headers = t.get("headers");
+  if (!headers)
+    return {};
+  auto* ht = headers->as_table();
+  if (!ht)
+    return invalid("{}: '{}headers' must be a table of strings", where(file, headers->source()),
+                   prefix);
+  for (const auto& [k, v] : *ht) {
+    if (!v.is_string())
+      return invalid("{}: '{}headers.{}' must be a string", where(file, v.source()), prefix,
+                     k.str());
+    p.headers[std::string(k.str())] = v.as_string()->get();
   }
-  if (auto* command = t->get("command")) {
+  return {};
+}
+
+// An exec provider's `command` and the variables it may see (`pass_env`).
+Status read_exec(const fs::path& file, const toml::table& t, const std::string& prefix,
+                 providers::ProviderConfig& p) {
+  if (auto* command = t.get("command")) {
     auto* arr = command->as_array();
     if (!arr || arr->empty())
       return invalid("{}: '{}command' must be a non-empty array of strings",
@@ -129,6 +118,47 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
       p.command.push_back(part.as_string()->get());
     }
   }
+  auto* pass = t.get("pass_env");
+  if (!pass)
+    return {};
+  auto* arr = pass->as_array();
+  if (!arr)
+    return invalid("{}: '{}pass_env' must be an array of variable names",
+                   where(file, pass->source()), prefix);
+  for (const auto& variable : *arr) {
+    if (!variable.is_string() || variable.as_string()->get().empty())
+      return invalid("{}: '{}pass_env' must hold variable names", where(file, variable.source()),
+                     prefix);
+    p.pass_env.push_back(variable.as_string()->get());
+  }
+  if (p.kind != providers::Kind::exec)
+    return invalid("{}: '{}pass_env' is for exec providers", where(file, pass->source()), prefix);
+  return {};
+}
+
+Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std::string& name,
+                                                 const toml::node& node) {
+  std::string prefix = "providers." + name + ".";
+  auto* t = node.as_table();
+  if (!t)
+    return invalid("{}: 'providers.{}' must be a table", where(file, node.source()), name);
+  TRY(unknown_keys(file, *t, prefix,
+                   {"type", "base_url", "model", "temperature", "max_tokens", "seed", "headers",
+                    "api_key_env", "max_concurrency", "max_attempts", "connect_timeout_s",
+                    "timeout_s", "max_retry_wait_s", "idempotency_header", "input_price_per_mtok",
+                    "output_price_per_mtok", "command", "anthropic_version", "pass_env"}));
+  providers::ProviderConfig p;
+  p.name = name;
+  std::string type;
+  TRY(read_value(file, *t, "type", type, prefix));
+  auto kind = providers::parse_kind(type);
+  if (!kind)
+    return invalid("{}: '{}type' must be openai, anthropic or exec, got '{}'",
+                   where(file, t->source()), prefix, type);
+  p.kind = *kind;
+  TRY(read_scalars(file, *t, prefix, p));
+  TRY(read_headers(file, *t, prefix, p));
+  TRY(read_exec(file, *t, prefix, p));
   if (auto r = providers::finish_config(p); !r)
     return with_context(r.error(), file.string());
   return p;
@@ -164,43 +194,66 @@ Result<providers::ProviderConfig> find_provider(const Config& config, const std:
   p.name = model_spec;
   p.kind = *kind;
   p.model = model_spec.substr(colon + 1);
-  if (auto r = providers::finish_config(p); !r)
-    return std::unexpected(r.error());
+  TRY(providers::finish_config(p));
   return p;
 }
 
-Result<Config> load_config(const fs::path& file) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    return invalid("{}:{}: {}", file.string(), e.source().begin.line, e.description());
+namespace {
+
+// [policy]: flags that refuse when true, and an optional list of approvers.
+Status parse_policy(const fs::path& file, const toml::node& node, Policy& policy) {
+  auto* t = node.as_table();
+  if (!t)
+    return invalid("{}: 'policy' must be a table", where(file, node.source()));
+  TRY(unknown_keys(file, *t, "policy.",
+                   {"require_incident", "require_approver", "require_approver_for_last_guard",
+                    "approvers", "allow_provider_changes", "allow_gate_replay", "max_drop", "alpha",
+                    "strict_deterministic"}));
+  for (auto [key, field] :
+       {std::pair{"require_incident", &policy.require_incident},
+        std::pair{"require_approver", &policy.require_approver},
+        std::pair{"require_approver_for_last_guard", &policy.require_approver_for_last_guard},
+        std::pair{"allow_provider_changes", &policy.allow_provider_changes},
+        std::pair{"allow_gate_replay", &policy.allow_gate_replay},
+        std::pair{"strict_deterministic", &policy.strict_deterministic}})
+    TRY(read_value(file, *t, key, *field, "policy."));
+  TRY(read_value(file, *t, "max_drop", policy.max_drop, "policy."));
+  TRY(read_value(file, *t, "alpha", policy.alpha, "policy."));
+  if (!(policy.max_drop >= 0 && policy.max_drop < 1))
+    return invalid("{}: 'policy.max_drop' must be a share from 0 to below 1 (0.02 is two points)",
+                   where(file, t->get("max_drop")->source()));
+  if (!(policy.alpha > 0 && policy.alpha <= 0.5))
+    return invalid("{}: 'policy.alpha' must be above 0 and at most 0.5",
+                   where(file, t->get("alpha")->source()));
+  if (auto* v = t->get("approvers")) {
+    auto* arr = v->as_array();
+    if (!arr)
+      return invalid("{}: 'policy.approvers' must be an array of names or email addresses",
+                     where(file, v->source()));
+    std::vector<std::string> names;
+    for (const auto& name : *arr) {
+      auto text = name.value<std::string>();
+      if (!name.is_string() || !text || text->find_first_not_of(" \t") == std::string::npos)
+        return invalid("{}: 'policy.approvers' must hold non-empty strings",
+                       where(file, name.source()));
+      names.push_back(*text);
+    }
+    policy.approvers = std::move(names);
   }
+  return {};
+}
+
+Result<Config> read_config(const toml::table& root, const fs::path& file) {
   Config config;
-  if (auto s = unknown_keys(file, root, "", {"suite", "judge", "policy", "providers"}); !s)
-    return std::unexpected(s.error());
+  TRY(unknown_keys(file, root, "", {"suite", "judge", "policy", "providers"}));
   if (auto* node = root.get("suite")) {
     auto v = node->value<std::string>();
     if (!v || v->empty())
       return invalid("{}: 'suite' must be a non-empty string path", where(file, node->source()));
     config.suite = *v;
   }
-  if (auto* node = root.get("policy")) {
-    auto* policy = node->as_table();
-    if (!policy)
-      return invalid("{}: 'policy' must be a table", where(file, node->source()));
-    if (auto s = unknown_keys(file, *policy, "policy.", {"require_incident", "require_approver"});
-        !s)
-      return std::unexpected(s.error());
-    for (auto [key, field] : {std::pair{"require_incident", &config.policy.require_incident},
-                              std::pair{"require_approver", &config.policy.require_approver}}) {
-      if (auto* v = policy->get(key)) {
-        if (!v->is_boolean())
-          return invalid("{}: 'policy.{}' must be true or false", where(file, v->source()), key);
-        *field = v->as_boolean()->get();
-      }
-    }
-  }
+  if (auto* node = root.get("policy"))
+    TRY(parse_policy(file, *node, config.policy));
   if (auto* node = root.get("judge")) {
     auto v = node->value<std::string>();
     if (!v || v->empty())
@@ -213,16 +266,32 @@ Result<Config> load_config(const fs::path& file) {
       return invalid("{}: 'providers' must be a table of [providers.NAME] tables",
                      where(file, node->source()));
     for (const auto& [name, entry] : *table) {
-      auto p = parse_provider(file, std::string(name.str()), entry);
-      if (!p)
-        return std::unexpected(p.error());
-      config.providers.emplace(p->name, std::move(*p));
+      auto p = TRY(parse_provider(file, std::string(name.str()), entry));
+      config.providers.emplace(p.name, std::move(p));
     }
   }
   if (!config.judge.empty() && !config.providers.contains(config.judge))
     return invalid("{}: judge = \"{}\" names no [providers.{}] table", file.string(), config.judge,
                    config.judge);
   return config;
+}
+
+} // namespace
+
+Result<Config> load_config(const fs::path& file) {
+  try {
+    return read_config(toml::parse_file(file.string()), file);
+  } catch (const toml::parse_error& e) {
+    return invalid("{}:{}: {}", file.string(), e.source().begin.line, e.description());
+  }
+}
+
+Result<Config> parse_config(std::string_view text, const std::string& source) {
+  try {
+    return read_config(toml::parse(text, source), source);
+  } catch (const toml::parse_error& e) {
+    return invalid("{}:{}: {}", source, e.source().begin.line, e.description());
+  }
 }
 
 std::string default_config_text(const std::string& suite_path) {
@@ -232,16 +301,36 @@ std::string default_config_text(const std::string& suite_path) {
 suite = "{}"
 
 [policy]
+# The gate applies the policy of a pull request's base: a change here counts once it is merged,
+# and a pull request that loosens it fails the gate.
 # Every new case must link an incident (--incident), not only another provenance.
 require_incident = false
-# Every retirement decision needs --approved-by, someone other than the decider.
+# Every decision (a retirement, or an edit that weakens a case) needs --approved-by, someone
+# other than the decider.
 require_approver = false
+# Retiring the last live case that guards an incident needs --approved-by.
+require_approver_for_last_guard = false
+# Who may approve; when set, --approved-by must name one of them.
+# approvers = ["alice@example.com", "Bob <bob@example.com>"]
+# A pull request that changes [providers.*] or judge is reported; it fails the gate unless true.
+allow_provider_changes = false
+# gate --run-now calls the model for every trial; when true, --replay-from FILE may name a cache
+# the workflow restored (never one from the pull request) to replay answers from.
+allow_gate_replay = false
+# With gate --baseline-run: fail when the suite's pass rate fell by more than max_drop (0.02 is
+# two points) with significance alpha; a case is regressed only when its own drop is significant.
+max_drop = 0.0
+alpha = 0.05
+# Runs at temperature 0 with one trial per case: any case that passed in the baseline and fails
+# now is regressed, as without statistics. false: judge them by the statistics too.
+strict_deterministic = true
 )",
                      suite_path);
 }
 
 Result<Workspace> find_workspace(const fs::path& cwd,
-                                 const std::optional<std::string>& suite_override) {
+                                 const std::optional<std::string>& suite_override,
+                                 ConfigErrors errors) {
   Workspace ws;
   std::error_code ec;
   fs::path start = fs::absolute(cwd, ec);
@@ -260,9 +349,12 @@ Result<Workspace> find_workspace(const fs::path& cwd,
   if (fs::exists(ws.root / "evalkeep.toml", ec)) {
     ws.config_file = ws.root / "evalkeep.toml";
     auto config = load_config(*ws.config_file);
-    if (!config)
+    if (config)
+      ws.config = std::move(*config);
+    else if (errors == ConfigErrors::keep)
+      ws.config_error = config.error();
+    else
       return std::unexpected(config.error());
-    ws.config = *config;
   }
   if (suite_override && !suite_override->empty())
     ws.suite_path = fs::absolute(start / *suite_override, ec).lexically_normal();

@@ -141,6 +141,18 @@ TEST_CASE("add with an invalid id is refused", "[e2e][add-input]") {
   CHECK(listed_cases(repo) == 2);
 }
 
+TEST_CASE("add with an empty --id (an unset variable) is refused, not given a generated id",
+          "[e2e][add-input]") {
+  Repo repo;
+  seed_suite(repo);
+  auto r = must_fail(
+      repo, 2,
+      {"add", "--id", "", "--prompt", "Hi", "--expect", "contains:x", "--incident", "INC-7"});
+  CHECK_THAT(r.err, Catch::Contains("--id"));
+  CHECK_THAT(r.err, Catch::Contains("empty"));
+  CHECK(listed_cases(repo) == 2);
+}
+
 TEST_CASE("add with a bad messages file is refused", "[e2e][add-input]") {
   Repo repo;
   seed_suite(repo);
@@ -192,4 +204,39 @@ TEST_CASE("incident add refuses an impossible date, a bad severity and a duplica
   REQUIRE(incidents.size() == 1);
   CHECK(incidents[0]["id"] == "INC-7");
   CHECK(incidents[0]["title"] == "Refund promised outside policy");
+}
+
+TEST_CASE("add, edit and import refuse a case of more than 1,000 assertions and change nothing",
+          "[e2e][add-input][limits]") {
+  Repo repo;
+  seed_suite(repo);
+  std::vector<std::string> args = add_args({"--incident", "INC-7"});
+  for (int i = 0; i < 1000; ++i)
+    args.insert(args.end(), {"--expect", fmt::format("not-contains:word{}", i)});
+  must_succeed(repo, args);
+
+  auto edited = must_fail(repo, 2,
+                          {"edit", "late-delivery", "--add-expect", "contains:parcel",
+                           "--rationale", "one more check"});
+  CHECK_THAT(edited.err, Catch::Contains("case late-delivery: field \"expect\": 1001 assertions, "
+                                         "more than the 1000 a case may hold"));
+
+  args[2] = "late-delivery-2";
+  args.insert(args.end(), {"--expect", "contains:parcel"});
+  auto added = must_fail(repo, 2, args);
+  CHECK_THAT(added.err, Catch::Contains("field \"expect\": 1001 assertions"));
+
+  nlohmann::json expect = nlohmann::json::array();
+  for (int i = 0; i < 1001; ++i)
+    expect.push_back({{"type", "contains"}, {"value", fmt::format("w{}", i)}});
+  write_file(repo.path() / "many.jsonl",
+             nlohmann::json{{"type", "case"},
+                            {"id", "imported"},
+                            {"prompt", "Hello"},
+                            {"expect", expect},
+                            {"provenance", {{"kind", "spec"}, {"note", "limits"}}}}
+                     .dump() +
+                 "\n");
+  auto imported = must_fail(repo, 2, {"import", "many.jsonl"});
+  CHECK_THAT(imported.err, Catch::Contains("case imported: field \"expect\": 1001 assertions"));
 }

@@ -88,7 +88,7 @@ TEST_CASE("after edits, retirements, removals and a purge the export still round
                    "refunds were paid out"});
   must_succeed(a, {"retire", "refund-window", "--reason", "superseded", "--superseded-by",
                    "tone-apology", "--rationale", "covered by the tone case", "--approved-by",
-                   "Lee Okafor <lee@example.com>", "--revisit", "2026-12-01"});
+                   "Lee Okafor <lee@example.com>", "--revisit", "2099-12-01"});
   must_succeed(a, {"rm", "refund-window", "--purge"});
   must_succeed(a, {"retire", "convo-case", "--reason", "flaky-unfixable", "--rationale",
                    "the judge disagrees with itself"});

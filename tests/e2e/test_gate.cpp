@@ -169,18 +169,28 @@ TEST_CASE("the same cleanup with retirement decisions passes and shows what the 
 TEST_CASE("the gate lists removed and loosened assertions for reviewers", "[e2e][gate]") {
   GateRepo g;
   g.ok({"edit", "case-00", "--remove-expect", "contains:answer 0", "--rationale",
-        "the wording changed"});
+        "the wording changed", "--reason", "invalid-expectation"});
   g.ok({"edit", "case-01", "--remove-expect", "max-length:600", "--add-expect", "max-length:900",
-        "--rationale", "answers got longer"});
+        "--rationale", "answers got longer", "--reason", "invalid-expectation"});
   g.repo.git({"commit", "-q", "-am", "loosen"});
   auto r = g.repo.evalkeep({"gate", "--base", "main", "--json"});
   CHECK(r.exit_code == 0);
   auto report = json::parse(r.out);
   REQUIRE(report["edited"].size() == 2);
-  CHECK(report["edited"][0]["assertions_removed"] == json::array({"contains:answer 0"}));
+  CHECK(report["edited"][0]["weakened"] == true);
+  CHECK(report["edited"][0]["changes"] == json::array({{{"field", "assertion"},
+                                                        {"kind", "removed"},
+                                                        {"before", "contains:answer 0"},
+                                                        {"after", nullptr},
+                                                        {"weakens", true}}}));
   CHECK(report["edited"][0]["rationales"] == json::array({"the wording changed"}));
-  CHECK(report["edited"][1]["assertions_loosened"] ==
-        json::array({"max-length:600 -> max-length:900"}));
+  CHECK(report["edited"][0]["decisions"][0]["reason"] == "invalid-expectation");
+  CHECK(report["edited"][1]["changes"][0]["before"] == "max-length:600");
+  CHECK(report["edited"][1]["changes"][0]["after"] == "max-length:900");
+  auto text = g.repo.evalkeep({"gate", "--base", "main"}).out;
+  CHECK_THAT(text, Catch::Contains("case-01  (INC-101)  weakened\n    assertion: max-length:600 "
+                                   "-> max-length:900  (weakens)\n    decision: "
+                                   "invalid-expectation: answers got longer"));
 }
 
 TEST_CASE("gate writes JUnit XML a parser accepts and a Markdown summary", "[e2e][gate]") {
@@ -196,10 +206,14 @@ TEST_CASE("gate writes JUnit XML a parser accepts and a Markdown summary", "[e2e
   auto wellformed = g.repo.run({"xmllint", "--noout", "gate.xml"});
   CHECK(wellformed.exit_code == 0);
   auto failures = g.repo.run({"xmllint", "--xpath", "count(//testcase[failure])", "gate.xml"});
-  // Failing: the verify rule (the dropped trigger, the vanished case) and case-00 itself.
-  CHECK(failures.out.substr(0, failures.out.find('\n')) == "2");
+  // Failing: the verify rule (the dropped trigger), the case-deleted rule and case-00 itself.
+  CHECK(failures.out.substr(0, failures.out.find('\n')) == "3");
   auto cases = g.repo.run({"xmllint", "--xpath", "string(//testsuites/@failures)", "gate.xml"});
-  CHECK(cases.out.substr(0, cases.out.find('\n')) == "2");
+  CHECK(cases.out.substr(0, cases.out.find('\n')) == "3");
+  auto rule = g.repo.run({"xmllint", "--xpath",
+                          "string(//testcase[@name='case-deleted'][failure]/failure/@message)",
+                          "gate.xml"});
+  CHECK_THAT(rule.out, Catch::StartsWith("case case-00 (guarding INC-100) was deleted"));
   auto md = evalkeep::test::read_file(g.repo.path() / "gate.md");
   CHECK_THAT(md, Catch::StartsWith("## evalkeep gate: ❌ failed"));
   CHECK_THAT(md, Catch::Contains("| case-deleted | case-00 | INC-100 |"));
@@ -248,8 +262,12 @@ TEST_CASE("why tells a case's story: incident, commit, edits, retirement", "[e2e
 
 TEST_CASE("audit lists every retirement with the commit that landed it", "[e2e][gate][audit]") {
   GateRepo g;
-  g.ok({"retire", "case-00", "--reason", "duplicate", "--rationale", "same as case-09",
-        "--approved-by", "Lee Okafor <lee@example.com>", "--revisit", "2026-01-15"});
+  // Decided on New Year's Day, to be looked at again in January: overdue by now.
+  auto decided = g.repo.evalkeep({"retire", "case-00", "--reason", "duplicate", "--rationale",
+                                  "same as case-09", "--approved-by",
+                                  "Lee Okafor <lee@example.com>", "--revisit", "2026-01-15"},
+                                 {}, {"EVALKEEP_NOW=2026-01-01T09:00:00Z"});
+  REQUIRE(decided.exit_code == 0);
   g.ok({"retire", "case-09", "--reason", "superseded", "--superseded-by", "case-18", "--rationale",
         "moved"});
   g.ok({"retire", "case-18", "--reason", "out-of-scope", "--rationale", "gone"});

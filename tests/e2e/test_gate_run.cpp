@@ -93,14 +93,16 @@ TEST_CASE("gate --run latest fails on the active case that failed in the run", "
   CHECK_THAT(text.out, Catch::Contains("[case-failed] case tone-apology failed in run 1"));
   CHECK_THAT(text.out, Catch::Contains("run 1 (local, model stand-in, finished): 3 live cases "
                                        "checked, 2 passed, 1 failed, 0 not run\n  "
-                                       "tone-apology  fail\n\nactive cases"));
+                                       "every answer was asked for: 3 requests made, none "
+                                       "replayed\n  tone-apology  fail\n\nactive cases"));
 }
 
 TEST_CASE("gate --run passes when the only failing case is xfail at HEAD", "[e2e][gate]") {
   RunGate g;
   g.ok({"run", "--provider", "local"});
   // Marked xfail after the run failed it: the run still ran this case's content.
-  g.ok({"edit", "tone-apology", "--status", "xfail", "--rationale", "style fix is scheduled"});
+  g.ok({"edit", "tone-apology", "--status", "xfail", "--rationale", "style fix is scheduled",
+        "--reason", "flaky-unfixable"});
   g.repo.git({"commit", "-q", "-am", "tone-apology is a known failure"});
   auto r = g.ok({"gate", "--base", "main", "--run", "latest"});
   INFO(r.out);
@@ -114,9 +116,14 @@ TEST_CASE("gate --run passes when the only failing case is xfail at HEAD", "[e2e
 TEST_CASE("gate --baseline-run catches a case that passed before and fails now", "[e2e][gate]") {
   RunGate g;
   g.ok({"run", "--provider", "local"});
-  // Another model: the default answer for everything, so refund-window regresses.
+  // Another model: the default answer for everything, so refund-window regresses. The gate
+  // checks runs only of providers the base defines: it is added on main.
   StandIn plain;
+  g.repo.git({"checkout", "-q", "main"});
   std::ofstream(g.repo.path() / "evalkeep.toml", std::ios::app) << provider_table(plain, "plain");
+  g.repo.git({"commit", "-q", "-am", "another provider"});
+  g.repo.git({"checkout", "-q", "change"});
+  g.repo.git({"merge", "-q", "main"});
   g.ok({"run", "--provider", "plain"});
 
   auto report = g.gate_json({"--run", "2", "--baseline-run", "1"});
@@ -140,9 +147,12 @@ TEST_CASE("gate --run-now --provider runs the suite and gates on that run", "[e2
   CHECK(g.server.requests() == 3);
   auto runs = evalkeep::test::parse_json(g.ok({"runs", "list", "--json"}).out);
   CHECK(runs.size() == 1);
-  // A second gate replays the cached answers.
-  CHECK(g.gate_json({"--run-now", "--provider", "local"})["run"]["id"] == 2);
-  CHECK(g.server.requests() == 3);
+  // A second gate calls the model again: its verdict never rests on stored answers.
+  auto again = g.gate_json({"--run-now", "--provider", "local"});
+  CHECK(again["run"]["id"] == 2);
+  CHECK(again["run"]["requests"] == 3);
+  CHECK(again["run"]["replayed"] == 0);
+  CHECK(g.server.requests() == 6);
 }
 
 TEST_CASE("gate refuses --run-now without --provider and --run with --run-now", "[e2e][gate]") {
@@ -185,9 +195,13 @@ TEST_CASE("gate JUnit, Markdown and annotations carry the run's failures", "[e2e
                                     "case-failed::case tone-apology failed in run 1"));
   REQUIRE(g.repo.run({"xmllint", "--noout", "gate.xml"}).exit_code == 0);
   CHECK(g.xpath("count(//testcase[@classname='evalkeep.gate.run'])", "gate.xml") == "3");
-  CHECK(g.xpath("string(//testcase[failure]/@name)", "gate.xml") == "tone-apology");
-  CHECK(g.xpath("count(//testcase[failure])", "gate.xml") == "1");
-  CHECK(g.xpath("string(//testsuites/@failures)", "gate.xml") == "1");
+  // The case fails under the run, and the rule it breaks fails with it.
+  CHECK(g.xpath("string(//testcase[@classname='evalkeep.gate.run'][failure]/@name)", "gate.xml") ==
+        "tone-apology");
+  CHECK(g.xpath("string(//testcase[@classname='evalkeep.gate.rules'][failure]/@name)",
+                "gate.xml") == "case-failed");
+  CHECK(g.xpath("count(//testcase[failure])", "gate.xml") == "2");
+  CHECK(g.xpath("string(//testsuites/@failures)", "gate.xml") == "2");
   auto md = evalkeep::test::read_file(g.repo.path() / "gate.md");
   CHECK_THAT(md, Catch::Contains("### Run"));
   CHECK_THAT(md, Catch::Contains("| case-failed | tone-apology |  | case tone-apology failed in "
@@ -225,6 +239,46 @@ TEST_CASE("gate --run on an unfinished run reports it incomplete", "[e2e][gate]"
   CHECK(report["violations"][1]["message"] ==
         "run 1 (running) has no result for 1 active case: greeting; finish it with 'evalkeep run "
         "--resume 1'");
+}
+
+TEST_CASE("gate on a merge that lacks a shard names the shard instead of sending it to --resume",
+          "[e2e][gate][shard]") {
+  RunGate g;
+  for (const char* shard : {"1/3", "2/3"})
+    g.ok({"run", "--provider", "local", "--shard", shard, "--runs-db",
+          fmt::format("shard-{}.db", shard[0]), "--quiet"});
+  g.ok({"runs", "merge", "shard-1.db", "shard-2.db", "-o", "runs.db"});
+  auto gated = g.repo.evalkeep(
+      {"--runs-db", "runs.db", "gate", "--base", "main", "--run", "latest", "--json"});
+  INFO(gated.out << gated.err);
+  CHECK(gated.exit_code == 1);
+  auto report = evalkeep::test::parse_json(gated.out);
+  std::string incomplete;
+  for (const auto& v : report["violations"])
+    if (v["rule"] == "run-incomplete")
+      incomplete = v["message"];
+  CHECK_THAT(incomplete, Catch::StartsWith("run 1 (stopped) is a merge that lacks shard 3/3"));
+  CHECK_THAT(incomplete, Catch::EndsWith("run the missing shard (run --shard I/N) and merge every "
+                                         "shard again"));
+  CHECK_THAT(incomplete, !Catch::Contains("--resume"));
+}
+
+TEST_CASE("gate on an exec run names the command that answered, not a model", "[e2e][gate]") {
+  RunGate g;
+  evalkeep::test::write_file(g.repo.path() / "agent.sh",
+                             "#!/bin/sh\ncat >/dev/null\necho 'I can help: 30 days.'\n");
+  std::filesystem::permissions(g.repo.path() / "agent.sh", std::filesystem::perms::owner_all);
+  std::ofstream(g.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.agent]\ntype = \"exec\"\ncommand = [\"./agent.sh\"]\n";
+  g.repo.git({"add", "-A"});
+  g.repo.git({"commit", "-q", "-m", "an exec provider"});
+  g.ok({"run", "--provider", "agent", "--quiet"});
+  auto gated = g.repo.evalkeep({"gate", "--base", "main", "--run", "latest"});
+  INFO(gated.out << gated.err);
+  CHECK_THAT(gated.out, Catch::Contains("run 1 (agent, exec: ./agent.sh, finished): 3 live cases"));
+  CHECK_THAT(gated.out, !Catch::Contains("model ./agent.sh"));
+  auto report = g.gate_json({"--run", "latest"});
+  CHECK(report["run"]["model"] == "exec: ./agent.sh");
 }
 
 TEST_CASE("the CI recipe: shards run apart, runs merge joins them, the gate checks the merged run",

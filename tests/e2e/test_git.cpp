@@ -110,7 +110,7 @@ TEST_CASE("git diff shows a new case and a changed prompt as text lines", "[e2e]
                       "Where is my parcel?\nIt was due on Monday.", "--expect",
                       "icontains:tracking", "--incident", "INC-7"});
   must_succeed(repo, {"edit", "tone-apology", "--prompt", "My order is very late.", "--rationale",
-                      "sharper wording"});
+                      "sharper wording", "--reason", "reworded"});
 
   auto diff = repo.git({"diff"});
   INFO(diff);
@@ -226,7 +226,7 @@ TEST_CASE("dump prints the suite as the text git diff shows", "[e2e][git]") {
   Repo repo;
   seed_suite(repo);
   auto r = must_succeed(repo, {"dump"});
-  CHECK(r.out.starts_with("# evalkeep suite, schema version 2\n"));
+  CHECK(r.out.starts_with("# evalkeep suite, schema version 3\n"));
   CHECK_THAT(r.out, Catch::Contains("\ncase tone-apology\n  status: active\n  provenance: "
                                     "spec:style guide 2.1\n  prompt: My order is late.\n"));
   CHECK(must_succeed(repo, {"dump", "evals/suite.db"}).out == r.out);
@@ -235,6 +235,45 @@ TEST_CASE("dump prints the suite as the text git diff shows", "[e2e][git]") {
   auto copy = repo.path() / "copy.db";
   write_file(copy, repo.git({"show", "HEAD:evals/suite.db"}));
   CHECK(must_succeed(repo, {"dump", copy.string()}).out == r.out);
+}
+
+TEST_CASE("git diff shows the control characters of a rationale, never sends them to the "
+          "terminal",
+          "[e2e][git]") {
+  Repo repo;
+  seed_suite(repo);
+  commit_all(repo, "suite");
+  // An ESC sequence that would clear a reviewer's screen, and a C1 CSI that some terminals obey.
+  const std::string rationale = "obsolete\x1b[2J\x1b]0;owned\x07 \xc2\x9b"
+                                "31m";
+  must_succeed(repo,
+               {"retire", "tone-apology", "--reason", "out-of-scope", "--rationale", rationale});
+
+  for (const auto& view : {repo.git({"diff"}), must_succeed(repo, {"dump"}).out}) {
+    INFO(view);
+    CHECK_THAT(view, Catch::Contains("rationale: obsolete^[[2J^[]0;owned^G M-^[31m\n"));
+    CHECK(view.find('\x1b') == std::string::npos);
+    CHECK(view.find('\x07') == std::string::npos);
+    CHECK(view.find("\xc2\x9b") == std::string::npos);
+  }
+  // For data, --exact writes the bytes the suite holds.
+  CHECK_THAT(must_succeed(repo, {"dump", "--exact"}).out,
+             Catch::Contains("rationale: " + rationale + "\n"));
+}
+
+TEST_CASE("a repository set up by an older init diffs safely without running init again",
+          "[e2e][git]") {
+  // Older inits registered plain `evalkeep dump` as the textconv: it is the safe form.
+  Repo repo;
+  seed_suite(repo);
+  CHECK(git_config(repo, "diff.evalkeep.textconv") == std::string(EVALKEEP_BIN) + " dump");
+  commit_all(repo, "suite");
+  must_succeed(repo,
+               {"edit", "tone-apology", "--title", "Tone\x1b[8m hidden", "--rationale", "title"});
+  auto diff = repo.git({"diff"});
+  INFO(diff);
+  CHECK_THAT(diff, Catch::Contains("\n+  title: Tone^[[8m hidden\n"));
+  CHECK(diff.find('\x1b') == std::string::npos);
 }
 
 TEST_CASE("dump of a file that is not a suite is an error, never a crash", "[e2e][git]") {

@@ -116,3 +116,16 @@ TEST_CASE("export --to promptfoo keeps template syntax in inputs and values lite
   // Assertion values are always rendered by promptfoo.
   CHECK_THAT(yaml, Catch::Contains(R"(value: "{% raw %}{{ done }}{% endraw %}")"));
 }
+
+TEST_CASE("export --to promptfoo of a prompt holding a 200 KB Nunjucks comment does not crash",
+          "[e2e][interop]") {
+  Repo repo;
+  must_succeed(repo, {"init", "-q"});
+  write_file(repo.path() / "prompt.txt", "{# " + std::string(200 << 10, 'n') + " #} Hello {{ x }}");
+  must_succeed(repo, {"add", "--id", "long", "--prompt-file", "prompt.txt", "--expect",
+                      "contains:Hi", "--provenance", "spec:long prompts"});
+  auto r = repo.evalkeep({"export", "--to", "promptfoo"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("{# nnnnnnnn"));
+}

@@ -122,3 +122,22 @@ TEST_CASE("import --from csv and --from openai-evals read their layouts", "[e2e]
   CHECK_THAT(bad.err, Catch::Contains("--from 'deepeval' is not one of evalkeep, promptfoo, csv, "
                                       "openai-evals"));
 }
+
+TEST_CASE("import --skip-unsupported of many refusals warns with their count by cause",
+          "[e2e][interop]") {
+  Repo repo;
+  must_succeed(repo, {"init"});
+  std::string config = "prompts: ['{{q}}']\ntests:\n";
+  for (int i = 0; i < 30; ++i)
+    config += "  - vars: {q: q" + std::to_string(i) + "}\n    assert: [{type: ruby, value: x}]\n";
+  config += "  - vars: {q: fine}\n    assert: [{type: contains, value: fine}]\n";
+  write_file(repo.path() / "promptfooconfig.yaml", config);
+  auto r = repo.evalkeep(
+      {"import", "--from", "promptfoo", "promptfooconfig.yaml", "--skip-unsupported"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::StartsWith("evalkeep: warning: left out 60 things evalkeep cannot "
+                                      "import exactly:\n  by cause (2 of them"));
+  CHECK_THAT(r.err, Catch::Contains("\n  30 x assert \"ruby\": first at promptfooconfig.yaml:4:"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 4);
+  CHECK(listed_cases(repo) == 1);
+}

@@ -555,6 +555,71 @@ TEST_CASE("report --vs shows regressions and fixes first, and what changed", "[e
   CHECK_THAT(bad.err, Catch::StartsWith("evalkeep: error: "));
 }
 
+TEST_CASE("an exec run's report shows its command and program, and no HTTP settings or statuses",
+          "[e2e][report][exec]") {
+  Fixture f;
+  write_file(f.repo.path() / "agent.sh", "#!/bin/sh\ncat > /dev/null\necho 'I can help.'\n");
+  std::filesystem::permissions(f.repo.path() / "agent.sh", std::filesystem::perms::owner_all);
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.agent]\ntype = \"exec\"\ncommand = [\"./agent.sh\"]\n";
+  f.commit("an agent");
+  f.run_json({"--provider", "agent"});
+  f.run({"report", "latest", "-o", "agent.html"});
+  auto file = f.repo.path() / "agent.html";
+  auto page = dom(file, "open=greeting");
+  auto headline = between(page, "id=\"headline\"", "</section>");
+  CHECK_THAT(headline, Catch::Contains("<dt>provider</dt><dd>agent (exec)</dd>"));
+  CHECK_THAT(headline, Catch::Contains("<dt>ran</dt><dd>exec: ./agent.sh</dd>"));
+  CHECK_THAT(headline, Catch::Contains("<dt>program</dt><dd>"));
+  CHECK(headline.find("<dt>model</dt>") == std::string::npos);
+  auto params = between(headline, "<dt>parameters</dt>", "</dd>");
+  CHECK_THAT(params, Catch::Contains("timeout_s=120"));
+  for (const char* http :
+       {"anthropic_version", "api_key_env", "idempotency_header", "headers", "connect_timeout_s"})
+    CHECK(params.find(http) == std::string::npos);
+  CHECK_THAT(page, Catch::Contains("agent · exec: ./agent.sh · commit"));
+  // Its attempt has no HTTP status, and the table no HTTP column.
+  auto attempts = between(page, "<table class=\"attempts\">", "</table>");
+  CHECK(attempts.find("HTTP") == std::string::npos);
+  CHECK(attempts.find("200") == std::string::npos);
+  CHECK_THAT(attempts, Catch::Contains("<td>answer</td>"));
+}
+
+TEST_CASE("the pass rate over the last runs is one chart per provider and model, and the page "
+          "shows no timing",
+          "[e2e][report]") {
+  Fixture f;
+  f.run_json({"--provider", "local"});
+  f.run_json({"--provider", "local", "--no-cache"});
+  StandIn plain; // the default answer for everything: another model's pass rate
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.plain]\ntype = \"openai\"\nbase_url = \"" << plain.openai_base()
+      << "\"\nmodel = \"stand-in-plain\"\n";
+  f.run_json({"--provider", "plain"});
+  f.run({"report", "latest", "-o", "latest.html"});
+  auto page = dom(f.repo.path() / "latest.html");
+  // This run's series first: plain's one run, then local's two.
+  CHECK(bars(page, "trend") == 1);
+  CHECK(bars(page, "trend-2") == 2);
+  auto trends = between(page, "class=\"trends\"", "</section>");
+  auto plain_at = trends.find("<h3>plain · stand-in-plain</h3>");
+  auto local_at = trends.find("<h3>local · stand-in</h3>");
+  REQUIRE(plain_at != std::string::npos);
+  REQUIRE(local_at != std::string::npos);
+  CHECK(plain_at < local_at);
+  CHECK_THAT(chart(page, "trend-2"), Catch::Contains("#1 ") && Catch::Contains("#2 "));
+  CHECK(chart(page, "trend").find("#1 ") == std::string::npos);
+  // Run 2's report: only its own model ran before it.
+  f.run({"report", "2", "-o", "second.html"});
+  auto second = dom(f.repo.path() / "second.html");
+  CHECK(bars(second, "trend") == 2);
+  CHECK(second.find("data-chart=\"trend-2\"") == std::string::npos);
+  // The page says nothing about how fast it drew itself.
+  CHECK(page.find("table ready") == std::string::npos);
+  CHECK(page.find("id=\"render-ms\"") == std::string::npos);
+  CHECK(page.find("data-ready-ms=\"") != std::string::npos); // kept for tests, not shown
+}
+
 TEST_CASE("the case table sorts from the URL and by header clicks, filters as the reader types, "
           "and expands a judged case to its rationale",
           "[e2e][report]") {
@@ -654,10 +719,16 @@ TEST_CASE("the case table sorts from the URL and by header clicks, filters as th
 TEST_CASE("audit --format html shows retirements by reason and unguarded incidents",
           "[e2e][report][audit]") {
   Fixture f;
-  f.run({"retire", "markup-echo", "--reason", "out-of-scope", "--rationale",
-         "we no longer render <b>markup</b>", "--revisit", "2020-01-01"});
-  f.run({"retire", "refund-polite", "--reason", "superseded", "--superseded-by", "refund-window",
-         "--rationale", "covered"});
+  // Both decided in December 2019, one to be looked at again in 2020: overdue by now.
+  auto in_2019 = [&](const std::vector<std::string>& args) {
+    auto r = f.repo.evalkeep(args, {}, {"EVALKEEP_NOW=2019-12-01T09:00:00Z"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  in_2019({"retire", "markup-echo", "--reason", "out-of-scope", "--rationale",
+           "we no longer render <b>markup</b>", "--revisit", "2020-01-01"});
+  in_2019({"retire", "refund-polite", "--reason", "superseded", "--superseded-by", "refund-window",
+           "--rationale", "covered"});
   auto stdout_page = f.run({"audit", "--format", "html"});
   CHECK_THAT(stdout_page.out, Catch::StartsWith("<!DOCTYPE html>"));
   auto wrote = f.run({"audit", "--format", "html", "-o", "audit.html"});

@@ -1,6 +1,7 @@
 // Running cases against the stand-in model server on 127.0.0.1.
 
 #include "support/cli_runner.hpp"
+#include "support/e2e.hpp"
 #include "support/standin.hpp"
 
 #include <chrono>
@@ -110,6 +111,42 @@ TEST_CASE("runs diff lists regressions and fixes by case id", "[e2e][run]") {
   CHECK(d["changed"]["provider"]["b"] == "plain");
   CHECK(d["by_incident"]["INC-7"]["a"]["rate"] == 1.0);
   CHECK(d["by_incident"]["INC-7"]["b"]["rate"] == 0.0);
+}
+
+TEST_CASE("runs show gives each pass rate a 95% interval, and runs diff the paired difference",
+          "[e2e][run][stats]") {
+  Fixture f;
+  f.run({"run", "--provider", "local"}); // refund-window and greeting pass, tone-apology fails
+  auto show = json::parse(f.run({"runs", "show", "--json"}).out);
+  CHECK(show["pass_rate"]["value"] == Approx(2.0 / 3));
+  CHECK(show["pass_rate"]["low"] == Approx(0.2077).margin(1e-4)); // Wilson, 2 of 3
+  CHECK(show["pass_rate"]["high"] == Approx(0.9385).margin(1e-4));
+  CHECK(show["pass_rate"]["method"] == "wilson");
+  CHECK(show["pass_rate"]["cases"] == 3);
+  CHECK(show["pass_rate_clustered"]["method"] == "clustered by incident");
+  CHECK(show["pass_rate_clustered"]["clusters"] == 3); // INC-7, and two cases of their own
+  CHECK(show["by_incident"]["INC-7"]["pass_rate"]["value"] == 1.0);
+  CHECK(show["by_tag"]["tone"]["pass_rate"]["high"] < 1.0);
+  CHECK_THAT(f.run({"runs", "show"}).out,
+             Catch::Contains("pass rate 66.7% (95% CI 20.8–93.9%), wilson; clustered by incident"));
+
+  StandIn plain; // refund-window now fails, tone-apology now passes
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app) << provider_table(plain, "plain");
+  f.run({"run", "--provider", "plain"});
+  auto d = json::parse(f.run({"runs", "diff", "1", "2", "--json"}).out);
+  CHECK(d["difference"]["pairs"] == 3);
+  CHECK(d["difference"]["pass_to_fail"] == 1);
+  CHECK(d["difference"]["fail_to_pass"] == 1);
+  CHECK(d["difference"]["value"] == 0.0);
+  CHECK(d["difference"]["p_value"] == 1.0);
+  CHECK(d["difference"]["test"] == "mcnemar-exact");
+  REQUIRE(d["regressions"].size() == 1);
+  CHECK(d["regressions"][0]["drop_p_value"] == Approx(0.5)); // one trial each: chance explains it
+  CHECK(d["regressions"][0]["within_noise"] == true);
+  auto text = f.run({"runs", "diff", "1", "2"}).out;
+  CHECK_THAT(text, Catch::Contains("pass rate B − A: +0.0 points"));
+  CHECK_THAT(text, Catch::Contains("1 pass → fail, 1 fail → pass; p = 1 (mcnemar-exact)"));
+  CHECK_THAT(text, Catch::Contains("pass → fail  within noise (p = 0.50)"));
 }
 
 TEST_CASE("the API key is sent as a bearer token and never stored", "[e2e][run][secrets]") {
@@ -238,15 +275,19 @@ TEST_CASE("offline mode replays the cache and never calls the model", "[e2e][run
   CHECK(f.server.requests() == 1);
 }
 
-TEST_CASE("cached answers move between machines with cache export and import", "[e2e][run]") {
+TEST_CASE("cached answers move between machines with cache export and import --trust",
+          "[e2e][run]") {
   Fixture f;
   f.run({"run", "--provider", "local"});
   f.run({"cache", "export", "answers.jsonl"});
-  auto other = f.repo.evalkeep({"--runs-db", "other.db", "cache", "import", "answers.jsonl"});
+  auto other =
+      f.repo.evalkeep({"--runs-db", "other.db", "cache", "import", "--trust", "answers.jsonl"});
   CHECK(other.exit_code == 0);
   CHECK_THAT(other.out, Catch::Contains("imported 3 cached answers"));
   auto replay = f.repo.evalkeep({"--runs-db", "other.db", "run", "--provider", "local", "--json"});
-  CHECK(json::parse(replay.out)["cached"] == 3);
+  auto s = json::parse(replay.out);
+  CHECK(s["replayed"] == 3);
+  CHECK(s["replayed_from"][0]["label"] == "imported from answers.jsonl");
   CHECK(f.server.requests() == 3);
 }
 
@@ -424,4 +465,325 @@ TEST_CASE("shards run disjoint cases and merge into one run", "[e2e][run][shard]
   CHECK(overlap.exit_code == 2);
   CHECK_THAT(overlap.err, Catch::Contains("shard 1/2 appears twice"));
   CHECK(f.repo.evalkeep({"run", "--provider", "local", "--shard", "3/2"}).exit_code == 2);
+}
+
+TEST_CASE("an exec program gets the conversation, not the assertions, and no key it was not "
+          "given",
+          "[e2e][run][exec]") {
+  for (bool passed : {false, true}) {
+    DYNAMIC_SECTION("pass_env " << passed) {
+      Fixture f;
+      evalkeep::test::write_file(
+          f.repo.path() / "agent.sh",
+          "#!/bin/sh\ncat > stdin.json\nenv > env.txt\necho 'Within 30 days.'\n");
+      std::filesystem::permissions(f.repo.path() / "agent.sh", std::filesystem::perms::owner_all);
+      std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+          << "\n[providers.agent]\ntype = \"exec\"\ncommand = [\"./agent.sh\"]\n"
+          << (passed ? "pass_env = [\"MY_AGENT_API_KEY\"]\n" : "")
+          << "\n[providers.other]\ntype = \"openai\"\nmodel = \"m\"\napi_key_env = "
+             "\"TEAM_GATEWAY_TOKEN\"\n";
+      auto r =
+          f.repo.evalkeep({"run", "--provider", "agent", "--case", "refund-window", "-q"}, {},
+                          {"OPENAI_API_KEY=sk-canary-openai", "MY_AGENT_API_KEY=sk-canary-mine",
+                           "TEAM_GATEWAY_TOKEN=tok-canary", "EVALKEEP_HARMLESS=visible"});
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      auto input = json::parse(evalkeep::test::read_file(f.repo.path() / "stdin.json"));
+      CHECK(input["id"] == "refund-window");
+      CHECK(input["trial"] == 0);
+      CHECK(input["purpose"] == "answer");
+      CHECK(input["messages"][0]["content"] == "Can I get a refund after 45 days?");
+      CHECK_FALSE(input.contains("expect"));
+      CHECK(evalkeep::test::read_file(f.repo.path() / "stdin.json").find("icontains") ==
+            std::string::npos);
+      auto env = evalkeep::test::read_file(f.repo.path() / "env.txt");
+      CHECK(env.find("sk-canary-openai") == std::string::npos);
+      CHECK(env.find("tok-canary") == std::string::npos);
+      CHECK((env.find("sk-canary-mine") != std::string::npos) == passed);
+      CHECK(env.find("EVALKEEP_HARMLESS=visible") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("exec programs that exit without reading a large input never kill the run",
+          "[e2e][run][exec]") {
+  Fixture f;
+  // 1 MB prompts, so writing stdin meets a closed pipe; eight at once.
+  evalkeep::test::write_file(f.repo.path() / "long.txt", std::string(1 << 20, 'q'));
+  for (int i = 0; i < 24; ++i)
+    f.run({"add", "--id", fmt::format("long-{}", i), "--prompt-file", "long.txt", "--expect",
+           "contains:x", "--provenance", "spec:long"});
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.quitter]\ntype = \"exec\"\ncommand = [\"true\"]\n";
+  auto r = f.repo.evalkeep({"run", "--provider", "quitter", "-j", "8", "--json"});
+  INFO(r.err);
+  CHECK(r.exit_code == 1); // every case fails its assertion, and the run ends normally
+  auto s = json::parse(r.out);
+  CHECK(s["failed"].get<int>() + s["passed"].get<int>() >= 24);
+}
+
+namespace {
+
+// A case record for `import` with `n` assertions of `type` (judge: a rubric each).
+std::string case_with_assertions(const std::string& id, int n, const std::string& type) {
+  json expect = json::array();
+  for (int i = 0; i < n; ++i)
+    expect.push_back(type == "judge" ? json{{"type", "judge"},
+                                            {"rubric", "greets politely " + std::to_string(i)},
+                                            {"threshold", 0.5}}
+                                     : json{{"type", type}, {"value", "help"}});
+  return json{{"type", "case"},
+              {"id", id},
+              {"prompt", "Hello from " + id},
+              {"expect", expect},
+              {"provenance", {{"kind", "spec"}, {"note", "limits"}}}}
+             .dump() +
+         "\n";
+}
+
+} // namespace
+
+TEST_CASE("a case over the assertion limit is an error of that case, and one at the limit is "
+          "judged in full",
+          "[e2e][run][limits]") {
+  Fixture f;
+  evalkeep::test::write_file(f.repo.path() / "many.jsonl",
+                             case_with_assertions("at-limit", 1000, "judge"));
+  f.run({"import", "-q", "many.jsonl"});
+  // A suite written by another tool (or an older evalkeep) can hold more than add and import
+  // take: a case of 1,025 judge assertions, the 1,025th of which took another trial's call id.
+  evalkeep::test::RawSqlite(f.repo.suite())
+      .exec("INSERT INTO cases (id, prompt, expect, provenance_kind, provenance_note, status, "
+            "content_hash) SELECT 'over-limit', 'Hello from over-limit', (SELECT "
+            "json_group_array(json(value)) FROM (SELECT value FROM json_each(c.expect) UNION ALL "
+            "SELECT value FROM json_each(c.expect) LIMIT 1025)), provenance_kind, "
+            "provenance_note, status, content_hash FROM cases c WHERE id = 'at-limit'");
+  // Each judge assertion is a judge call of its own, in flight with the others.
+  auto r = f.repo.evalkeep({"run", "--provider", "local", "--judge", "local", "--case", "at-limit",
+                            "--case", "over-limit", "--case", "greeting", "-j", "16", "--json"});
+  INFO(r.err);
+  CHECK(r.exit_code == 3); // an error, not a crash
+  auto s = json::parse(r.out);
+  CHECK(s["passed"] == 2);
+  CHECK(s["errored"] == 1);
+  REQUIRE(s["failures"].size() == 1);
+  CHECK(s["failures"][0]["case"] == "over-limit");
+  CHECK(s["failures"][0]["reason"] ==
+        "case over-limit has 1025 assertions, more than the 1000 a case may hold");
+  // 1 answer and 1,000 judge calls for at-limit, 1 answer for greeting, nothing for over-limit.
+  CHECK(f.server.requests() == 1002);
+  auto judged = f.repo.run({"sqlite3", ".evalkeep/runs.db",
+                            "SELECT json_array_length(assertions) FROM results WHERE case_id = "
+                            "'at-limit'; SELECT error_class FROM results WHERE case_id = "
+                            "'over-limit'"});
+  CHECK(judged.out == "1000\ntoo-many-assertions\n");
+  auto scored = f.repo.run({"sqlite3", ".evalkeep/runs.db",
+                            "SELECT count(*) FROM results, json_each(results.assertions) WHERE "
+                            "case_id = 'at-limit' AND json_each.value ->> 'reason' LIKE 'judge "
+                            "scored 0.90%'"});
+  CHECK(scored.out == "1000\n");
+}
+
+TEST_CASE("an exec program's stderr and answer are cleared of the keys its pass_env gives it",
+          "[e2e][run][exec][secrets]") {
+  Fixture f;
+  const std::string key = "sk-canary-passed-0123456789abcdef";
+  // The key well inside the 300 bytes an error quotes, and again across the cut at byte 300.
+  evalkeep::test::write_file(
+      f.repo.path() / "leaky.sh",
+      "#!/bin/sh\ncat > /dev/null\necho \"answer with $MY_AGENT_API_KEY\"\n"
+      "printf 'failed with key %s ' \"$MY_AGENT_API_KEY\" >&2\n"
+      "printf '%0250d' 0 >&2\nprintf '%s and more\\n' \"$MY_AGENT_API_KEY\" >&2\nexit 1\n");
+  std::filesystem::permissions(f.repo.path() / "leaky.sh", std::filesystem::perms::owner_all);
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.leaky]\ntype = \"exec\"\ncommand = [\"./leaky.sh\"]\n"
+         "pass_env = [\"MY_AGENT_API_KEY\"]\n";
+  auto r = f.repo.evalkeep({"run", "--provider", "leaky", "--case", "greeting"}, {},
+                           {"MY_AGENT_API_KEY=" + key});
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.out, Catch::Contains("exit code 1: failed with key [redacted] 0000"));
+  auto json_out = f.repo.evalkeep({"runs", "show", "--json"});
+  CHECK_THAT(json_out.out, Catch::Contains("[redacted]"));
+  for (const auto& text : {r.out, r.err, json_out.out})
+    CHECK(text.find("sk-canary") == std::string::npos);
+  f.repo.run({"sqlite3", ".evalkeep/runs.db", "PRAGMA wal_checkpoint(TRUNCATE)"});
+  auto stored = evalkeep::test::read_file(f.repo.path() / ".evalkeep" / "runs.db");
+  CHECK(stored.find("sk-canary") == std::string::npos);
+  // A key cut at the 300th byte leaves its start behind unless it is cleared before the cut.
+  CHECK(stored.find("sk-c") == std::string::npos);
+}
+
+TEST_CASE("a failed exec call's control characters and broken UTF-8 leave the gate's JUnit "
+          "well-formed",
+          "[e2e][run][exec][gate]") {
+  Fixture f;
+  evalkeep::test::write_file(f.repo.path() / "noisy.sh",
+                             "#!/bin/sh\ncat > /dev/null\nprintf 'bad \\033[31mred\\007 \\377\\376 "
+                             "end' >&2\nexit 2\n");
+  std::filesystem::permissions(f.repo.path() / "noisy.sh", std::filesystem::perms::owner_all);
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.noisy]\ntype = \"exec\"\ncommand = [\"./noisy.sh\"]\n";
+  f.repo.git({"add", "-A"});
+  f.repo.git({"commit", "-q", "-m", "suite"});
+  auto r = f.repo.evalkeep({"run", "--provider", "noisy"});
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.out, Catch::Contains("exit code 2: bad ^[[31mred^G \xEF\xBF\xBD\xEF\xBF\xBD end"));
+  auto gate = f.repo.evalkeep({"gate", "--base", "HEAD", "--run", "latest", "--junit", "gate.xml"});
+  INFO(gate.out << gate.err);
+  REQUIRE(std::filesystem::exists(f.repo.path() / "gate.xml"));
+  auto lint = f.repo.run({"xmllint", "--noout", "gate.xml"});
+  INFO(lint.err);
+  CHECK(lint.exit_code == 0);
+  auto xml = evalkeep::test::read_file(f.repo.path() / "gate.xml");
+  CHECK(xml.find('\x1b') == std::string::npos);
+  CHECK_THAT(xml, Catch::Contains("bad ^[[31mred^G"));
+}
+
+TEST_CASE("run --quiet prints nothing but what went wrong, and --json still prints JSON",
+          "[e2e][run]") {
+  Fixture f;
+  auto quiet = f.repo.evalkeep({"run", "--provider", "local", "--quiet"});
+  CHECK(quiet.exit_code == 1); // tone-apology fails: the exit code says so
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+  auto json_out = f.repo.evalkeep({"run", "--provider", "local", "-q", "--json"});
+  CHECK(json_out.exit_code == 1);
+  CHECK(json::parse(json_out.out)["failed"] == 1);
+  StandIn denied(R"({"default": {"answer": "x"}, "rules": [{"match": "", "fault": "401"}]})");
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app) << provider_table(denied, "denied");
+  auto stopped = f.repo.evalkeep({"run", "--provider", "denied", "-j", "1", "-q"});
+  CHECK(stopped.exit_code == 3);
+  CHECK(stopped.out.empty());
+  CHECK_THAT(stopped.err, Catch::StartsWith("evalkeep: error: run 3 stopped early"));
+}
+
+TEST_CASE("shards 1/3 and 2/3 merge into a run marked incomplete that names shard 3/3",
+          "[e2e][run][shard]") {
+  Fixture f;
+  for (int i = 0; i < 27; ++i)
+    f.run({"add", "--id", "extra-" + std::to_string(i), "--prompt", "Hello " + std::to_string(i),
+           "--expect", "contains:help", "--provenance", "spec:shards"});
+  int ran = 0;
+  for (const char* shard : {"1/3", "2/3"}) {
+    auto s = json::parse(f.run({"run", "--provider", "local", "--shard", shard, "--runs-db",
+                                fmt::format("s{}.db", shard[0]), "--json"})
+                             .out);
+    ran += s["total"].get<int>();
+  }
+  REQUIRE(ran < 30);
+  auto merged = f.repo.evalkeep({"runs", "merge", "s1.db", "s2.db", "-o", "merged.db"});
+  CHECK(merged.exit_code == 1);
+  CHECK_THAT(merged.out, Catch::Contains("merged 2 shards into run 1 of merged.db"));
+  CHECK_THAT(merged.err, Catch::Contains("evalkeep: error: run 1 is incomplete: shard 3/3 not "
+                                         "merged"));
+  auto show = json::parse(f.run({"--runs-db", "merged.db", "runs", "show", "--json"}).out);
+  CHECK(show["state"] == "stopped");
+  CHECK(show["stop_reason"] == "incomplete: shard 3/3 not merged");
+  CHECK(show["total"] == ran);
+  CHECK(show["exit_code"] == 3);
+  CHECK_THAT(f.run({"--runs-db", "merged.db", "runs", "show"}).out,
+             Catch::Contains("  incomplete: shard 3/3 not merged\n  run the missing shards"));
+  // Resuming cannot finish what no shard planned.
+  auto resume = f.repo.evalkeep({"--runs-db", "merged.db", "run", "--resume", "1"});
+  CHECK(resume.exit_code == 1);
+  CHECK_THAT(resume.err, Catch::Contains("run 1 is a merge that lacks shard 3/3"));
+  CHECK(f.repo.evalkeep({"--runs-db", "merged.db", "run", "--resume"}).exit_code == 1);
+
+  // With the third shard, the merge is whole.
+  f.run({"run", "--provider", "local", "--shard", "3/3", "--runs-db", "s3.db"});
+  f.run({"runs", "merge", "s1.db", "s2.db", "s3.db", "-o", "whole.db"});
+  auto whole = json::parse(f.run({"--runs-db", "whole.db", "runs", "show", "--json"}).out);
+  CHECK(whole["state"] == "finished");
+  CHECK(whole["total"] == 30);
+}
+
+TEST_CASE("shards of different splits are refused and nothing is written", "[e2e][run][shard]") {
+  Fixture f;
+  for (int i = 0; i < 27; ++i)
+    f.run({"add", "--id", "extra-" + std::to_string(i), "--prompt", "Hello " + std::to_string(i),
+           "--expect", "contains:help", "--provenance", "spec:shards"});
+  f.run({"run", "--provider", "local", "--shard", "1/2", "--runs-db", "half.db"});
+  f.run({"run", "--provider", "local", "--shard", "2/3", "--runs-db", "third.db"});
+  f.run({"run", "--provider", "local", "--runs-db", "plain.db"});
+  auto r = f.repo.evalkeep({"runs", "merge", "half.db", "third.db", "-o", "merged.db"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains("third.db: its run is shard 2/3, but half.db's is one of 2: "
+                                    "shards of different splits cannot be merged"));
+  CHECK_FALSE(std::filesystem::exists(f.repo.path() / "merged.db"));
+  r = f.repo.evalkeep({"runs", "merge", "half.db", "plain.db", "-o", "merged.db"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("plain.db: its latest run (1) is not a shard"));
+  CHECK_FALSE(std::filesystem::exists(f.repo.path() / "merged.db"));
+}
+
+TEST_CASE("a merge that fails part-way leaves no run behind", "[e2e][run][shard]") {
+  Fixture f;
+  f.run({"run", "--provider", "local", "--shard", "1/2", "--runs-db", "s1.db"});
+  f.run({"run", "--provider", "local", "--shard", "2/2", "--runs-db", "s2.db"});
+  f.run({"run", "--provider", "local", "--case", "greeting", "--runs-db", "merged.db"});
+  // The store refuses the merge's last table; what came before it must not stay.
+  f.repo.run({"sqlite3", "merged.db",
+              "CREATE TRIGGER no_replays BEFORE INSERT ON attempts WHEN NEW.run_id > 1 BEGIN "
+              "SELECT RAISE(ABORT, 'no room'); END"});
+  auto r = f.repo.evalkeep({"runs", "merge", "s1.db", "s2.db", "-o", "merged.db"});
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.err, Catch::Contains("no room"));
+  auto runs = f.repo.run({"sqlite3", "merged.db",
+                          "SELECT count(*) FROM runs; SELECT count(*) FROM run_cases; SELECT "
+                          "count(*) FROM results"});
+  CHECK(runs.out == "1\n1\n1\n");
+  CHECK(f.repo.run({"sqlite3", "merged.db", "PRAGMA integrity_check"}).out == "ok\n");
+}
+
+TEST_CASE("a flaky case reads '2 of 3 passed', and runs diff shows it flaky with the trials that "
+          "changed",
+          "[e2e][run]") {
+  Fixture f;
+  // The first trial's answer lacks the word the case wants; the others have it.
+  evalkeep::test::write_file(
+      f.repo.path() / "flip.sh",
+      "#!/bin/sh\ngrep -q '\"trial\":0' && echo 'Hi.' || echo 'I can help.'\n");
+  std::filesystem::permissions(f.repo.path() / "flip.sh", std::filesystem::perms::owner_all);
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.flip]\ntype = \"exec\"\ncommand = [\"./flip.sh\"]\n";
+  f.run({"run", "--provider", "local", "--case", "greeting"});
+  auto text = f.run({"run", "--provider", "flip", "--case", "greeting", "--trials", "3"});
+  CHECK(text.exit_code == 1);
+  CHECK_THAT(text.out,
+             Catch::Contains("greeting      -         fail, 2 of 3 passed  contains:help"));
+  CHECK_THAT(f.run({"runs", "show"}).out, Catch::Contains("fail     2 of 3 trials passed (flaky)"));
+
+  auto d = json::parse(f.run({"runs", "diff", "1", "2", "--json"}).out);
+  CHECK(d["regressions"].empty());
+  REQUIRE(d["flaky"].size() == 1);
+  CHECK(d["flaky"][0]["case"] == "greeting");
+  CHECK(d["flaky"][0]["now_trials"]["text"] == "flaky (2 of 3 passed)");
+  CHECK(d["changed"]["trials"]["a"] == "1");
+  CHECK(d["changed"]["trials"]["b"] == "3");
+  auto diff = f.run({"runs", "diff", "1", "2"}).out;
+  CHECK_THAT(diff, Catch::Contains("  trials: 1 → 3\n"));
+  CHECK_THAT(diff, Catch::Contains("regressions (0):"));
+  CHECK_THAT(diff,
+             Catch::Contains("flaky in B (passed in A) (1):\n  greeting      -         pass → "
+                             "flaky (2 of 3 passed)"));
+}
+
+TEST_CASE("an exec run shows the command it ran and no HTTP status", "[e2e][run][exec]") {
+  Fixture f;
+  evalkeep::test::write_file(f.repo.path() / "agent.sh",
+                             "#!/bin/sh\ncat > /dev/null\necho 'I can help.'\n");
+  std::filesystem::permissions(f.repo.path() / "agent.sh", std::filesystem::perms::owner_all);
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.agent]\ntype = \"exec\"\ncommand = [\"./agent.sh\", \"--fast mode\"]\n";
+  auto r = f.run({"run", "--provider", "agent", "--case", "greeting"});
+  CHECK_THAT(r.out, Catch::StartsWith("run 1: 1 case against agent (exec: ./agent.sh '--fast "
+                                      "mode')\n"));
+  CHECK_THAT(f.run({"runs", "list"}).out, Catch::Contains("agent                exec: ./agent.sh"));
+  auto statuses = f.repo.run(
+      {"sqlite3", ".evalkeep/runs.db", "SELECT count(*), count(http_status) FROM attempts"});
+  CHECK(statuses.out == "1|0\n");
+  auto s = json::parse(f.run({"runs", "show", "--json"}).out);
+  CHECK(s["command"] == json::array({"./agent.sh", "--fast mode"}));
+  CHECK(s["exec_program"].is_string());
 }

@@ -29,7 +29,7 @@ TEST_CASE("verify passes on a suite only evalkeep has touched", "[e2e][verify]")
   seed_suite(repo);
   auto before = file_hash(repo.suite());
   auto text = must_succeed(repo, {"verify"});
-  CHECK_THAT(text.out, Catch::Contains("ok: schema 2, 3 ledger events chained, 2 cases and 1 "
+  CHECK_THAT(text.out, Catch::Contains("ok: schema 3, 3 ledger events chained, 2 cases and 1 "
                                        "incident match the ledger"));
   auto json = parse_json(must_succeed(repo, {"verify", "--json"}).out);
   CHECK(json["ok"] == true);
@@ -188,4 +188,77 @@ TEST_CASE("verify --json reports the problems as data", "[e2e][verify]") {
     }
   }
   CHECK(named_event);
+}
+
+TEST_CASE("verify --json gives each problem its kind and subject", "[e2e][verify]") {
+  Repo repo;
+  seed_suite(repo);
+  {
+    RawSqlite db(repo.suite());
+    db.exec("DROP TRIGGER cases_delete_needs_decision; DELETE FROM cases WHERE id = "
+            "'refund-window'");
+  }
+  auto r = repo.evalkeep({"verify", "--json"});
+  CHECK(r.exit_code == 1);
+  auto json = parse_json(r.out);
+  REQUIRE(json["problems"].size() == 2);
+  CHECK(json["problems"][0]["kind"] == "schema");
+  CHECK(json["problems"][0]["subject"].is_null());
+  CHECK(json["problems"][1]["kind"] == "case-missing");
+  CHECK(json["problems"][1]["subject"] == "refund-window");
+}
+
+TEST_CASE("verify reports a suite whose schema was changed as tampering, exit 1, never 3",
+          "[e2e][verify]") {
+  struct Change {
+    std::string what, sql, says;
+  };
+  const std::vector<Change> changes{
+      {"a column renamed", "ALTER TABLE cases RENAME COLUMN prompt TO question",
+       "table cases differs from evalkeep's definition: column prompt is missing, column "
+       "question is unexpected"},
+      {"a column dropped", "ALTER TABLE cases DROP COLUMN title",
+       "table cases differs from evalkeep's definition: column title is missing"},
+      {"a column added", "ALTER TABLE ledger ADD COLUMN extra TEXT",
+       "table ledger differs from evalkeep's definition: column extra is unexpected"},
+      {"a table swapped for a view",
+       "PRAGMA foreign_keys = OFF; CREATE TABLE kept AS SELECT * FROM incidents; DROP TABLE "
+       "incidents; CREATE VIEW incidents AS SELECT * FROM kept",
+       "table incidents was replaced by a view"},
+      {"a table dropped", "PRAGMA foreign_keys = OFF; DROP TABLE retirements",
+       "table retirements is missing"},
+      {"an object hidden behind a LIKE wildcard", "CREATE TABLE sqlite1hidden (x)",
+       "unexpected table sqlite1hidden in the suite"},
+  };
+  for (const auto& c : changes) {
+    INFO(c.what);
+    Repo repo;
+    seed_suite(repo);
+    RawSqlite(repo.suite()).exec(c.sql);
+    auto err = failed_verify(repo);
+    CHECK_THAT(err, Catch::Contains(c.says));
+    CHECK_THAT(err, !Catch::Contains("no such"));
+    auto j = repo.evalkeep({"verify", "--json"});
+    CHECK(j.exit_code == 1);
+    CHECK(parse_json(j.out)["problems"][0]["kind"] == "schema");
+  }
+}
+
+TEST_CASE("verify stops at the work limit with a clear problem", "[e2e][verify]") {
+  Repo repo;
+  seed_suite(repo);
+  std::string jsonl;
+  for (int i = 0; i < 2000; ++i)
+    jsonl += "{\"type\":\"case\",\"id\":\"c" + std::to_string(i) +
+             "\",\"prompt\":\"p\",\"expect\":[{\"type\":\"contains\",\"value\":\"x\"}],"
+             "\"provenance\":{\"kind\":\"spec\",\"note\":\"n\"}}\n";
+  must_succeed(repo, {"-q", "import", "-"}, jsonl);
+  auto r = repo.evalkeep({"verify", "--json"}, {}, {"EVALKEEP_WORK_LIMIT=0.001"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  auto json = parse_json(r.out);
+  auto last = json["problems"].back();
+  CHECK(last["kind"] == "work-limit");
+  CHECK(last["message"] == "verify stopped after 1 ms: the file makes SQLite work too long");
+  must_succeed(repo, {"verify"});
 }

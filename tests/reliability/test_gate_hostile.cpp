@@ -4,7 +4,10 @@
 // never a signal.
 
 #include "reliability/reliability.hpp"
+#include "suite/suite.hpp"
+#include "support/suite_fixture.hpp"
 
+#include <chrono>
 #include <functional>
 
 #include <catch2/catch.hpp>
@@ -33,7 +36,7 @@ std::vector<HostileSuite> hostile_suites() {
   return {
       {"a text file", [](const Repo& r) { write_file(r.suite(), "this is not a database\n"); },
        "not an SQLite database"},
-      {"an empty file", [](const Repo& r) { write_file(r.suite(), ""); }, "schema version 0"},
+      {"an empty file", [](const Repo& r) { write_file(r.suite(), ""); }, "empty file (0 bytes)"},
       {"another application's SQLite database",
        [](const Repo& r) {
          fs::remove(r.suite());
@@ -87,6 +90,26 @@ std::vector<HostileSuite> hostile_suites() {
              "CREATE VIEW boom AS SELECT load_extension('/nonexistent/evil') AS x");
        },
        "unexpected view boom"},
+      {"a column renamed",
+       [](const Repo& r) {
+         RawSqlite(r.suite()).exec("ALTER TABLE cases RENAME COLUMN prompt TO question");
+       },
+       "column prompt is missing"},
+      {"a column dropped",
+       [](const Repo& r) { RawSqlite(r.suite()).exec("ALTER TABLE cases DROP COLUMN title"); },
+       "column title is missing"},
+      {"a column added",
+       [](const Repo& r) { RawSqlite(r.suite()).exec("ALTER TABLE ledger ADD COLUMN x TEXT"); },
+       "column x is unexpected"},
+      {"a table swapped for a view",
+       [](const Repo& r) {
+         RawSqlite(r.suite()).exec("PRAGMA foreign_keys = OFF; ALTER TABLE cases RENAME TO kept; "
+                                   "CREATE VIEW cases AS SELECT * FROM kept");
+       },
+       "table cases was replaced by a view"},
+      {"a table hidden behind a LIKE wildcard",
+       [](const Repo& r) { RawSqlite(r.suite()).exec("CREATE TABLE sqliteXbackdoor (x)"); },
+       "unexpected table sqliteXbackdoor"},
       {"a committed -wal",
        [](const Repo& r) {
          // A real write-ahead log: copied while the writer still holds it, before the
@@ -156,10 +179,8 @@ TEST_CASE("a hostile suite file in a pull request fails the gate with a message,
 
 TEST_CASE("a suite put back at an older schema than its base fails the gate, and an upgrade passes",
           "[reliability][gate]") {
-  // Schema version 1 is version 2 without the ledger's replace trigger.
-  auto make_v1 = [](const Repo& r) {
-    RawSqlite(r.suite()).exec("DROP TRIGGER ledger_no_replace; PRAGMA user_version = 1");
-  };
+  auto make_v1 = [](const Repo& r) { set_schema_version(r.suite(), 1); };
+  const auto latest = std::to_string(evalkeep::suite::Suite::latest_schema_version());
   const std::vector<std::string> gha{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="};
   SECTION("an older copy over a newer one") {
     Repo repo;
@@ -172,7 +193,7 @@ TEST_CASE("a suite put back at an older schema than its base fails the gate, and
     auto r = repo.evalkeep({"gate", "--base", "main"}, {}, gha);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.out, Catch::Contains("schema version 1, older than the base's 2"));
+    CHECK_THAT(r.out, Catch::Contains("schema version 1, older than the base's " + latest));
     CHECK_THAT(r.err, Catch::Contains("::error"));
     // The file itself is a sound version-1 suite: verify and dump read it.
     CHECK(repo.evalkeep({"verify"}).exit_code == 0);
@@ -189,7 +210,7 @@ TEST_CASE("a suite put back at an older schema than its base fails the gate, and
     CHECK(repo.evalkeep({"list"}).exit_code == 0);
     CHECK(sql_text(repo.suite(), "PRAGMA user_version") == "1");
     REQUIRE(repo.evalkeep({"incident", "add", "INC-900", "--title", "Upgrade"}).exit_code == 0);
-    CHECK(sql_text(repo.suite(), "PRAGMA user_version") == "2");
+    CHECK(sql_text(repo.suite(), "PRAGMA user_version") == latest);
     repo.git({"commit", "-q", "-am", "upgrade"});
     auto r = repo.evalkeep({"gate", "--base", "main"}, {}, gha);
     INFO(r.out << r.err);
@@ -198,5 +219,99 @@ TEST_CASE("a suite put back at an older schema than its base fails the gate, and
     auto diff = repo.git({"log", "-p", "--format=%s"});
     CHECK_THAT(diff, Catch::Contains("INC-900"));
     CHECK_THAT(diff, Catch::Contains("suite at schema 1"));
+  }
+}
+
+namespace {
+
+// An expression SQLite needs ~30 ms to evaluate for row x: a 6 MB string built and measured.
+const std::string k_costly = "length(replace(hex(zeroblob(3000000 + x)), ''0'', ''ab''))";
+
+// Adds a table of `rows` rows, then gives it (through writable_schema, so that making the file
+// costs nothing) a definition SQLite evaluates for every row when it checks the file.
+void costly_table(const fs::path& suite, const std::string& table, int rows,
+                  const std::string& definition, const std::string& extra = {}) {
+  RawSqlite db(suite);
+  db.exec("CREATE TABLE " + table +
+          " (x INTEGER); WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL "
+          "SELECT i + 1 FROM r WHERE i < " +
+          std::to_string(rows) + ") INSERT INTO " + table + " SELECT i FROM r;" + extra);
+  db.exec("PRAGMA writable_schema = ON; " + definition + "; PRAGMA writable_schema = OFF");
+}
+
+struct CostlySuite {
+  std::string what;
+  std::function<void(const Repo&)> make;
+  std::string verify_says;
+};
+
+std::vector<CostlySuite> costly_suites() {
+  return {
+      // A table named to slip past LIKE 'sqlite_%', whose NOT NULL generated column both
+      // quick_check (the gate's open) and integrity_check (verify) compute for each of its rows.
+      {"a hidden table with a costly generated column",
+       [](const Repo& r) {
+         costly_table(r.suite(), "sqliteXbackdoor", 1800,
+                      "UPDATE sqlite_schema SET sql = 'CREATE TABLE sqliteXbackdoor (x INTEGER, "
+                      "y INTEGER AS (" +
+                          k_costly + ") NOT NULL)' WHERE name = 'sqliteXbackdoor'");
+       },
+       "unexpected table sqliteXbackdoor"},
+      // A partial index whose condition integrity_check evaluates for every row of its table.
+      {"a partial index with a costly condition",
+       [](const Repo& r) {
+         costly_table(r.suite(), "notes", 1200,
+                      "UPDATE sqlite_schema SET sql = 'CREATE INDEX notes_costly ON notes (x) "
+                      "WHERE " +
+                          k_costly + " > 0' WHERE name = 'notes_costly'",
+                      "CREATE INDEX notes_costly ON notes (x);");
+       },
+       "unexpected index notes_costly"},
+      // An index on an expression integrity_check computes for every row of its table.
+      {"an expression index with a costly expression",
+       [](const Repo& r) {
+         costly_table(r.suite(), "tally", 1200,
+                      "UPDATE sqlite_schema SET sql = 'CREATE INDEX tally_costly ON tally ((" +
+                          k_costly + "))' WHERE name = 'tally_costly'",
+                      "CREATE INDEX tally_costly ON tally (x);");
+       },
+       "unexpected index tally_costly"},
+  };
+}
+
+} // namespace
+
+TEST_CASE("a small hostile suite cannot make verify or the gate work for minutes",
+          "[reliability][gate]") {
+  const std::vector<std::string> gha{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="};
+  for (const auto& h : costly_suites()) {
+    INFO(h.what);
+    Repo repo;
+    seed_suite(repo);
+    repo.git({"add", "-A"});
+    repo.git({"commit", "-q", "-m", "suite"});
+    repo.git({"checkout", "-q", "-b", "pr"});
+    h.make(repo);
+    repo.git({"commit", "-q", "-am", "hostile suite"});
+    auto size = fs::file_size(repo.suite());
+
+    auto started = std::chrono::steady_clock::now();
+    auto v = repo.evalkeep({"verify"});
+    auto verify_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+    INFO("verify exit " << v.exit_code << "\n" << v.err);
+    CHECK(v.exit_code == 1);
+    CHECK_THAT(v.err, Catch::Contains(h.verify_says));
+    CHECK(verify_s.count() < 10);
+
+    started = std::chrono::steady_clock::now();
+    auto g = repo.evalkeep({"gate", "--base", "main"}, {}, gha);
+    auto gate_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+    INFO("gate exit " << g.exit_code << "\n" << g.out << g.err);
+    CHECK((g.exit_code == 1 || g.exit_code == 2));
+    CHECK_THAT(g.out + g.err, Catch::Contains(h.verify_says));
+    CHECK_THAT(g.err, Catch::Contains("::error"));
+    CHECK(gate_s.count() < 10);
+    FIGURE("hostile suite, " << h.what << " (" << size / 1024 << " KiB): verify "
+                             << verify_s.count() << " s, gate " << gate_s.count() << " s");
   }
 }

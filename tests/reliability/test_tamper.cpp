@@ -139,6 +139,12 @@ TEST_CASE("raw SQL the triggers can refuse is refused with evalkeep's message, w
        "ledger WHERE seq = 2",
        "never replaced"},
       {"REPLACE INTO ledger SELECT * FROM ledger WHERE seq = 1", "never replaced"},
+      {"PRAGMA foreign_keys = OFF; DELETE FROM incidents", "incidents are never deleted"},
+      {"PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; INSERT OR REPLACE INTO "
+       "incidents (id, title) VALUES ('INC-7', 'rewritten')",
+       "incidents are never replaced"},
+      {"PRAGMA foreign_keys = OFF; UPDATE incidents SET id = 'INC-8' WHERE id = 'INC-7'",
+       "incident ids never change"},
   };
   int refused = 0;
   for (const auto& a : attempts) {
@@ -201,6 +207,13 @@ TEST_CASE("raw SQL that gets past the triggers is caught by verify and by the ga
        "retirements"},
       {"drop the cases table", "PRAGMA foreign_keys = OFF; DROP TABLE cases", "cases"},
       {"drop the ledger table", "DROP TABLE ledger", "ledger"},
+      {"drop the incidents' delete trigger, then delete an incident",
+       "DROP TRIGGER incidents_never_deleted; PRAGMA foreign_keys = OFF; DELETE FROM incidents",
+       "incident INC-7 is in the ledger but missing from the suite"},
+      {"drop the incidents' replace trigger, then INSERT OR REPLACE an incident",
+       "DROP TRIGGER incidents_no_replace; PRAGMA foreign_keys = OFF; INSERT OR REPLACE INTO "
+       "incidents (id, title) VALUES ('INC-7', 'nothing happened')",
+       "incident INC-7 differs"},
       {"an unguarded UPDATE of a prompt",
        "UPDATE cases SET prompt = 'Can I get a refund after 5 days?' WHERE id = 'refund-window'",
        "refund-window"},

@@ -1,11 +1,14 @@
 #include "support/suite_fixture.hpp"
 
 #include "scoring/assertion.hpp"
+#include "store/migration.hpp"
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
 #include "suite/workspace.hpp"
 
+#include <set>
 #include <stdexcept>
+#include <utility>
 
 namespace evalkeep::test {
 
@@ -89,6 +92,29 @@ void tamper_without_trigger(const std::filesystem::path& suite_file, const std::
   must(db.exec("DROP TRIGGER " + trigger), "drop trigger");
   must(db.exec(sql), sql);
   must(db.exec(definition), "recreate trigger");
+}
+
+void set_schema_version(const std::filesystem::path& suite_file, int version) {
+  auto older = must(store::Database::open_memory(), "open memory");
+  for (const auto& m : store::suite_migrations())
+    if (m.version <= version)
+      must(older.exec(m.sql), m.name);
+  std::set<std::string> keep;
+  auto names = must(older.prepare("SELECT name FROM sqlite_schema"), "list schema");
+  while (must(names.step(), "list schema"))
+    keep.insert(names.str(0));
+  auto db = must(store::Database::open(suite_file, store::OpenMode::read_write), "open raw");
+  std::vector<std::pair<std::string, std::string>> drop;
+  auto objects = must(db.prepare("SELECT type, name FROM sqlite_schema"), "list schema");
+  while (must(objects.step(), "list schema"))
+    if (!keep.contains(objects.str(1)))
+      drop.emplace_back(objects.str(0), objects.str(1));
+  for (const auto& [type, name] : drop) {
+    if (type != "trigger")
+      throw std::runtime_error("a later migration added " + type + " " + name);
+    must(db.exec("DROP TRIGGER " + name), "drop trigger " + name);
+  }
+  must(db.exec(fmt::format("PRAGMA user_version = {}", version)), "set user_version");
 }
 
 } // namespace evalkeep::test

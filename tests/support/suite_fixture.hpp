@@ -48,4 +48,9 @@ std::int64_t count(store::Database& db, std::string_view sql);
 void tamper_without_trigger(const std::filesystem::path& suite_file, const std::string& trigger,
                             const std::string& sql);
 
+/// Puts a suite file back at an older schema `version`, as an older evalkeep left it: drops every
+/// object a later migration added (they only add triggers, so the data stays as it is) and sets
+/// user_version. Throws when a step fails.
+void set_schema_version(const std::filesystem::path& suite_file, int version);
+
 } // namespace evalkeep::test

@@ -30,7 +30,7 @@ void tighten(suite::Suite& s, const std::string& id, const std::string& rational
 }
 
 gate::GateReport compare(suite::Suite& base, suite::Suite& head) {
-  auto r = gate::compare(&base, head, suite::Policy{});
+  auto r = gate::compare(&base, &head, suite::Policy{});
   REQUIRE(r);
   return *r;
 }
@@ -38,7 +38,7 @@ gate::GateReport compare(suite::Suite& base, suite::Suite& head) {
 std::vector<std::string> rewritten(const gate::GateReport& r) {
   std::vector<std::string> out;
   for (const auto& v : r.violations)
-    if (v.rule == "history-rewritten")
+    if (v.rule == gate::Rule::history_rewritten)
       out.push_back(v.message);
   return out;
 }

@@ -106,7 +106,7 @@ TEST_CASE("an unsupported promptfoo assertion refuses the import and is listed w
                           "      - type: contains\n"
                           "        value: one\n"
                           "      - type: javascript\n"
-                          "        value: output.length < 10\n"
+                          "        value: output.length < context.prompt.length\n"
                           "  - description: two\n"
                           "    vars: {q: two}\n"
                           "    assert:\n"
@@ -245,7 +245,9 @@ TEST_CASE("imported cases without an incident follow the suite's policy", "[inte
   test::TempDir dir;
   auto s = test::empty_suite(dir);
   auto file = config(dir, "  - vars: {q: a}\n    assert: [{type: equals, value: a}]\n");
-  auto r = import_from(s, Format::promptfoo, file, false, suite::Policy{true, false});
+  suite::Policy policy;
+  policy.require_incident = true;
+  auto r = import_from(s, Format::promptfoo, file, false, policy);
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("policy requires an incident link"));
   CHECK(case_count(s) == 0);
@@ -318,4 +320,181 @@ TEST_CASE("OpenAI Evals samples import with ideal answers as exact or any-of mat
   auto no_ideal = import_from(s, Format::openai_evals, file);
   REQUIRE_FALSE(no_ideal);
   CHECK_THAT(no_ideal.error().message, Catch::Contains("samples.jsonl:1: field \"ideal\""));
+}
+
+TEST_CASE("thousands of refusals are counted by cause, the first of each with its line",
+          "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  std::string tests;
+  for (int i = 0; i < 3000; ++i)
+    tests += fmt::format("  - vars: {{q: q{}}}\n    assert:\n      - type: {}\n        value: x\n",
+                         i, i % 3 == 2 ? "similar" : "ruby");
+  tests += "  - vars: {q: fine}\n    assert:\n      - type: contains\n        value: fine\n";
+  auto file = config(dir, tests);
+  auto r = import_from(s, Format::promptfoo, file);
+  REQUIRE_FALSE(r);
+  const auto& message = r.error().message;
+  CHECK_THAT(message, Catch::Contains("6000 things evalkeep cannot import exactly"));
+  CHECK_THAT(message, Catch::Contains("by cause (3 of them, the first of each shown)"));
+  CHECK_THAT(message, Catch::Contains("\n  2000 x assert \"ruby\": first at " + file.string() +
+                                      ":6: test 1: assert \"ruby\""));
+  CHECK_THAT(message, Catch::Contains("\n  3000 x a test left with no assertion: first at " +
+                                      file.string() + ":4: test 1: no assertion"));
+  CHECK_THAT(message, Catch::Contains("\n  1000 x assert \"similar\": first at " + file.string() +
+                                      ":14: test 3: assert \"similar\""));
+  CHECK(std::count(message.begin(), message.end(), '\n') == 4);
+  // A few are each listed, as before.
+  std::vector<Skipped> few(3, Skipped{"f.yaml:1", "x", "c"});
+  CHECK(describe_skipped(few) == "\n  f.yaml:1: x\n  f.yaml:1: x\n  f.yaml:1: x");
+
+  auto skipped = import_from(s, Format::promptfoo, file, true);
+  REQUIRE(skipped);
+  CHECK(skipped->summary.cases == 1);
+  CHECK(skipped->skipped.size() == 6000);
+}
+
+TEST_CASE("assertion templates given by $ref come over as the assertions they name", "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  auto file = config(dir, "  - vars: {q: one, word: refund}\n"
+                          "    assert:\n"
+                          "      - $ref: '#/assertionTemplates/mentions'\n"
+                          "      - $ref: '#/assertionTemplates/polite'\n"
+                          "  - vars: {q: two}\n"
+                          "    assert:\n"
+                          "      - type: contains\n"
+                          "        value: two\n"
+                          "      - $ref: '#/assertionTemplates/missing'\n"
+                          "      - $ref: 'file://templates.yaml#/x'\n"
+                          "assertionTemplates:\n"
+                          "  mentions: {type: icontains, value: '{{word}}'}\n"
+                          "  polite: {type: not-icontains, value: sorry}\n");
+  auto r = import_from(s, Format::promptfoo, file);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("promptfooconfig.yaml:12: test 2: assert: $ref "
+                                                "'#/assertionTemplates/missing': "
+                                                "assertionTemplates has no template 'missing'"));
+  CHECK_THAT(r.error().message,
+             Catch::Contains("promptfooconfig.yaml:13: test 2: assert: $ref "
+                             "'file://templates.yaml#/x' is not one of this configuration's"));
+  auto skipped = import_from(s, Format::promptfoo, file, true);
+  REQUIRE(skipped);
+  CHECK(skipped->summary.cases == 2);
+  auto one = suite::get_case(s, "promptfooconfig-1");
+  REQUIRE(one);
+  REQUIRE(one->expect.size() == 2);
+  CHECK(scoring::to_spec(one->expect[0]) == "icontains:refund"); // rendered with the test's vars
+  CHECK(scoring::to_spec(one->expect[1]) == "not-icontains:sorry");
+}
+
+TEST_CASE("vars given as a file, a glob or a list of files are read and merged in order",
+          "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  std::filesystem::create_directories(dir.path() / "vars");
+  test::write_file(dir.path() / "vars/a.yaml", "q: from a\nword: alpha\n");
+  test::write_file(dir.path() / "vars/b.json", R"({"word": "beta"})");
+  test::write_file(dir.path() / "code.js", "module.exports = () => ({q: 'x'});\n");
+  auto file = config(dir, "  - vars: file://vars/a.yaml\n"
+                          "    assert: [{type: contains, value: '{{word}}'}]\n"
+                          "  - vars: file://vars/*\n"
+                          "    assert: [{type: contains, value: '{{word}}'}]\n"
+                          "  - vars: [file://vars/b.json, file://vars/a.yaml]\n"
+                          "    assert: [{type: contains, value: '{{word}}'}]\n"
+                          "  - vars: file://code.js\n"
+                          "    assert: [{type: contains, value: x}]\n");
+  auto r = import_from(s, Format::promptfoo, file);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("promptfooconfig.yaml:10: test 4: vars from "));
+  CHECK_THAT(r.error().message, Catch::Contains("are computed by code"));
+  auto skipped = import_from(s, Format::promptfoo, file, true);
+  REQUIRE(skipped);
+  CHECK(skipped->summary.cases == 3);
+  auto spec = [&](const char* id) {
+    auto c = suite::get_case(s, id);
+    REQUIRE(c);
+    return *c->prompt + " / " + scoring::to_spec(c->expect.at(0));
+  };
+  CHECK(spec("promptfooconfig-1") == "Q: from a / contains:alpha");
+  CHECK(spec("promptfooconfig-2") == "Q: from a / contains:beta"); // a.yaml, then b.json
+  CHECK(spec("promptfooconfig-3") == "Q: from a / contains:alpha");
+
+  auto bad = config(dir, "  - vars: vars.yaml\n    assert: [{type: contains, value: x}]\n",
+                    "  - 'Q: {{q}}'\n", "bad.yaml");
+  auto refused = import_from(s, Format::promptfoo, bad);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("vars must be a mapping, or files"));
+}
+
+TEST_CASE("test generators and datasets from the network are refused naming what they are",
+          "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  test::write_file(dir.path() / "gen.py", "def generate_tests(config):\n    return []\n");
+  struct Case {
+    std::string tests, says;
+  };
+  for (const auto& [tests, says] : std::vector<Case>{
+           {"  - path: file://gen.py\n    config: {n: 3}\n",
+            "test 1: a test generator ({path, config}) is code"},
+           {"  - file://gen.py\n", "is code; tests generated by code are not imported"},
+       }) {
+    auto r = import_from(s, Format::promptfoo, config(dir, tests));
+    REQUIRE_FALSE(r);
+    INFO(r.error().message);
+    CHECK_THAT(r.error().message, Catch::Contains(says));
+    CHECK_THAT(r.error().message, Catch::Contains("1 thing evalkeep cannot import"));
+  }
+  test::write_file(dir.path() / "hf.yaml",
+                   "prompts: ['{{q}}']\ntests: huggingface://datasets/acme/support\n");
+  auto hf = import_from(s, Format::promptfoo, dir.path() / "hf.yaml");
+  REQUIRE_FALSE(hf);
+  CHECK_THAT(hf.error().message, Catch::Contains("tests from 'huggingface://datasets/acme/support' "
+                                                 "are a dataset fetched from the network"));
+}
+
+TEST_CASE("prompts kept by a prompt service are refused, never imported as their reference",
+          "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  auto tests = std::string("  - vars: {q: hi}\n    assert: [{type: contains, value: hi}]\n");
+  for (const char* ref : {"langfuse://support-prompt:3", "helicone://abc-123", "portkey://pp-7"}) {
+    auto r = import_from(s, Format::promptfoo, config(dir, tests, fmt::format("  - '{}'\n", ref)));
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains(fmt::format("{}: a prompt kept by", ref)));
+    auto by_id = import_from(s, Format::promptfoo,
+                             config(dir, tests, fmt::format("  - {{id: '{}', label: a}}\n", ref)));
+    REQUIRE_FALSE(by_id);
+    CHECK_THAT(by_id.error().message, Catch::Contains("is fetched from it"));
+  }
+  // A web address, or text that mentions one, is a prompt like any other, as promptfoo sends it.
+  auto web = import_from(s, Format::promptfoo,
+                         config(dir, tests,
+                                "  - 'https://example.com/{{q}}'\n"
+                                "  - 'Summarize langfuse://x for me: {{q}}'\n"));
+  REQUIRE(web);
+  CHECK(web->summary.cases == 2);
+}
+
+TEST_CASE("a test refused for its fields also lists its assertions of a type evalkeep lacks",
+          "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  auto file = config(dir, "  - vars: {q: one}\n"
+                          "    threshold: 0.5\n"
+                          "    options: {provider: x, seed: 3}\n"
+                          "    assert:\n"
+                          "      - type: contains\n"
+                          "        value: one\n"
+                          "      - type: factuality\n"
+                          "        value: one\n");
+  auto r = import_from(s, Format::promptfoo, file);
+  REQUIRE_FALSE(r);
+  const auto& m = r.error().message;
+  CHECK_THAT(m, Catch::Contains("3 things evalkeep cannot import exactly"));
+  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:5: test 1: a pass threshold"));
+  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:6: test 1: options.seed changes"));
+  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:10: test 1: assert \"factuality\": "
+                                "evalkeep has no assertion like promptfoo's \"factuality\""));
 }

@@ -38,8 +38,35 @@ TEST_CASE("promptfoo assertions with an exact counterpart map one to one", "[int
   CHECK(specs({{"type", "llm-rubric"}, {"value", "Is polite"}}) == V{"judge@0.7:Is polite"});
   CHECK(specs({{"type", "contains-all"}, {"value", {"a", "b"}}}) == V{"contains:a", "contains:b"});
   CHECK(specs({{"type", "icontains-all"}, {"value", "a, b"}}) == V{"icontains:a", "icontains:b"});
-  CHECK(specs({{"type", "contains-any"}, {"value", {"a.b", "c"}}}) == V{"regex:(?:a\\.b|c)"});
-  CHECK(specs({{"type", "icontains-any"}, {"value", {"x"}}}) == V{"regex:(?i)(?:x)"});
+  CHECK(specs({{"type", "contains-any"}, {"value", {"a.b", "c"}}}) ==
+        V{R"(contains-any:["a.b","c"])"});
+  CHECK(specs({{"type", "icontains-any"}, {"value", "x, y"}}) == V{R"(icontains-any:["x","y"])"});
+}
+
+TEST_CASE("promptfoo's negated and list string checks and JSON schemas come over exactly",
+          "[interop]") {
+  using V = std::vector<std::string>;
+  CHECK(specs({{"type", "not-equals"}, {"value", "No"}}) == V{"not-equals:No"});
+  CHECK(specs({{"type", "not-equals"}, {"value", 4}}) == V{"not-equals:4"});
+  CHECK(specs({{"type", "not-icontains"}, {"value", "SORRY"}}) == V{"not-icontains:SORRY"});
+  CHECK(specs({{"type", "not-starts-with"}, {"value", "No"}}) == V{"not-starts-with:No"});
+  CHECK(specs({{"type", "not-regex"}, {"value", "\\d{3}"}}) == V{"not-regex:\\d{3}"});
+  CHECK(specs({{"type", "not-contains-all"}, {"value", {"a", "b"}}}) ==
+        V{R"(not-contains-all:["a","b"])"});
+  CHECK(specs({{"type", "not-icontains-all"}, {"value", {"A"}}}) ==
+        V{R"(not-icontains-all:["A"])"});
+  // None of them: each one absent.
+  CHECK(specs({{"type", "not-contains-any"}, {"value", {"a", "b"}}}) ==
+        V{"not-contains:a", "not-contains:b"});
+  CHECK(specs({{"type", "not-icontains-any"}, {"value", "x,y"}}) ==
+        V{"not-icontains:x", "not-icontains:y"});
+  CHECK(specs({{"type", "is-json"}, {"value", {{"type", "object"}, {"required", {"id"}}}}}) ==
+        V{R"(is-json:{"required":["id"],"type":"object"})"});
+  CHECK(specs({{"type", "is-json"}, {"value", R"({"type": "array"})"}}) ==
+        V{R"(is-json:{"type":"array"})"});
+  CHECK(specs({{"type", "contains-json"}}) == V{"contains-json"});
+  CHECK(specs({{"type", "contains-json"}, {"value", {{"required", {"id"}}}}}) ==
+        V{R"(contains-json:{"required":["id"]})"});
 }
 
 TEST_CASE("promptfoo assertions without an exact counterpart are refused with the reason",
@@ -49,12 +76,22 @@ TEST_CASE("promptfoo assertions without an exact counterpart are refused with th
     std::string reason;
   };
   for (const auto& [a, reason] : std::vector<Case>{
-           {{{"type", "javascript"}, {"value", "output.length < 10"}}, "no assertion like"},
-           {{{"type", "not-icontains"}, {"value", "x"}}, "no assertion like"},
+           {{{"type", "python"}, {"value", "context['prompt'] in output"}}, "beyond context.vars"},
+           {{{"type", "javascript"}, {"value", "check(output, context)"}}, "beyond context.vars"},
+           {{{"type", "javascript"}, {"value", "file://checks.js:refund"}}, "read from a file"},
+           {{{"type", "javascript"}, {"value", 12}}, "needs its code as text"},
+           {{{"type", "ruby"}, {"value", "true"}}, "no assertion like"},
+           {{{"type", "not-is-json"}}, "no assertion like"},
+           {{{"type", "not-contains-json"}}, "no assertion like"},
+           {{{"type", "is-json"}, {"value", "type: object"}}, "must be a JSON Schema"},
+           {{{"type", "is-json"}, {"value", {{"type", 12}}}}, "invalid JSON Schema"},
+           {{{"type", "contains-json"}, {"value", {{"$ref", "https://example.com/s.json"}}}},
+            "fetches nothing"},
+           {{{"type", "contains-any"}, {"value", json::array()}}, "at least one value"},
+           {{{"type", "is-json"}, {"value", {{"properties", {{"a", {{"const", "{{x}}"}}}}}}}},
+            "template syntax"},
            {{{"type", "similar"}, {"value", "x"}, {"threshold", 0.8}}, "no assertion like"},
            {{{"type", "equals"}, {"value", {{"a", 1}}}}, "JSON value"},
-           {{{"type", "is-json"}, {"value", {{"type", "object"}}}}, "JSON schema"},
-           {{{"type", "contains"}, {"value", "x"}, {"transform", "output.trim()"}}, "transform"},
            {{{"type", "llm-rubric"}, {"value", "file://rubric.txt"}}, "read from a file"},
            {{{"type", "latency"}}, "needs a threshold"},
            {{{"type", "regex"}, {"value", "(?<=a)b"}}, "invalid regex"},
@@ -86,6 +123,7 @@ TEST_CASE("evalkeep assertions promptfoo can check are written in its terms", "[
         std::vector<std::string>{"regex:(?i)refund\\s+\"window\""});
   CHECK((*pf("regex:(?i)(?:x)"))["value"] == "new RegExp(\"(?:x)\", 'i').test(output)");
   CHECK((*pf("regex:^a(?i)b"))["type"] == "regex"); // an inline flag elsewhere stays as it is
+  CHECK_FALSE(pf("not-regex:(?i)x"));               // no flag to carry the (?i)
   CHECK_FALSE(pf("json-path:/a=1"));
   CHECK_FALSE(pf("min-length:3"));
   CHECK_FALSE(pf("number-close:3,0.1"));
@@ -107,4 +145,160 @@ TEST_CASE("CSV __expected cells are read as promptfoo reads them", "[interop]") 
   CHECK(assertion_from_cell("is-json") == json({{"type", "is-json"}}));
   // A word that is not a promptfoo type is a plain expected value.
   CHECK(assertion_from_cell("note: hi") == json({{"type", "equals"}, {"value", "note: hi"}}));
+}
+
+TEST_CASE("the negated, list and schema checks go to promptfoo and come back identical",
+          "[interop]") {
+  for (const char* spec :
+       {"not-equals:No", "not-icontains:sorry", "not-starts-with:No", "not-regex:\\d{3}",
+        R"(contains-any:["a","b"])", R"(icontains-any:["a"])", R"(not-contains-all:["a"])",
+        R"(not-icontains-all:["x","y"])", "is-json", R"(is-json:{"type":"object"})",
+        "contains-json", R"(contains-json:{"required":["id"]})"}) {
+    INFO(spec);
+    auto a = scoring::parse_assertion(spec);
+    REQUIRE(a);
+    auto pf = to_promptfoo(*a);
+    REQUIRE(pf);
+    auto back = from_promptfoo(json::parse(pf->dump()));
+    REQUIRE(back);
+    REQUIRE(back->size() == 1);
+    CHECK(back->front() == *a);
+  }
+  // Texts that look like templates are kept literal, as for the other checks.
+  auto braces = scoring::parse_assertion(R"(icontains-any:["{{a}}","b"])");
+  REQUIRE(braces);
+  CHECK(to_promptfoo(*braces)->dump() ==
+        R"({"type":"icontains-any","value":["{% raw %}{{a}}{% endraw %}","b"]})");
+  // A schema promptfoo would read as a template, and an assertion behind a transform, stay here.
+  auto templated = scoring::parse_assertion(R"(is-json:{"description":"{{x}}"})");
+  REQUIRE(templated);
+  CHECK_FALSE(to_promptfoo(*templated));
+  auto transformed = scoring::parse_assertion("contains:a");
+  REQUIRE(transformed);
+  transformed->transforms.push_back({scoring::Language::javascript, "output.trim()", "", ""});
+  CHECK_FALSE(to_promptfoo(*transformed));
+}
+
+TEST_CASE("promptfoo's inline javascript and python assertions come over with what they read",
+          "[interop]") {
+  using V = std::vector<std::string>;
+  CHECK(specs({{"type", "javascript"}, {"value", "output.length < 10"}}) ==
+        V{"javascript:output.length < 10"});
+  CHECK(specs({{"type", "python"}, {"value", "len(output) / 10"}, {"threshold", 0.5}}) ==
+        V{"python@0.5:len(output) / 10"});
+  // Code that reads context.vars keeps the test's vars; context.config is the assertion's config.
+  json vars{{"days", 30}};
+  auto reads = from_promptfoo({{"type", "javascript"},
+                               {"value", "output.includes(context.vars.days + ' days')"},
+                               {"config", {{"strict", true}}}},
+                              vars);
+  REQUIRE(reads);
+  CHECK(reads->front().vars == vars);
+  CHECK(reads->front().config == json{{"strict", true}});
+  auto plain = from_promptfoo({{"type", "python"}, {"value", "'30' in output"}}, vars);
+  REQUIRE(plain);
+  CHECK(plain->front().vars.is_null());
+  CHECK(from_promptfoo({{"type", "python"}, {"value", "context.get('vars')['x'] in output"}}));
+  CHECK(from_promptfoo({{"type", "javascript"}, {"value", "mycontext.prompt === output"}}));
+  // The CSV shorthand for a script file keeps the reference, which is refused, not run as code.
+  auto file = from_promptfoo(assertion_from_cell("file://checks/refund.py"));
+  REQUIRE_FALSE(file);
+  CHECK_THAT(file.error().message, Catch::Contains("read from a file"));
+}
+
+TEST_CASE("inline scripts that read no context go to promptfoo and come back identical",
+          "[interop]") {
+  for (const char* spec : {"javascript:output.length > 2", "python@0.5:len(output) / 10",
+                           "javascript:const n = output.length;\nreturn n > 2;\n"}) {
+    INFO(spec);
+    auto a = scoring::parse_assertion(spec);
+    REQUIRE(a);
+    auto pf = to_promptfoo(*a);
+    REQUIRE(pf);
+    auto back = from_promptfoo(json::parse(pf->dump()));
+    REQUIRE(back);
+    CHECK(back->front() == *a);
+  }
+  // promptfoo would give such code the exported test's vars, not the ones it had here.
+  auto reads = scoring::parse_assertion("javascript:context.vars.x === output");
+  REQUIRE(reads);
+  CHECK_FALSE(to_promptfoo(*reads));
+}
+
+TEST_CASE("a test's options.transform and an assertion's transform run in front of its check",
+          "[interop]") {
+  json test_transform = "output.trim()";
+  auto both = from_promptfoo(
+      {{"type", "equals"}, {"value", "HELLO"}, {"transform", "output.toUpperCase()"}}, {},
+      test_transform);
+  REQUIRE(both);
+  REQUIRE(both->front().transforms.size() == 2);
+  CHECK(both->front().transforms[0].code == "output.trim()");
+  CHECK(both->front().transforms[1].code == "output.toUpperCase()");
+  CHECK(both->front().vars.is_null());
+  // A transform that reads the test's vars keeps them.
+  json vars{{"suffix", "!"}};
+  auto reads = from_promptfoo({{"type", "contains"}, {"value", "x!"}}, vars,
+                              json("output + context.vars.suffix"));
+  REQUIRE(reads);
+  CHECK(reads->front().vars == vars);
+
+  struct Case {
+    json assertion, test_transform;
+    std::string reason;
+  };
+  for (const auto& [a, tt, reason] : std::vector<Case>{
+           {{{"type", "llm-rubric"}, {"value", "polite"}}, "output.trim()", "judge grades"},
+           {{{"type", "contains"}, {"value", "x"}, {"transform", "file://t.js"}},
+            {},
+            "from a file"},
+           {{{"type", "contains"}, {"value", "x"}}, "context.prompt + output", "beyond"},
+           {{{"type", "contains"}, {"value", "x"}}, 12, "written as text"},
+       }) {
+    INFO(a.dump() << " after " << tt.dump());
+    auto r = from_promptfoo(a, {}, tt);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains(reason));
+  }
+}
+
+TEST_CASE("has_counterpart names exactly the promptfoo types from_promptfoo maps", "[interop]") {
+  for (const char* type : {"equals",
+                           "contains",
+                           "icontains",
+                           "not-contains",
+                           "starts-with",
+                           "regex",
+                           "not-equals",
+                           "not-icontains",
+                           "not-starts-with",
+                           "not-regex",
+                           "contains-all",
+                           "icontains-all",
+                           "contains-any",
+                           "icontains-any",
+                           "not-contains-all",
+                           "not-icontains-all",
+                           "not-contains-any",
+                           "not-icontains-any",
+                           "is-json",
+                           "contains-json",
+                           "latency",
+                           "cost",
+                           "llm-rubric",
+                           "javascript",
+                           "python",
+                           "similar",
+                           "ruby",
+                           "factuality",
+                           "g-eval",
+                           "not-is-json",
+                           "levenshtein",
+                           "webhook",
+                           "select-best"}) {
+    INFO(type);
+    auto r = from_promptfoo({{"type", type}, {"value", "x"}, {"threshold", 1}});
+    bool unknown = !r && r.error().message.find("no assertion like") != std::string::npos;
+    CHECK(has_counterpart(type) == !unknown);
+  }
 }

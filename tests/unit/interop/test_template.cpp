@@ -57,3 +57,24 @@ TEST_CASE("template variables are found the way promptfoo finds them", "[interop
   CHECK(template_variables("{{ a }} {{b.c}} {{ 'lit' }} {% if d %}{% endif %} {# {{ e }} #}") ==
         std::vector<std::string>{"a", "b", "d"});
 }
+
+TEST_CASE("template variables are scanned as promptfoo's pattern matches, edge by edge",
+          "[interop]") {
+  // Ground truth from promptfoo's pattern run by node: a greedy name and a lazy tail that runs
+  // to the last tag on the line, an unclosed comment left as text, bytes that are not UTF-8, a
+  // tag spread over lines, and a tail that cannot cross a line break.
+  CHECK(template_variables("{{ name | upper }} {% if x%} {% for item in list %}") ==
+        std::vector<std::string>{"name", "x"});
+  CHECK(template_variables("{# open {{ a }}") == std::vector<std::string>{"a"});
+  CHECK(template_variables("\xff{{ \xfe }}{{ ok }}") == std::vector<std::string>{"ok"});
+  CHECK(template_variables("{%\nif\n  cond  %}") == std::vector<std::string>{"cond"});
+  CHECK(template_variables("{% if a\nb %}") == std::vector<std::string>{"a"});
+  CHECK(template_variables("{% if a b\nc %}").empty());
+}
+
+TEST_CASE("a 2 MB Nunjucks comment or tag is scanned without exhausting the stack", "[interop]") {
+  std::string comment = "{# " + std::string(2 << 20, 'x') + " #}{{ after }}";
+  CHECK(template_variables(comment) == std::vector<std::string>{"after"});
+  std::string tag = "{% if " + std::string(2 << 20, 'y') + " %}";
+  CHECK(template_variables(tag).size() == 1);
+}

@@ -46,3 +46,16 @@ TEST_CASE("a YAML syntax error names the file, line and column", "[interop]") {
   REQUIRE_FALSE(tabs);
   CHECK_THAT(tabs.error().message, Catch::StartsWith("indent.yaml:2:"));
 }
+
+TEST_CASE("JSON with surrogate-pair escapes reads as the characters they stand for", "[interop]") {
+  auto doc = parse_yaml(R"({"q": "smile \ud83d\ude00", "e": "\u00e9\\ud83d", "x": "\uD834\uDD1E"})",
+                        "c.json");
+  REQUIRE(doc);
+  CHECK(doc->value["q"] == "smile \xF0\x9F\x98\x80");
+  CHECK(doc->value["e"] == "\xC3\xA9\\ud83d"); // an escaped backslash is not an escape
+  CHECK(doc->value["x"] == "\xF0\x9D\x84\x9E");
+  // YAML text is read as YAML: a single-quoted \u is two characters and a u.
+  auto yaml = parse_yaml("q: '\\ud83d\\ude00'\n", "c.yaml");
+  REQUIRE(yaml);
+  CHECK(yaml->value["q"] == "\\ud83d\\ude00");
+}

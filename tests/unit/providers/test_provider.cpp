@@ -211,3 +211,34 @@ TEST_CASE("redact removes every copy of the key and nothing else", "[providers]"
   redact(repeated, "aa");
   CHECK(repeated == "[redacted][redacted]");
 }
+
+TEST_CASE("a key is redacted from a reply in every form a server could echo it", "[providers]") {
+  const std::string key = "sk-test-8f3Kq0ZtY7vW2mXp";
+  // \u escapes hide the key from a search of the raw body; decoding brings it back.
+  auto reply = parse_response(
+      Kind::openai, 401,
+      R"({"error":{"message":"Incorrect API key provided: \u0073k-test-8f3Kq0ZtY7vW2mXp"}})");
+  REQUIRE(reply.error_message.find(key) != std::string::npos);
+  redact(reply, key);
+  CHECK(reply.error_message == "HTTP 401: Incorrect API key provided: [redacted]");
+
+  auto contains = [](const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  };
+  // Base64 of the Authorization header, of the key at each alignment in a longer text, and the
+  // percent-encoded and hex forms.
+  for (std::string text : {std::string("auth=QmVhcmVyIHNrLXRlc3QtOGYzS3EwWnRZN3ZXMm1YcA=="),
+                           std::string("x:c2stdGVzdC04ZjNLcTBadFk3dlcybVhw"),
+                           std::string("%73%6B%2D%74%65%73%74%2D%38%66%33%4B%71%30%5A%74%59%37%76"
+                                       "%57%32%6D%58%70"),
+                           std::string("736b2d746573742d3866334b71305a7459377657326d5870")}) {
+    redact(text, key);
+    CHECK(contains(text, "[redacted]"));
+    CHECK_FALSE(contains(text, "c3QtOGYzS3EwWnRZN3ZXMm1Y"));
+    CHECK_FALSE(contains(text, "%74%65%73%74%2D%38"));
+    CHECK_FALSE(contains(text, "3866334b71305a"));
+  }
+  std::string other = "an answer with no key in it";
+  redact(other, key);
+  CHECK(other == "an answer with no key in it");
+}

@@ -174,7 +174,7 @@ TEST_CASE("the expanded case names every assertion as written, a judge's rubric 
   evalkeep::run::CaseOutcome c;
   c.case_id = "judged";
   c.status = "active";
-  c.verdict = "pass";
+  c.verdict = evalkeep::scoring::Verdict::pass;
   c.trials = c.passes = 1;
   r.summary.cases.push_back(c);
   r.summary.total = r.summary.passed = 1;
@@ -200,6 +200,30 @@ TEST_CASE("the expanded case names every assertion as written, a judge's rubric 
   CHECK(details[0]["input"]["expect"] == json{"judge@0.8:greets the customer politely",
                                               "json-path:/order/status=\"shipped\"",
                                               "icontains:hello"});
+}
+
+TEST_CASE("the run report carries its style and its case table's script inline, whole",
+          "[report]") {
+  RunReport r;
+  r.summary.run.id = 7;
+  auto page = run_report_html(r);
+  // The style, from its first rule to its last.
+  CHECK_THAT(page, Catch::Contains("<style>\n:root{--fg:#1d2330;"));
+  CHECK_THAT(page, Catch::Contains("table.attempts th{position:static}\n</style>"));
+  // The script, from its first line to its last, after the data blocks it reads.
+  auto script = page.find("<script>\n(function () {\n  'use strict';");
+  REQUIRE(script != std::string::npos);
+  CHECK(page.find("id=\"cases-data\"") < script);
+  CHECK(page.find("document.getElementById('case-rows')", script) != std::string::npos);
+  CHECK_THAT(page, Catch::EndsWith("})();\n</script>\n</body></html>\n"));
+  CHECK(count(page, "<script>") == 1);
+}
+
+TEST_CASE("the audit page carries the same style and no script", "[report]") {
+  auto page = audit_html(Audit{}, "2026-01-01");
+  CHECK_THAT(page, Catch::Contains("<style>\n:root{--fg:#1d2330;"));
+  CHECK_THAT(page, Catch::Contains("table.attempts th{position:static}\n</style>"));
+  CHECK(page.find("<script") == std::string::npos);
 }
 
 TEST_CASE("a page is written whole: into a new file renamed over the old, permissions kept",

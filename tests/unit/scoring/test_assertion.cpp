@@ -77,3 +77,53 @@ TEST_CASE("the JSON form round-trips and refuses unknown fields", "[scoring]") {
   REQUIRE_FALSE(wrong);
   CHECK_THAT(wrong.error().message, Catch::Contains("must be a number"));
 }
+
+TEST_CASE("the new assertion types round-trip through their JSON form", "[scoring]") {
+  for (const char* spec :
+       {"not-icontains:sorry", "not-equals:x", "not-starts-with:No", "not-regex:\\d+",
+        "contains-any:[\"a\",\"b\"]", "icontains-any:[\"a\"]", "not-contains-all:[\"a\",\"b\"]",
+        "not-icontains-all:[\"x\"]", "contains-json", "is-json:{\"type\":\"object\"}",
+        "contains-json:{\"required\":[\"a\"]}", "javascript:output.length > 2",
+        "python@0.5:len(output) / 10", "similar@0.8:Paris is the capital"}) {
+    INFO(spec);
+    auto a = parse_assertion(spec);
+    REQUIRE(a);
+    auto back = from_json(nlohmann::json(to_json(*a)));
+    REQUIRE(back);
+    CHECK(*back == *a);
+  }
+  auto js = from_json(nlohmann::json::parse(
+      R"J({"type":"javascript","value":"module.exports = (o) => o.length > 1;","file":"a.js",
+          "threshold":0.5,"vars":{"q":"x"},"config":{"k":1},
+          "transform":[{"language":"python","value":"output.strip()"}]})J"));
+  REQUIRE(js);
+  CHECK(js->script.file == "a.js");
+  CHECK(js->pass_score == 0.5);
+  CHECK(js->transforms.at(0).language == Language::python);
+  CHECK(*from_json(nlohmann::json(to_json(*js))) == *js);
+  // Its displayed form shows the transform's code, so that a reviewer sees it change.
+  CHECK(to_spec(*js) == "javascript@0.5:file://a.js (after the python transform output.strip())");
+  // An assertion without the new fields keeps its JSON form byte for byte.
+  auto plain = parse_assertion("icontains:30 days");
+  CHECK(nlohmann::json(to_json(*plain)).dump() == R"({"type":"icontains","value":"30 days"})");
+}
+
+TEST_CASE("the new assertion types refuse what they cannot check", "[scoring]") {
+  CHECK_FALSE(parse_assertion("contains-any:"));
+  CHECK_FALSE(parse_assertion("contains-any:[]"));
+  CHECK_FALSE(parse_assertion("is-json:{\"type\": 5}"));
+  CHECK_FALSE(parse_assertion("is-json:not json"));
+  CHECK_FALSE(parse_assertion("not-regex:(unclosed"));
+  CHECK_FALSE(parse_assertion("javascript:"));
+  auto file = parse_assertion("python:file://check.py");
+  REQUIRE_FALSE(file);
+  CHECK_THAT(file.error().message, Catch::Contains("takes its code inline"));
+  CHECK_FALSE(parse_assertion("contains@0.5:x"));
+  CHECK_FALSE(parse_assertion("similar@2:x"));
+  auto judged = from_json(nlohmann::json::parse(
+      R"({"type":"judge","rubric":"polite","transform":[{"value":"output"}]})"));
+  CHECK_FALSE(judged);
+  auto vars = from_json(nlohmann::json::parse(R"({"type":"contains","value":"a","vars":{}})"));
+  REQUIRE_FALSE(vars);
+  CHECK_THAT(vars.error().message, Catch::Contains("only programs read vars"));
+}

@@ -1,5 +1,10 @@
 #include "scoring/evaluate.hpp"
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 using namespace evalkeep::scoring;
@@ -79,4 +84,103 @@ TEST_CASE("a judge's reply is read and compared with the threshold", "[scoring]"
   CHECK_FALSE(parse_judge_reply("{\"score\": 7}"));
   CHECK_THAT(judge_prompt(*a, "Q?", "A."), Catch::Contains("declines politely"));
   CHECK_FALSE(evaluate(*a, {"x", 0, {}}).passed);
+}
+
+TEST_CASE("regex assertions evaluated from several threads at once all get the right verdict",
+          "[scoring]") {
+  // Exec programs and the network loop score answers on different threads; every thread compiles
+  // patterns of its own and shares others, many more than any cache of them keeps.
+  constexpr int k_threads = 8, k_patterns = 3000;
+  std::vector<Assertion> shared, own;
+  for (int i = 0; i < k_patterns; ++i) {
+    auto a = parse_assertion("regex:^case-" + std::to_string(i) + "\\b");
+    REQUIRE(a);
+    shared.push_back(*a);
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < k_patterns; ++i) {
+        int n = (i * 7 + t * 131) % k_patterns;
+        auto answer = "case-" + std::to_string(n) + " done";
+        if (!evaluate(shared[static_cast<std::size_t>(n)], {answer, 0, {}}).passed)
+          ++wrong;
+        Assertion mine = shared[static_cast<std::size_t>(n)];
+        mine.text = "^t" + std::to_string(t) + "-" + std::to_string(i) + "$";
+        if (evaluate(mine, {"t" + std::to_string(t) + "-" + std::to_string(i), 0, {}}).passed !=
+            true)
+          ++wrong;
+        if (evaluate(mine, {answer, 0, {}}).passed)
+          ++wrong;
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("negated string checks pass where the check would fail", "[scoring]") {
+  CHECK(check("not-equals:Yes", "Yes.").passed);
+  CHECK_FALSE(check("not-equals:Yes", "Yes").passed);
+  CHECK(check("not-icontains:SORRY", "Happy to help").passed);
+  auto sorry = check("not-icontains:SORRY", "I'm sorry");
+  CHECK_FALSE(sorry.passed);
+  CHECK_THAT(sorry.reason, Catch::Contains("contains 'SORRY' (ignoring case)"));
+  CHECK(check("not-starts-with:No", "Yes, no problem").passed);
+  CHECK_FALSE(check("not-starts-with:No", "No way").passed);
+  CHECK(check("not-regex:\\d{3}-\\d{4}", "call us").passed);
+  CHECK_FALSE(check("not-regex:\\d{3}-\\d{4}", "call 555-1234").passed);
+}
+
+TEST_CASE("list checks want any, or not all, of their values", "[scoring]") {
+  CHECK(check("contains-any:[\"Paris\",\"Lyon\"]", "Lyon it is").passed);
+  CHECK_FALSE(check("contains-any:Paris,Lyon", "lyon it is").passed);
+  CHECK(check("icontains-any:Paris,Lyon", "lyon it is").passed);
+  CHECK(check("not-contains-all:[\"a\",\"b\"]", "only a").passed);
+  auto both = check("not-contains-all:[\"a\",\"b\"]", "a and b");
+  CHECK_FALSE(both.passed);
+  CHECK_THAT(both.reason, Catch::Contains("every one of"));
+  CHECK_FALSE(check("not-icontains-all:A,B", "a and b").passed);
+  CHECK(check("not-icontains-all:A,C", "a and b").passed);
+}
+
+TEST_CASE("JSON is checked against a schema", "[scoring][schema]") {
+  const char* schema =
+      R"(is-json:{"type":"object","required":["name"],"properties":{"age":{"type":"integer"}}})";
+  CHECK(check(schema, R"({"name":"Ada","age":36})").passed);
+  auto wrong = check(schema, R"({"name":"Ada","age":"old"})");
+  CHECK_FALSE(wrong.passed);
+  CHECK_THAT(wrong.reason, Catch::Contains("does not conform"));
+  CHECK_FALSE(check(schema, "not json").passed);
+  // contains-json finds JSON objects inside the text; one that conforms is enough.
+  const char* contains = R"(contains-json:{"type":"object","required":["city"]})";
+  CHECK(check(contains, R"(Here: {"x":1} and {"city":"Paris", "note":"a } in text"} done)").passed);
+  CHECK_FALSE(check(contains, R"(Here: {"x":1})").passed);
+  CHECK(check("contains-json", R"(text {"a":[1,2]} text)").passed);
+  CHECK_FALSE(check("contains-json", "no braces here").passed);
+}
+
+TEST_CASE("similar compares embeddings by cosine similarity", "[scoring]") {
+  auto a = parse_assertion("similar@0.9:The capital is Paris");
+  REQUIRE(a);
+  auto none = evaluate(*a, {"Paris", 0, std::nullopt});
+  CHECK_FALSE(none.passed);
+  CHECK_THAT(none.reason, Catch::Contains("needs embeddings"));
+  EvaluationContext ctx;
+  std::vector<std::string> models;
+  ctx.embed = [&](const std::string& text,
+                  const std::string& model) -> evalkeep::Result<std::vector<double>> {
+    models.push_back(model);
+    return text.find("Paris") != std::string::npos ? std::vector<double>{1, 0.1}
+                                                   : std::vector<double>{0, 1};
+  };
+  auto close = evaluate(*a, {"It is Paris.", 0, std::nullopt}, ctx);
+  CHECK(close.passed);
+  REQUIRE(close.score);
+  CHECK(*close.score == Approx(1.0));
+  CHECK_FALSE(evaluate(*a, {"Lyon", 0, std::nullopt}, ctx).passed);
+  CHECK(models.front() == "text-embedding-3-large");
+  CHECK(cosine_similarity({1, 0}, {0, 1}) == Approx(0.0));
+  CHECK_FALSE(cosine_similarity({0, 0}, {1, 1}));
 }

@@ -101,6 +101,44 @@ TEST_CASE("a bind error is reported by step, naming the parameter", "[store]") {
   CHECK(*db.scalar("SELECT count(*) FROM t") == 1);
 }
 
+TEST_CASE("each_row visits every row a query gives, with its parameters bound", "[store]") {
+  auto db = memory_db();
+  REQUIRE(db.exec("CREATE TABLE t (k TEXT, v INTEGER); INSERT INTO t VALUES ('a', 1), ('b', 2), "
+                  "('a', 3), ('c', 4)"));
+  std::vector<std::int64_t> seen;
+  auto collect = [&](const store::Statement& row) { seen.push_back(row.integer(0)); };
+  REQUIRE(store::each_row(db, "SELECT v FROM t ORDER BY v", collect));
+  CHECK(seen == std::vector<std::int64_t>{1, 2, 3, 4});
+  seen.clear();
+  REQUIRE(store::each_row(db, "SELECT v FROM t WHERE k = ?1 AND v > ?2 ORDER BY v", collect,
+                          std::string("a"), std::int64_t{0}));
+  CHECK(seen == std::vector<std::int64_t>{1, 3});
+  seen.clear();
+  REQUIRE(store::each_row(db, "SELECT v FROM t WHERE k = ?1", collect, "none"));
+  CHECK(seen.empty());
+  // A bad query is an error, and no row is visited.
+  CHECK_FALSE(store::each_row(db, "SELECT nope FROM t", collect));
+  CHECK(seen.empty());
+}
+
+TEST_CASE("each_row stops at the first row whose callback fails, and returns that error",
+          "[store]") {
+  auto db = memory_db();
+  REQUIRE(db.exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
+  auto stmt = db.prepare("SELECT v FROM t ORDER BY v");
+  REQUIRE(stmt);
+  std::vector<std::int64_t> seen;
+  auto r = store::each_row(*stmt, [&](const store::Statement& row) -> Status {
+    seen.push_back(row.integer(0));
+    if (row.integer(0) == 2)
+      return refuse("stop at {}", row.integer(0));
+    return {};
+  });
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "stop at 2");
+  CHECK(seen == std::vector<std::int64_t>{1, 2});
+}
+
 TEST_CASE("bad SQL is an error from prepare, not a crash", "[store]") {
   auto db = memory_db();
   auto stmt = db.prepare("SELEC 1");

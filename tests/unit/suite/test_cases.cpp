@@ -1,6 +1,7 @@
 #include "suite/cases.hpp"
 #include "suite/records.hpp"
 #include "suite/retirement.hpp"
+#include "suite/weakening.hpp"
 #include "support/suite_fixture.hpp"
 
 #include <algorithm>
@@ -139,6 +140,30 @@ TEST_CASE("add refuses invalid cases and cases that are not live", "[suite]") {
   CHECK(test::count(s.db(), "SELECT count(*) FROM cases") == 1);
 }
 
+TEST_CASE("a case refused for one field names that field for code to test, not only in words",
+          "[suite]") {
+  test::TempDir dir;
+  auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+  auto bad = test::make_case("trials-case", "INC-7");
+  bad.trials = 0;
+  auto r = add_case(s, bad, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().field == "trials");
+  CHECK(r.error().message ==
+        "case trials-case: field \"trials\": must be between 1 and 1000, got 0");
+
+  auto tag = test::make_case("tag-case", "INC-7");
+  tag.tags = {"no spaces"};
+  auto t = add_case(s, tag, Policy{}, origin());
+  REQUIRE_FALSE(t);
+  CHECK(t.error().field == "tags");
+
+  // A refusal about no one field has none.
+  auto again = add_case(s, test::make_case("refund-window", "INC-7"), Policy{}, origin());
+  REQUIRE_FALSE(again);
+  CHECK(again.error().field.empty());
+}
+
 TEST_CASE("list filters by tag, incident, status and provenance kind", "[suite]") {
   test::TempDir dir;
   auto s = test::empty_suite(dir);
@@ -235,7 +260,7 @@ TEST_CASE("edit requires a rationale and changes nothing without one", "[suite]"
   CHECK(get_case(s, "refund-window")->prompt == "Can I get a refund after 45 days?");
 }
 
-TEST_CASE("edit records removed and added assertions in the ledger", "[suite]") {
+TEST_CASE("edit records every change, the decision and the new values in the ledger", "[suite]") {
   test::TempDir dir;
   auto s = test::suite_with_case(dir, "refund-window", "INC-7");
   auto before = get_case(s, "refund-window");
@@ -245,6 +270,8 @@ TEST_CASE("edit records removed and added assertions in the ledger", "[suite]") 
   changes.remove_expect = {assertion("icontains:30 days")};
   changes.add_expect = {assertion("contains:30-day"), assertion("not-contains:approved")};
   changes.rationale = "policy wording changed";
+  changes.reason = "invalid-expectation";
+  changes.approved_by = "Lee <lee@example.com>";
   REQUIRE(edit_case(s, "refund-window", changes, Policy{}, origin()));
 
   auto after = get_case(s, "refund-window");
@@ -266,10 +293,186 @@ TEST_CASE("edit records removed and added assertions in the ledger", "[suite]") 
   CHECK(*e.after == after->content_hash);
   REQUIRE(e.detail);
   auto detail = nlohmann::json::parse(*e.detail);
-  CHECK(detail["changed"] == nlohmann::json::array({"expect"}));
-  CHECK(detail["assertions_removed"] == nlohmann::json::array({"icontains:30 days"}));
-  CHECK(detail["assertions_added"] ==
-        nlohmann::json::array({"contains:30-day", "not-contains:approved"}));
+  CHECK(*e.detail == detail.dump()); // canonical: sorted keys, compact
+  CHECK(detail["decision"] == nlohmann::json{{"reason", "invalid-expectation"},
+                                             {"decided_by", "Test <t@example.com>"},
+                                             {"approved_by", "Lee <lee@example.com>"}});
+  CHECK(detail["changes"] == nlohmann::json::parse(R"([
+          {"field":"assertion","kind":"removed","before":"icontains:30 days","after":null,
+           "weakens":true},
+          {"field":"assertion","kind":"added","before":null,"after":"contains:30-day",
+           "weakens":false},
+          {"field":"assertion","kind":"added","before":null,"after":"not-contains:approved",
+           "weakens":false}])"));
+  CHECK(detail["set"] ==
+        nlohmann::json{{"expect", nlohmann::json::parse(R"([{"type":"contains","value":"30-day"},
+          {"type":"not-contains","value":"approved"}])")}});
+  auto recorded = recorded_edit(e);
+  REQUIRE(recorded);
+  REQUIRE(recorded->decision);
+  CHECK(recorded->decision->rationale == "policy wording changed");
+  CHECK(recorded->changes == case_changes(*before, *after));
+}
+
+TEST_CASE("edit refuses a weakening without a decision, listing each weakening old -> new",
+          "[suite]") {
+  test::TempDir dir;
+  auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+  CaseChanges tighten;
+  tighten.add_expect = {assertion("max-length:600")};
+  tighten.rationale = "keep it short";
+  REQUIRE(edit_case(s, "refund-window", tighten, Policy{}, origin()));
+  auto file = test::file_hash(s.path());
+  auto events = test::count(s.db(), "SELECT count(*) FROM ledger");
+
+  CaseChanges loosen;
+  loosen.remove_expect = {assertion("max-length:600"), assertion("icontains:30 days")};
+  loosen.add_expect = {assertion("max-length:900")};
+  loosen.status = CaseStatus::xfail;
+  loosen.min_pass_rate = 0.5;
+  loosen.trials = 3;
+  loosen.prompt = "Can I get a refund after 60 days?";
+  loosen.rationale = "answers got longer";
+  auto r = edit_case(s, "refund-window", loosen, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::refused);
+  for (const char* line :
+       {"this edit weakens case refund-window", "\n  status: active -> xfail",
+        "\n  min_pass_rate: 1 -> 0.5", "\n  passes: 1 of 1 trials -> 2 of 3 trials",
+        "\n  assertion removed: icontains:30 days",
+        "\n  assertion: max-length:600 -> max-length:900",
+        "\n  input: … get a refund after 45 days? -> … get a refund after 60 "
+        "days?"})
+    CHECK_THAT(r.error().message, Catch::Contains(line));
+  CHECK_THAT(r.error().message, !Catch::Contains("trials: 1 -> 3")); // listed, not weakening
+  CHECK_THAT(r.error().hint, Catch::Contains("--reason"));
+  CHECK_THAT(r.error().hint, Catch::Contains("reworded"));
+  CHECK(test::file_hash(s.path()) == file);
+  CHECK(test::count(s.db(), "SELECT count(*) FROM ledger") == events);
+
+  // Each alone is refused too.
+  for (auto one : {[] {
+                     CaseChanges c;
+                     c.status = CaseStatus::xfail;
+                     return c;
+                   }(),
+                   [] {
+                     CaseChanges c;
+                     c.system = "Be brief.";
+                     return c;
+                   }(),
+                   [] {
+                     CaseChanges c;
+                     c.provenance = Provenance{ProvenanceKind::spec, {}, "refund policy"};
+                     return c;
+                   }()}) {
+    one.rationale = "why not";
+    auto refused = edit_case(s, "refund-window", one, Policy{}, origin());
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ExitCode::refused);
+  }
+  CHECK(test::file_hash(s.path()) == file);
+}
+
+TEST_CASE("edit refuses a reason on an edit that weakens nothing", "[suite]") {
+  test::TempDir dir;
+  auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+  auto file = test::file_hash(s.path());
+  CaseChanges stricter;
+  stricter.expect = {assertion("contains:30 days")}; // icontains -> contains: stricter
+  stricter.add_tags = {"billing"};
+  stricter.rationale = "exact wording";
+  stricter.reason = "invalid-expectation";
+  auto r = edit_case(s, "refund-window", stricter, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::usage);
+  CHECK_THAT(r.error().message, Catch::Contains("weakens nothing"));
+  CHECK_THAT(r.error().message,
+             Catch::Contains("assertion: icontains:30 days -> contains:30 days"));
+  CHECK(test::file_hash(s.path()) == file);
+
+  // A decider or approver without a reason would record a decision for nothing as well.
+  CaseChanges approver;
+  approver.add_tags = {"billing"};
+  approver.rationale = "tag it";
+  approver.approved_by = "Lee <lee@example.com>";
+  auto a = edit_case(s, "refund-window", approver, Policy{}, origin());
+  REQUIRE_FALSE(a);
+  CHECK(a.error().code == ExitCode::usage);
+  CHECK_THAT(a.error().message, Catch::Contains("--approved-by"));
+
+  stricter.reason.reset();
+  REQUIRE(edit_case(s, "refund-window", stricter, Policy{}, origin()));
+  auto e = read_ledger(s.db())->back();
+  auto detail = nlohmann::json::parse(*e.detail);
+  CHECK_FALSE(detail.contains("decision"));
+  CHECK(detail["set"].contains("expect"));
+  CHECK(detail["set"]["tags"] == nlohmann::json::array({"billing"}));
+}
+
+TEST_CASE("edit takes reworded only for a changed input, and only known reasons", "[suite]") {
+  test::TempDir dir;
+  auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+  CaseChanges loosen;
+  loosen.expect = {assertion("icontains:30")};
+  loosen.rationale = "shorter";
+  loosen.reason = "reworded";
+  auto r = edit_case(s, "refund-window", loosen, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::usage);
+  CHECK_THAT(r.error().message, Catch::Contains("reworded is for a changed input"));
+
+  loosen.reason = "because";
+  r = edit_case(s, "refund-window", loosen, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::usage);
+  CHECK_THAT(r.error().message, Catch::Contains("unknown reason 'because'"));
+  CHECK_THAT(r.error().hint, Catch::Contains("invalid-expectation"));
+
+  CaseChanges reword;
+  reword.prompt = "Can I still get a refund after 45 days?";
+  reword.rationale = "clearer question";
+  reword.reason = "reworded";
+  REQUIRE(edit_case(s, "refund-window", reword, Policy{}, origin()));
+  CHECK(get_case(s, "refund-window")->prompt == "Can I still get a refund after 45 days?");
+}
+
+TEST_CASE("a weakening decision obeys the policy's approver rules", "[suite]") {
+  test::TempDir dir;
+  auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+  auto xfail = [](std::optional<std::string> approver) {
+    CaseChanges c;
+    c.status = CaseStatus::xfail;
+    c.rationale = "fails until the fix ships";
+    c.reason = "flaky-unfixable";
+    c.approved_by = std::move(approver);
+    return c;
+  };
+  Policy every;
+  every.require_approver = true;
+  every.approvers = std::vector<std::string>{"lee@example.com"};
+  auto none = edit_case(s, "refund-window", xfail(std::nullopt), every, origin());
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == ExitCode::refused);
+  CHECK_THAT(none.error().message, Catch::Contains("approver"));
+  auto stranger = edit_case(s, "refund-window", xfail("Eve <eve@example.com>"), every, origin());
+  REQUIRE_FALSE(stranger);
+  CHECK_THAT(stranger.error().message, Catch::Contains("not on the policy's list"));
+
+  // The last active guard of an incident going xfail leaves the incident with no active guard.
+  Policy last;
+  last.require_approver_for_last_guard = true;
+  auto lone = edit_case(s, "refund-window", xfail(std::nullopt), last, origin());
+  REQUIRE_FALSE(lone);
+  CHECK_THAT(lone.error().message, Catch::Contains("last live case guarding an incident"));
+  CHECK(get_case(s, "refund-window")->status == CaseStatus::active);
+
+  test::add_case(s, test::make_case("refund-window-2", "INC-7", "Refund at 31 days?"));
+  REQUIRE(edit_case(s, "refund-window", xfail(std::nullopt), last, origin()));
+  CHECK(get_case(s, "refund-window")->status == CaseStatus::xfail);
+  auto second = edit_case(s, "refund-window-2", xfail(std::nullopt), last, origin());
+  REQUIRE_FALSE(second);
+  REQUIRE(edit_case(s, "refund-window-2", xfail("Lee <lee@example.com>"), last, origin()));
 }
 
 TEST_CASE("edit refuses to remove an assertion the case does not have", "[suite]") {
@@ -325,6 +528,7 @@ TEST_CASE("edit cannot retire a case by setting its status", "[suite]") {
 
   changes.status = CaseStatus::xfail;
   changes.rationale = "known failure until the fix ships";
+  changes.reason = "flaky-unfixable";
   REQUIRE(edit_case(s, "refund-window", changes, Policy{}, origin()));
   CHECK(get_case(s, "refund-window")->status == CaseStatus::xfail);
 }

@@ -112,3 +112,34 @@ TEST_CASE("incidents are listed by id", "[suite]") {
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error().hint, Catch::Contains("evalkeep incident add INC-404"));
 }
+
+TEST_CASE("raw SQL cannot delete, replace or rename an incident", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  { auto s = test::suite_with_case(dir, "refund-window", "INC-7"); }
+  auto before = test::file_hash(path);
+  auto db = store::Database::open(path, store::OpenMode::read_write);
+  REQUIRE(db);
+  REQUIRE(db->exec("PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF"));
+  struct Attempt {
+    std::string sql, says;
+  };
+  for (const auto& a : std::vector<Attempt>{
+           {"DELETE FROM incidents", "incidents are never deleted"},
+           {"INSERT OR REPLACE INTO incidents (id, title) VALUES ('INC-7', 'other')",
+            "incidents are never replaced"},
+           {"REPLACE INTO incidents (id, title) VALUES ('INC-7', 'other')",
+            "incidents are never replaced"},
+           {"INSERT INTO incidents (id, title) VALUES ('INC-7', 'other') ON CONFLICT (id) DO "
+            "UPDATE SET title = 'other'",
+            "incidents are never replaced"},
+           {"UPDATE incidents SET id = 'INC-8'", "incident ids never change"},
+       }) {
+    INFO(a.sql);
+    auto r = db->exec(a.sql);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ExitCode::refused);
+    CHECK_THAT(r.error().message, Catch::Contains(a.says));
+  }
+  CHECK(test::file_hash(path) == before);
+}

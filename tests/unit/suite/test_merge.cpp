@@ -3,9 +3,13 @@
 #include "suite/merge.hpp"
 #include "suite/retirement.hpp"
 #include "suite/verify.hpp"
+#include "suite/weakening.hpp"
 #include "support/suite_fixture.hpp"
 
+#include <mutex>
+
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 using namespace evalkeep;
 using namespace evalkeep::suite;
@@ -47,6 +51,7 @@ void edit_prompt(Suite& s, const std::string& id, const std::string& prompt, con
   CaseChanges changes;
   changes.prompt = prompt;
   changes.rationale = "reword";
+  changes.reason = "reworded"; // a changed input is a weakening: it needs a decision
   REQUIRE(edit_case(s, id, changes, Policy{}, origin));
 }
 
@@ -86,7 +91,64 @@ void misplace_key(const fs::path& suite_file, const std::string& table, const st
   test::write_file(suite_file, bytes);
 }
 
+// SQLite's error log for the life of the object. Misuse of its C API (a call on a closed or null
+// connection) is never returned to anyone: SQLite logs it, and only there can a test see it.
+class SqliteLog {
+public:
+  SqliteLog() { configure(&SqliteLog::record, this); }
+  ~SqliteLog() { configure(nullptr, nullptr); }
+  SqliteLog(const SqliteLog&) = delete;
+  SqliteLog& operator=(const SqliteLog&) = delete;
+
+  /// Every entry logged with a MISUSE code.
+  std::vector<std::string> misuse() {
+    std::lock_guard lock(m_mutex);
+    return m_misuse;
+  }
+
+private:
+  using Callback = void (*)(void*, int, const char*);
+  // The log can be set only while SQLite is shut down; no connection is open here.
+  static void configure(Callback callback, void* self) {
+    sqlite3_shutdown();
+    REQUIRE(sqlite3_config(SQLITE_CONFIG_LOG, callback, self) == SQLITE_OK);
+    REQUIRE(sqlite3_initialize() == SQLITE_OK);
+  }
+  static void record(void* self, int code, const char* message) {
+    auto* log = static_cast<SqliteLog*>(self);
+    std::lock_guard lock(log->m_mutex);
+    if ((code & 0xff) == SQLITE_MISUSE)
+      log->m_misuse.emplace_back(message ? message : "");
+  }
+  std::mutex m_mutex;
+  std::vector<std::string> m_misuse;
+};
+
+// Retires `id` on a side, as `retire` would.
+void retire_on(Suite& s, const std::string& id, const std::string& rationale, const Origin& o) {
+  RetireRequest req{id, "feature-removed", rationale, {}, "Lead <l@x>", {}, {}};
+  REQUIRE(retire(s, req, Policy{}, o));
+}
+
+// Whoever settles a conflict: a third person, later than both sides.
+Resolutions keeping(std::map<std::string, Keep> keep) {
+  return {std::move(keep), at("15:00:00")};
+}
+
 } // namespace
+
+TEST_CASE("a merge leaves no call on a connection it has moved away", "[merge]") {
+  Branches b;
+  {
+    auto s = b.open(b.theirs);
+    test::add_case(s, test::make_case("theirs-new", "", "Theirs?"));
+  }
+  SqliteLog log;
+  auto outcome = merge_suites(b.base, b.ours, b.theirs);
+  REQUIRE(outcome);
+  CHECK(outcome->cases_taken == 1);
+  CHECK(log.misuse().empty());
+}
 
 TEST_CASE("merge brings in their new cases and incidents after ours", "[merge]") {
   Branches b;
@@ -357,4 +419,159 @@ TEST_CASE("a record their damaged file lists but cannot read back is an error an
                                           Catch::Contains("cannot read it back"));
   CHECK(test::file_hash(b.ours) == before);
   CHECK(!fs::exists(b.dir / ".ours.db.merging"));
+}
+
+TEST_CASE("a conflict settled for ours or theirs merges everything else and verifies",
+          "[merge][resolve]") {
+  Branches b;
+  {
+    auto s = b.open(b.ours);
+    edit_prompt(s, "tone-apology", "Our words.", test::origin());
+    test::add_case(s, test::make_case("ours-new", "", "Ours?"));
+  }
+  {
+    auto s = b.open(b.theirs);
+    edit_prompt(s, "tone-apology", "Their words.", at("11:00:00"));
+    REQUIRE(add_case(s, test::make_case("theirs-new", "", "Theirs?"), Policy{}, at("11:00:01")));
+  }
+  auto ours_events = ledger_of(b.ours).size();
+  auto keep = GENERATE(Keep::ours, Keep::theirs);
+  INFO("keep " << to_string(keep));
+  auto resolutions = keeping({{"tone-apology", keep}});
+
+  auto outcome = merge_suites(b.base, b.ours, b.theirs, &resolutions);
+  REQUIRE(outcome);
+  CHECK(outcome->conflicts.empty());
+  CHECK(outcome->not_in_conflict.empty());
+  REQUIRE(outcome->resolved.size() == 1);
+  CHECK(outcome->resolved.front().id == "tone-apology");
+  CHECK(outcome->resolved.front().kept == keep);
+  CHECK(outcome->cases_taken == (keep == Keep::theirs ? 2 : 1));
+  CHECK(outcome->events_carried == 2);
+  require_verified(b.ours);
+
+  auto merged = Suite::open(b.ours, Suite::Access::read);
+  REQUIRE(merged);
+  CHECK(get_case(*merged, "tone-apology")->prompt ==
+        (keep == Keep::ours ? "Our words." : "Their words."));
+  CHECK(get_case(*merged, "ours-new"));
+  CHECK(get_case(*merged, "theirs-new"));
+  // Their events come last: keeping theirs needs no more; keeping ours is recorded, by whoever
+  // settled it, as an edit from their version to ours.
+  auto events = ledger_of(b.ours);
+  CHECK(events.size() == ours_events + 2 + (keep == Keep::ours ? 1 : 0));
+  CHECK(outcome->events_recorded == (keep == Keep::ours ? 1u : 0u));
+  if (keep == Keep::ours) {
+    const auto& e = events.back();
+    CHECK(e.action == "edit");
+    CHECK(e.subject == "tone-apology");
+    CHECK(e.at == "2026-05-02T15:00:00Z");
+    CHECK_THAT(e.rationale.value_or(""), Catch::Contains("kept our version"));
+    auto recorded = recorded_edit(e);
+    REQUIRE(recorded);
+    REQUIRE(recorded->changes.size() == 1);
+    CHECK(recorded->changes.front().before == "Their words.");
+  }
+}
+
+TEST_CASE("a retirement against an edit settles either way with the decision in force",
+          "[merge][resolve]") {
+  Branches b;
+  // Which side retires the case and which edits it, and which side is kept.
+  auto retiring_side = GENERATE(Keep::ours, Keep::theirs);
+  auto keep = GENERATE(Keep::ours, Keep::theirs);
+  INFO("retired on " << to_string(retiring_side) << ", keep " << to_string(keep));
+  {
+    auto s = b.open(retiring_side == Keep::ours ? b.ours : b.theirs);
+    retire_on(s, "tone-apology", "tone is the brand team's now", at("09:00:00"));
+  }
+  {
+    auto s = b.open(retiring_side == Keep::ours ? b.theirs : b.ours);
+    edit_prompt(s, "tone-apology", "Edited words.", at("10:00:00"));
+  }
+  auto resolutions = keeping({{"tone-apology", keep}});
+  auto outcome = merge_suites(b.base, b.ours, b.theirs, &resolutions);
+  REQUIRE(outcome);
+  REQUIRE(outcome->conflicts.empty());
+  require_verified(b.ours);
+  auto merged = Suite::open(b.ours, Suite::Access::read);
+  REQUIRE(merged);
+  bool retired = keep == retiring_side;
+  CHECK(get_case(*merged, "tone-apology")->status ==
+        (retired ? CaseStatus::retired : CaseStatus::active));
+  auto decision = find_decision(*merged, "tone-apology");
+  REQUIRE(decision);
+  CHECK(decision->has_value() == retired);
+}
+
+TEST_CASE("an incident conflict settles for either side", "[merge][resolve]") {
+  Branches b;
+  for (auto [path, title] : {std::pair{&b.ours, "Ours"}, std::pair{&b.theirs, "Theirs"}}) {
+    auto s = b.open(*path);
+    IncidentChanges changes;
+    changes.title = title;
+    REQUIRE(edit_incident(s, "INC-7", changes, test::origin()));
+  }
+  auto keep = GENERATE(Keep::ours, Keep::theirs);
+  auto resolutions = keeping({{"INC-7", keep}});
+  auto outcome = merge_suites(b.base, b.ours, b.theirs, &resolutions);
+  REQUIRE(outcome);
+  REQUIRE(outcome->resolved.size() == 1);
+  CHECK(outcome->resolved.front().kind == "incident");
+  require_verified(b.ours);
+  auto merged = Suite::open(b.ours, Suite::Access::read);
+  REQUIRE(merged);
+  CHECK(get_incident(*merged, "INC-7")->title == (keep == Keep::ours ? "Ours" : "Theirs"));
+}
+
+TEST_CASE("settling only some conflicts, or naming a record not in conflict, writes nothing",
+          "[merge][resolve]") {
+  Branches b;
+  {
+    auto s = b.open(b.ours);
+    edit_prompt(s, "tone-apology", "Our words.", test::origin());
+    edit_prompt(s, "refund-window", "Our refund words.", test::origin());
+  }
+  {
+    auto s = b.open(b.theirs);
+    edit_prompt(s, "tone-apology", "Their words.", at("11:00:00"));
+    edit_prompt(s, "refund-window", "Their refund words.", at("11:00:01"));
+  }
+  auto before = test::file_hash(b.ours);
+  SECTION("one of two conflicts settled") {
+    auto resolutions = keeping({{"tone-apology", Keep::theirs}});
+    auto outcome = merge_suites(b.base, b.ours, b.theirs, &resolutions);
+    REQUIRE(outcome);
+    REQUIRE(outcome->conflicts.size() == 1);
+    CHECK(outcome->conflicts.front().id == "refund-window");
+  }
+  SECTION("a typo among the ids") {
+    auto resolutions = keeping(
+        {{"tone-apology", Keep::ours}, {"refund-window", Keep::ours}, {"tone-apolgy", Keep::ours}});
+    auto outcome = merge_suites(b.base, b.ours, b.theirs, &resolutions);
+    REQUIRE(outcome);
+    CHECK(outcome->conflicts.empty());
+    CHECK(outcome->not_in_conflict == std::vector<std::string>{"tone-apolgy"});
+  }
+  CHECK(test::file_hash(b.ours) == before);
+  CHECK(!fs::exists(b.dir / ".ours.db.merging"));
+}
+
+TEST_CASE("keeping the side that lost a case is refused: a merge never deletes one",
+          "[merge][resolve]") {
+  Branches b;
+  {
+    auto s = b.open(b.ours);
+    edit_prompt(s, "tone-apology", "Our words.", test::origin());
+  }
+  test::tamper_without_trigger(b.theirs, "cases_delete_needs_decision",
+                               "DELETE FROM cases WHERE id = 'tone-apology'");
+  auto before = test::file_hash(b.ours);
+  auto resolutions = keeping({{"tone-apology", Keep::theirs}});
+  auto outcome = merge_suites(b.base, b.ours, b.theirs, &resolutions);
+  REQUIRE(!outcome);
+  CHECK(outcome.error().code == ExitCode::refused);
+  CHECK_THAT(outcome.error().message, Catch::Contains("cannot keep their version of case "
+                                                      "tone-apology"));
+  CHECK(test::file_hash(b.ours) == before);
 }

@@ -476,3 +476,209 @@ TEST_CASE("raw DELETE of a retired case's decision is refused", "[suite]") {
   CHECK_THAT(r.error().message, Catch::Contains("evalkeep reinstate"));
   CHECK(test::count(*raw, "SELECT count(*) FROM retirements") == 1);
 }
+
+// ---- retiring many cases ----
+
+namespace {
+
+// INC-7 guarded by refund-window and refund-late (tag billing), INC-9 by promo-code (tags billing
+// and promo) and the xfail promo-expired, and tone-apology from a spec.
+Suite many_cases(const test::TempDir& dir) {
+  auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+  test::add_incident(s, "INC-9", "Promo code accepted twice");
+  auto late = test::make_case("refund-late", "INC-7", "Refund after 90 days?");
+  late.tags = {"billing"};
+  test::add_case(s, late);
+  auto promo = test::make_case("promo-code", "INC-9", "Can I use SAVE10 twice?");
+  promo.tags = {"billing", "promo"};
+  test::add_case(s, promo);
+  auto expired = test::make_case("promo-expired", "INC-9", "Is SAVE10 still valid?");
+  expired.status = CaseStatus::xfail;
+  test::add_case(s, expired);
+  test::add_case(s, test::make_case("tone-apology", "", "My order is late."));
+  return s;
+}
+
+std::vector<std::string> retired_ids(const Result<RetirementBatch>& batch) {
+  REQUIRE(batch);
+  std::vector<std::string> out;
+  for (const auto& d : batch->decisions)
+    out.push_back(d.case_id);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("retire_cases retires several cases with one decision in one transaction", "[suite]") {
+  test::TempDir dir;
+  auto s = many_cases(dir);
+  auto before = test::count(s.db(), "SELECT count(*) FROM ledger");
+  CaseSelection select{{"tone-apology", "refund-late", "tone-apology"}, {}, {}};
+  auto batch = retire_cases(s, select, request(""), Policy{}, origin());
+  CHECK(retired_ids(batch) == std::vector<std::string>{"refund-late", "tone-apology"});
+  CHECK(batch->unguarded.empty()); // refund-window still guards INC-7
+  CHECK(batch->decisions[0].incidents == std::vector<std::string>{"INC-7"});
+  for (const auto& id : {"refund-late", "tone-apology"}) {
+    INFO(id);
+    CHECK(get_case(s, id)->status == CaseStatus::retired);
+    auto d = find_decision(s, id);
+    REQUIRE(d->has_value());
+    CHECK((*d)->rationale == "refunds are handled by a human now");
+  }
+  auto events = read_ledger(s.db(), std::nullopt, before);
+  REQUIRE(events);
+  REQUIRE(events->size() == 2);
+  CHECK(events->at(0).action == "retire");
+  CHECK(events->at(0).subject == "refund-late");
+  CHECK(events->at(1).subject == "tone-apology");
+}
+
+TEST_CASE("a bad id anywhere in the batch refuses every case, naming it", "[suite]") {
+  test::TempDir dir;
+  auto s = many_cases(dir);
+  REQUIRE(retire(s, request("tone-apology"), Policy{}, origin()));
+  auto file = test::file_hash(s.path());
+
+  auto unknown = retire_cases(s, {{"refund-late", "no-such-case", "promo-code"}, {}, {}},
+                              request(""), Policy{}, origin());
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == ExitCode::usage);
+  CHECK_THAT(unknown.error().message, Catch::Contains("no case no-such-case"));
+  CHECK_THAT(unknown.error().hint, Catch::Contains("nothing was retired"));
+
+  auto retired =
+      retire_cases(s, {{"refund-late", "tone-apology"}, {}, {}}, request(""), Policy{}, origin());
+  REQUIRE_FALSE(retired);
+  CHECK(retired.error().code == ExitCode::refused);
+  CHECK_THAT(retired.error().message, Catch::Contains("case tone-apology is already retired"));
+
+  CHECK(test::file_hash(s.path()) == file);
+  CHECK(get_case(s, "refund-late")->status == CaseStatus::active);
+}
+
+TEST_CASE("retire_cases selects the live cases with a tag, guarding an incident, or both",
+          "[suite]") {
+  test::TempDir dir;
+  auto s = many_cases(dir);
+  auto dry = [&](CaseSelection select) {
+    return retire_cases(s, select, request(""), Policy{}, origin(), true);
+  };
+  CHECK(retired_ids(dry({{}, "billing", {}})) ==
+        std::vector<std::string>{"promo-code", "refund-late"});
+  CHECK(retired_ids(dry({{}, {}, "INC-9"})) ==
+        std::vector<std::string>{"promo-code", "promo-expired"});
+  CHECK(retired_ids(dry({{}, "billing", "INC-9"})) == std::vector<std::string>{"promo-code"});
+  CHECK(retired_ids(dry({{"tone-apology"}, "promo", {}})) ==
+        std::vector<std::string>{"promo-code", "tone-apology"});
+
+  auto nothing = dry({{}, "no-such-tag", {}});
+  REQUIRE_FALSE(nothing);
+  CHECK(nothing.error().code == ExitCode::usage);
+  CHECK_THAT(nothing.error().message, Catch::Contains("no live case has tag no-such-tag"));
+  auto unnamed = dry({});
+  REQUIRE_FALSE(unnamed);
+  CHECK_THAT(unnamed.error().hint, Catch::Contains("--tag"));
+
+  // A retired case with the tag is not selected again.
+  REQUIRE(retire(s, request("refund-late"), Policy{}, origin()));
+  CHECK(retired_ids(dry({{}, "billing", {}})) == std::vector<std::string>{"promo-code"});
+}
+
+TEST_CASE("a dry run names the cases and the incidents left unguarded, changing nothing",
+          "[suite]") {
+  test::TempDir dir;
+  auto s = many_cases(dir);
+  auto file = test::file_hash(s.path());
+  auto batch = retire_cases(s, {{}, "billing", {}}, request(""), Policy{}, origin(), true);
+  CHECK(retired_ids(batch) == std::vector<std::string>{"promo-code", "refund-late"});
+  CHECK(batch->dry_run);
+  // INC-9 keeps only the xfail promo-expired: no active guard. INC-7 keeps refund-window.
+  CHECK(batch->unguarded == std::vector<std::string>{"INC-9"});
+  CHECK(test::file_hash(s.path()) == file);
+  CHECK(get_case(s, "promo-code")->status == CaseStatus::active);
+
+  // A dry run refuses what the real one would.
+  auto past = request("");
+  past.revisit = "2020-01-01";
+  CHECK_FALSE(retire_cases(s, {{}, "billing", {}}, past, Policy{}, origin(), true));
+}
+
+TEST_CASE("retiring the last active guard of an incident needs an approver when the policy says",
+          "[suite]") {
+  test::TempDir dir;
+  auto s = many_cases(dir);
+  Policy policy;
+  policy.require_approver_for_last_guard = true;
+
+  // INC-7 keeps refund-window: no approver needed.
+  auto guarded = retire_cases(s, {{"refund-late"}, {}, {}}, request(""), policy, origin());
+  CHECK(retired_ids(guarded) == std::vector<std::string>{"refund-late"});
+  CHECK(guarded->unguarded.empty());
+
+  auto file = test::file_hash(s.path());
+  auto last =
+      retire_cases(s, {{"refund-window", "promo-code"}, {}, {}}, request(""), policy, origin());
+  REQUIRE_FALSE(last);
+  CHECK(last.error().code == ExitCode::refused);
+  CHECK_THAT(last.error().message, Catch::Contains("last live case guarding an incident"));
+  CHECK_THAT(last.error().message,
+             Catch::Contains("INC-7, INC-9 left with no active guarding case"));
+  CHECK_THAT(last.error().hint, Catch::Contains("--approved-by"));
+  CHECK(test::file_hash(s.path()) == file);
+
+  auto approved = request("");
+  approved.approved_by = "Lee <lee@example.com>";
+  auto done =
+      retire_cases(s, {{"refund-window", "promo-code"}, {}, {}}, approved, policy, origin());
+  CHECK(retired_ids(done) == std::vector<std::string>{"promo-code", "refund-window"});
+  CHECK(done->unguarded == std::vector<std::string>{"INC-7", "INC-9"});
+
+  // Without the rule the incidents are still named.
+  test::TempDir dir2;
+  auto s2 = many_cases(dir2);
+  auto named = retire_cases(s2, {{}, {}, "INC-7"}, request(""), Policy{}, origin());
+  CHECK(named->unguarded == std::vector<std::string>{"INC-7"});
+}
+
+TEST_CASE("retire refuses a revisit date in the past and takes today", "[suite]") {
+  test::TempDir dir;
+  auto s = two_cases(dir);
+  auto past = request("refund-window");
+  past.revisit = "2026-04-30"; // the day before the origin's
+  auto r = retire(s, past, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::usage);
+  CHECK_THAT(r.error().message, Catch::Contains("--revisit 2026-04-30 is in the past"));
+  CHECK_THAT(r.error().message, Catch::Contains("today is 2026-05-01"));
+  auto today = request("refund-window");
+  today.revisit = "2026-05-01";
+  REQUIRE(retire(s, today, Policy{}, origin()));
+}
+
+TEST_CASE("a batch cannot be superseded by a case it retires", "[suite]") {
+  test::TempDir dir;
+  auto s = many_cases(dir);
+  auto req = request("", "superseded", "merged into one case");
+  req.superseded_by = {"refund-late"};
+  auto r = retire_cases(s, {{"refund-window", "refund-late"}, {}, {}}, req, Policy{}, origin());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ExitCode::usage);
+  CHECK_THAT(r.error().message,
+             Catch::Contains("--superseded-by refund-late: the case is retired by this same "
+                             "decision"));
+  req.superseded_by = {"tone-apology"};
+  auto ok = retire_cases(s, {{"refund-window", "refund-late"}, {}, {}}, req, Policy{}, origin());
+  REQUIRE(ok);
+  CHECK(ok->decisions[1].superseded_by == std::vector<std::string>{"tone-apology"});
+}
+
+TEST_CASE("a list of case ids skips blank lines and comments and names a bad line", "[suite]") {
+  auto ids = parse_case_ids("# stale cases\nrefund-late   # moved\n\n  promo-code\r\n", "ids.txt");
+  REQUIRE(ids);
+  CHECK(*ids == std::vector<std::string>{"refund-late", "promo-code"});
+  auto bad = parse_case_ids("refund-late\nnot an id\n", "ids.txt");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == ExitCode::usage);
+  CHECK_THAT(bad.error().message, Catch::Contains("ids.txt:2: 'not an id' is not a case id"));
+  CHECK(parse_case_ids("", "stdin")->empty());
+}

@@ -7,8 +7,10 @@
 #include "support/suite_fixture.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 using namespace evalkeep;
 using namespace evalkeep::suite;
@@ -383,4 +385,197 @@ TEST_CASE("verify detects a live case whose assertions were dropped by raw SQL",
   INFO(describe(report));
   REQUIRE_FALSE(report.ok());
   CHECK(mentions(report, "case refund-window lost its assertions outside evalkeep"));
+}
+
+namespace {
+
+// Runs raw SQL on the suite file through a connection of its own, as the sqlite3 shell would (no
+// defensive mode: writable_schema works).
+void raw_sql(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+  std::string err = msg ? msg : "";
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  INFO(sql << ": " << err);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+std::size_t count_kind(const VerifyReport& r, VerifyProblem::Kind kind) {
+  return static_cast<std::size_t>(std::count_if(r.problems.begin(), r.problems.end(),
+                                                [&](const auto& p) { return p.kind == kind; }));
+}
+
+} // namespace
+
+TEST_CASE("verify gives each problem a kind and the case or incident it is about", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  {
+    auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+    populate(s);
+  }
+  test::tamper_without_trigger(path, "cases_delete_needs_decision",
+                               "DELETE FROM cases WHERE id = 'late-delivery'");
+  raw_sql(path, "UPDATE incidents SET title = 'Something else' WHERE id = 'INC-7'");
+  auto report = verify_file(path);
+  INFO(describe(report));
+  REQUIRE(report.problems.size() == 2);
+  const auto& deleted = report.problems[0];
+  CHECK(deleted.kind == VerifyProblem::Kind::case_missing);
+  CHECK(to_string(deleted.kind) == "case-missing");
+  CHECK(deleted.subject == "late-delivery");
+  // lib/gate matches this prefix; it stays as it was.
+  CHECK_THAT(deleted.message,
+             Catch::StartsWith("case late-delivery is in the ledger but missing from the suite: "));
+  CHECK(deleted.seq.has_value());
+  const auto& changed = report.problems[1];
+  CHECK(changed.kind == VerifyProblem::Kind::incident_changed);
+  CHECK(changed.subject == "INC-7");
+}
+
+TEST_CASE("verify reports an object whose name only looks like SQLite's own", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  { auto s = test::suite_with_case(dir, "refund-window", "INC-7"); }
+  // LIKE 'sqlite_%' matched it: '_' stands for any character.
+  raw_sql(path, "CREATE TABLE sqliteXbackdoor (x); CREATE TRIGGER sqlite1spy AFTER INSERT ON "
+                "cases BEGIN INSERT INTO sqliteXbackdoor VALUES (NEW.id); END");
+  auto report = verify_file(path);
+  INFO(describe(report));
+  CHECK(mentions(report, "unexpected table sqliteXbackdoor in the suite"));
+  CHECK(mentions(report, "unexpected trigger sqlite1spy in the suite"));
+  CHECK(count_kind(report, VerifyProblem::Kind::schema) == 2);
+}
+
+TEST_CASE("verify accepts SQLite's own statistics tables", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  { auto s = test::suite_with_case(dir, "refund-window", "INC-7"); }
+  raw_sql(path, "ANALYZE");
+  auto report = verify_file(path);
+  INFO(describe(report));
+  CHECK(report.ok());
+}
+
+TEST_CASE("verify reports a changed table as tampering, never as an SQL error", "[suite]") {
+  struct Change {
+    std::string what, sql, says;
+  };
+  const std::vector<Change> changes{
+      {"a column renamed", "ALTER TABLE cases RENAME COLUMN title TO headline",
+       "table cases differs from evalkeep's definition: column title is missing, column headline "
+       "is unexpected"},
+      {"a column dropped", "ALTER TABLE incidents DROP COLUMN summary",
+       "table incidents differs from evalkeep's definition: column summary is missing"},
+      {"a column added", "ALTER TABLE retirements ADD COLUMN note TEXT",
+       "table retirements differs from evalkeep's definition: column note is unexpected"},
+      {"a table swapped for a view",
+       "PRAGMA foreign_keys = OFF; ALTER TABLE cases RENAME TO old_cases; CREATE VIEW cases AS "
+       "SELECT * FROM old_cases",
+       "table cases was replaced by a view"},
+      {"a table dropped", "DROP TABLE ledger", "table ledger is missing"},
+      {"a constraint loosened",
+       "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, 'CHECK "
+       "(length(trim(rationale)) > 0)', '') WHERE name = 'retirements'",
+       "table retirements differs from evalkeep's definition: its column types or constraints "
+       "differ"},
+  };
+  for (const auto& c : changes) {
+    INFO(c.what);
+    test::TempDir dir;
+    auto path = test::suite_path(dir);
+    {
+      auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+      populate(s);
+    }
+    raw_sql(path, c.sql);
+    auto s = Suite::open(path, Suite::Access::read);
+    REQUIRE(s);
+    auto report = verify(*s);
+    REQUIRE(report);
+    INFO(describe(*report));
+    CHECK(mentions(*report, c.says));
+    // Judged on its schema alone: nothing else was read from it.
+    CHECK(count_kind(*report, VerifyProblem::Kind::schema) == report->problems.size());
+    CHECK(report->cases == 0);
+  }
+}
+
+TEST_CASE("verify judges a file with a costly definition on its schema, without running it",
+          "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  { auto s = test::suite_with_case(dir, "refund-window", "INC-7"); }
+  // 2,000 rows whose generated column takes ~30 ms each to compute: a minute of integrity_check.
+  raw_sql(path,
+          "CREATE TABLE sqliteXcost (x INTEGER); WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL "
+          "SELECT i + 1 FROM r WHERE i < 2000) INSERT INTO sqliteXcost SELECT i FROM r; "
+          "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE sqliteXcost "
+          "(x INTEGER, y INTEGER AS (length(replace(hex(zeroblob(3000000 + x)), ''0'', ''ab''))) "
+          "NOT NULL)' WHERE name = 'sqliteXcost'");
+  auto started = std::chrono::steady_clock::now();
+  auto report = verify_file(path);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  INFO(describe(report));
+  CHECK(mentions(report, "unexpected table sqliteXcost"));
+  CHECK(count_kind(report, VerifyProblem::Kind::integrity) == 0);
+}
+
+TEST_CASE("verify stops at its work limit with a work-limit problem", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  {
+    auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+    for (int i = 0; i < 300; ++i)
+      test::add_case(s, test::make_case("case-" + std::to_string(i), "INC-7"));
+  }
+  auto s = Suite::open(path, Suite::Access::read);
+  REQUIRE(s);
+  s->db().limit_work(std::chrono::milliseconds(1));
+  auto report = verify(*s);
+  REQUIRE(report);
+  INFO(describe(*report));
+  REQUIRE(count_kind(*report, VerifyProblem::Kind::work_limit) == 1);
+  CHECK(mentions(*report, "verify stopped after 1 ms: the file makes SQLite work too long"));
+}
+
+TEST_CASE("verify detects an incident deleted or added outside evalkeep", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  {
+    auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+    test::add_incident(s, "INC-8", "Another one");
+  }
+  test::tamper_without_trigger(path, "incidents_never_deleted",
+                               "DELETE FROM incidents WHERE id = 'INC-8'");
+  raw_sql(path, "INSERT INTO incidents (id, title) VALUES ('INC-9', 'Smuggled')");
+  auto report = verify_file(path);
+  INFO(describe(report));
+  REQUIRE(report.problems.size() == 2);
+  CHECK(report.problems[0].kind == VerifyProblem::Kind::incident_unrecorded);
+  CHECK(report.problems[0].subject == "INC-9");
+  CHECK(report.problems[1].kind == VerifyProblem::Kind::incident_missing);
+  CHECK(report.problems[1].subject == "INC-8");
+  CHECK(mentions(report, "incident INC-8 is in the ledger but missing from the suite"));
+}
+
+TEST_CASE("verify judges an older suite against the schema of its own version", "[suite]") {
+  test::TempDir dir;
+  auto path = test::suite_path(dir);
+  {
+    auto s = test::suite_with_case(dir, "refund-window", "INC-7");
+    populate(s);
+  }
+  test::set_schema_version(path, 2);
+  auto report = verify_file(path);
+  INFO(describe(report));
+  CHECK(report.ok());
+  CHECK(report.schema_version == 2);
+  // A version-2 file carrying a later trigger is not what version 2 made.
+  raw_sql(path, "CREATE TRIGGER incidents_id_is_stable BEFORE UPDATE OF id ON incidents BEGIN "
+                "SELECT RAISE(ABORT, 'no'); END");
+  CHECK(mentions(verify_file(path), "unexpected trigger incidents_id_is_stable"));
 }

@@ -122,3 +122,27 @@ TEST_CASE("EVALKEEP_ACTOR and EVALKEEP_NOW decide who and when", "[suite]") {
   CHECK(o->at == "2026-05-01T10:00:00Z");
   CHECK_FALSE(o->git_head);
 }
+
+TEST_CASE("the config reads every policy rule, an approver list included", "[suite]") {
+  auto config = parse_config("[policy]\nrequire_approver_for_last_guard = true\n"
+                             "allow_provider_changes = true\n"
+                             "approvers = [\"erin@example.com\", \"Frank <frank@example.com>\"]\n",
+                             "evalkeep.toml at abc123");
+  REQUIRE(config);
+  CHECK(config->policy.require_approver_for_last_guard);
+  CHECK(config->policy.allow_provider_changes);
+  REQUIRE(config->policy.approvers);
+  CHECK(config->policy.approvers->size() == 2);
+}
+
+TEST_CASE("a config read from git names its source and line in errors", "[suite]") {
+  auto bad = parse_config("[policy]\napprovers = [\"\"]\n", "evalkeep.toml at abc123");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::StartsWith("evalkeep.toml at abc123:2"));
+  auto wrong = parse_config("[policy]\napprovers = \"erin\"\n", "evalkeep.toml at abc123");
+  REQUIRE_FALSE(wrong);
+  CHECK_THAT(wrong.error().message, Catch::Contains("must be an array"));
+  auto syntax = parse_config("suite = \n", "evalkeep.toml at abc123");
+  REQUIRE_FALSE(syntax);
+  CHECK_THAT(syntax.error().message, Catch::StartsWith("evalkeep.toml at abc123:1"));
+}

@@ -1,0 +1,109 @@
+#include "scoring/strictness.hpp"
+
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace evalkeep::scoring {
+
+namespace {
+
+using T = AssertionType;
+
+bool classic_type(T t) {
+  switch (t) {
+  case T::equals:
+  case T::contains:
+  case T::icontains:
+  case T::not_contains:
+  case T::starts_with:
+  case T::regex:
+  case T::is_json:
+  case T::json_path:
+  case T::min_length:
+  case T::max_length:
+  case T::number_close:
+  case T::max_latency_ms:
+  case T::max_cost:
+  case T::judge:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Every value of `sub` is one of `of` (ignoring case when `fold`), in n log n.
+bool subset(const std::vector<std::string>& sub, const std::vector<std::string>& of, bool fold) {
+  std::set<std::string> known;
+  for (const auto& w : of)
+    known.insert(fold ? core::ascii_lower(w) : w);
+  return std::all_of(sub.begin(), sub.end(), [&](const std::string& v) {
+    return known.contains(fold ? core::ascii_lower(v) : v);
+  });
+}
+
+// Nothing but the check itself differs from a plain assertion: no program and no vars.
+bool plain(const Assertion& a) {
+  return a.transforms.empty() && a.vars.is_null();
+}
+
+// `n` implies `o` for the new types, both without programs in front of them.
+bool implies(const Assertion& n, const Assertion& o) {
+  switch (o.type) {
+  case T::not_equals:
+    return n.type == T::equals && n.text != o.text;
+  case T::not_icontains:
+    if (n.type == T::not_icontains) // lacking a part of the text, the answer lacks the whole
+      return core::contains_linear(core::ascii_lower(o.text), core::ascii_lower(n.text));
+    return n.type == T::equals &&
+           !core::contains_linear(core::ascii_lower(n.text), core::ascii_lower(o.text));
+  case T::not_starts_with:
+    if (n.type == T::not_starts_with)
+      return o.text.starts_with(n.text);
+    return n.type == T::equals && !n.text.starts_with(o.text);
+  case T::contains_any:
+    return (n.type == T::contains_any && subset(n.values, o.values, false)) ||
+           ((n.type == T::contains || n.type == T::equals || n.type == T::starts_with) &&
+            std::any_of(o.values.begin(), o.values.end(),
+                        [&](const std::string& v) { return core::contains_linear(n.text, v); }));
+  case T::icontains_any:
+    return (n.type == T::icontains_any || n.type == T::contains_any) &&
+           subset(n.values, o.values, true);
+  case T::not_contains_all:
+    return (n.type == T::not_contains_all && subset(n.values, o.values, false)) ||
+           (n.type == T::not_contains &&
+            std::find(o.values.begin(), o.values.end(), n.text) != o.values.end());
+  case T::not_icontains_all:
+    return n.type == T::not_icontains_all && subset(n.values, o.values, true);
+  case T::is_json: // valid JSON either way; a schema only adds to it
+  case T::contains_json:
+    return n.type == o.type && (o.schema.is_null() || n.schema == o.schema);
+  case T::similar:
+    return n.type == o.type && n.text == o.text && n.model == o.model && n.threshold >= o.threshold;
+  default: // a regex, a script, or a classic check replaced by a new one: not provable
+    return false;
+  }
+}
+
+} // namespace
+
+bool is_classic(const Assertion& a) {
+  return classic_type(a.type) && a.values.empty() && a.schema.is_null() && a.script == Script{} &&
+         !a.pass_score && a.vars.is_null() && a.config.is_null() && a.model.empty() &&
+         a.transforms.empty();
+}
+
+std::optional<bool> stricter_or_equal(const Assertion& after, const Assertion& before) {
+  if (is_classic(after) && is_classic(before))
+    return std::nullopt;
+  if (after == before)
+    return true;
+  if (!plain(after) || !plain(before))
+    return false; // a program rewrites what the check reads: only the same one is as strict
+  return implies(after, before);
+}
+
+} // namespace evalkeep::scoring
