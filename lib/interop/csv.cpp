@@ -4,73 +4,87 @@
 
 namespace evalkeep::interop {
 
-Result<CsvTable> parse_csv(std::string_view text, const std::string& file) {
-  if (text.starts_with("\xEF\xBB\xBF"))
-    text.remove_prefix(3);
-  if (text.find('\0') != std::string_view::npos)
-    return invalid("{}: NUL byte in the file; a CSV file is text", file);
-  std::vector<CsvTable::Row> records;
-  std::size_t line = 1;
+namespace {
+
+// Reads RFC 4180 fields one at a time, counting lines for the errors it names.
+struct Scanner {
+  std::string_view text;
+  const std::string& file;
   std::size_t i = 0;
-  while (i < text.size()) {
+  std::size_t line = 1;
+
+  bool done() const { return i >= text.size(); }
+  // At a field's end: a comma, a line break (LF or CRLF) or the end of the text.
+  bool at_field_end() const {
+    return done() || text[i] == ',' || text[i] == '\n' ||
+           (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n');
+  }
+
+  Result<std::string> quoted() {
+    std::string field;
+    std::size_t opened_on = line;
+    ++i;
+    for (;;) {
+      if (done())
+        return invalid("{}:{}: a quoted field is never closed", file, opened_on);
+      char c = text[i++];
+      if (c == '"') {
+        if (!done() && text[i] == '"') {
+          field += '"';
+          ++i;
+          continue;
+        }
+        break;
+      }
+      if (c == '\n')
+        ++line;
+      field += c;
+    }
+    if (!at_field_end())
+      return invalid("{}:{}: text after the closing quote of a field (write a quote inside "
+                     "a quoted field as \"\")",
+                     file, line);
+    return field;
+  }
+
+  Result<std::string> unquoted() {
+    std::string field;
+    while (!at_field_end()) {
+      if (text[i] == '"')
+        return invalid("{}:{}: a quote inside an unquoted field (quote the whole field and "
+                       "double the quote)",
+                       file, line);
+      field += text[i++];
+    }
+    return field;
+  }
+
+  // One record; `blank` when it is an empty line.
+  Result<CsvTable::Row> row(bool& blank) {
     CsvTable::Row row;
     row.line = line;
-    bool blank = true;
-    for (;;) { // one field per pass
-      std::string field;
-      if (i < text.size() && text[i] == '"') {
-        blank = false;
-        std::size_t opened_on = line;
-        ++i;
-        for (;;) {
-          if (i >= text.size())
-            return invalid("{}:{}: a quoted field is never closed", file, opened_on);
-          char c = text[i++];
-          if (c == '"') {
-            if (i < text.size() && text[i] == '"') {
-              field += '"';
-              ++i;
-              continue;
-            }
-            break;
-          }
-          if (c == '\n')
-            ++line;
-          field += c;
-        }
-        if (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-            !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n'))
-          return invalid("{}:{}: text after the closing quote of a field (write a quote inside "
-                         "a quoted field as \"\")",
-                         file, line);
-      } else {
-        while (i < text.size() && text[i] != ',' && text[i] != '\n' &&
-               !(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
-          if (text[i] == '"')
-            return invalid("{}:{}: a quote inside an unquoted field (quote the whole field and "
-                           "double the quote)",
-                           file, line);
-          field += text[i++];
-        }
-        if (!field.empty())
-          blank = false;
-      }
+    blank = true;
+    for (;;) {
+      bool quote = !done() && text[i] == '"';
+      std::string field = TRY(quote ? quoted() : unquoted());
+      blank = blank && !quote && field.empty();
       row.cells.push_back(std::move(field));
-      if (i < text.size() && text[i] == ',') {
-        blank = false;
-        ++i;
-        continue;
-      }
-      break;
-    }
-    if (i < text.size() && text[i] == '\r')
+      if (done() || text[i] != ',')
+        break;
+      blank = false;
       ++i;
-    if (i < text.size() && text[i] == '\n')
+    }
+    if (!done() && text[i] == '\r')
+      ++i;
+    if (!done() && text[i] == '\n')
       ++i;
     ++line;
-    if (!blank)
-      records.push_back(std::move(row));
+    return row;
   }
+};
+
+// The first record names the columns; every other one must have as many fields.
+Result<CsvTable> table_of(std::vector<CsvTable::Row> records, const std::string& file) {
   if (records.empty())
     return invalid("{}: the file is empty; a CSV file starts with a header row", file);
   CsvTable table;
@@ -96,6 +110,24 @@ Result<CsvTable> parse_csv(std::string_view text, const std::string& file) {
     table.rows.push_back(std::move(row));
   }
   return table;
+}
+
+} // namespace
+
+Result<CsvTable> parse_csv(std::string_view text, const std::string& file) {
+  if (text.starts_with("\xEF\xBB\xBF"))
+    text.remove_prefix(3);
+  if (text.find('\0') != std::string_view::npos)
+    return invalid("{}: NUL byte in the file; a CSV file is text", file);
+  Scanner scan{text, file};
+  std::vector<CsvTable::Row> records;
+  while (!scan.done()) {
+    bool blank = false;
+    auto row = TRY(scan.row(blank));
+    if (!blank)
+      records.push_back(std::move(row));
+  }
+  return table_of(std::move(records), file);
 }
 
 } // namespace evalkeep::interop

@@ -110,6 +110,69 @@ ojson provider_entry(const providers::ProviderConfig& p) {
   return entry;
 }
 
+// The metadata that carries a case's id, provenance and settings back on import.
+ojson metadata_of(const suite::Case& c, const std::map<std::string, suite::Incident>& incidents) {
+  ojson metadata;
+  metadata["case_id"] = c.id;
+  if (c.provenance.kind == suite::ProvenanceKind::incident) {
+    metadata["incident"] = c.provenance.incident;
+    if (auto it = incidents.find(c.provenance.incident); it != incidents.end()) {
+      const auto& i = it->second;
+      metadata["incident_title"] = i.title;
+      for (auto [key, field] :
+           {std::pair{"incident_date", &i.date}, std::pair{"incident_severity", &i.severity},
+            std::pair{"incident_url", &i.url}, std::pair{"incident_summary", &i.summary}})
+        if (*field)
+          metadata[key] = **field;
+    }
+  } else {
+    metadata["provenance"] = suite::to_string(c.provenance.kind);
+    metadata["provenance_note"] = c.provenance.note;
+  }
+  if (!c.tags.empty())
+    metadata["tags"] = c.tags;
+  if (c.trials)
+    metadata["trials"] = *c.trials;
+  if (c.min_pass_rate)
+    metadata["min_pass_rate"] = *c.min_pass_rate;
+  return metadata;
+}
+
+// The case as a promptfoo test, or nothing (with the reason in the report) when it cannot be one.
+std::optional<ojson> test_of(const suite::Case& c,
+                             const std::map<std::string, suite::Incident>& incidents,
+                             ExportReport& report) {
+  ojson asserts = ojson::array();
+  for (const auto& a : c.expect) {
+    if (auto pa = to_promptfoo(a))
+      asserts.push_back(std::move(*pa));
+    else
+      report.left_out.push_back(fmt::format("{}: {} has no promptfoo counterpart; the test goes "
+                                            "without it",
+                                            c.id, scoring::to_spec(a)));
+  }
+  if (asserts.empty()) {
+    report.left_out.push_back(
+        fmt::format("{}: no assertion promptfoo can check; the case is left out", c.id));
+    return std::nullopt;
+  }
+  std::string prompt = var_literal(input_text(c));
+  if (prompt.empty()) {
+    report.left_out.push_back(fmt::format(
+        "{}: the input holds 'endraw', which a promptfoo var cannot keep literal; the case is "
+        "left out",
+        c.id));
+    return std::nullopt;
+  }
+  ojson test;
+  if (c.title)
+    test["description"] = *c.title;
+  test["vars"]["prompt"] = prompt;
+  test["assert"] = std::move(asserts);
+  test["metadata"] = metadata_of(c, incidents);
+  return test;
+}
+
 } // namespace
 
 Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
@@ -128,60 +191,9 @@ Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
 
   ExportReport report;
   ojson tests = ojson::array();
-  for (const auto& c : cases) {
-    ojson asserts = ojson::array();
-    for (const auto& a : c.expect) {
-      if (auto pa = to_promptfoo(a))
-        asserts.push_back(std::move(*pa));
-      else
-        report.left_out.push_back(fmt::format("{}: {} has no promptfoo counterpart; the test goes "
-                                              "without it",
-                                              c.id, scoring::to_spec(a)));
-    }
-    if (asserts.empty()) {
-      report.left_out.push_back(
-          fmt::format("{}: no assertion promptfoo can check; the case is left out", c.id));
-      continue;
-    }
-    std::string prompt = var_literal(input_text(c));
-    if (prompt.empty()) {
-      report.left_out.push_back(fmt::format(
-          "{}: the input holds 'endraw', which a promptfoo var cannot keep literal; the case is "
-          "left out",
-          c.id));
-      continue;
-    }
-    ojson test;
-    if (c.title)
-      test["description"] = *c.title;
-    test["vars"]["prompt"] = prompt;
-    test["assert"] = std::move(asserts);
-    ojson metadata;
-    metadata["case_id"] = c.id;
-    if (c.provenance.kind == suite::ProvenanceKind::incident) {
-      metadata["incident"] = c.provenance.incident;
-      if (auto it = incidents.find(c.provenance.incident); it != incidents.end()) {
-        const auto& i = it->second;
-        metadata["incident_title"] = i.title;
-        for (auto [key, field] :
-             {std::pair{"incident_date", &i.date}, std::pair{"incident_severity", &i.severity},
-              std::pair{"incident_url", &i.url}, std::pair{"incident_summary", &i.summary}})
-          if (*field)
-            metadata[key] = **field;
-      }
-    } else {
-      metadata["provenance"] = suite::to_string(c.provenance.kind);
-      metadata["provenance_note"] = c.provenance.note;
-    }
-    if (!c.tags.empty())
-      metadata["tags"] = c.tags;
-    if (c.trials)
-      metadata["trials"] = *c.trials;
-    if (c.min_pass_rate)
-      metadata["min_pass_rate"] = *c.min_pass_rate;
-    test["metadata"] = std::move(metadata);
-    tests.push_back(std::move(test));
-  }
+  for (const auto& c : cases)
+    if (auto test = test_of(c, incidents, report))
+      tests.push_back(std::move(*test));
   report.cases = tests.size();
 
   out << "# promptfoo configuration for the active cases of an evalkeep suite\n"

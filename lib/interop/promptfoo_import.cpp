@@ -126,6 +126,43 @@ void resolve_variables(json& vars) {
   }
 }
 
+// The var combinations a test stands for: expanded unless its options say not to, each with
+// one trailing newline dropped (as promptfoo reads vars) and its references resolved.
+std::vector<json> combinations(const json& vars, const json& options) {
+  bool expand = !options.value("disableVarExpansion", false);
+  std::vector<json> combos = expand ? expand_vars(vars) : std::vector<json>{vars};
+  for (auto& combo : combos) {
+    for (auto& [_, value] : combo.items())
+      if (value.is_string() && value.get<std::string>().ends_with('\n'))
+        value = value.get<std::string>().substr(0, value.get<std::string>().size() - 1);
+    resolve_variables(combo);
+  }
+  return combos;
+}
+
+// A case for the test's combination `v` of `combos` and prompt `p` of `prompts`: named after
+// its description (or its place), with suffixes that tell the combinations and prompts apart.
+CaseDraft draft_for(const Test& test, std::size_t v, std::size_t combos, const Prompt& prompt,
+                    std::size_t p, std::size_t prompts) {
+  const json& t = test.value;
+  CaseDraft draft;
+  draft.where = test.where.str();
+  draft.format_label = "promptfoo";
+  if (t.contains("description")) {
+    draft.c.title = t["description"].get<std::string>();
+    draft.fallback_id = slug(*draft.c.title);
+  }
+  if (draft.fallback_id.empty())
+    draft.fallback_id = test.id_base;
+  if (combos > 1)
+    draft.suffix += fmt::format("-v{}", v + 1);
+  if (prompts > 1) {
+    std::string label = slug(prompt.label);
+    draft.suffix += "-" + (label.empty() ? fmt::format("p{}", p + 1) : label);
+  }
+  return draft;
+}
+
 class Reader {
 public:
   Reader(const ReadContext& ctx, std::string source) : m_ctx(ctx), m_source(std::move(source)) {}
@@ -764,32 +801,11 @@ private:
 
     // options.transform runs in front of every assertion (checked with each of them).
     const json test_transform = options.value("transform", json());
-    bool expand = !options.value("disableVarExpansion", false);
-    std::vector<json> combos = expand ? expand_vars(vars) : std::vector<json>{vars};
-    for (auto& combo : combos) {
-      for (auto& [_, value] : combo.items())
-        if (value.is_string() && value.get<std::string>().ends_with('\n'))
-          value = value.get<std::string>().substr(0, value.get<std::string>().size() - 1);
-      resolve_variables(combo);
-    }
+    std::vector<json> combos = combinations(vars, options);
     for (std::size_t v = 0; v < combos.size(); ++v) {
       for (std::size_t p = 0; p < prompts.size(); ++p) {
         const Prompt& prompt = *prompts[p];
-        CaseDraft draft;
-        draft.where = where;
-        draft.format_label = "promptfoo";
-        draft.fallback_id =
-            t.contains("description") ? slug(t["description"].get<std::string>()) : std::string();
-        if (draft.fallback_id.empty())
-          draft.fallback_id = test.id_base;
-        if (combos.size() > 1)
-          draft.suffix += fmt::format("-v{}", v + 1);
-        if (prompts.size() > 1) {
-          std::string label = slug(prompt.label);
-          draft.suffix += "-" + (label.empty() ? fmt::format("p{}", p + 1) : label);
-        }
-        if (t.contains("description"))
-          draft.c.title = t["description"].get<std::string>();
+        CaseDraft draft = draft_for(test, v, combos.size(), prompt, p, prompts.size());
         auto input = render_input(prompt, combos[v], options);
         if (!input) {
           skip(m_reading, where,

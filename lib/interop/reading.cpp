@@ -63,13 +63,19 @@ void skip(Reading& reading, std::string where, std::string what, std::string cau
   reading.skipped.push_back({std::move(where), std::move(what), std::move(cause)});
 }
 
-Result<std::vector<std::string>> add_case(Reading& reading, const ReadContext& ctx, CaseDraft draft,
-                                          const json& metadata) {
-  suite::Case& c = draft.c;
-  std::vector<std::string> unused;
+namespace {
+
+// What a test's metadata says beyond the case's own fields.
+struct Metadata {
   std::optional<std::string> incident, kind, note;
   suite::Incident described;
   bool describes = false;
+  std::vector<std::string> unused;
+};
+
+// Reads the metadata keys evalkeep knows into the draft's case and `m`; others are listed unused.
+Status read_metadata(CaseDraft& draft, const json& metadata, Metadata& m) {
+  suite::Case& c = draft.c;
   if (!metadata.is_null() && !metadata.is_object())
     return invalid("{}: metadata must be a mapping", draft.where);
   for (const auto& [key, value] : metadata.items()) {
@@ -92,19 +98,16 @@ Result<std::vector<std::string>> add_case(Reading& reading, const ReadContext& c
       c.min_pass_rate = value.get<double>();
       continue;
     }
-    std::optional<std::string>* field = key == "case_id"             ? nullptr
-                                        : key == "incident"          ? &incident
-                                        : key == "provenance"        ? &kind
-                                        : key == "provenance_note"   ? &note
-                                        : key == "incident_title"    ? nullptr
-                                        : key == "incident_date"     ? &described.date
-                                        : key == "incident_severity" ? &described.severity
-                                        : key == "incident_url"      ? &described.url
-                                        : key == "incident_summary"  ? &described.summary
+    std::optional<std::string>* field = key == "incident"            ? &m.incident
+                                        : key == "provenance"        ? &m.kind
+                                        : key == "provenance_note"   ? &m.note
+                                        : key == "incident_date"     ? &m.described.date
+                                        : key == "incident_severity" ? &m.described.severity
+                                        : key == "incident_url"      ? &m.described.url
+                                        : key == "incident_summary"  ? &m.described.summary
                                                                      : nullptr;
-    bool known = field || key == "case_id" || key == "incident_title";
-    if (!known) {
-      unused.push_back(key);
+    if (!field && key != "case_id" && key != "incident_title") {
+      m.unused.push_back(key);
       continue;
     }
     auto text = text_of(value, key);
@@ -113,12 +116,16 @@ Result<std::vector<std::string>> add_case(Reading& reading, const ReadContext& c
     if (key == "case_id")
       draft.id = *text;
     else if (key == "incident_title")
-      described.title = *text;
+      m.described.title = *text;
     else
       *field = *text;
-    describes = describes || key.starts_with("incident_");
+    m.describes = m.describes || key.starts_with("incident_");
   }
+  return {};
+}
 
+// The draft's own id, or its fallback made unique among the ids read so far.
+std::string unique_id(Reading& reading, const CaseDraft& draft) {
   std::string id = draft.id + draft.suffix;
   if (draft.id.empty()) {
     std::string base = draft.fallback_id + draft.suffix;
@@ -127,48 +134,69 @@ Result<std::vector<std::string>> add_case(Reading& reading, const ReadContext& c
       id = fmt::format("{}-{}", base, n);
   }
   reading.case_ids.insert(id);
-  c.id = id;
+  return id;
+}
 
-  if (incident && kind)
+// An incident the metadata describes joins the batch, unless the suite has it already.
+Status describe_incident(Reading& reading, const ReadContext& ctx, const CaseDraft& draft,
+                         Metadata& m) {
+  const std::string& id = *m.incident;
+  if (!m.describes || ctx.suite_incidents.contains(id))
+    return {};
+  m.described.id = id;
+  if (m.described.title.empty())
+    return invalid("{}: metadata \"incident_title\": required to describe a new incident",
+                   draft.where);
+  if (auto s = suite::validate_incident(m.described); !s)
+    return with_context(s.error(), fmt::format("{}: incident {}", draft.where, id));
+  auto same = std::find_if(reading.batch.incidents.begin(), reading.batch.incidents.end(),
+                           [&](const auto& i) { return i.value.id == id; });
+  if (same == reading.batch.incidents.end())
+    reading.batch.incidents.push_back({m.described, draft.where});
+  else if (suite::incident_record(same->value) != suite::incident_record(m.described))
+    return invalid("{}: incident {} is described differently at {}", draft.where, id, same->where);
+  return {};
+}
+
+Result<suite::Provenance> provenance_of(Reading& reading, const ReadContext& ctx,
+                                        const CaseDraft& draft, Metadata& m) {
+  if (m.incident && m.kind)
     return invalid("{}: metadata \"provenance\": give incident or provenance, not both",
                    draft.where);
-  if (incident) {
-    c.provenance = {suite::ProvenanceKind::incident, *incident, {}};
-    if (describes && !ctx.suite_incidents.contains(*incident)) {
-      described.id = *incident;
-      if (described.title.empty())
-        return invalid("{}: metadata \"incident_title\": required to describe a new incident",
-                       draft.where);
-      if (auto s = suite::validate_incident(described); !s)
-        return with_context(s.error(), fmt::format("{}: incident {}", draft.where, *incident));
-      auto same = std::find_if(reading.batch.incidents.begin(), reading.batch.incidents.end(),
-                               [&](const auto& i) { return i.value.id == *incident; });
-      if (same == reading.batch.incidents.end())
-        reading.batch.incidents.push_back({described, draft.where});
-      else if (suite::incident_record(same->value) != suite::incident_record(described))
-        return invalid("{}: incident {} is described differently at {}", draft.where, *incident,
-                       same->where);
-    }
-  } else if (describes) {
+  if (m.incident) {
+    TRY(describe_incident(reading, ctx, draft, m));
+    return suite::Provenance{suite::ProvenanceKind::incident, *m.incident, {}};
+  }
+  if (m.describes)
     return invalid("{}: metadata \"incident_title\": describes an incident, but there is no "
                    "metadata \"incident\" naming it",
                    draft.where);
-  } else if (kind) {
-    auto k = suite::parse_provenance_kind(*kind);
+  if (m.kind) {
+    auto k = suite::parse_provenance_kind(*m.kind);
     if (!k || *k == suite::ProvenanceKind::incident)
       return invalid("{}: metadata \"provenance\": '{}' is not one of spec, red-team, "
                      "exploratory, imported",
-                     draft.where, *kind);
-    c.provenance = {*k, {}, note.value_or("")};
-  } else {
-    c.provenance = {
-        suite::ProvenanceKind::imported, {}, fmt::format("{} {}", draft.format_label, draft.where)};
+                     draft.where, *m.kind);
+    return suite::Provenance{*k, {}, m.note.value_or("")};
   }
+  return suite::Provenance{
+      suite::ProvenanceKind::imported, {}, fmt::format("{} {}", draft.format_label, draft.where)};
+}
+
+} // namespace
+
+Result<std::vector<std::string>> add_case(Reading& reading, const ReadContext& ctx, CaseDraft draft,
+                                          const json& metadata) {
+  Metadata m;
+  TRY(read_metadata(draft, metadata, m));
+  suite::Case& c = draft.c;
+  c.id = unique_id(reading, draft);
+  c.provenance = TRY(provenance_of(reading, ctx, draft, m));
   if (auto s = suite::validate_case(c); !s)
     return with_context(s.error(), fmt::format("{}: case {}", draft.where, c.id));
   c.content_hash = suite::content_hash(c);
   reading.batch.cases.push_back({std::move(c), draft.where});
-  return unused;
+  return std::move(m.unused);
 }
 
 void set_input(suite::Case& c, std::vector<suite::Message> messages) {

@@ -110,6 +110,27 @@ std::string_view strip_fence(std::string_view s) {
   return s.substr(body + 1, end - body - 1);
 }
 
+namespace {
+
+Outcome json_path_outcome(const Assertion& a, const std::string& t) {
+  auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
+  if (j.is_discarded())
+    return fail("is not valid JSON, so " + a.path + " cannot be read");
+  try {
+    nlohmann::json::json_pointer ptr(a.path);
+    if (!j.contains(ptr))
+      return fail(a.path + " is missing");
+    const auto& v = j.at(ptr);
+    if (v == a.value)
+      return pass(a.path + " is " + a.value.dump());
+    return fail(a.path + " is " + v.dump() + ", expected " + a.value.dump());
+  } catch (const nlohmann::json::exception& e) {
+    return fail(a.path + ": " + e.what());
+  }
+}
+
+} // namespace
+
 Outcome evaluate(const Assertion& a, const Answer& answer) {
   if (evaluated_in_checks(a)) // scoring/checks.cpp
     return evaluate(a, answer, EvaluationContext{});
@@ -141,22 +162,8 @@ Outcome evaluate(const Assertion& a, const Answer& answer) {
     auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
     return j.is_discarded() ? fail("is not valid JSON") : pass("is valid JSON");
   }
-  case AssertionType::json_path: {
-    auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
-    if (j.is_discarded())
-      return fail("is not valid JSON, so " + a.path + " cannot be read");
-    try {
-      nlohmann::json::json_pointer ptr(a.path);
-      if (!j.contains(ptr))
-        return fail(a.path + " is missing");
-      const auto& v = j.at(ptr);
-      if (v == a.value)
-        return pass(a.path + " is " + a.value.dump());
-      return fail(a.path + " is " + v.dump() + ", expected " + a.value.dump());
-    } catch (const nlohmann::json::exception& e) {
-      return fail(a.path + ": " + e.what());
-    }
-  }
+  case AssertionType::json_path:
+    return json_path_outcome(a, t);
   case AssertionType::min_length:
   case AssertionType::max_length: {
     auto n = utf8_length(t);
