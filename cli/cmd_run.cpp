@@ -291,6 +291,106 @@ void add_runs_commands(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, mo] { ctx.run([&] { return run_merge(ctx, *mo); }); });
 }
 
+struct PlanOptions {
+  double detect = 0, power = 0.8, alpha = 0.05;
+  std::string baseline;
+  bool json = false;
+};
+
+// How many cases and trials see a drop of o.detect, from a baseline run's noise or the largest.
+Status run_plan(Context& ctx, const PlanOptions& o) {
+  if (!(o.detect > 0 && o.detect < 1))
+    return invalid_field("--detect",
+                         "--detect {}: give the drop as a share of the pass rate, "
+                         "between 0 and 1 (0.05 is five points)",
+                         o.detect);
+  if (!(o.power > 0 && o.power < 1))
+    return invalid_field("--power", "--power {}: give a probability between 0 and 1", o.power);
+  if (!(o.alpha > 0 && o.alpha < 0.5))
+    return invalid_field("--alpha", "--alpha {}: give a significance level between 0 and 0.5",
+                         o.alpha);
+  scoring::TrialVariance variance;
+  std::optional<run::RunSummary> base;
+  if (!o.baseline.empty()) {
+    auto store = TRY(open_runs(ctx, false));
+    base = TRY(summary_of(store, o.baseline));
+    auto scores = run::scores_of(base->cases);
+    if (scores.empty())
+      return invalid_field("--baseline-run", "run {} has no case with a result to measure",
+                           base->run.id);
+    variance = scoring::trial_variance(scores);
+  }
+  const int trial_counts[] = {1, 2, 3, 5, 10};
+  nlohmann::json rows = nlohmann::json::array();
+  std::string table;
+  for (int k : trial_counts) {
+    auto n = scoring::cases_needed(o.detect, o.alpha, o.power, variance.value, k);
+    rows.push_back({{"trials", k}, {"cases", n}});
+    table += fmt::format("  {:>6}  {:>8}\n", k, n);
+  }
+  std::string source =
+      !variance.observed     ? "assumed: the most a pass/fail can have; --baseline-run measures it"
+      : variance.upper_bound ? fmt::format("run {}, one trial a case: at most this", base->run.id)
+                             : fmt::format("run {}, within its cases' trials", base->run.id);
+  nlohmann::json out{{"detect", o.detect},
+                     {"power", o.power},
+                     {"alpha", o.alpha},
+                     {"variance", {{"value", variance.value}, {"source", source}}},
+                     {"needed", rows}};
+  std::string text = fmt::format(
+      "To see a drop of {:.1f} points in pass rate {:.0f}% of the time (one-sided alpha {}, the "
+      "gate's paired test):\n  variance of one trial: {:.3f} ({})\n  trials  cases\n{}",
+      100 * o.detect, 100 * o.power, o.alpha, variance.value, source, table);
+  if (base) {
+    auto scores = run::scores_of(base->cases);
+    std::size_t cases = scores.size();
+    double all_trials = 0;
+    for (const auto& c : scores)
+      all_trials += std::max(c.trials, 1);
+    int trials = static_cast<int>(std::lround(all_trials / static_cast<double>(cases)));
+    double sees = scoring::detectable_drop(cases, o.alpha, o.power, variance.value, trials);
+    std::optional<int> enough;
+    for (int k = 1; k <= 1000 && !enough; ++k)
+      if (scoring::cases_needed(o.detect, o.alpha, o.power, variance.value, k) <= cases)
+        enough = k;
+    out["baseline"] = {{"run", base->run.id},
+                       {"cases", cases},
+                       {"trials", trials},
+                       {"detectable_drop", sees},
+                       {"trials_needed", enough ? nlohmann::json(*enough) : nlohmann::json()}};
+    text += fmt::format("Run {}'s {} cases with {} trial{} each see a drop of {:.1f} points. ",
+                        base->run.id, cases, trials, trials == 1 ? "" : "s", 100 * sees);
+    text += enough ? fmt::format("With {} trial{} a case they would see {:.1f}.\n", *enough,
+                                 *enough == 1 ? "" : "s", 100 * o.detect)
+                   : fmt::format("No number of trials sees {:.1f}: add cases.\n", 100 * o.detect);
+  }
+  if (o.json)
+    fmt::print("{}\n", out.dump(2));
+  else
+    print_text(text);
+  return {};
+}
+
+void add_plan_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<PlanOptions>();
+  auto* cmd = app.add_subcommand(
+      "plan", "How many cases and trials a run needs to see a drop in pass rate of a given size");
+  cmd->add_option("--detect", o->detect,
+                  "The drop to see, as a share of the pass rate (0.05 is five points)")
+      ->required();
+  cmd->add_option("--power", o->power, "How often the drop must be seen")->capture_default_str();
+  cmd->add_option("--alpha", o->alpha,
+                  "The significance level the gate tests at (its policy's alpha)")
+      ->capture_default_str();
+  cmd->add_option("--baseline-run", o->baseline,
+                  "Measure the noise in this run (a number or 'latest') instead of assuming the "
+                  "most");
+  cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->footer("Examples:\n  evalkeep plan --detect 0.05\n"
+              "  evalkeep plan --detect 0.1 --power 0.9 --baseline-run latest");
+  cmd->callback([&ctx, o] { ctx.run([&] { return run_plan(ctx, *o); }); });
+}
+
 void add_cache_commands(CLI::App& app, Context& ctx) {
   auto* cache = app.add_subcommand("cache", "Move cached answers between machines");
   cache->require_subcommand(1);
@@ -316,6 +416,7 @@ void add_run_commands(CLI::App& app, Context& ctx) {
   add_run_command(app, ctx);
   add_runs_commands(app, ctx);
   add_cache_commands(app, ctx);
+  add_plan_command(app, ctx);
 }
 
 } // namespace evalkeep::cli

@@ -165,4 +165,55 @@ double drop_beyond_p(const PairedDifference& d, double max_drop) {
   return 0.5 * std::erfc(-shifted / d.se / std::sqrt(2.0)); // P(Z <= shifted / se)
 }
 
+double normal_quantile(double p) {
+  // Bisection on the CDF: 200 halvings of [-40, 40] are exact to the last bit a double holds.
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 0; ++i) {
+    double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+TrialVariance trial_variance(std::span<const CaseScore> scores) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (const auto& s : scores)
+    if (s.trials >= 2) {
+      double k = s.trials;
+      sum += s.score * (1 - s.score) * k / (k - 1);
+      ++n;
+    }
+  if (n > 0)
+    return {sum / static_cast<double>(n), true, false};
+  if (scores.empty())
+    return {};
+  double p = mean_of(scores);
+  return {p * (1 - p), true, true};
+}
+
+namespace {
+
+// The flips a drop must make before the exact test can see it at alpha: 0.5^m < alpha.
+double fewest_flips(double alpha) {
+  return std::ceil(std::log2(1 / alpha));
+}
+
+} // namespace
+
+std::size_t cases_needed(double drop, double alpha, double power, double variance, int trials) {
+  double z = normal_quantile(1 - alpha) + normal_quantile(power);
+  double n = z * z * 2 * variance / (std::max(trials, 1) * drop * drop);
+  return static_cast<std::size_t>(std::ceil(std::max(n, fewest_flips(alpha) / drop) - 1e-9));
+}
+
+double detectable_drop(std::size_t cases, double alpha, double power, double variance, int trials) {
+  if (cases == 0)
+    return 1;
+  double z = normal_quantile(1 - alpha) + normal_quantile(power);
+  double n = static_cast<double>(cases);
+  double drop = z * std::sqrt(2 * variance / (std::max(trials, 1) * n));
+  return std::min(1.0, std::max(drop, fewest_flips(alpha) / n));
+}
+
 } // namespace evalkeep::scoring

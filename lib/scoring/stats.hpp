@@ -67,4 +67,30 @@ double mcnemar_exact_p(std::size_t b, std::size_t c);
 /// test, one-sided.
 double drop_p_value(int passes_a, int trials_a, int passes_b, int trials_b);
 
+/// The normal quantile: the z with P(Z <= z) = p, for 0 < p < 1.
+double normal_quantile(double p);
+
+/// How noisy one trial of a case is, as a plan assumes it: the variance of a pass/fail outcome
+/// around the case's own pass probability, and where the figure came from.
+struct TrialVariance {
+  double value = 0.25;
+  bool observed = false;    // from a run's scores, else the largest a pass/fail can have (0.25)
+  bool upper_bound = false; // one trial per case: cases' differences count as noise too
+};
+
+/// The per-trial variance a run's scores show: within the cases that ran several trials, the
+/// unbiased variance of their outcomes; with one trial per case, p(1-p) of the pass rate, which
+/// bounds it from above (it also holds how much the cases differ from each other).
+TrialVariance trial_variance(std::span<const CaseScore> scores);
+
+/// What an experiment needs to see a drop in pass rate the way the gate tests one (paired, one
+/// case against itself, one-sided at `alpha`), Miller 2024 §5: n = (z(1-alpha) + z(power))^2 *
+/// 2 variance / (trials * drop^2) cases, both runs equally noisy and the drop spread evenly over
+/// the cases. It is never fewer than the cases whose flips alone reach significance: a drop must
+/// move at least log2(1/alpha) of them.
+std::size_t cases_needed(double drop, double alpha, double power, double variance, int trials);
+
+/// The smallest drop `cases` cases of `trials` trials each detect with that power.
+double detectable_drop(std::size_t cases, double alpha, double power, double variance, int trials);
+
 } // namespace evalkeep::scoring

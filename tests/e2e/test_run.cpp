@@ -149,6 +149,47 @@ TEST_CASE("runs show gives each pass rate a 95% interval, and runs diff the pair
   CHECK_THAT(text, Catch::Contains("pass → fail  within noise (p = 0.50)"));
 }
 
+TEST_CASE("plan says how many cases and trials see a drop, assumed or measured in a run",
+          "[e2e][run][stats]") {
+  Fixture f;
+  auto assumed = json::parse(f.run({"plan", "--detect", "0.05", "--json"}).out);
+  CHECK(assumed["variance"]["value"] == 0.25);
+  CHECK(assumed["needed"][0] == json({{"trials", 1}, {"cases", 1237}}));
+  CHECK(assumed["needed"][2] == json({{"trials", 3}, {"cases", 413}}));
+  CHECK_FALSE(assumed.contains("baseline"));
+  auto text = f.run({"plan", "--detect", "0.05"}).out;
+  CHECK_THAT(text, Catch::Contains("To see a drop of 5.0 points in pass rate 80% of the time"));
+  CHECK_THAT(text, Catch::Contains("assumed: the most a pass/fail can have"));
+
+  f.run({"run", "--provider", "local", "--trials", "2"}); // 2 of 3 cases pass both trials
+  auto measured = json::parse(
+      f.run({"plan", "--detect", "0.5", "--power", "0.9", "--baseline-run", "latest", "--json"})
+          .out);
+  CHECK(measured["variance"]["value"] == 0.0); // no case both passed and failed
+  CHECK_THAT(measured["variance"]["source"].get<std::string>(),
+             Catch::Contains("within its cases' trials"));
+  CHECK(measured["baseline"]["run"] == 1);
+  CHECK(measured["baseline"]["cases"] == 3);
+  CHECK(measured["baseline"]["trials"] == 2);
+  // Without noise a drop shows once 5 cases flip (0.5^5 < 0.05): 3 cases see at most a drop of 1.
+  CHECK(measured["baseline"]["detectable_drop"] == 1.0);
+  CHECK(measured["baseline"]["trials_needed"].is_null());
+  CHECK_THAT(f.run({"plan", "--detect", "0.5", "--baseline-run", "1"}).out,
+             Catch::Contains("No number of trials sees 50.0: add cases."));
+
+  for (auto bad : {"0", "1", "5", "-0.1"}) {
+    auto r = f.repo.evalkeep({"plan", "--detect", bad});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--detect"));
+  }
+  auto r = f.repo.evalkeep({"plan", "--detect", "0.1", "--alpha", "0.7"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--alpha 0.7"));
+  r = f.repo.evalkeep({"plan", "--detect", "0.1", "--baseline-run", "9"});
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.err, Catch::Contains("9"));
+}
+
 TEST_CASE("the API key is sent as a bearer token and never stored", "[e2e][run][secrets]") {
   Fixture f;
   const std::string key = "sk-CANARY-0123456789abcdef";

@@ -127,3 +127,67 @@ TEST_CASE("over many simulated runs the 95% intervals cover the true pass rate a
     }
   }
 }
+
+TEST_CASE("the normal quantile inverts the normal distribution", "[stats]") {
+  CHECK(normal_quantile(0.5) == Approx(0).margin(1e-12));
+  CHECK(normal_quantile(0.975) == Approx(k_z95).epsilon(1e-12));
+  CHECK(normal_quantile(0.95) == Approx(1.6448536269514722).epsilon(1e-12));
+  CHECK(normal_quantile(0.8) == Approx(0.8416212335729143).epsilon(1e-12));
+  CHECK(normal_quantile(0.05) == Approx(-1.6448536269514722).epsilon(1e-12));
+}
+
+TEST_CASE("a plan's case count follows Miller's formula and never goes below the flips the "
+          "exact test needs",
+          "[stats]") {
+  // (1.6449 + 0.8416)^2 * 2 * 0.25 / 0.05^2 = 1236.5: 1,237 cases of one trial.
+  CHECK(cases_needed(0.05, 0.05, 0.8, 0.25, 1) == 1237);
+  // Trials divide the noise of each case: 3 trials need a third of the cases.
+  CHECK(cases_needed(0.05, 0.05, 0.8, 0.25, 3) == 413);
+  // No noise at all: a drop of 10 points shows once 5 cases flip (0.5^5 < 0.05), 50 cases.
+  CHECK(cases_needed(0.10, 0.05, 0.8, 0.0, 1) == 50);
+  // The smallest drop a number of cases sees is the inverse.
+  CHECK(detectable_drop(1237, 0.05, 0.8, 0.25, 1) == Approx(0.05).epsilon(1e-3));
+  CHECK(detectable_drop(50, 0.05, 0.8, 0.0, 1) == Approx(0.10));
+  CHECK(detectable_drop(0, 0.05, 0.8, 0.25, 1) == 1);
+}
+
+TEST_CASE("a run's trial variance comes from its trials, or bounds it with one trial a case",
+          "[stats]") {
+  // Two cases of 4 trials passing 2 and 4: (0.25 * 4/3 + 0) / 2.
+  std::vector<CaseScore> trials{{0.5, 4, {}}, {1.0, 4, {}}};
+  auto v = trial_variance(trials);
+  CHECK(v.observed);
+  CHECK_FALSE(v.upper_bound);
+  CHECK(v.value == Approx(1.0 / 6));
+  auto single = trial_variance(binary(8, 2));
+  CHECK(single.upper_bound);
+  CHECK(single.value == Approx(0.16));
+  auto none = trial_variance({});
+  CHECK_FALSE(none.observed);
+  CHECK(none.value == 0.25);
+}
+
+TEST_CASE("the cases a plan asks for detect the drop about as often as the power it was given",
+          "[stats]") {
+  // Each case passes with 55% before and 45% after (variance 0.2475 both times); the plan's
+  // cases are run through the gate's own test, one trial each, 1,000 times. The exact test is a
+  // little conservative: a plan for 80% is seen about 78% of the time.
+  const double before = 0.55, after = 0.45, alpha = 0.05;
+  std::size_t n = cases_needed(before - after, alpha, 0.8, 0.2475, 1);
+  CHECK(n == 307);
+  std::mt19937_64 rng(7);
+  std::bernoulli_distribution a(before), b(after);
+  int caught = 0;
+  const int experiments = 1000;
+  for (int e = 0; e < experiments; ++e) {
+    std::vector<std::pair<CaseScore, CaseScore>> pairs(n);
+    for (auto& [x, y] : pairs) {
+      x.score = a(rng) ? 1.0 : 0.0;
+      y.score = b(rng) ? 1.0 : 0.0;
+    }
+    caught += drop_beyond_p(paired_difference(pairs), 0) < alpha;
+  }
+  double power = static_cast<double>(caught) / experiments;
+  CHECK(power > 0.73);
+  CHECK(power < 0.87);
+}
