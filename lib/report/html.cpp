@@ -96,15 +96,31 @@ std::string bar_chart_svg(const std::string& name, const std::vector<Bar>& bars,
     int y = static_cast<int>(i) * k_row + 2;
     double w = std::clamp(b.value / max, 0.0, 1.0) * k_plot;
     std::string label = shorten(b.label, 28);
+    std::string ci, whisker;
+    if (b.interval) {
+      auto [low, high] = *b.interval;
+      ci = fmt::format(", 95% CI {}–{}", value_label(low, percent), value_label(high, percent));
+      double x1 = k_label + std::clamp(low / max, 0.0, 1.0) * k_plot;
+      double x2 = k_label + std::clamp(high / max, 0.0, 1.0) * k_plot;
+      int mid = y + 2 + (k_row - 6) / 2;
+      whisker = fmt::format("<path class=\"whisker\" d=\"M{0:.1f} {1}H{2:.1f}M{0:.1f} {3}V{4}"
+                            "M{2:.1f} {3}V{4}\"/>",
+                            x1, mid, x2, mid - 4, mid + 4);
+    }
     svg += fmt::format(
-        "<g><title>{}: {}{}</title><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>"
+        "<g><title>{}: {}{}{}</title><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>"
         "<rect class=\"track\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>"
-        "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"/>"
+        "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"/>{}"
         "<text x=\"{:.1f}\" y=\"{}\">{}</text></g>",
-        html_escape(b.label), value_label(b.value, percent),
+        html_escape(b.label), value_label(b.value, percent), ci,
         b.note.empty() ? "" : " (" + html_escape(b.note) + ")", k_label - 6, y + 15,
         html_escape(label), k_label, y + 2, k_plot, k_row - 6, k_label, y + 2, w, k_row - 6,
-        k_label + w + 6, y + 15,
+        whisker,
+        k_label +
+            std::max(w,
+                     b.interval ? (std::clamp(b.interval->second / max, 0.0, 1.0) * k_plot) : 0.0) +
+            6,
+        y + 15,
         value_label(b.value, percent) + (b.note.empty() ? "" : " · ") + html_escape(b.note));
   }
   return svg + "</svg>";

@@ -29,10 +29,13 @@ struct Bar {
   std::string label;
   double value = 0;
   std::string note;
+  /// A 95% interval around the value, drawn as an error bar (class "whisker").
+  std::optional<std::pair<double, double>> interval = std::nullopt;
 };
 
 /// A horizontal bar chart as inline SVG; `max` 0 scales to the largest value. Each bar is a
-/// <rect class="bar">; the chart carries data-chart="NAME" and data-bars="N".
+/// <rect class="bar">, with a <path class="whisker"> over it when it has an interval; the chart
+/// carries data-chart="NAME" and data-bars="N".
 std::string bar_chart_svg(const std::string& name, const std::vector<Bar>& bars, double max,
                           bool percent);
 /// A vertical column chart (histograms, trends) as inline SVG, same conventions.

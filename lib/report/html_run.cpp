@@ -5,6 +5,7 @@
 #include "report/run_report.hpp"
 #include "run/diff.hpp"
 #include "scoring/assertion.hpp"
+#include "scoring/stats.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -107,11 +108,19 @@ bool passed(const run::CaseOutcome& c) {
 }
 
 // Pass rates per incident or tag, worst first, at most `limit` bars.
+// Each group's pass rate as a bar with its 95% interval (the one runs show --json gives).
 std::string rates_chart(const std::string& name, const std::map<std::string, run::Rate>& rates,
+                        const std::map<std::string, std::vector<scoring::CaseScore>>& scores,
                         std::size_t limit) {
   std::vector<Bar> bars;
-  for (const auto& [k, r] : rates)
-    bars.push_back({k, r.value(), fmt::format("{}/{}", r.passed, r.total)});
+  for (const auto& [k, r] : rates) {
+    Bar b{k, r.value(), fmt::format("{}/{}", r.passed, r.total), std::nullopt};
+    if (auto it = scores.find(k); it != scores.end() && !it->second.empty()) {
+      auto i = scoring::pass_rate(it->second);
+      b.interval = {i.low, i.high};
+    }
+    bars.push_back(std::move(b));
+  }
   std::stable_sort(bars.begin(), bars.end(),
                    [](const Bar& a, const Bar& b) { return a.value < b.value; });
   std::string note;
@@ -194,12 +203,14 @@ std::string changes_table(const std::string& id, const std::vector<run::CaseChan
                                 "<th>was</th><th>now</th><th>reason</th></tr></thead><tbody>",
                                 id);
   for (const auto& c : changes)
-    out += fmt::format("<tr><td>{}</td><td>{}</td><td><span class=\"v v-{}\">{}</span></td>"
-                       "<td><span class=\"v v-{}\">{}</span></td><td>{}</td></tr>",
-                       html_escape(c.case_id), html_escape(c.incident.value_or("")),
-                       run::diff_name(c.was_in.verdict), html_escape(run::to_text(c.was_in)),
-                       run::diff_name(c.now_in.verdict), html_escape(run::to_text(c.now_in)),
-                       html_escape(c.reason));
+    out +=
+        fmt::format("<tr><td>{}</td><td>{}</td><td><span class=\"v v-{}\">{}</span></td>"
+                    "<td><span class=\"v v-{}\">{}</span></td><td>{}</td></tr>",
+                    html_escape(c.case_id), html_escape(c.incident.value_or("")),
+                    run::diff_name(c.was_in.verdict), html_escape(run::to_text(c.was_in)),
+                    run::diff_name(c.now_in.verdict), html_escape(run::to_text(c.now_in)),
+                    html_escape(c.drop_p ? noise_text(c) + (c.reason.empty() ? "" : "; ") + c.reason
+                                         : c.reason));
   return out + "</tbody></table>";
 }
 
@@ -243,6 +254,9 @@ std::string comparison(const RunReport& r) {
   out += card(std::to_string(d.added.size()), "new cases");
   out += card(std::to_string(d.dropped.size()), "dropped cases");
   out += "</div>";
+  if (d.difference.pairs)
+    out += "<p class=\"note\" id=\"difference\">Pass rate now − before: " +
+           html_escape(difference_text(d.difference)) + "</p>";
   out += "<h2>Regressions</h2>" + changes_table("regressions", d.regressions);
   // A case that passed and now passes only some trials: not a regression, not to be hidden.
   if (!d.flaky.empty())
@@ -420,6 +434,11 @@ std::string headline_section(const RunReport& r, const TrialIndex& ix) {
       html_escape(short_commit(run.git_commit)), html_escape(run.suite_hash.substr(0, 12)));
   body += "<section id=\"headline\"><div class=\"cards\">";
   body += card(fmt::format("{:.1f}%", 100 * rate), "pass rate (live cases)");
+  if (auto scores = run::scores_of(s.cases); !scores.empty()) {
+    auto i = scoring::pass_rate(scores);
+    body += card(fmt::format("{:.1f}–{:.1f}%", 100 * i.low, 100 * i.high),
+                 fmt::format("95% CI of the pass rate ({})", i.method));
+  }
   body += card(std::to_string(s.total), "live cases");
   body += card(std::to_string(s.passed), "passed");
   body += card(std::to_string(s.failed), "failed");
@@ -470,21 +489,29 @@ std::vector<Bar> latency_bins(const std::vector<double>& sorted) {
 // The charts: pass rates of the live cases by incident and by tag, latency, and the trend.
 std::string charts_section(const RunReport& r, const TrialIndex& ix) {
   std::map<std::string, run::Rate> incidents, tags;
+  std::map<std::string, std::vector<scoring::CaseScore>> incident_scores, tag_scores;
   for (const auto& c : r.summary.cases) {
     if (c.status == "retired")
       continue;
+    auto score = run::score_of(c);
     if (c.incident) {
       ++incidents[*c.incident].total;
       incidents[*c.incident].passed += passed(c);
+      if (score)
+        incident_scores[*c.incident].push_back(*score);
     }
     for (const auto& t : c.tags) {
       ++tags[t].total;
       tags[t].passed += passed(c);
+      if (score)
+        tag_scores[t].push_back(*score);
     }
   }
   std::string out = "<section id=\"charts\"><div class=\"grid\">";
-  out += "<div><h2>Pass rate by incident</h2>" + rates_chart("incident", incidents, 40) + "</div>";
-  out += "<div><h2>Pass rate by tag</h2>" + rates_chart("tag", tags, 40) + "</div>";
+  out += "<div><h2>Pass rate by incident</h2>" +
+         rates_chart("incident", incidents, incident_scores, 40) + "</div>";
+  out += "<div><h2>Pass rate by tag</h2>" + rates_chart("tag", tags, tag_scores, 40) + "</div>";
+  out += "<p class=\"note\">Error bars: the 95% interval of each pass rate.</p>";
   out += "<div><h2>Latency (ms, trials)</h2>" +
          column_chart_svg("latency", latency_bins(ix.latencies), false) + "</div>";
   return out + "</div>" + trend_charts(r.trend) + "</section>";

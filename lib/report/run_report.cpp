@@ -101,6 +101,20 @@ ojson replayed_from_json(const run::RunSummary& s) {
 
 } // namespace
 
+std::string difference_text(const scoring::PairedDifference& f) {
+  return fmt::format("{:+.1f} points (95% CI {:+.1f} to {:+.1f}) over {} paired case{}; {} pass "
+                     "→ fail, {} fail → pass; p = {:.3g} ({})",
+                     100 * f.value, 100 * f.low, 100 * f.high, f.pairs, plural(f.pairs),
+                     f.pass_to_fail, f.fail_to_pass, f.p_value, f.test);
+}
+
+std::string noise_text(const run::CaseChange& c) {
+  if (!c.drop_p)
+    return {};
+  return c.within_noise() ? fmt::format("within noise (p = {:.2f})", *c.drop_p)
+                          : fmt::format("regressed (p = {:.3f})", *c.drop_p);
+}
+
 std::string requests_line(const run::RunSummary& s) {
   if (s.requests == 0)
     return "no requests made";
@@ -383,12 +397,8 @@ std::string diff_text(const run::RunDiff& d) {
   std::string out = fmt::format("run {} → run {}\n", d.a, d.b);
   for (const auto& [k, v] : d.settings)
     out += fmt::format("  {}: {} → {}\n", k, trim(v.first, 40), trim(v.second, 40));
-  const auto& f = d.difference;
-  if (f.pairs)
-    out += fmt::format("  pass rate B − A: {:+.1f} points (95% CI {:+.1f} to {:+.1f}) over {} "
-                       "paired case{}; {} pass → fail, {} fail → pass; p = {:.3g} ({})\n",
-                       100 * f.value, 100 * f.low, 100 * f.high, f.pairs, plural(f.pairs),
-                       f.pass_to_fail, f.fail_to_pass, f.p_value, f.test);
+  if (d.difference.pairs)
+    out += "  pass rate B − A: " + difference_text(d.difference) + "\n";
   auto section = [&](const char* title, const std::vector<run::CaseChange>& v) {
     out += fmt::format("\n{} ({}):\n", title, v.size());
     std::size_t width = 12;
@@ -397,10 +407,7 @@ std::string diff_text(const run::RunDiff& d) {
     for (const auto& c : v)
       out += fmt::format("  {:<{}}  {:<8}  {} → {}{}  {}\n", c.case_id, width,
                          c.incident.value_or("-"), run::to_text(c.was_in), run::to_text(c.now_in),
-                         !c.drop_p          ? ""
-                         : c.within_noise() ? fmt::format("  within noise (p = {:.2f})", *c.drop_p)
-                                            : fmt::format("  regressed (p = {:.3f})", *c.drop_p),
-                         trim(c.reason, 60));
+                         c.drop_p ? "  " + noise_text(c) : "", trim(c.reason, 60));
   };
   section("regressions", d.regressions);
   if (!d.flaky.empty())

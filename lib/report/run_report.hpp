@@ -28,6 +28,12 @@ std::string run_detail_text(const run::RunSummary& s);
 
 nlohmann::ordered_json diff_json(const run::RunDiff& d);
 std::string diff_text(const run::RunDiff& d);
+/// The paired difference for people: "-4.8 points (95% CI -8.9 to -0.7) over 42 paired cases;
+/// 3 pass → fail, 1 fail → pass; p = 0.625 (mcnemar-exact)".
+std::string difference_text(const scoring::PairedDifference& f);
+/// Whether chance explains a case's drop: "within noise (p = 0.50)", "regressed (p = 0.004)",
+/// or "" when its trials did not drop.
+std::string noise_text(const run::CaseChange& c);
 
 nlohmann::ordered_json runs_json(const std::vector<run::RunRecord>& runs);
 std::string runs_text(const std::vector<run::RunRecord>& runs);

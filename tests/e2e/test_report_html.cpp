@@ -431,6 +431,10 @@ TEST_CASE("report writes one self-contained page whose charts and table render i
   CHECK(rows(page) == 5);
   CHECK_THAT(page, Catch::Contains("5 of 5 cases"));
   CHECK_THAT(page, Catch::Contains("60.0%")); // 3 of 5 live cases pass
+  // Its 95% interval (Wilson's, 3 of 5), and an error bar on each incident's and tag's rate.
+  CHECK_THAT(page, Catch::Contains("<b>23.1–88.2%</b><span>95% CI of the pass rate (wilson)"));
+  CHECK(count(between(page, "data-chart=\"incident\"", "</svg>"), "class=\"whisker\"") == 2);
+  CHECK(count(between(page, "data-chart=\"tag\"", "</svg>"), "class=\"whisker\"") == 3);
   CHECK_THAT(page, Catch::Contains("stand-in"));
   CHECK(page.find("data-ready-ms=\"") != std::string::npos);
 
@@ -520,6 +524,11 @@ TEST_CASE("report --vs shows regressions and fixes first, and what changed", "[e
   CHECK(regressions < page.find("id=\"case-rows\""));
   auto table = page.substr(regressions, page.find("</table>", regressions) - regressions);
   CHECK_THAT(table, Catch::Contains("refund-window"));
+  CHECK_THAT(table, Catch::Contains("within noise (p = 0.50)")); // one trial each
+  // The paired difference over the 5 cases both runs ran: 2 regressed, 2 fixed.
+  CHECK_THAT(between(page, "id=\"difference\"", "</p>"),
+             Catch::Contains("+0.0 points (95% CI -87.7 to +87.7) over 5 paired cases; 2 pass → "
+                             "fail, 2 fail → pass; p = 1 (mcnemar-exact)"));
   CHECK_THAT(page.substr(page.find("id=\"fixes\"")), Catch::Contains("tone-apology"));
   auto changed = between(page, "id=\"changed\"", "</table>");
   CHECK_THAT(changed, Catch::Contains("<tr><td>provider</td><td>local</td><td>plain</td></tr>"));

@@ -73,6 +73,15 @@ TEST_CASE("a bar chart draws one bar per value, scaled to the largest, labels es
   CHECK_THAT(svg, Catch::Contains("2 of 2"));
 }
 
+TEST_CASE("a bar with an interval gets an error bar from its low to its high end", "[report]") {
+  Bar with{"INC-7", 0.5, "1/2", std::pair{0.25, 0.75}};
+  auto svg = bar_chart_svg("incident", {with, {"INC-9", 1.0, "", std::nullopt}}, 1, true);
+  CHECK(count(svg, "class=\"whisker\"") == 1);
+  CHECK_THAT(svg, Catch::Contains("INC-7: 50%, 95% CI 25%–75% (1/2)"));
+  // The plot starts at x = 200 and is 380 wide: 25% and 75% are at 295 and 485.
+  CHECK_THAT(svg, Catch::Contains("d=\"M295.0 12H485.0M295.0 8V16M485.0 8V16\""));
+}
+
 TEST_CASE("a bar chart with a fixed maximum clamps values above it", "[report]") {
   auto svg = bar_chart_svg("x", {{"a", 5, ""}, {"b", 20, ""}}, 10, false);
   auto widths = bar_widths(svg, "width");
