@@ -282,13 +282,23 @@ TEST_CASE("an interrupted run resumes with exactly the missing requests", "[e2e]
   pid_t pid = 0;
   REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
   posix_spawn_file_actions_destroy(&actions);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  ::kill(pid, SIGKILL);
+  // Killed once the first results are stored, however long a loaded machine takes to get there:
+  // the results so far, or -1 while there is no runs store to ask yet.
+  auto stored = [&] {
+    auto r = repo.run({"sqlite3", ".evalkeep/runs.db", "SELECT count(*) FROM results"});
+    return r.exit_code == 0 && !r.out.empty() ? std::stoi(r.out) : -1;
+  };
   int status = 0;
+  bool exited = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (stored() < 1 && std::chrono::steady_clock::now() < deadline &&
+         !(exited = ::waitpid(pid, &status, WNOHANG) == pid))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE_FALSE(exited); // 12 answers of 150 ms each, one at a time: it cannot have finished
+  ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
 
-  auto stored = repo.run({"sqlite3", ".evalkeep/runs.db", "SELECT count(*) FROM results"});
-  int before = std::stoi(stored.out);
+  int before = stored();
   REQUIRE(before > 0);
   REQUIRE(before < 12);
   int requests_before = slow.requests();
