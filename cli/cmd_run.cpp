@@ -311,10 +311,11 @@ Status run_plan(Context& ctx, const PlanOptions& o) {
                          o.alpha);
   scoring::TrialVariance variance;
   std::optional<run::RunSummary> base;
+  std::vector<scoring::CaseScore> scores;
   if (!o.baseline.empty()) {
     auto store = TRY(open_runs(ctx, false));
     base = TRY(summary_of(store, o.baseline));
-    auto scores = run::scores_of(base->cases);
+    scores = run::scores_of(base->cases);
     if (scores.empty())
       return invalid_field("--baseline-run", "run {} has no case with a result to measure",
                            base->run.id);
@@ -339,10 +340,9 @@ Status run_plan(Context& ctx, const PlanOptions& o) {
                      {"needed", rows}};
   std::string text = fmt::format(
       "To see a drop of {:.1f} points in pass rate {:.0f}% of the time (one-sided alpha {}, the "
-      "gate's paired test):\n  variance of one trial: {:.3f} ({})\n  trials  cases\n{}",
-      100 * o.detect, 100 * o.power, o.alpha, variance.value, source, table);
+      "gate's paired test):\n  variance of one trial: {:.3f} ({})\n  {:>6}  {:>8}\n{}",
+      100 * o.detect, 100 * o.power, o.alpha, variance.value, source, "trials", "cases", table);
   if (base) {
-    auto scores = run::scores_of(base->cases);
     std::size_t cases = scores.size();
     double all_trials = 0;
     for (const auto& c : scores)
