@@ -170,15 +170,7 @@ Result<std::optional<CachedAnswer>> TrustedCache::get(const core::Digest& key) {
       return std::unexpected(row.error());
     return std::optional<CachedAnswer>();
   }
-  CachedAnswer c;
-  c.answer = stmt.str(0);
-  c.served_model = stmt.opt_str(1);
-  c.fingerprint = stmt.opt_str(2);
-  if (!stmt.is_null(3))
-    c.tokens_in = stmt.integer(3);
-  if (!stmt.is_null(4))
-    c.tokens_out = stmt.integer(4);
-  c.latency_ms = stmt.is_null(5) ? 0 : stmt.real(5);
+  CachedAnswer c = cached_answer_of(stmt);
   c.provenance = {Origin::trusted, 0, m_path.string()};
   stmt.reset();
   return std::optional(std::move(c));

@@ -14,6 +14,19 @@
 
 namespace evalkeep::run {
 
+CachedAnswer cached_answer_of(store::Statement& stmt) {
+  CachedAnswer c;
+  c.answer = stmt.str(0);
+  c.served_model = stmt.opt_str(1);
+  c.fingerprint = stmt.opt_str(2);
+  if (!stmt.is_null(3))
+    c.tokens_in = stmt.integer(3);
+  if (!stmt.is_null(4))
+    c.tokens_out = stmt.integer(4);
+  c.latency_ms = stmt.is_null(5) ? 0 : stmt.real(5);
+  return c;
+}
+
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -383,15 +396,7 @@ Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key
       return std::unexpected(row.error());
     return std::optional<CachedAnswer>();
   }
-  CachedAnswer c;
-  c.answer = stmt.str(0);
-  c.served_model = stmt.opt_str(1);
-  c.fingerprint = stmt.opt_str(2);
-  if (!stmt.is_null(3))
-    c.tokens_in = stmt.integer(3);
-  if (!stmt.is_null(4))
-    c.tokens_out = stmt.integer(4);
-  c.latency_ms = stmt.real(5);
+  CachedAnswer c = cached_answer_of(stmt);
   c.provenance.origin = parse_origin(stmt.text(6)).value_or(Origin::here);
   c.provenance.run = stmt.is_null(7) ? 0 : stmt.integer(7);
   c.provenance.source = stmt.opt_str(8).value_or("");

@@ -112,6 +112,10 @@ struct CachedAnswer {
   Provenance provenance; // where it came from (read from the cache; a new answer is made here)
 };
 
+/// The answer in a cache query's first six columns: answer, served_model, fingerprint,
+/// tokens_in, tokens_out, latency_ms. Its provenance is left for the caller.
+CachedAnswer cached_answer_of(store::Statement& stmt);
+
 /// Which cached answers a lookup may return.
 enum class CacheRead {
   replayable, // made in this store, or brought in as trusted (cache import --trust,
