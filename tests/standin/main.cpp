@@ -30,7 +30,8 @@ constexpr std::string_view k_usage = R"(usage: evalkeep-standin --port N [option
   --latency-ms N      delay every reply by N ms (a rule's latency_ms overrides it)
   --fault KIND        inject KIND (429, 500, reset, hang, drip, ...) into ...
   --fault-rate R      ... a fraction R (0..1) of requests whose rule names no fault
-  --fault-seed N      seed for choosing those requests (default 1)
+  --seed N            seed for choosing those requests and for rules' probability
+                      draws (default 1)
   -h, --help          show this help
 )";
 
@@ -85,11 +86,11 @@ std::optional<std::string> parse_args(int argc, char** argv, Options& o) {
       if (!rate || *rate < 0 || *rate > 1)
         return bad();
       o.service.fault_rate = *rate;
-    } else if (flag == "--fault-seed") {
+    } else if (flag == "--seed") {
       auto seed = parse_number<std::uint64_t>(value);
       if (!seed)
         return bad();
-      o.service.fault_seed = *seed;
+      o.service.seed = *seed;
     } else {
       return fmt::format("unknown option: {}", flag);
     }

@@ -89,9 +89,10 @@ std::expected<Fault, std::string> parse_fault(const json& name, const json& j) {
   return f;
 }
 
-constexpr std::array<std::string_view, 12> k_rule_keys{
-    "match",      "answer",      "echo",    "fault", "times",        "sequence",
-    "latency_ms", "retry_after", "drip_ms", "note",  "answer_bytes", "retry_after_ms"};
+constexpr std::array<std::string_view, 14> k_rule_keys{
+    "match",        "answer",         "echo",        "fault",       "times",
+    "sequence",     "latency_ms",     "retry_after", "drip_ms",     "note",
+    "answer_bytes", "retry_after_ms", "probability", "wrong_answer"};
 
 std::expected<Rule, std::string> parse_rule(const json& j) {
   if (!j.is_object())
@@ -147,6 +148,18 @@ std::expected<Rule, std::string> parse_rule(const json& j) {
     if (!it->is_number_unsigned())
       return std::unexpected("'answer_bytes' must be a non-negative integer");
     r.answer_bytes = it->get<std::size_t>();
+  }
+  if (auto it = j.find("probability"); it != j.end()) {
+    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 1 ||
+        !j.contains("answer") || !j.contains("wrong_answer"))
+      return std::unexpected("'probability' must be a number from 0 to 1, with 'answer' and "
+                             "'wrong_answer'");
+    r.probability = it->get<double>();
+  }
+  if (auto it = j.find("wrong_answer"); it != j.end()) {
+    if (!it->is_string() || !r.probability)
+      return std::unexpected("'wrong_answer' must be a string, with 'probability'");
+    r.wrong_answer = it->get<std::string>();
   }
   if (!r.fault && !j.contains("sequence") && !r.echo && !j.contains("answer"))
     return std::unexpected("a rule needs 'answer', 'echo', 'fault' or 'sequence'");
@@ -224,14 +237,35 @@ std::expected<RuleSet, std::string> RuleSet::from_json(const json& j) {
   return set;
 }
 
+namespace {
+
+// SplitMix64's finalizer: a well-mixed 64-bit value from any input.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A uniform draw in [0, 1) for the `hit`-th request a rule matched.
+double draw(std::uint64_t seed, std::size_t rule, std::int64_t hit) {
+  std::uint64_t x = mix(mix(seed) ^ mix(rule) ^ static_cast<std::uint64_t>(hit));
+  return static_cast<double>(x >> 11) * 0x1.0p-53;
+}
+
+} // namespace
+
 Decision RuleSet::decide(std::string_view key) {
   std::string lowered = to_lower(key);
-  for (Rule& r : m_rules) {
+  for (std::size_t i = 0; i < m_rules.size(); ++i) {
+    Rule& r = m_rules[i];
     if (lowered.find(r.match) == std::string::npos)
       continue;
     ++r.hits;
     Decision d;
     d.answer = r.echo ? std::string(key) : r.answer.value_or(m_default_answer);
+    if (r.probability && draw(m_seed, i, r.hits) >= *r.probability)
+      d.answer = r.wrong_answer;
     if (r.answer_bytes && !d.answer.empty()) {
       std::string unit = std::move(d.answer);
       d.answer.reserve(*r.answer_bytes);

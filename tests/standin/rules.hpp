@@ -61,6 +61,11 @@ struct Rule {
   // The n-th matching request gets sequence[n] (nullopt: answered); later ones are answered.
   std::vector<std::optional<Fault>> sequence;
   std::optional<int> latency_ms;
+  // With `probability` P, each answer is `answer` with probability P and `wrong_answer`
+  // otherwise: a case a model gets right some of the time. The draw depends only on the seed, the
+  // rule and how many requests it matched before, so a run is repeatable.
+  std::optional<double> probability;
+  std::string wrong_answer;
   std::int64_t hits = 0; // matching requests so far
 };
 
@@ -84,6 +89,9 @@ public:
   /// Finds the rule for `key` and counts the hit toward its `times`.
   Decision decide(std::string_view key);
 
+  /// The seed of the rules' `probability` draws (default 1).
+  void seed(std::uint64_t seed) { m_seed = seed; }
+
   /// Forgets how often each rule matched, so `times` counts from zero again.
   void reset_hits();
 
@@ -91,6 +99,7 @@ private:
   std::string m_default_answer;
   std::optional<int> m_default_latency_ms;
   std::vector<Rule> m_rules;
+  std::uint64_t m_seed = 1;
 };
 
 /// ASCII lowercase, for case-insensitive matching.

@@ -132,7 +132,9 @@ int logged_status(const Reply& r) {
 } // namespace
 
 ModelService::ModelService(RuleSet rules, ServiceOptions options)
-    : m_rules(std::move(rules)), m_options(std::move(options)), m_random(m_options.fault_seed) {}
+    : m_rules(std::move(rules)), m_options(std::move(options)), m_random(m_options.seed) {
+  m_rules.seed(m_options.seed);
+}
 
 Reply ModelService::handle(const Request& request) {
   const std::string& path = request.path;

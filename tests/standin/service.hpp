@@ -16,7 +16,7 @@ struct ServiceOptions {
   int latency_ms = 0;
   std::optional<Fault> fault; // injected at `fault_rate`, on requests whose rule has no fault
   double fault_rate = 0;
-  std::uint64_t fault_seed = 1;
+  std::uint64_t seed = 1;
 };
 
 /// The stand-in model: routes a request to the OpenAI or Anthropic endpoint or a control

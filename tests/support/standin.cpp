@@ -40,14 +40,16 @@ std::string http(const std::string& url, bool post) {
 
 } // namespace
 
-StandIn::StandIn(const std::string& rules_json, int latency_ms) {
+StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t seed) {
   std::vector<std::string> args{EVALKEEP_STANDIN_BIN,
                                 "--port",
                                 "0",
                                 "--port-file",
                                 (m_dir / "port").string(),
                                 "--latency-ms",
-                                std::to_string(latency_ms)};
+                                std::to_string(latency_ms),
+                                "--seed",
+                                std::to_string(seed)};
   if (!rules_json.empty()) {
     write_file(m_dir / "rules.json", rules_json);
     args.push_back("--rules");

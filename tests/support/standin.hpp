@@ -2,6 +2,7 @@
 
 #include "support/temp_dir.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -12,8 +13,9 @@ namespace evalkeep::test {
 /// The stand-in model server (tests/standin) on 127.0.0.1, on a free port, for one test.
 class StandIn {
 public:
-  /// Starts it with these rules (JSON text; empty for the default answer) and latency.
-  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0);
+  /// Starts it with these rules (JSON text; empty for the default answer), latency, and the seed
+  /// of its random choices (`--seed`).
+  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0, std::uint64_t seed = 1);
   ~StandIn();
   StandIn(const StandIn&) = delete;
   StandIn& operator=(const StandIn&) = delete;
