@@ -8,12 +8,14 @@
 #include "report/why.hpp"
 #include "run/merge.hpp"
 #include "run/runner.hpp"
+#include "run/shared.hpp"
 #include "suite/cases.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -83,6 +85,32 @@ Result<gate::RunResults> run_results(run::RunsStore& store, const run::RunSummar
 Result<gate::RunResults> stored_run(run::RunsStore& store, const std::string& ref) {
   auto id = TRY(store.resolve(ref));
   return run_results(store, TRY(run::summarize(store, id)));
+}
+
+// --baseline-run base: the run stored for the nearest ancestor of the merge base (the base
+// itself first) made with the checked run's provider settings, from this store or fetched into it
+// (runs fetch).
+Result<gate::RunResults> base_baseline(run::RunsStore& store, const gate::Base& base,
+                                       std::int64_t checked) {
+  constexpr int k_ancestors = 1000;
+  auto listed = TRY(git::run_git(
+      base.repo_root, {"rev-list", "--max-count=" + std::to_string(k_ancestors), base.commit}));
+  if (listed.exit_code != 0)
+    return fail(ExitCode::environment, "git rev-list {} failed: {}", base.commit, listed.err);
+  std::vector<std::string> ancestors;
+  std::istringstream lines(listed.out);
+  for (std::string line; std::getline(lines, line);)
+    ancestors.push_back(line);
+  auto like = TRY(store.get_run(checked));
+  auto id = TRY(run::nearest_run(store, like, ancestors));
+  if (!id)
+    return with_hint(
+        invalid("no run of the base {} or its last {} ancestors with run {}'s provider settings "
+                "({}, model {}) is stored here",
+                base.commit.substr(0, 12), k_ancestors - 1, checked, like.provider, like.model),
+        "fetch main's runs first ('evalkeep runs fetch'); main's CI pushes them with 'evalkeep "
+        "runs push'");
+  return stored_run(store, std::to_string(*id));
 }
 
 // What 'evalkeep run --provider NAME' would run, with NAME and the judge as the base defines
@@ -155,7 +183,8 @@ Result<std::optional<gate::RunInput>> gate_runs(Context& ctx, const suite::Works
   auto store = TRY(run::RunsStore::open(path, o.run_now && o.baseline_run.empty()));
   gate::RunInput in;
   in.max_drop = o.max_drop;
-  if (!o.baseline_run.empty()) {
+  bool from_base = o.baseline_run == "base";
+  if (!o.baseline_run.empty() && !from_base) {
     auto b = stored_run(store, o.baseline_run);
     if (!b)
       return with_context(b.error(), "--baseline-run");
@@ -165,6 +194,12 @@ Result<std::optional<gate::RunInput>> gate_runs(Context& ctx, const suite::Works
   if (!r)
     return with_context(r.error(), request ? "--run-now" : "--run");
   in.run = std::move(*r);
+  if (from_base) {
+    auto b = base_baseline(store, base, in.run.run.id);
+    if (!b)
+      return with_context(b.error(), "--baseline-run base");
+    in.baseline = std::move(*b);
+  }
   return std::optional(std::move(in));
 }
 
@@ -336,7 +371,8 @@ void add_gate_command(CLI::App& app, Context& ctx) {
       cmd->add_option("--baseline-run", o->baseline_run,
                       "Also fail when the suite's pass rate fell from this run beyond chance, or "
                       "a case that passed in it fails in the checked one (significantly, unless "
-                      "both runs are deterministic)");
+                      "both runs are deterministic). 'base': the run stored for the nearest "
+                      "ancestor of the merge base with the same provider settings (runs fetch)");
   cmd->add_option("--max-drop", o->max_drop,
                   "With --baseline-run: the drop in pass rate allowed, as a share (0.02 is two "
                   "points); only below the base's policy.max_drop")

@@ -252,6 +252,12 @@ void add_run_command(CLI::App& app, Context& ctx) {
   });
 }
 
+} // namespace
+
+void add_runs_share_commands(CLI::App& runs, Context& ctx); // cmd_share.cpp
+
+namespace {
+
 void add_runs_commands(CLI::App& app, Context& ctx) {
   auto* runs = app.add_subcommand("runs", "Look at stored runs");
   runs->require_subcommand(1);
@@ -289,6 +295,7 @@ void add_runs_commands(CLI::App& app, Context& ctx) {
               "  evalkeep run --provider local --shard 2/2 --runs-db s2.db\n"
               "  evalkeep runs merge s1.db s2.db -o merged.db");
   cmd->callback([&ctx, mo] { ctx.run([&] { return run_merge(ctx, *mo); }); });
+  add_runs_share_commands(*runs, ctx);
 }
 
 struct PlanOptions {

@@ -176,6 +176,11 @@ ojson summary_json(const run::RunSummary& s) {
   j["counts_estimated"] = s.counts_estimated;
   j["git_commit"] = s.run.git_commit ? ojson(*s.run.git_commit) : ojson();
   j["suite_hash"] = s.run.suite_hash;
+  // A run made elsewhere and fetched from git (runs fetch): the ref and object it came from.
+  auto from =
+      s.run.settings.is_object() ? s.run.settings.find("fetched_from") : s.run.settings.end();
+  j["fetched_from"] =
+      from != s.run.settings.end() && from->is_string() ? ojson(from->get<std::string>()) : ojson();
   // The share of trials passed, averaged over the cases with a result, with 95% intervals.
   auto scores = run::scores_of(s.cases);
   j["pass_rate"] = scores.empty() ? ojson() : interval_json(scoring::pass_rate(scores));
@@ -441,19 +446,22 @@ ojson runs_json(const std::vector<run::RunRecord>& runs) {
                    {"git_commit", r.git_commit ? ojson(*r.git_commit) : ojson()},
                    {"git_branch", r.git_branch ? ojson(*r.git_branch) : ojson()},
                    {"git_dirty", r.git_dirty ? ojson(*r.git_dirty) : ojson()},
-                   {"suite_hash", r.suite_hash}});
+                   {"suite_hash", r.suite_hash},
+                   {"fetched", r.settings.is_object() && r.settings.contains("fetched_from")}});
   return arr;
 }
 
 std::string runs_text(const std::vector<run::RunRecord>& runs) {
   std::string out;
-  for (auto it = runs.rbegin(); it != runs.rend(); ++it)
-    out += fmt::format("{:>5}  {}  {:<9} {:<20} {:<24} {:<16}  {} req, {} replayed\n", it->id,
-                       it->started_at, it->state, trim(it->provider, 20),
-                       trim(run::subject_of(*it), 24),
-                       (it->git_commit ? it->git_commit->substr(0, 10) : "-") +
-                           (it->git_dirty.value_or(false) ? "+dirty" : ""),
-                       it->answer_requests + it->judge_requests, it->replayed);
+  for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+    bool fetched = it->settings.is_object() && it->settings.contains("fetched_from");
+    out += fmt::format(
+        "{:>5}  {}  {:<9} {:<20} {:<24} {:<16}  {} req, {} replayed{}\n", it->id, it->started_at,
+        it->state, trim(it->provider, 20), trim(run::subject_of(*it), 24),
+        (it->git_commit ? it->git_commit->substr(0, 10) : "-") +
+            (it->git_dirty.value_or(false) ? "+dirty" : ""),
+        it->answer_requests + it->judge_requests, it->replayed, fetched ? ", fetched" : "");
+  }
   return out;
 }
 

@@ -248,6 +248,13 @@ Status RunsStore::record(std::int64_t run, std::span<const TrialRecord> trials,
                          const CallCounts& counts) {
   if (trials.empty() && counts.empty())
     return {};
+  auto tx = TRY(store::Transaction::begin(m_db));
+  TRY(write_trials(run, trials, counts));
+  return tx.commit();
+}
+
+Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> trials,
+                               const CallCounts& counts) {
   auto* ins = TRY(cached(
       m_insert_result,
       "INSERT INTO results (run_id, case_id, trial, verdict, answer, error_class, error, "
@@ -264,7 +271,6 @@ Status RunsStore::record(std::int64_t run, std::span<const TrialRecord> trials,
                          "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
                          "tokens_in, tokens_out, latency_ms, created_at, origin_run) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  auto tx = TRY(store::Transaction::begin(m_db));
   for (const auto& [r, attempts, cache_puts] : trials) {
     ins->bind_all(run, r.case_id, r.trial, scoring::to_string(r.verdict), r.answer, r.error_class,
                   r.error, r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost,
@@ -284,8 +290,7 @@ Status RunsStore::record(std::int64_t run, std::span<const TrialRecord> trials,
       TRY(put->run());
     }
   }
-  TRY(add_counts(run, counts));
-  return tx.commit();
+  return add_counts(run, counts);
 }
 
 Status RunsStore::add_counts(std::int64_t run, const CallCounts& counts) {
@@ -450,7 +455,10 @@ Result<std::int64_t> RunsStore::resolve(const std::string& ref) {
         return invalid("bad run reference '{}'", ref);
       }
     }
-    auto id = TRY(m_db.prepare("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?"));
+    // A run fetched from git (runs fetch) was made elsewhere: "latest" is the latest made here.
+    auto id = TRY(m_db.prepare(
+        "SELECT id FROM runs WHERE CASE WHEN json_valid(settings) THEN json_extract(settings, "
+        "'$.fetched_from') END IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?"));
     id.bind(1, back);
     auto row = TRY(id.step());
     if (!row)

@@ -162,6 +162,9 @@ public:
   /// `run`), and adds `counts` to the run's totals, in one transaction: all of it or none.
   Status record(std::int64_t run, std::span<const TrialRecord> trials,
                 const CallCounts& counts = {});
+  /// As record, inside a transaction the caller holds (begin_run's).
+  Status write_trials(std::int64_t run, std::span<const TrialRecord> trials,
+                      const CallCounts& counts = {});
   Status finish_run(std::int64_t run, scoring::RunState state,
                     const std::optional<std::string>& stop_reason, const std::string& at);
   /// Takes a run for this process (resume); refused while another live process holds it. A run
