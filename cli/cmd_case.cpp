@@ -1,4 +1,5 @@
 #include "cli/context.hpp"
+#include "core/tools.hpp"
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
 #include "suite/interchange.hpp"
@@ -20,6 +21,7 @@ namespace {
 // The input and provenance options add and edit share.
 struct CaseInput {
   std::optional<std::string> title, prompt, prompt_file, messages_file, system;
+  std::optional<std::string> tools_file, tool_choice;
   std::optional<std::string> incident, provenance;
   std::vector<std::string> expect, tags;
   std::optional<double> min_pass_rate;
@@ -84,28 +86,65 @@ Result<suite::Provenance> parse_provenance(const CaseInput& in) {
   return suite::Provenance{*kind, {}, note};
 }
 
-Result<std::vector<suite::Message>> read_messages(const std::string& path) {
-  auto text = read_input(path, suite::k_max_line_bytes, "a messages file may take");
+// What --messages-file, --tools-file and --tool-choice give.
+struct ReadInput {
+  std::optional<std::vector<suite::Message>> messages;
+  std::optional<nlohmann::json> tools, tool_choice;
+};
+
+Result<nlohmann::json> read_json_file(const std::string& path, const char* flag) {
+  auto text = read_input(path, suite::k_max_line_bytes, "a case's input may take");
   if (!text)
-    return with_context(text.error(), "--messages-file");
+    return with_context(text.error(), flag);
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_array())
-    return invalid("{}: expected a JSON array of {{\"role\": ..., \"content\": ...}} messages",
-                   path);
-  std::vector<suite::Message> out;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    const auto& m = j[i];
-    if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
-        !m["content"].is_string() || m.size() != 2)
-      return invalid("{}: message {} must be {{\"role\": \"...\", \"content\": \"...\"}}", path, i);
-    out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
-  }
-  return out;
+  if (j.is_discarded())
+    return invalid("{} {}: not JSON", flag, path);
+  return j;
 }
 
-// Fills the case's input from --prompt, --prompt-file or --messages-file.
-Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
-                       std::optional<std::vector<suite::Message>>& messages) {
+// A messages file: an array of messages, or an object with "messages" and, optionally, the
+// "tools" and "tool_choice" of a request body.
+Status read_messages(const std::string& path, ReadInput& out) {
+  auto j = TRY(read_json_file(path, "--messages-file"));
+  auto in_file = [&](Error e) {
+    return std::unexpected(with_context(std::move(e), fmt::format("--messages-file {}", path)));
+  };
+  const nlohmann::json* msgs = &j;
+  if (j.is_object()) {
+    for (const auto& [key, _] : j.items())
+      if (key != "messages" && key != "tools" && key != "tool_choice")
+        return in_file(invalid_field(key, "unknown field (a messages file holds messages, tools "
+                                          "and tool_choice)")
+                           .error());
+    if (!j.contains("messages"))
+      return in_file(invalid_field("messages", "required").error());
+    msgs = &j["messages"];
+    if (j.contains("tools")) {
+      auto tools = suite::parse_tools(j["tools"]);
+      if (!tools)
+        return in_file(tools.error());
+      out.tools = *tools;
+    }
+    if (j.contains("tool_choice"))
+      out.tool_choice = j["tool_choice"];
+  }
+  auto messages = suite::parse_messages(*msgs);
+  if (!messages)
+    return in_file(messages.error());
+  out.messages = std::move(*messages);
+  return {};
+}
+
+// --tool-choice: auto, none, required, or a tool's name.
+nlohmann::json tool_choice_arg(const std::string& v) {
+  if (v == "auto" || v == "none" || v == "required")
+    return v;
+  return {{"type", "function"}, {"function", {{"name", v}}}};
+}
+
+// Fills the case's input from --prompt, --prompt-file or --messages-file, and its tools from
+// --tools-file and --tool-choice.
+Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt, ReadInput& out) {
   int given = (in.prompt ? 1 : 0) + (in.prompt_file ? 1 : 0) + (in.messages_file ? 1 : 0);
   if (given > 1)
     return invalid("give one of --prompt, --prompt-file and --messages-file");
@@ -120,7 +159,24 @@ Status read_case_input(const CaseInput& in, std::optional<std::string>& prompt,
     prompt = *text;
   }
   if (in.messages_file)
-    messages = TRY(read_messages(*in.messages_file));
+    TRY(read_messages(*in.messages_file, out));
+  if (in.tools_file) {
+    if (out.tools)
+      return invalid("the messages file has tools: leave out --tools-file");
+    auto j = TRY(read_json_file(*in.tools_file, "--tools-file"));
+    if (j.is_array() && j.empty()) {
+      out.tools = nlohmann::json(); // none
+    } else if (auto tools = suite::parse_tools(j); !tools) {
+      return with_context(tools.error(), fmt::format("--tools-file {}", *in.tools_file));
+    } else {
+      out.tools = *tools;
+    }
+  }
+  if (in.tool_choice) {
+    if (out.tool_choice)
+      return invalid("the messages file has a tool_choice: leave out --tool-choice");
+    out.tool_choice = tool_choice_arg(*in.tool_choice);
+  }
   return {};
 }
 
@@ -132,6 +188,8 @@ Error in_flag_terms(Error e) {
       {"prompt", "--prompt"},
       {"system", "--system"},
       {"messages", "--messages-file"},
+      {"tools", "--tools-file"},
+      {"tool_choice", "--tool-choice"},
       {"tags", "--tag"},
       {"id", "--id"},
       {"title", "--title"}};
@@ -161,10 +219,17 @@ Status run_add(Context& ctx, const AddOptions& o) {
   c.id = o.id.value_or("");
   c.title = o.in.title;
   c.system = o.in.system;
-  std::optional<std::vector<suite::Message>> messages;
-  TRY(read_case_input(o.in, c.prompt, messages));
-  if (messages)
-    c.messages = *messages;
+  ReadInput read;
+  TRY(read_case_input(o.in, c.prompt, read));
+  if (read.messages)
+    c.messages = std::move(*read.messages);
+  c.tools = read.tools.value_or(nlohmann::json());
+  if (read.tool_choice) {
+    auto choice = core::normalize_tool_choice(*read.tool_choice, c.tools);
+    if (!choice)
+      return std::unexpected(in_flag_terms(choice.error()));
+    c.tool_choice = *choice;
+  }
   if (!c.prompt && c.messages.empty())
     return with_hint(invalid("a case needs an input"),
                      "pass --prompt TEXT, --prompt-file FILE or --messages-file FILE ('-' reads "
@@ -347,8 +412,31 @@ std::string case_text(const CaseStory& story) {
     out += fmt::format("  [system] {}\n", *c.system);
   if (c.prompt)
     out += fmt::format("  [user] {}\n", *c.prompt);
-  for (const auto& m : c.messages)
-    out += fmt::format("  [{}] {}\n", m.role, m.content);
+  for (const auto& m : c.messages) {
+    if (m.tool_call_id.empty())
+      out += fmt::format("  [{}] {}\n", m.role, m.content);
+    else
+      out += fmt::format("  [tool {}] {}\n", m.tool_call_id, m.content);
+    for (const auto& call : m.tool_calls)
+      out += fmt::format("    calls {}({}) [{}]\n", call.name, call.arguments, call.id);
+  }
+  if (!c.tools.is_null()) {
+    out += "\nTools:\n";
+    for (const auto& name : core::tool_names(c.tools))
+      out += fmt::format("  {}\n", name);
+  }
+  if (!c.tool_choice.is_null())
+    out += fmt::format("Tool choice: {}\n", c.tool_choice.dump());
+  if (c.evidence.is_object()) {
+    out += fmt::format("\nEvidence (as logged{}{}; never an expectation):\n",
+                       c.evidence.contains("source") ? ", " + c.evidence.value("source", "") : "",
+                       c.evidence.contains("id") ? ", " + c.evidence.value("id", "") : "");
+    if (auto answer = c.evidence.value("answer", ""); !answer.empty())
+      out += fmt::format("  answered: {}\n", answer);
+    for (const auto& call :
+         core::parse_tool_calls(c.evidence.value("tool_calls", nlohmann::json()).dump()))
+      out += fmt::format("  called: {}({})\n", call.name, call.arguments);
+  }
   out += "\nExpect:\n";
   for (const auto& a : c.expect)
     out += fmt::format("  {}\n", scoring::to_spec(a));
@@ -400,7 +488,11 @@ Result<suite::CaseChanges> edit_changes(const EditOptions& o) {
   ch.rationale = o.rationale;
   ch.title = o.in.title;
   ch.system = o.in.system;
-  TRY(read_case_input(o.in, ch.prompt, ch.messages));
+  ReadInput read;
+  TRY(read_case_input(o.in, ch.prompt, read));
+  ch.messages = std::move(read.messages);
+  ch.tools = std::move(read.tools);
+  ch.tool_choice = std::move(read.tool_choice);
   if (!o.in.expect.empty())
     ch.expect = TRY(parse_assertions(o.in.expect));
   ch.add_expect = TRY(parse_assertions(o.add_expect));
@@ -436,7 +528,16 @@ void add_input_options(CLI::App* cmd, CaseInput& in, bool for_edit) {
   cmd->add_option("--prompt", in.prompt, "The user prompt");
   cmd->add_option("--prompt-file", in.prompt_file, "Read the prompt from a file ('-': stdin)");
   cmd->add_option("--messages-file", in.messages_file,
-                  "Read a conversation: a JSON array of {\"role\",\"content\"} ('-': stdin)");
+                  "Read a conversation: a JSON array of {\"role\",\"content\"} (with assistant "
+                  "\"tool_calls\" and \"tool\" results), or {\"messages\",\"tools\","
+                  "\"tool_choice\"} ('-': stdin)");
+  cmd->add_option("--tools-file", in.tools_file,
+                  for_edit ? "Replace the tools the model may call: a JSON array of function "
+                             "definitions ('[]' removes them)"
+                           : "The tools the model may call: a JSON array of function definitions "
+                             "(OpenAI's format; Anthropic's is read too)");
+  cmd->add_option("--tool-choice", in.tool_choice,
+                  "auto, none, required, or the name of the tool the model must call");
   cmd->add_option("--system", in.system, "A system prompt, with --prompt");
   cmd->add_option("--expect", in.expect,
                   for_edit ? "Replace all assertions with these (repeatable)"

@@ -150,10 +150,34 @@ run evalkeep audit --format html -o "$out/audit.html"
 printf '\n%sOpen in a browser (no network needed):%s\n  file://%s\n  file://%s\n' "$bold" "$plain" \
   "$out/report.html" "$out/audit.html"
 
+say "Agents: INC-30, the support agent refunded order A1 without checking the refund policy."
+git checkout -q -b agent-incident
+run evalkeep incident add INC-30 --title "Agent refunded an order without checking the policy"
+cp "$here/examples/agent/tools.json" evals/agent-tools.json
+run evalkeep add --id agent-refund-checks-policy --prompt "Please refund order A1." \
+  --tools-file evals/agent-tools.json --expect no-tool-call:issue_refund \
+  --expect tool-sequence:lookup_order,check_refund_policy --expect "icontains:30 days" \
+  --expect max-steps:6 --incident INC-30
+say "The agent (examples/agent/support_agent.py) runs through evalkeep's agent protocol; a stand-in plays its model."
+start_standin agent_model --rules "$here/examples/agent/rules.json" --latency-ms 20
+cat >> evalkeep.toml <<TOML
+
+[providers.agent]
+type = "exec"
+output = "agent"
+model = "support-agent"
+command = ["python3", "$here/examples/agent/support_agent.py"]
+TOML
+export AGENT_BASE_URL="http://127.0.0.1:$agent_model/v1"
+expect_exit 0 evalkeep run --provider agent --case agent-refund-checks-policy
+run evalkeep report latest -o "$out/agent.html"
+printf '%sIts trajectory, step by step:%s file://%s\n' "$bold" "$plain" "$out/agent.html"
+git add -A && git commit -q -m "suite: guard INC-30 (the agent must check the refund policy)"
+
 # How to call evalkeep from the repository: by name when PATH finds this one.
 ek=evalkeep
 [ "$(command -v evalkeep 2>/dev/null)" = "$bin" ] || ek=$bin
-printf '\n%sThe repository stays at %s, on branch %s (also: main, cleanup). Explore it:%s\n' \
+printf '\n%sThe repository stays at %s, on branch %s (also: main, cleanup, cleanup-with-decisions). Explore it:%s\n' \
   "$bold" "$work" "$(branch)" "$plain"
 cat <<EOF
   cd $work

@@ -8,15 +8,16 @@
 # clang-16, libclang-rt-16-dev: `make fuzz` (libFuzzer); clang 14 cannot compile std::expected.
 # strace: a test watches the merge driver sync its result to disk.
 # libvalijson-dev: JSON Schemas of is-json and contains-json; json-schema-test-suite: the tests check
-# them against the official suite. nodejs: javascript assertions (python3 runs python ones).
+# them against the official suite. nodejs: javascript assertions. python3: python assertions, and
+# the example agent the demo runs (examples/agent).
 set -euo pipefail
 # catch2: CMake finds it when it configures the build, tests or not.
 packages=(cmake g++ make git pkg-config ccache sqlite3 libsqlite3-dev libcli11-dev nlohmann-json3-dev
   libcurl4-openssl-dev libfmt-dev catch2 libssl-dev libtomlplusplus-dev libre2-dev libyaml-cpp-dev
-  libvalijson-dev)
+  libvalijson-dev python3)
 if [ "${1:-}" != demo ]; then
   packages+=(libxml2-utils chromium dpkg-dev man-db bash-completion zsh fish time iproute2 clang-16
-    libclang-rt-16-dev strace json-schema-test-suite nodejs python3)
+    libclang-rt-16-dev strace json-schema-test-suite nodejs)
 fi
 missing=()
 for p in "${packages[@]}"; do

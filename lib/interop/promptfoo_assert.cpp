@@ -200,6 +200,143 @@ std::optional<Status> string_or_json_check(const std::string& type, const json& 
   return std::nullopt;
 }
 
+// The tool names of a promptfoo list: a list of names, or one name (tool-call-f1: names separated
+// by commas), trimmed, empty ones dropped, each once.
+Result<json> tool_names(const json& v, std::string_view type, bool comma_separated) {
+  std::vector<std::string> names;
+  auto add = [&](std::string_view n) {
+    auto t = std::string(trim(n));
+    if (!t.empty() && std::find(names.begin(), names.end(), t) == names.end())
+      names.push_back(std::move(t));
+  };
+  if (v.is_string() && comma_separated) {
+    for (const auto& n : TRY(list_values(v, type)))
+      add(n);
+  } else if (v.is_string()) {
+    add(v.get<std::string>());
+  } else if (v.is_array()) {
+    for (const auto& e : v) {
+      if (!e.is_string())
+        return invalid("{} needs tool names as text, got {}", type, e.dump().substr(0, 80));
+      add(e.get<std::string>());
+    }
+  } else {
+    return invalid("{} needs a tool name or a list of them", type);
+  }
+  if (names.empty())
+    return invalid("{} needs at least one tool name", type);
+  return json(names);
+}
+
+Status keys_within(const json& v, std::initializer_list<std::string_view> keys,
+                   std::string_view type) {
+  for (const auto& [key, _] : v.items())
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      return invalid("\"{}\" in the value of {} has no counterpart in evalkeep", key, type);
+  return {};
+}
+
+// An object or array of arguments holding an object inside an array: promptfoo's partial match
+// matches such items partially, where tool-args compares arrays as they are.
+bool object_in_array(const json& v, bool in_array = false) {
+  if (v.is_object())
+    return in_array ||
+           std::any_of(v.begin(), v.end(), [](const json& e) { return object_in_array(e, false); });
+  if (v.is_array())
+    return std::any_of(v.begin(), v.end(), [](const json& e) { return object_in_array(e, true); });
+  return false;
+}
+
+// promptfoo's trajectory:tool-used and its negation; the names match exactly (no pattern).
+Status tool_used(const std::string& type, const json& value, std::vector<json>& out) {
+  bool negated = type.starts_with("not-");
+  if (!value.is_object()) {
+    for (const auto& n : TRY(tool_names(value, type, false)))
+      out.push_back(negated ? json{{"type", "no-tool-call"}, {"name", n}}
+                            : json{{"type", "tool-called"}, {"name", n}});
+    return {};
+  }
+  if (negated)
+    return invalid("{} with a count has no counterpart in evalkeep", type);
+  TRY(keys_within(value, {"name", "min", "max"}, type));
+  if (!value.contains("name") || !value["name"].is_string())
+    return invalid("{} needs a tool \"name\" (a pattern has no counterpart)", type);
+  auto min = value.value("min", json(1));
+  if (value.contains("max")) {
+    if (value["max"] != 0 || value.contains("min"))
+      return invalid("{} with a \"max\" other than 0 has no counterpart in evalkeep", type);
+    out.push_back({{"type", "no-tool-call"}, {"name", value["name"]}});
+    return {};
+  }
+  if (!min.is_number() || min.get<double>() < 1)
+    return invalid("{} needs a \"min\" of at least 1", type);
+  out.push_back({{"type", "tool-called"}, {"name", value["name"]}, {"min", min}});
+  return {};
+}
+
+Status tool_args_match(const std::string& type, const json& value, std::vector<json>& out) {
+  if (!value.is_object())
+    return invalid("{} needs an object with a tool \"name\" and its \"args\"", type);
+  TRY(keys_within(value, {"name", "args", "arguments", "mode"}, type));
+  if (value.contains("mode") && value["mode"] != "partial")
+    return invalid("{} in mode {} has no counterpart in evalkeep: tool-args matches a part of the "
+                   "arguments",
+                   type, value["mode"].dump());
+  const json& args = value.contains("args") ? value["args"] : value.value("arguments", json());
+  if (!args.is_object())
+    return invalid("{} needs its \"args\" as an object", type);
+  if (object_in_array(args))
+    return invalid("{} with an object inside a list of its args has no exact counterpart: "
+                   "tool-args compares lists as they are",
+                   type);
+  out.push_back({{"type", "tool-args"}, {"name", value.value("name", json())}, {"args", args}});
+  return {};
+}
+
+// promptfoo's assertions on tool calls; nullopt for other types.
+std::optional<Status> tool_check(const std::string& type, const json& value,
+                                 std::optional<double> threshold, std::vector<json>& out) {
+  if (type == "is-valid-openai-tools-call") {
+    out.push_back({{"type", "tool-args-valid"}});
+    return Status{};
+  }
+  if (type == "tool-call-f1") {
+    auto names = tool_names(value, type, true);
+    if (!names)
+      return Status(std::unexpected(names.error()));
+    out.push_back({{"type", "tool-call-f1"},
+                   {"values", *names},
+                   {"threshold", threshold.value_or(scoring::k_default_tool_f1)}});
+    return Status{};
+  }
+  if (type == "trajectory:tool-used" || type == "not-trajectory:tool-used")
+    return tool_used(type, value, out);
+  if (type == "trajectory:tool-args-match")
+    return tool_args_match(type, value, out);
+  if (type == "trajectory:tool-sequence") {
+    json steps = value.is_object() ? value.value("steps", json()) : value;
+    if (value.is_object()) {
+      TRY(keys_within(value, {"mode", "steps"}, type));
+      if (value.contains("mode") && value["mode"] != "exact" && value["mode"] != "in_order")
+        return invalid("{} has a mode of exact or in_order", type);
+    }
+    if (!steps.is_array())
+      return invalid("{} needs a list of steps", type);
+    json j{{"type", "tool-sequence"}, {"steps", steps}};
+    j["mode"] = value.is_object() ? value.value("mode", "in_order") : "in_order";
+    out.push_back(std::move(j));
+    return Status{};
+  }
+  if (type == "trajectory:step-count") {
+    if (!value.is_object() || value.value("type", json()) != "tool" || !value.contains("max") ||
+        value.contains("min") || value.contains("name") || value.contains("pattern"))
+      return invalid("{} has a counterpart only as {{type: tool, max: N}} (max-tool-calls)", type);
+    out.push_back({{"type", "max-tool-calls"}, {"value", value["max"]}});
+    return Status{};
+  }
+  return std::nullopt;
+}
+
 // How a script's code reads its `context`: not at all, only context.vars and context.config,
 // or otherwise (the prompt, the test, the provider, or the whole object passed on). The word is
 // looked for anywhere, comments and strings included: when unsure, it is "otherwise".
@@ -336,6 +473,23 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a) {
       j["config"] = ojson::parse(a.config.dump());
     return j;
   }
+  case T::tool_args_valid: // promptfoo checks every call, against the provider's tools
+    if (!a.text.empty())
+      return ojson();
+    j["type"] = "is-valid-openai-tools-call";
+    return j;
+  case T::tool_call_f1:
+    j["value"] = a.values;
+    j["threshold"] = a.threshold;
+    return j;
+  case T::tool_called:
+  case T::no_tool_call:
+  case T::tool_args:
+  case T::tool_sequence:
+  case T::max_tool_calls:
+  case T::max_steps:
+    // promptfoo's trajectory assertions read a trace, which the exported providers do not make.
+    return ojson();
   case T::is_json:
   case T::contains_json: {
     if (a.schema.is_null())
@@ -380,7 +534,14 @@ bool has_counterpart(std::string_view type) {
                                                   "cost",
                                                   "llm-rubric",
                                                   "javascript",
-                                                  "python"};
+                                                  "python",
+                                                  "is-valid-openai-tools-call",
+                                                  "tool-call-f1",
+                                                  "trajectory:tool-used",
+                                                  "not-trajectory:tool-used",
+                                                  "trajectory:tool-args-match",
+                                                  "trajectory:tool-sequence",
+                                                  "trajectory:step-count"};
   return std::find(std::begin(k_mapped), std::end(k_mapped), type) != std::end(k_mapped);
 }
 
@@ -418,6 +579,8 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
   Status s;
   if (auto handled = string_or_json_check(type, value, out)) {
     s = *handled;
+  } else if (auto tool = tool_check(type, value, threshold, out)) {
+    s = *tool;
   } else if (type == "equals" || type == "contains" || type == "icontains" ||
              type == "not-contains" || type == "starts-with" || type == "regex") {
     s = text_assertion(type);

@@ -74,8 +74,8 @@ std::string input_text(const suite::Case& c) {
     if (plain)
       return p;
     if (c.system)
-      messages.push_back({"system", *c.system});
-    messages.push_back({"user", p});
+      messages.push_back({.role = "system", .content = *c.system});
+    messages.push_back({.role = "user", .content = p});
   }
   ojson list = ojson::array();
   for (const auto& m : messages) {
@@ -90,8 +90,9 @@ std::string input_text(const suite::Case& c) {
 ojson provider_entry(const providers::ProviderConfig& p) {
   ojson entry;
   ojson config;
-  if (p.kind == providers::Kind::openai) {
-    entry["id"] = "openai:chat:" + p.model;
+  if (p.kind == providers::Kind::openai || p.kind == providers::Kind::openai_responses) {
+    entry["id"] =
+        (p.kind == providers::Kind::openai ? "openai:chat:" : "openai:responses:") + p.model;
     config["apiBaseUrl"] = p.base_url;
     config["apiKeyEnvar"] = p.api_key_env;
   } else {

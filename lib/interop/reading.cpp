@@ -218,7 +218,8 @@ std::optional<std::vector<suite::Message>> as_messages(const json& j) {
     if (!m.is_object() || m.size() != 2 || !m.contains("role") || !m.contains("content") ||
         !m["role"].is_string() || !m["content"].is_string())
       return std::nullopt;
-    out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    out.push_back(
+        {.role = m["role"].get<std::string>(), .content = m["content"].get<std::string>()});
   }
   return out;
 }

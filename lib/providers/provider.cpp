@@ -1,6 +1,7 @@
 #include "providers/provider.hpp"
 
 #include "core/json_text.hpp"
+#include "providers/tool_wire.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,8 +15,11 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::pair<Kind, std::string_view>, 3> k_kinds{
-    {{Kind::openai, "openai"}, {Kind::anthropic, "anthropic"}, {Kind::exec, "exec"}}};
+constexpr std::array<std::pair<Kind, std::string_view>, 4> k_kinds{
+    {{Kind::openai, "openai"},
+     {Kind::anthropic, "anthropic"},
+     {Kind::exec, "exec"},
+     {Kind::openai_responses, "openai-responses"}}};
 
 std::string trim_slash(std::string s) {
   while (!s.empty() && s.back() == '/')
@@ -123,9 +127,10 @@ Status finish_config(ProviderConfig& c) {
     if (c.model.empty())
       c.model = c.command.front();
   } else {
+    // The Responses API lives next to Chat Completions: the same base URL, key and auth.
+    bool anthropic = c.kind == Kind::anthropic;
     if (c.base_url.empty())
-      c.base_url =
-          c.kind == Kind::openai ? "https://api.openai.com/v1" : "https://api.anthropic.com";
+      c.base_url = anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1";
     c.base_url = trim_slash(c.base_url);
     if (!c.base_url.starts_with("http://") && !c.base_url.starts_with("https://"))
       return invalid("provider {}: base_url '{}' must start with http:// or https://", c.name,
@@ -133,7 +138,7 @@ Status finish_config(ProviderConfig& c) {
     if (c.model.empty())
       return invalid("provider {}: model is required", c.name);
     if (c.api_key_env.empty())
-      c.api_key_env = c.kind == Kind::openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY";
+      c.api_key_env = anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
   }
   if (c.kind == Kind::anthropic && !c.max_tokens)
     c.max_tokens = 1024; // required by the Messages API
@@ -165,9 +170,11 @@ json answer_params(const ProviderConfig& c) {
   json p;
   p["kind"] = to_string(c.kind);
   p["model"] = c.model;
-  if (c.kind == Kind::exec)
+  if (c.kind == Kind::exec) {
     p["command"] = c.command;
-  else
+    if (c.agent_output) // only when set: an exec provider's key stays what it was
+      p["output"] = "agent";
+  } else
     p["base_url"] = c.base_url;
   p["temperature"] = c.temperature ? json(*c.temperature) : json();
   p["max_tokens"] = c.max_tokens ? json(*c.max_tokens) : json();
@@ -177,6 +184,10 @@ json answer_params(const ProviderConfig& c) {
 
 namespace {
 
+void append_json(std::string& out, const json& j) {
+  out += j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void append_message(std::string& out, const Message& m) {
   out += "{\"content\":";
   core::append_json_string(out, m.content);
@@ -185,31 +196,139 @@ void append_message(std::string& out, const Message& m) {
   out += '}';
 }
 
-} // namespace
+// Chat Completions: an assistant message with its calls (content null when it says nothing) or
+// a tool message with the call it answers; any other message as it always was.
+void append_chat_message(std::string& out, const Message& m) {
+  bool calls = !m.tool_calls.empty();
+  bool result = m.role == "tool";
+  if (!calls && !result)
+    return append_message(out, m);
+  out += "{\"content\":";
+  if (calls && m.content.empty())
+    out += "null";
+  else
+    core::append_json_string(out, m.content);
+  out += ",\"role\":";
+  core::append_json_string(out, m.role);
+  if (result) {
+    out += ",\"tool_call_id\":";
+    core::append_json_string(out, m.tool_call_id);
+  }
+  if (calls) {
+    out += ",\"tool_calls\":";
+    append_json(out, tool_wire::chat_tool_calls(m.tool_calls));
+  }
+  out += '}';
+}
 
-std::string request_body(const ProviderConfig& c, const ChatInput& input) {
-  // The keys in nlohmann::json's (sorted) order: max_tokens, messages, model, seed (OpenAI),
-  // system (Anthropic), temperature.
-  std::string out = "{";
-  if (c.max_tokens)
-    out += fmt::format("\"max_tokens\":{},", *c.max_tokens);
-  out += "\"messages\":[";
+// Anthropic: the tool results from `at` on, merged into the one user message the API requires
+// after an assistant turn with tool_use blocks. Returns the index past them.
+std::size_t append_tool_results(std::string& out, const std::vector<Message>& messages,
+                                std::size_t at) {
+  json blocks = json::array();
+  for (; at < messages.size() && messages[at].role == "tool"; ++at) {
+    json block{{"type", "tool_result"}, {"tool_use_id", messages[at].tool_call_id}};
+    if (!messages[at].content.empty()) // content is optional; an empty text block is refused
+      block["content"] = messages[at].content;
+    blocks.push_back(std::move(block));
+  }
+  out += "{\"content\":";
+  append_json(out, blocks);
+  out += ",\"role\":\"user\"}";
+  return at;
+}
+
+// Anthropic: an assistant's text and tool_use blocks.
+void append_tool_use(std::string& out, const Message& m) {
+  json blocks = json::array();
+  if (!m.content.empty())
+    blocks.push_back({{"type", "text"}, {"text", m.content}});
+  for (const auto& call : m.tool_calls)
+    blocks.push_back(tool_wire::anthropic_tool_use(call));
+  append_json(out, {{"role", m.role}, {"content", std::move(blocks)}});
+}
+
+// The messages of a Chat Completions or Anthropic body; Anthropic's system prompt goes to
+// `system`, apart from the conversation.
+void append_messages(std::string& out, Kind kind, const std::vector<Message>& messages,
+                     std::string& system) {
   bool first = true;
-  std::string system;
-  for (const auto& m : input.messages) {
-    if (c.kind == Kind::anthropic && m.role == "system") {
-      // The Messages API takes the system prompt apart from the conversation.
+  for (std::size_t i = 0; i < messages.size();) {
+    const Message& m = messages[i];
+    if (kind == Kind::anthropic && m.role == "system") {
       system += (system.empty() ? "" : "\n\n") + m.content;
+      ++i;
       continue;
     }
     if (!first)
       out += ',';
     first = false;
-    append_message(out, m);
+    if (kind != Kind::anthropic) {
+      append_chat_message(out, m);
+      ++i;
+    } else if (m.role == "tool") {
+      i = append_tool_results(out, messages, i);
+    } else {
+      if (m.tool_calls.empty())
+        append_message(out, m);
+      else
+        append_tool_use(out, m);
+      ++i;
+    }
   }
+}
+
+// The Responses API: the system prompt as `instructions`, the conversation as `input` items
+// (messages, function_call items after the assistant message that made them, function_call_output
+// items), max_output_tokens, and store false: an eval's answer is read once, never continued.
+std::string responses_body(const ProviderConfig& c, const ChatInput& input) {
+  json body{{"model", c.model}, {"store", false}};
+  json items = json::array();
+  std::string instructions;
+  for (const auto& m : input.messages) {
+    if (m.role == "system") {
+      instructions += (instructions.empty() ? "" : "\n\n") + m.content;
+    } else if (m.role == "tool") {
+      items.push_back(
+          {{"type", "function_call_output"}, {"call_id", m.tool_call_id}, {"output", m.content}});
+    } else {
+      if (m.tool_calls.empty() || !m.content.empty())
+        items.push_back({{"role", m.role}, {"content", m.content}});
+      for (const auto& call : m.tool_calls)
+        items.push_back(tool_wire::responses_function_call(call));
+    }
+  }
+  body["input"] = std::move(items);
+  if (!instructions.empty())
+    body["instructions"] = instructions;
+  if (c.max_tokens)
+    body["max_output_tokens"] = *c.max_tokens;
+  if (c.temperature)
+    body["temperature"] = *c.temperature;
+  if (!input.tools.is_null())
+    body["tools"] = tool_wire::responses_tools(input.tools);
+  if (!input.tool_choice.is_null())
+    body["tool_choice"] = tool_wire::responses_tool_choice(input.tool_choice);
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+} // namespace
+
+std::string request_body(const ProviderConfig& c, const ChatInput& input) {
+  if (c.kind == Kind::openai_responses)
+    return responses_body(c, input);
+  // The keys in nlohmann::json's (sorted) order: max_tokens, messages, model, seed (OpenAI),
+  // system (Anthropic), temperature, tool_choice, tools.
+  bool anthropic = c.kind == Kind::anthropic;
+  std::string out = "{";
+  if (c.max_tokens)
+    out += fmt::format("\"max_tokens\":{},", *c.max_tokens);
+  out += "\"messages\":[";
+  std::string system;
+  append_messages(out, c.kind, input.messages, system);
   out += "],\"model\":";
   core::append_json_string(out, c.model);
-  if (c.kind != Kind::anthropic && c.seed)
+  if (!anthropic && c.seed)
     out += fmt::format(",\"seed\":{}", *c.seed);
   if (!system.empty()) {
     out += ",\"system\":";
@@ -217,6 +336,15 @@ std::string request_body(const ProviderConfig& c, const ChatInput& input) {
   }
   if (c.temperature)
     out += ",\"temperature\":" + json(*c.temperature).dump();
+  if (!input.tool_choice.is_null()) {
+    out += ",\"tool_choice\":";
+    append_json(out, anthropic ? tool_wire::anthropic_tool_choice(input.tool_choice)
+                               : input.tool_choice);
+  }
+  if (!input.tools.is_null()) {
+    out += ",\"tools\":";
+    append_json(out, anthropic ? tool_wire::anthropic_tools(input.tools) : input.tools);
+  }
   out += '}';
   return out;
 }
@@ -230,7 +358,7 @@ HttpRequest build_request(const ProviderConfig& c, std::string body, const std::
       r.headers.push_back("x-api-key: " + api_key);
     r.headers.push_back("anthropic-version: " + c.anthropic_version);
   } else {
-    r.url = c.base_url + "/chat/completions";
+    r.url = c.base_url + (c.kind == Kind::openai_responses ? "/responses" : "/chat/completions");
     if (!api_key.empty())
       r.headers.push_back("Authorization: Bearer " + api_key);
   }
@@ -242,6 +370,112 @@ HttpRequest build_request(const ProviderConfig& c, std::string body, const std::
   r.body = std::move(body);
   return r;
 }
+
+namespace {
+
+// Each reader fills `r` from a 2xx body that is a JSON object without an error object, and
+// returns why it is not an answer: an empty string when it is one.
+
+void read_usage(const json& j, const char* in, const char* out, Reply& r) {
+  if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
+    r.tokens_in = int_field(*u, in);
+    r.tokens_out = int_field(*u, out);
+  }
+}
+
+// Chat Completions: choices[0].message's content (null beside tool_calls) and tool_calls.
+std::string read_chat(const json& j, Reply& r) {
+  auto choices = j.find("choices");
+  if (choices == j.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object())
+    return "the response has no choices";
+  const json& first = (*choices)[0];
+  auto msg = first.find("message");
+  if (msg == first.end() || !msg->is_object())
+    return "the first choice has no message content";
+  if (auto calls = msg->find("tool_calls"); calls != msg->end() && calls->is_array())
+    for (const auto& c : *calls) {
+      auto call = tool_wire::from_chat(c);
+      if (!call)
+        return "a tool call of the first choice has no function name";
+      r.tool_calls.push_back(std::move(*call));
+    }
+  auto content = msg->find("content");
+  bool has_text = content != msg->end() && content->is_string();
+  if (!has_text && r.tool_calls.empty())
+    return "the first choice has no message content";
+  if (has_text)
+    r.text = content->get<std::string>();
+  r.fingerprint = string_field(j, "system_fingerprint");
+  read_usage(j, "prompt_tokens", "completion_tokens", r);
+  return {};
+}
+
+// Anthropic Messages: text blocks joined, tool_use blocks as calls.
+std::string read_messages(const json& j, Reply& r) {
+  auto content = j.find("content");
+  bool any = false;
+  if (content != j.end() && content->is_array())
+    for (const auto& block : *content) {
+      if (!block.is_object())
+        continue;
+      auto type = string_field(block, "type");
+      if (type == "text" && block.contains("text") && block["text"].is_string()) {
+        r.text += block["text"].get<std::string>();
+        any = true;
+      } else if (type == "tool_use") {
+        auto call = tool_wire::from_tool_use(block);
+        if (!call)
+          return "a tool_use block has no name";
+        r.tool_calls.push_back(std::move(*call));
+      }
+    }
+  if (!any && r.tool_calls.empty())
+    return "the response has no text content";
+  read_usage(j, "input_tokens", "output_tokens", r);
+  return {};
+}
+
+// The Responses API: output_text parts of message items joined, function_call items as calls.
+std::string read_responses(const json& j, Reply& r) {
+  auto output = j.find("output");
+  bool any = false;
+  if (output != j.end() && output->is_array())
+    for (const auto& item : *output) {
+      if (!item.is_object())
+        continue;
+      auto type = string_field(item, "type");
+      if (type == "function_call") {
+        auto call = tool_wire::from_function_call(item);
+        if (!call)
+          return "a function_call item has no name";
+        r.tool_calls.push_back(std::move(*call));
+      }
+      auto content = item.find("content");
+      if (type != "message" || content == item.end() || !content->is_array())
+        continue;
+      for (const auto& part : *content)
+        if (part.is_object() && string_field(part, "type") == "output_text" &&
+            part.contains("text") && part["text"].is_string()) {
+          r.text += part["text"].get<std::string>();
+          any = true;
+        }
+    }
+  if (!any && r.tool_calls.empty()) {
+    // An incomplete or failed response says why in its status and incomplete_details.
+    std::string why = "the response has no output text or function call";
+    auto status = string_field(j, "status");
+    auto details = j.find("incomplete_details");
+    auto reason = details != j.end() && details->is_object() ? string_field(*details, "reason")
+                                                             : std::string();
+    if (!status.empty() && status != "completed")
+      why += fmt::format(" (status {}{}{})", status, reason.empty() ? "" : ": ", reason);
+    return why;
+  }
+  read_usage(j, "input_tokens", "output_tokens", r);
+  return {};
+}
+
+} // namespace
 
 Reply parse_response(Kind kind, long http_status, const std::string& body) {
   Reply r;
@@ -264,47 +498,14 @@ Reply parse_response(Kind kind, long http_status, const std::string& body) {
     return r;
   }
   r.served_model = string_field(j, "model");
-  if (kind == Kind::anthropic) {
-    auto content = j.find("content");
-    bool any = false;
-    if (content != j.end() && content->is_array())
-      for (const auto& block : *content)
-        if (block.is_object() && string_field(block, "type") == "text" && block.contains("text") &&
-            block["text"].is_string()) {
-          r.text += block["text"].get<std::string>();
-          any = true;
-        }
-    if (!any) {
-      r.error = ErrorClass::bad_response;
-      r.error_message = "the response has no text content";
-      return r;
-    }
-    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-      r.tokens_in = int_field(*u, "input_tokens");
-      r.tokens_out = int_field(*u, "output_tokens");
-    }
-    return r;
-  }
-  auto choices = j.find("choices");
-  if (choices == j.end() || !choices->is_array() || choices->empty() ||
-      !(*choices)[0].is_object()) {
+  std::string problem = kind == Kind::anthropic          ? read_messages(j, r)
+                        : kind == Kind::openai_responses ? read_responses(j, r)
+                                                         : read_chat(j, r);
+  if (!problem.empty()) {
     r.error = ErrorClass::bad_response;
-    r.error_message = "the response has no choices";
-    return r;
-  }
-  const json& first = (*choices)[0];
-  auto msg = first.find("message");
-  if (msg == first.end() || !msg->is_object() || !msg->contains("content") ||
-      !(*msg)["content"].is_string()) {
-    r.error = ErrorClass::bad_response;
-    r.error_message = "the first choice has no message content";
-    return r;
-  }
-  r.text = (*msg)["content"].get<std::string>();
-  r.fingerprint = string_field(j, "system_fingerprint");
-  if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    r.tokens_in = int_field(*u, "prompt_tokens");
-    r.tokens_out = int_field(*u, "completion_tokens");
+    r.error_message = std::move(problem);
+    r.text.clear();
+    r.tool_calls.clear();
   }
   return r;
 }
@@ -379,6 +580,9 @@ void redact(std::string& text, std::string_view secret) {
 void redact(Reply& reply, std::string_view secret) {
   for (auto* text : {&reply.text, &reply.error_message, &reply.served_model, &reply.fingerprint})
     redact(*text, secret);
+  for (auto& call : reply.tool_calls)
+    for (auto* text : {&call.id, &call.name, &call.arguments})
+      redact(*text, secret);
 }
 
 } // namespace evalkeep::providers

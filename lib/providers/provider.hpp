@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/tools.hpp"
 
 #include <cstdint>
 #include <map>
@@ -13,7 +14,9 @@
 
 namespace evalkeep::providers {
 
-enum class Kind { openai, anthropic, exec };
+/// The APIs a provider speaks: OpenAI's Chat Completions (and compatible servers), Anthropic's
+/// Messages, OpenAI's Responses ("openai-responses"), or a local program.
+enum class Kind { openai, anthropic, exec, openai_responses };
 
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
@@ -39,6 +42,7 @@ struct ProviderConfig {
   std::optional<double> input_price_per_mtok;  // dollars per million input tokens
   std::optional<double> output_price_per_mtok; // dollars per million output tokens
   std::vector<std::string> command;            // exec: the program and its arguments
+  bool agent_output = false; // exec: stdout is the agent protocol's JSON (providers/agent.hpp)
   // exec: key variables the program may have. Otherwise it runs without any *_API_KEY variable,
   // any provider's api_key_env and the AWS secrets: it is code a pull request can change.
   std::vector<std::string> pass_env;
@@ -60,14 +64,22 @@ nlohmann::json answer_params(const ProviderConfig& c);
 /// True for a base URL on this machine (127.0.0.1, localhost, [::1]), where a key is optional.
 bool is_local(const std::string& base_url);
 
+/// One turn of a conversation. An assistant turn may carry the function calls it made; a "tool"
+/// turn is the result of the call `tool_call_id` names, its text in `content`.
 struct Message {
   std::string role;
   std::string content;
+  std::vector<core::ToolCall> tool_calls{};
+  std::string tool_call_id{};
 };
 
-/// What is sent to a model: a conversation, with the system prompt as its first message.
+/// What is sent to a model: a conversation, with the system prompt as its first message, and the
+/// tools it may call: definitions as core::normalize_tools gives them and a choice as
+/// core::normalize_tool_choice gives it, each null when there is none.
 struct ChatInput {
   std::vector<Message> messages;
+  nlohmann::json tools = nullptr;
+  nlohmann::json tool_choice = nullptr;
 };
 
 struct HttpRequest {
@@ -77,7 +89,8 @@ struct HttpRequest {
 };
 
 /// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the
-/// request object (keys sorted), written directly.
+/// request object (keys sorted), written directly. A conversation without tools or tool turns
+/// gives the bytes it gave before tools existed (cache keys depend on them).
 std::string request_body(const ProviderConfig& c, const ChatInput& input);
 
 /// The request for one call with its body (request_body). `api_key` may be empty for a local
@@ -109,12 +122,15 @@ struct Reply {
   ErrorClass error = ErrorClass::none;
   std::string error_message; // from the API's error object; never contains request headers
   std::string text;
+  std::vector<core::ToolCall> tool_calls{}; // the functions the model called, in order
+  std::string steps{}; // an exec agent's trajectory: a JSON array (providers/agent.hpp), or empty
   std::string served_model;
   std::string fingerprint;
   std::optional<std::int64_t> tokens_in, tokens_out;
 };
 
-/// Reads an HTTP response of the provider's API: a 2xx body with an answer, or an error.
+/// Reads an HTTP response of the provider's API: a 2xx body with an answer (text, function calls
+/// or both), or an error.
 Reply parse_response(Kind kind, long http_status, const std::string& body);
 
 /// Replaces every occurrence of `secret` in `text` with "[redacted]", in every form a server

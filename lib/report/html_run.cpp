@@ -309,7 +309,7 @@ json case_input(const run::PlannedCase* p) {
   auto rec = json::parse(p->case_json, nullptr, false);
   if (!rec.is_object())
     return in;
-  for (const char* key : {"title", "system", "prompt", "messages"})
+  for (const char* key : {"title", "system", "prompt", "messages", "tools", "tool_choice"})
     if (rec.contains(key))
       in[key] = rec[key];
   // Each assertion as it is written on the command line (judge@0.8:RUBRIC, json-path:P=V), so
@@ -359,6 +359,11 @@ json trial_json(const run::TrialResult& t, std::span<const run::Attempt> attempt
          {"cached", t.cached}};
   if (t.answer)
     j["answer"] = *t.answer;
+  if (!t.tool_calls.empty())
+    j["tool_calls"] = json::parse(core::tool_calls_text(t.tool_calls));
+  if (!t.steps.empty())
+    if (auto steps = json::parse(t.steps, nullptr, false); steps.is_array())
+      j["steps"] = std::move(steps);
   if (t.error)
     j["error"] = t.error_class ? *t.error_class + ": " + *t.error : *t.error;
   if (t.served_model)

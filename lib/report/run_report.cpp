@@ -197,6 +197,8 @@ ojson summary_json(const run::RunSummary& s) {
     f["incident"] = c.incident ? ojson(*c.incident) : ojson();
     f["reason"] = c.first_failure;
     f["answer"] = c.answer;
+    if (!c.tool_calls.empty())
+      f["tool_calls"] = ojson::parse(core::tool_calls_text(c.tool_calls));
     f["passes"] = c.passes;
     f["trials"] = c.trials;
     f["flaky"] = c.flaky;
@@ -264,6 +266,9 @@ std::string summary_text(const run::RunSummary& s) {
                        label_of(c), label_width, trim(c.first_failure, 72));
     if (!c.answer.empty())
       out += fmt::format("  {:<{}}  answer: {}\n", "", width, trim(c.answer, 72));
+    for (const auto& call : c.tool_calls)
+      out +=
+          fmt::format("  {:<{}}  called: {}({})\n", "", width, call.name, trim(call.arguments, 60));
   }
   return out;
 }

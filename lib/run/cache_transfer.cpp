@@ -35,6 +35,23 @@ parse_line(const std::string& line, const std::string& file, std::size_t line_no
     c.tokens_in = opt_int("tokens_in");
     c.tokens_out = opt_int("tokens_out");
     c.latency_ms = j.value("latency_ms", 0.0);
+    if (j.contains("tool_calls")) {
+      const auto& calls = j["tool_calls"];
+      if (!calls.is_array())
+        return invalid("{}:{}: field \"tool_calls\": must be an array of tool calls", file,
+                       line_no);
+      for (std::size_t i = 0; i < calls.size(); ++i) {
+        auto call = core::tool_call_from_json(calls[i], fmt::format("tool_calls[{}]", i));
+        if (!call)
+          return invalid("{}:{}: {}", file, line_no, call.error().message);
+        c.tool_calls.push_back(std::move(*call));
+      }
+    }
+    if (j.contains("steps")) {
+      if (!j["steps"].is_array())
+        return invalid("{}:{}: field \"steps\": must be an array of steps", file, line_no);
+      c.steps = j["steps"].dump(-1, ' ', false, json::error_handler_t::replace);
+    }
     return std::pair{key, std::move(c)};
   } catch (const json::exception& e) {
     return invalid("{}:{}: {}", file, line_no, e.what());
@@ -68,7 +85,7 @@ Result<CacheExport> export_cache(RunsStore& store, const std::string& file) {
   TRY(store::each_row(
       store.db(),
       "SELECT key, answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
-      "created_at FROM cache WHERE origin IS NULL OR trusted ORDER BY key",
+      "created_at, tool_calls, steps FROM cache WHERE origin IS NULL OR trusted ORDER BY key",
       [&](const store::Statement& q) {
         core::Digest key{};
         auto k = q.blob(0);
@@ -80,6 +97,10 @@ Result<CacheExport> export_cache(RunsStore& store, const std::string& file) {
         j["tokens_out"] = q.is_null(5) ? json() : json(q.integer(5));
         j["latency_ms"] = q.real(6);
         j["created_at"] = q.str(7);
+        if (!q.is_null(8)) // only when there are calls: a file of text answers reads as before
+          j["tool_calls"] = json::parse(q.text(8), nullptr, false);
+        if (!q.is_null(9))
+          j["steps"] = json::parse(q.text(9), nullptr, false);
         out << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
         ++n.written;
       }));
@@ -96,9 +117,10 @@ Result<std::size_t> import_cache(RunsStore& store, const std::string& file, bool
   // A trusted import replaces an answer brought in untrusted; nothing replaces one made here.
   auto put = TRY(store.db().prepare(
       "INSERT INTO cache (key, answer, served_model, fingerprint, tokens_in, tokens_out, "
-      "latency_ms, created_at, origin, origin_run, origin_source, trusted) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported', NULL, ?9, ?10) "
-      "ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, served_model = "
+      "latency_ms, created_at, origin, origin_run, origin_source, trusted, tool_calls, steps) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported', NULL, ?9, ?10, ?11, ?12) "
+      "ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, tool_calls = "
+      "excluded.tool_calls, steps = excluded.steps, served_model = "
       "excluded.served_model, fingerprint = excluded.fingerprint, tokens_in = excluded.tokens_in, "
       "tokens_out = excluded.tokens_out, latency_ms = excluded.latency_ms, created_at = "
       "excluded.created_at, origin = 'imported', origin_run = NULL, origin_source = "
@@ -112,7 +134,10 @@ Result<std::size_t> import_cache(RunsStore& store, const std::string& file, bool
     auto [key, c] = TRY(parse_line(line, file, line_no));
     put.bind_all(std::span<const std::uint8_t>(key), c.answer, c.served_model, c.fingerprint,
                  c.tokens_in, c.tokens_out, c.latency_ms, created_at(line), file,
-                 std::int64_t{trusted ? 1 : 0});
+                 std::int64_t{trusted ? 1 : 0},
+                 c.tool_calls.empty() ? std::optional<std::string>()
+                                      : std::optional(core::tool_calls_text(c.tool_calls)),
+                 c.steps.empty() ? std::optional<std::string>() : std::optional(c.steps));
     TRY(put.run());
     if (TRY(store.db().scalar("SELECT changes()")) > 0)
       ++added;
@@ -134,8 +159,13 @@ Result<TrustedCache> TrustedCache::open(const fs::path& path) {
     if (static_cast<std::uint32_t>(app) != k_runs_application_id)
       return invalid("cache file '{}' is neither a runs store nor a cache export", path.string());
     cache.m_db.emplace(std::move(*db));
-    auto get = cache.m_db->prepare("SELECT answer, served_model, fingerprint, tokens_in, "
-                                   "tokens_out, latency_ms FROM cache WHERE key = ?");
+    // A store from before tool calls were kept (read as it is) has no tool_calls column.
+    auto has_calls = TRY(cache.m_db->scalar(
+        "SELECT count(*) FROM pragma_table_xinfo('cache') WHERE name = 'tool_calls'"));
+    auto get = cache.m_db->prepare(
+        fmt::format("SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
+                    "{} FROM cache WHERE key = ?",
+                    has_calls ? "tool_calls, steps" : "NULL, NULL"));
     if (!get)
       return with_context(get.error(), fmt::format("cache file '{}'", path.string()));
     cache.m_get.emplace(std::move(*get));

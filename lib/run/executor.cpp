@@ -4,6 +4,7 @@
 #include "core/process.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "providers/agent.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
 #include "run/worker_pool.hpp"
@@ -31,12 +32,14 @@ providers::ChatInput chat_input(const suite::Case& c) {
   providers::ChatInput in;
   if (c.prompt) {
     if (c.system)
-      in.messages.push_back({"system", *c.system});
-    in.messages.push_back({"user", *c.prompt});
+      in.messages.push_back({.role = "system", .content = *c.system});
+    in.messages.push_back({.role = "user", .content = *c.prompt});
   } else {
     for (const auto& m : c.messages)
-      in.messages.push_back({m.role, m.content});
+      in.messages.push_back({m.role, m.content, m.tool_calls, m.tool_call_id});
   }
+  in.tools = c.tools;
+  in.tool_choice = c.tool_choice;
   return in;
 }
 
@@ -46,16 +49,44 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The messages as an exec program reads them: {"role","content"}, with an assistant's
+// "tool_calls" ({"id","name","arguments"}) and a tool result's "tool_call_id" when set.
+json exec_messages(const providers::ChatInput& in) {
+  json msgs = json::array();
+  for (const auto& m : in.messages) {
+    json msg{{"role", m.role}, {"content", m.content}};
+    if (!m.tool_calls.empty()) {
+      json calls = json::array();
+      for (const auto& call : m.tool_calls)
+        calls.push_back(core::to_json(call));
+      msg["tool_calls"] = std::move(calls);
+    }
+    if (!m.tool_call_id.empty())
+      msg["tool_call_id"] = m.tool_call_id;
+    msgs.push_back(std::move(msg));
+  }
+  return msgs;
+}
+
+// How many steps an agent's trajectory (a JSON array) holds; 0 for none.
+std::size_t step_count(const std::string& steps) {
+  if (steps.empty())
+    return 0;
+  auto j = json::parse(steps, nullptr, false);
+  return j.is_array() ? j.size() : 0;
+}
+
 // An exec call's cache key: the canonical JSON of the settings, the messages and the purpose, and
 // what identifies the program (see program.hpp): a changed agent is a new program.
 core::Digest exec_cache_key(const providers::ProviderConfig& p, const providers::ChatInput& in,
                             const std::string& purpose, const core::Digest& program) {
   json j = providers::answer_params(p);
   j["program"] = core::to_hex(program);
-  json msgs = json::array();
-  for (const auto& m : in.messages)
-    msgs.push_back({{"role", m.role}, {"content", m.content}});
-  j["messages"] = std::move(msgs);
+  j["messages"] = exec_messages(in);
+  if (!in.tools.is_null())
+    j["tools"] = in.tools;
+  if (!in.tool_choice.is_null())
+    j["tool_choice"] = in.tool_choice;
   j["purpose"] = purpose; // "trial N" for answers, "judge" for judge calls
   return core::sha256(dump(j));
 }
@@ -366,6 +397,8 @@ private:
     ++(c.slot == 0 ? n.answers : n.judge_verdicts);
     providers::Reply r;
     r.text = hit->answer;
+    r.tool_calls = hit->tool_calls;
+    r.steps = hit->steps;
     r.served_model = hit->served_model.value_or("");
     r.fingerprint = hit->fingerprint.value_or("");
     r.tokens_in = hit->tokens_in;
@@ -413,17 +446,19 @@ private:
   json exec_payload(Call c, const providers::ProviderConfig& p,
                     const providers::ChatInput& input) const {
     const auto& t = m_trials[c.trial];
-    json msgs = json::array();
-    for (const auto& m : input.messages)
-      msgs.push_back({{"role", m.role}, {"content", m.content}});
-    return {{"id", t.c->id},
-            {"trial", t.trial},
-            {"purpose", c.slot == 0 ? "answer" : "judge"},
-            {"messages", std::move(msgs)},
-            {"model", p.model},
-            {"temperature", p.temperature ? json(*p.temperature) : json()},
-            {"max_tokens", p.max_tokens ? json(*p.max_tokens) : json()},
-            {"seed", p.seed ? json(*p.seed) : json()}};
+    json payload{{"id", t.c->id},
+                 {"trial", t.trial},
+                 {"purpose", c.slot == 0 ? "answer" : "judge"},
+                 {"messages", exec_messages(input)},
+                 {"model", p.model},
+                 {"temperature", p.temperature ? json(*p.temperature) : json()},
+                 {"max_tokens", p.max_tokens ? json(*p.max_tokens) : json()},
+                 {"seed", p.seed ? json(*p.seed) : json()}};
+    if (!input.tools.is_null())
+      payload["tools"] = input.tools;
+    if (!input.tool_choice.is_null())
+      payload["tool_choice"] = input.tool_choice;
+    return payload;
   }
 
   // Runs an exec call on the pool; its response comes back through take_exec_done(). It has
@@ -533,6 +568,8 @@ private:
     if (response.transport_error != providers::ErrorClass::none) {
       reply.error = response.transport_error;
       reply.error_message = response.transport_message;
+    } else if (p.kind == providers::Kind::exec && p.agent_output && c.slot == 0) {
+      reply = providers::parse_agent_output(response.body);
     } else if (p.kind == providers::Kind::exec) {
       reply.text = std::move(response.body);
       while (!reply.text.empty() && reply.text.back() == '\n')
@@ -582,7 +619,9 @@ private:
                                                             reply.tokens_in,
                                                             reply.tokens_out,
                                                             response.latency_ms,
-                                                            {}});
+                                                            {},
+                                                            reply.tool_calls,
+                                                            reply.steps});
       return answered(c, reply, response.latency_ms);
     }
     a.error_class = std::string(providers::to_string(reply.error));
@@ -663,6 +702,8 @@ private:
     if (st.answer) {
       const auto& reply = *st.answer;
       r.answer = reply.text;
+      r.tool_calls = reply.tool_calls;
+      r.steps = reply.steps;
       r.served_model = opt(reply.served_model);
       r.fingerprint = opt(reply.fingerprint);
       r.tokens_in = reply.tokens_in;
@@ -676,10 +717,11 @@ private:
       if (!st.answer && !st.log.empty())
         r.latency_ms = st.log.back().latency_ms;
     } else {
-      scoring::Answer answer{st.answer->text, st.latency_ms, r.cost};
+      scoring::Answer answer{st.answer->text, st.latency_ms, r.cost, st.answer->tool_calls,
+                             step_count(st.answer->steps)};
       // A script assertion reads the case's input as context.prompt; it runs with a minimal
-      // environment, so no key reaches it.
-      scoring::EvaluationContext context{question_of(*t.c), {}, {}};
+      // environment, so no key reaches it. Tool assertions check calls against the case's tools.
+      scoring::EvaluationContext context{question_of(*t.c), {}, {}, t.c->tools};
       std::string outcomes = "[";
       bool all = true;
       for (std::size_t k = 0; k < t.c->expect.size(); ++k) {

@@ -566,6 +566,8 @@ CaseOutcome outcome_of(const PlannedCase& p, const std::vector<const TrialResult
   }
   if (shown && shown->answer)
     o.answer = *shown->answer;
+  if (shown)
+    o.tool_calls = shown->tool_calls;
   o.flaky = o.passes > 0 && o.fails > 0;
   if (static_cast<int>(trials.size()) < o.trials)
     o.verdict = Verdict::missing;

@@ -66,9 +66,10 @@ struct CaseOutcome {
   int trials = 0, passes = 0, fails = 0, errors = 0;
   double min_pass_rate = 1.0;
   scoring::Verdict verdict = scoring::Verdict::missing;
-  bool flaky = false;        // passed in some trials and failed in others
-  std::string first_failure; // the first failing assertion's reason, or the error
-  std::string answer;        // the answer of the first failing (or first) trial
+  bool flaky = false;                     // passed in some trials and failed in others
+  std::string first_failure;              // the first failing assertion's reason, or the error
+  std::string answer;                     // the answer of the first failing (or first) trial
+  std::vector<core::ToolCall> tool_calls; // the functions that trial's answer called
 };
 
 /// The answers and judge verdicts a run replayed from one provenance.

@@ -24,6 +24,9 @@ CachedAnswer cached_answer_of(store::Statement& stmt) {
   if (!stmt.is_null(4))
     c.tokens_out = stmt.integer(4);
   c.latency_ms = stmt.is_null(5) ? 0 : stmt.real(5);
+  if (!stmt.is_null(6))
+    c.tool_calls = core::parse_tool_calls(stmt.text(6));
+  c.steps = stmt.opt_str(7).value_or("");
   return c;
 }
 
@@ -31,6 +34,18 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::optional<std::string> calls_column(const std::vector<core::ToolCall>& calls) {
+  if (calls.empty())
+    return std::nullopt;
+  return core::tool_calls_text(calls);
+}
+
+std::optional<std::string> text_column(const std::string& s) {
+  if (s.empty())
+    return std::nullopt;
+  return s;
+}
 
 std::span<const std::uint8_t> bytes(const core::Digest& d) {
   return {d.data(), d.size()};
@@ -259,7 +274,8 @@ Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> tr
       m_insert_result,
       "INSERT INTO results (run_id, case_id, trial, verdict, answer, error_class, error, "
       "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
-      "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "finished_at, tool_calls, steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)"));
   auto* att = TRY(cached(
       m_insert_attempt,
       "INSERT INTO attempts (run_id, case_id, trial, attempt, purpose, started_at, http_status, "
@@ -269,12 +285,13 @@ Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> tr
   // now an answer made here.
   auto* put = TRY(cached(m_put_cache,
                          "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
-                         "tokens_in, tokens_out, latency_ms, created_at, origin_run) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                         "tokens_in, tokens_out, latency_ms, created_at, origin_run, tool_calls, "
+                         "steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   for (const auto& [r, attempts, cache_puts] : trials) {
     ins->bind_all(run, r.case_id, r.trial, scoring::to_string(r.verdict), r.answer, r.error_class,
                   r.error, r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost,
-                  r.latency_ms, static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at);
+                  r.latency_ms, static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at,
+                  calls_column(r.tool_calls), text_column(r.steps));
     TRY(ins->run());
     for (const auto& a : attempts) {
       std::optional<std::int64_t> status;
@@ -286,7 +303,8 @@ Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> tr
     }
     for (const auto& [key, c] : cache_puts) {
       put->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in, c.tokens_out,
-                    c.latency_ms, r.finished_at, run);
+                    c.latency_ms, r.finished_at, run, calls_column(c.tool_calls),
+                    text_column(c.steps));
       TRY(put->run());
     }
   }
@@ -384,11 +402,11 @@ Status RunsStore::start_counting(std::int64_t run) {
 Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key, CacheRead read) {
   // Made here: origin NULL (see schema/runs/002_provenance.sql).
   constexpr const char* k_get =
-      "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
-      "coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ?";
+      "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, tool_calls, "
+      "steps, coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ?";
   constexpr const char* k_get_replayable =
-      "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
-      "coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ? AND "
+      "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, tool_calls, "
+      "steps, coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ? AND "
       "(origin IS NULL OR trusted)";
   store::Statement& stmt =
       *TRY(read == CacheRead::any ? cached(m_get_cache, k_get)
@@ -402,9 +420,9 @@ Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key
     return std::optional<CachedAnswer>();
   }
   CachedAnswer c = cached_answer_of(stmt);
-  c.provenance.origin = parse_origin(stmt.text(6)).value_or(Origin::here);
-  c.provenance.run = stmt.is_null(7) ? 0 : stmt.integer(7);
-  c.provenance.source = stmt.opt_str(8).value_or("");
+  c.provenance.origin = parse_origin(stmt.text(8)).value_or(Origin::here);
+  c.provenance.run = stmt.is_null(9) ? 0 : stmt.integer(9);
+  c.provenance.source = stmt.opt_str(10).value_or("");
   stmt.reset();
   return std::optional<CachedAnswer>(std::move(c));
 }
@@ -511,8 +529,8 @@ Result<std::vector<TrialResult>> RunsStore::results(std::int64_t run) {
   return collect<TrialResult>(
       m_db,
       "SELECT case_id, trial, verdict, answer, error_class, error, served_model, fingerprint, "
-      "tokens_in, tokens_out, cost, latency_ms, cached, assertions, finished_at FROM results "
-      "WHERE run_id = ? ORDER BY case_id, trial",
+      "tokens_in, tokens_out, cost, latency_ms, cached, assertions, finished_at, tool_calls, "
+      "steps FROM results WHERE run_id = ? ORDER BY case_id, trial",
       run, [](const store::Statement& s) {
         TrialResult r;
         r.case_id = s.str(0);
@@ -533,6 +551,9 @@ Result<std::vector<TrialResult>> RunsStore::results(std::int64_t run) {
         r.cached = s.integer(12) != 0;
         r.assertions = s.str(13);
         r.finished_at = s.str(14);
+        if (!s.is_null(15))
+          r.tool_calls = core::parse_tool_calls(s.text(15));
+        r.steps = s.opt_str(16).value_or("");
         return r;
       });
 }

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "core/tools.hpp"
 #include "scoring/verdict.hpp"
 #include "store/database.hpp"
 
@@ -60,6 +61,8 @@ struct TrialResult {
   int trial = 0;
   scoring::Verdict verdict = scoring::Verdict::error; // pass, fail or error
   std::optional<std::string> answer;
+  std::vector<core::ToolCall> tool_calls; // the functions the model called with its answer
+  std::string steps; // an exec agent's trajectory (JSON array, providers/agent.hpp), or empty
   std::optional<std::string> error_class, error;
   std::optional<std::string> served_model, fingerprint;
   std::optional<std::int64_t> tokens_in, tokens_out;
@@ -110,10 +113,12 @@ struct CachedAnswer {
   std::optional<std::int64_t> tokens_in, tokens_out;
   double latency_ms = 0;
   Provenance provenance; // where it came from (read from the cache; a new answer is made here)
+  std::vector<core::ToolCall> tool_calls{}; // the functions the answer called
+  std::string steps{};                      // an exec agent's trajectory, or empty
 };
 
-/// The answer in a cache query's first six columns: answer, served_model, fingerprint,
-/// tokens_in, tokens_out, latency_ms. Its provenance is left for the caller.
+/// The answer in a cache query's first eight columns: answer, served_model, fingerprint,
+/// tokens_in, tokens_out, latency_ms, tool_calls, steps. Its provenance is left for the caller.
 CachedAnswer cached_answer_of(store::Statement& stmt);
 
 /// Which cached answers a lookup may return.

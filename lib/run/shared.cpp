@@ -162,6 +162,21 @@ Status read_case(const json& j, std::size_t index, PlannedCase& plan,
       return std::unexpected(tr.bad("verdict", "pass, fail or error"));
     rec.result.verdict = *verdict;
     rec.result.answer = TRY(tr.optional_text("answer"));
+    if (auto calls = tj.find("tool_calls"); calls != tj.end()) {
+      if (!calls->is_array())
+        return std::unexpected(tr.bad("tool_calls", "an array of tool calls"));
+      for (std::size_t k = 0; k < calls->size(); ++k) {
+        auto call = core::tool_call_from_json((*calls)[k], fmt::format("tool_calls[{}]", k));
+        if (!call)
+          return std::unexpected(tr.bad("tool_calls", call.error().message));
+        rec.result.tool_calls.push_back(std::move(*call));
+      }
+    }
+    if (auto steps = tj.find("steps"); steps != tj.end()) {
+      if (!steps->is_array())
+        return std::unexpected(tr.bad("steps", "an array of steps"));
+      rec.result.steps = steps->dump(-1, ' ', false, json::error_handler_t::replace);
+    }
     rec.result.error = TRY(tr.optional_text("error"));
     if (auto a = tj.find("assertions"); a != tj.end() && a->is_array())
       rec.result.assertions = a->dump();
@@ -196,6 +211,10 @@ Result<json> shared_run(RunsStore& store, std::int64_t id, bool full) {
              {"finished_at", r.finished_at}};
       if (full) {
         t["answer"] = optional(r.answer);
+        if (!r.tool_calls.empty())
+          t["tool_calls"] = json::parse(core::tool_calls_text(r.tool_calls));
+        if (!r.steps.empty())
+          t["steps"] = json::parse(r.steps, nullptr, false);
         t["error"] = optional(r.error);
         t["assertions"] = json::parse(r.assertions, nullptr, false);
       }

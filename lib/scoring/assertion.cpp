@@ -3,12 +3,15 @@
 #include "core/json_text.hpp"
 #include "scoring/schema.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <mutex>
 #include <unordered_set>
 
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 namespace evalkeep::scoring {
@@ -22,7 +25,7 @@ struct TypeName {
   std::string_view name;
 };
 
-constexpr std::array<TypeName, 26> k_types{{
+constexpr std::array<TypeName, 34> k_types{{
     {AssertionType::equals, "equals"},
     {AssertionType::contains, "contains"},
     {AssertionType::icontains, "icontains"},
@@ -49,6 +52,14 @@ constexpr std::array<TypeName, 26> k_types{{
     {AssertionType::javascript, "javascript"},
     {AssertionType::python, "python"},
     {AssertionType::similar, "similar"},
+    {AssertionType::tool_called, "tool-called"},
+    {AssertionType::no_tool_call, "no-tool-call"},
+    {AssertionType::tool_args, "tool-args"},
+    {AssertionType::tool_args_valid, "tool-args-valid"},
+    {AssertionType::tool_sequence, "tool-sequence"},
+    {AssertionType::tool_call_f1, "tool-call-f1"},
+    {AssertionType::max_tool_calls, "max-tool-calls"},
+    {AssertionType::max_steps, "max-steps"},
 }};
 
 bool takes_text(AssertionType t) {
@@ -85,7 +96,13 @@ bool is_script(AssertionType t) {
 
 bool takes_count(AssertionType t) {
   return t == AssertionType::min_length || t == AssertionType::max_length ||
-         t == AssertionType::max_latency_ms;
+         t == AssertionType::max_latency_ms || t == AssertionType::max_tool_calls ||
+         t == AssertionType::max_steps;
+}
+
+// The tool assertions written without a value: no-tool-call and tool-args-valid name a tool or not.
+bool optional_tool_name(AssertionType t) {
+  return t == AssertionType::no_tool_call || t == AssertionType::tool_args_valid;
 }
 
 std::optional<double> parse_number(std::string_view s) {
@@ -117,6 +134,41 @@ Status check_script(const Script& s, std::string_view what) {
     return invalid("{} needs code", what);
   if (!s.function.empty() && s.file.empty())
     return invalid("{}: a function name goes with a file", what);
+  return {};
+}
+
+// The rules of the assertions on tool calls.
+Status validate_tools(const Assertion& a) {
+  using T = AssertionType;
+  auto name = to_string(a.type);
+  if (!a.transforms.empty() || !a.vars.is_null())
+    return invalid("{} reads the tool calls, not the answer's text: it takes no transform or vars",
+                   name);
+  if ((a.type == T::tool_called || a.type == T::tool_args) && a.text.empty())
+    return invalid("{} needs a tool name", name);
+  if (!a.text.empty() && !is_tool_name(a.text))
+    return invalid("{} needs a tool name of letters, digits, '_' and '-' (at most 64), got '{}'",
+                   name, a.text);
+  if (a.type == T::tool_called &&
+      (a.number < 1 || a.number != std::floor(a.number) || a.number > 1e12))
+    return invalid("tool-called needs a whole number of calls of at least 1, got {}", a.number);
+  if (a.type == T::tool_args && !a.value.is_object())
+    return invalid("tool-args needs the arguments as a JSON object, got {}", a.value.dump());
+  if (a.type != T::tool_sequence && a.type != T::tool_call_f1)
+    return {};
+  if (a.values.empty())
+    return invalid("{} needs at least one tool name", name);
+  for (std::size_t i = 0; i < a.values.size(); ++i) {
+    if (!is_tool_name(a.values[i]))
+      return invalid("{} needs tool names of letters, digits, '_' and '-' (at most 64), got '{}'",
+                     name, a.values[i]);
+    if (a.type == T::tool_call_f1 &&
+        std::find(a.values.begin(), a.values.begin() + static_cast<std::ptrdiff_t>(i),
+                  a.values[i]) != a.values.begin() + static_cast<std::ptrdiff_t>(i))
+      return invalid("tool-call-f1 compares sets of names: '{}' is listed twice", a.values[i]);
+  }
+  if (a.type == T::tool_call_f1 && !(a.threshold >= 0 && a.threshold <= 1))
+    return invalid("tool-call-f1 threshold must be between 0 and 1, got {}", a.threshold);
   return {};
 }
 
@@ -188,6 +240,10 @@ Result<Assertion> validate(Assertion a, Check check = Check::full) {
     if (!(a.threshold >= 0 && a.threshold <= 1))
       return invalid("judge threshold must be between 0 and 1, got {}", a.threshold);
   }
+  if (is_tool_assertion(a.type))
+    TRY(validate_tools(a));
+  if (a.sequence != SequenceMode::in_order && a.type != AssertionType::tool_sequence)
+    return invalid("{} takes no sequence mode", name);
   TRY(validate_more(a, check));
   return a;
 }
@@ -228,6 +284,67 @@ Status parse_more_value(Assertion& a, std::string_view value) {
   return {};
 }
 
+std::string_view trim_spaces(std::string_view s) {
+  auto first = s.find_first_not_of(' ');
+  if (first == std::string_view::npos)
+    return {};
+  return s.substr(first, s.find_last_not_of(' ') - first + 1);
+}
+
+// The value of the command-line form of the assertions on tool calls: "NAME", "NAME>=N",
+// "NAME={...}", "a,b,c" (or a JSON list), "exact:a,b,c".
+Status parse_tool_value(Assertion& a, std::string_view value) {
+  using T = AssertionType;
+  auto names = [&](std::string_view list) {
+    a.values = parse_values(list);
+    for (auto& v : a.values)
+      v = std::string(trim_spaces(v));
+  };
+  switch (a.type) {
+  case T::tool_called: {
+    auto at = value.find(">=");
+    a.text = value.substr(0, at);
+    a.number = 1;
+    if (at != std::string_view::npos) {
+      auto n = parse_number(value.substr(at + 2));
+      if (!n)
+        return invalid("tool-called needs NAME or NAME>=COUNT, got '{}'", value);
+      a.number = *n;
+    }
+    return {};
+  }
+  case T::tool_args: {
+    auto eq = value.find('=');
+    if (eq == std::string_view::npos)
+      return invalid("tool-args needs NAME={{JSON object}}, e.g. "
+                     "tool-args:lookup_order={{\"order_id\":\"A1\"}}, got '{}'",
+                     value);
+    a.text = value.substr(0, eq);
+    a.value = json::parse(value.substr(eq + 1), nullptr, false);
+    if (!a.value.is_object())
+      return invalid("tool-args needs the arguments as a JSON object after '=', got '{}'",
+                     value.substr(eq + 1));
+    return {};
+  }
+  case T::tool_sequence:
+    if (value.starts_with("exact:")) {
+      a.sequence = SequenceMode::exact;
+      value.remove_prefix(6);
+    }
+    names(value);
+    return {};
+  case T::tool_call_f1:
+    names(value);
+    return {};
+  default: // no-tool-call, tool-args-valid
+    if (value.empty())
+      return invalid("{} takes a tool name after ':', or nothing: '{}' or '{}:NAME'",
+                     to_string(a.type), to_string(a.type), to_string(a.type));
+    a.text = value;
+    return {};
+  }
+}
+
 } // namespace
 
 std::string_view to_string(AssertionType t) {
@@ -258,6 +375,41 @@ std::string type_names() {
   return out;
 }
 
+bool is_tool_assertion(AssertionType t) {
+  switch (t) {
+  case AssertionType::tool_called:
+  case AssertionType::no_tool_call:
+  case AssertionType::tool_args:
+  case AssertionType::tool_args_valid:
+  case AssertionType::tool_sequence:
+  case AssertionType::tool_call_f1:
+  case AssertionType::max_tool_calls:
+  case AssertionType::max_steps:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool is_tool_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+bool json_subset(const json& subset, const json& value) {
+  if (!subset.is_object())
+    return subset == value;
+  if (!value.is_object())
+    return false;
+  for (const auto& [key, wanted] : subset.items()) {
+    auto it = value.find(key);
+    if (it == value.end() || !json_subset(wanted, *it))
+      return false;
+  }
+  return true;
+}
+
 bool runs_program(const Assertion& a) {
   return is_script(a.type) || a.type == AssertionType::similar || !a.transforms.empty();
 }
@@ -280,15 +432,21 @@ Result<Assertion> parse_assertion(std::string_view spec) {
   if (!type)
     return with_hint(invalid("unknown assertion type '{}'", head), "known types: " + type_names());
   if (threshold && *type != AssertionType::judge && *type != AssertionType::similar &&
-      !is_script(*type))
+      *type != AssertionType::tool_call_f1 && !is_script(*type))
     return invalid("{} takes no threshold: '{}'", head, spec);
   Assertion a;
   a.type = *type;
-  bool optional_value = takes_schema(*type);
+  bool optional_value = takes_schema(*type) || optional_tool_name(*type);
   if (!optional_value && colon == std::string_view::npos)
     return invalid("assertion '{}' needs a value: {}:VALUE", spec, head);
 
-  if (takes_text(*type)) {
+  if (is_tool_assertion(*type) && *type != AssertionType::max_tool_calls &&
+      *type != AssertionType::max_steps) {
+    if (colon != std::string_view::npos)
+      TRY(parse_tool_value(a, value));
+    if (*type == AssertionType::tool_call_f1)
+      a.threshold = threshold.value_or(k_default_tool_f1);
+  } else if (takes_text(*type)) {
     a.text = value;
     if (*type == AssertionType::similar)
       a.threshold = threshold.value_or(k_default_similarity);
@@ -354,11 +512,22 @@ std::vector<std::string_view> allowed_fields(AssertionType type) {
       return {"type", "value", "file", "function", "threshold", "config"};
     case AssertionType::similar:
       return {"type", "value", "threshold", "model"};
+    case AssertionType::tool_called:
+      return {"type", "name", "min"};
+    case AssertionType::no_tool_call:
+    case AssertionType::tool_args_valid:
+      return {"type", "name"};
+    case AssertionType::tool_args:
+      return {"type", "name", "args"};
+    case AssertionType::tool_sequence:
+      return {"type", "steps", "mode"};
+    case AssertionType::tool_call_f1:
+      return {"type", "values", "threshold"};
     default:
       return {"type", "value"};
     }
   }();
-  if (type != AssertionType::judge) {
+  if (type != AssertionType::judge && !is_tool_assertion(type)) {
     fields.push_back("transform");
     fields.push_back("vars");
   }
@@ -460,8 +629,52 @@ Status more_from_json(Assertion& a, const FieldReader& f) {
   return {};
 }
 
+Result<std::vector<std::string>> names_from_json(const FieldReader& f, const char* key,
+                                                 AssertionType type) {
+  const json* v = TRY(f.need(key));
+  if (!v->is_array() ||
+      !std::all_of(v->begin(), v->end(), [](const json& e) { return e.is_string(); }))
+    return invalid("\"{}\" of a {} assertion must be a list of tool names", key, to_string(type));
+  return v->get<std::vector<std::string>>();
+}
+
+// The JSON form of the assertions on tool calls: {"name"}, {"name","min"}, {"name","args"},
+// {"steps","mode"}, {"values","threshold"}, {"value"}.
+Status tool_from_json(Assertion& a, const FieldReader& f) {
+  using T = AssertionType;
+  if (a.type == T::max_tool_calls || a.type == T::max_steps) {
+    a.number = TRY(f.number("value"));
+    return {};
+  }
+  if (a.type == T::tool_called || a.type == T::tool_args)
+    a.text = TRY(f.text("name"));
+  else
+    a.text = TRY(f.optional_text("name"));
+  if (a.type == T::tool_called)
+    a.number = f.has("min") ? TRY(f.number("min")) : 1;
+  if (a.type == T::tool_args)
+    a.value = *TRY(f.need("args"));
+  if (a.type == T::tool_sequence) {
+    a.values = TRY(names_from_json(f, "steps", a.type));
+    auto mode = TRY(f.optional_text("mode"));
+    if (mode == "exact")
+      a.sequence = SequenceMode::exact;
+    else if (!mode.empty() && mode != "in_order")
+      return invalid("\"mode\" of a tool-sequence assertion is \"in_order\" or \"exact\", got "
+                     "'{}'",
+                     mode);
+  }
+  if (a.type == T::tool_call_f1) {
+    a.values = TRY(names_from_json(f, "values", a.type));
+    a.threshold = f.has("threshold") ? TRY(f.number("threshold")) : k_default_tool_f1;
+  }
+  return {};
+}
+
 Status basic_from_json(Assertion& a, const FieldReader& f) {
-  if (takes_text(a.type)) {
+  if (is_tool_assertion(a.type)) {
+    TRY(tool_from_json(a, f));
+  } else if (takes_text(a.type)) {
     a.text = TRY(f.text("value"));
   } else if (a.type == AssertionType::json_path) {
     a.path = TRY(f.text("path"));
@@ -546,9 +759,66 @@ Result<Assertion> from_json(const json& j, Check check) {
   return validate(std::move(a), check);
 }
 
+namespace {
+
+// The JSON form of an assertion on tool calls, after its "type".
+void tool_to_json(const Assertion& a, nlohmann::ordered_json& j) {
+  using T = AssertionType;
+  if (a.type == T::max_tool_calls || a.type == T::max_steps) {
+    j["value"] = static_cast<std::int64_t>(a.number);
+    return;
+  }
+  if (!a.text.empty())
+    j["name"] = a.text;
+  if (a.type == T::tool_called)
+    j["min"] = static_cast<std::int64_t>(a.number);
+  if (a.type == T::tool_args)
+    j["args"] = a.value;
+  if (a.type == T::tool_sequence) {
+    j["steps"] = a.values;
+    j["mode"] = a.sequence == SequenceMode::exact ? "exact" : "in_order";
+  }
+  if (a.type == T::tool_call_f1) {
+    j["values"] = a.values;
+    j["threshold"] = a.threshold;
+  }
+}
+
+std::string tool_spec(const Assertion& a) {
+  using T = AssertionType;
+  auto name = to_string(a.type);
+  auto list = [](const std::vector<std::string>& v) {
+    return fmt::format("{}", fmt::join(v, ","));
+  };
+  switch (a.type) {
+  case T::tool_called:
+    return a.number == 1 ? fmt::format("tool-called:{}", a.text)
+                         : fmt::format("tool-called:{}>={}", a.text, a.number);
+  case T::tool_args:
+    return fmt::format("tool-args:{}={}", a.text, a.value.dump());
+  case T::tool_sequence:
+    return fmt::format("tool-sequence:{}{}", a.sequence == SequenceMode::exact ? "exact:" : "",
+                       list(a.values));
+  case T::tool_call_f1:
+    return fmt::format("tool-call-f1@{}:{}", a.threshold, list(a.values));
+  case T::max_tool_calls:
+    return fmt::format("max-tool-calls:{}", a.number);
+  case T::max_steps:
+    return fmt::format("max-steps:{}", a.number);
+  default: // no-tool-call, tool-args-valid
+    return a.text.empty() ? std::string(name) : fmt::format("{}:{}", name, a.text);
+  }
+}
+
+} // namespace
+
 nlohmann::ordered_json to_json(const Assertion& a) {
   nlohmann::ordered_json j;
   j["type"] = to_string(a.type);
+  if (is_tool_assertion(a.type)) {
+    tool_to_json(a, j);
+    return j;
+  }
   if (takes_text(a.type)) {
     j["value"] = a.text;
   } else if (a.type == AssertionType::json_path) {
@@ -571,6 +841,8 @@ nlohmann::ordered_json to_json(const Assertion& a) {
 std::string to_spec(const Assertion& a) {
   auto name = to_string(a.type);
   std::string spec;
+  if (is_tool_assertion(a.type))
+    return tool_spec(a);
   if (a.type == AssertionType::similar)
     spec = fmt::format("similar@{}:{}", a.threshold, a.text);
   else if (takes_text(a.type))

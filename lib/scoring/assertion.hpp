@@ -40,6 +40,21 @@ enum class AssertionType {
   javascript,        // a program decides (scoring/script.hpp)
   python,            // a program decides (scoring/script.hpp)
   similar,           // cosine similarity of embeddings against `threshold`
+  // What the model did with tools (scoring/tool_checks.cpp): they read the answer's tool calls.
+  tool_called,     // some call to `text`, at least `number` times
+  no_tool_call,    // no call at all, or (with `text`) no call to `text`
+  tool_args,       // a call to `text` whose arguments hold the object `value` (a recursive subset)
+  tool_args_valid, // every call (to `text`, when named) parses and meets its tool's JSON Schema
+  tool_sequence,   // the calls' names hold `values` in order (or are exactly them)
+  tool_call_f1,    // F1 of the called names against the set `values` reaches `threshold`
+  max_tool_calls,  // at most `number` calls
+  max_steps,       // at most `number` steps of an agent's trajectory (a model's answer is one)
+};
+
+/// How tool-sequence compares the names of the calls with its steps.
+enum class SequenceMode {
+  in_order, // the steps appear in order, other calls before, between or after them
+  exact,    // the calls are the steps, no more and no fewer
 };
 
 /// The language of a script assertion or a transform.
@@ -74,6 +89,7 @@ struct Assertion {
   nlohmann::json config;            // javascript, python: context.config, or null
   std::string model;                // similar: the embedding model; empty: the default
   std::vector<Script> transforms;   // programs the answer goes through first, in order
+  SequenceMode sequence = SequenceMode::in_order; // tool-sequence
 
   bool operator==(const Assertion&) const = default;
 };
@@ -101,6 +117,19 @@ nlohmann::ordered_json to_json(const Assertion& a);
 
 /// The command-line form, for display.
 std::string to_spec(const Assertion& a);
+
+/// The types that read the answer's tool calls rather than its text.
+bool is_tool_assertion(AssertionType t);
+
+/// A tool's name as tool definitions allow it: ^[a-zA-Z0-9_-]{1,64}$.
+bool is_tool_name(std::string_view name);
+
+/// Whether `subset` is held in `value`: every key of an object, recursively, with a value held in
+/// the other's; arrays and scalars equal (1 and 1.0 are equal). tool-args reads arguments so.
+bool json_subset(const nlohmann::json& subset, const nlohmann::json& value);
+
+/// The threshold tool-call-f1 uses when none is given (promptfoo's default: the sets are equal).
+inline constexpr double k_default_tool_f1 = 1.0;
 
 /// The types that run a program or need more than the answer's text (scripts, transforms,
 /// similar): scoring/checks.cpp evaluates them.

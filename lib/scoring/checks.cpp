@@ -181,6 +181,8 @@ Outcome similar_check(const Assertion& a, const std::string& text, const Evaluat
 } // namespace
 
 bool evaluated_in_checks(const Assertion& a) {
+  if (is_tool_assertion(a.type))
+    return true;
   switch (a.type) {
   case T::not_equals:
   case T::not_icontains:
@@ -216,6 +218,8 @@ std::optional<double> cosine_similarity(const std::vector<double>& a,
 }
 
 Outcome evaluate(const Assertion& a, const Answer& answer, const EvaluationContext& ctx) {
+  if (is_tool_assertion(a.type)) // they read the calls, never a transformed text
+    return tool_check(a, answer, ctx);
   // promptfoo's transforms: each gets what the one before made (the answer first); text checks
   // then read a string as it is and anything else as JSON.
   json output = answer.text;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/tools.hpp"
 #include "scoring/assertion.hpp"
 #include "scoring/script.hpp"
 
@@ -15,6 +16,11 @@ struct Answer {
   std::string text;
   double latency_ms = 0;
   std::optional<double> cost; // dollars, when prices are configured
+  /// Every call the model or agent made, in order; the text checks read `text` alone. (Braced so
+  /// that `Answer{text, latency, cost}` stays complete for -Wmissing-field-initializers.)
+  std::vector<core::ToolCall> tool_calls{};
+  /// How many steps an exec agent reported (providers/agent.hpp); 0 for a model's answer.
+  std::size_t steps{};
 };
 
 /// One assertion's verdict on one answer, with a reason a person can read.
@@ -38,6 +44,9 @@ struct EvaluationContext {
   /// unset, a similar assertion fails saying so.
   std::function<Result<std::vector<double>>(const std::string& text, const std::string& model)>
       embed;
+  /// The case's tool definitions, normalized (core::normalize_tools), or null when it has none:
+  /// what tool-args-valid checks the calls' arguments against.
+  nlohmann::json tools{};
 };
 
 /// Evaluates an assertion with what its programs and embeddings need (scoring/checks.cpp): the

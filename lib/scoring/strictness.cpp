@@ -50,6 +50,87 @@ bool plain(const Assertion& a) {
   return a.transforms.empty() && a.vars.is_null();
 }
 
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// `sub` appears in `of` in order, other names around and between its own.
+bool subsequence(const std::vector<std::string>& sub, const std::vector<std::string>& of) {
+  std::size_t next = 0;
+  for (const auto& name : of)
+    if (next < sub.size() && name == sub[next])
+      ++next;
+  return next == sub.size();
+}
+
+// Every answer that passes `n` makes no call to `name`, or none at all when `name` is empty.
+bool forbids(const Assertion& n, const std::string& name) {
+  if (n.type == T::max_tool_calls)
+    return n.number == 0;
+  if (n.type == T::no_tool_call)
+    return n.text.empty() || n.text == name;
+  if (name.empty())
+    return false;
+  if (n.type == T::tool_sequence && n.sequence == SequenceMode::exact)
+    return !listed(n.values, name);
+  // An F1 of 1 means the names called are exactly the expected set.
+  return n.type == T::tool_call_f1 && n.threshold >= 1 && !listed(n.values, name);
+}
+
+// Every answer that passes `n` calls `name` at least `min` times.
+bool requires_calls(const Assertion& n, const std::string& name, double min) {
+  switch (n.type) {
+  case T::tool_called:
+    return n.text == name && n.number >= min;
+  case T::tool_args:
+  case T::tool_args_valid: // a named tool-args-valid needs a call to its tool
+    return n.text == name && min <= 1;
+  case T::tool_sequence:
+    return static_cast<double>(std::count(n.values.begin(), n.values.end(), name)) >= min;
+  case T::tool_call_f1:
+    return n.threshold >= 1 && min <= 1 && listed(n.values, name);
+  default:
+    return false;
+  }
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// `n` implies `o`, an assertion on tool calls: a guard of what a model may do with tools is
+// loosened by fewer required calls, a smaller arguments object, a shorter or looser sequence, a
+// lower F1 threshold or another expected set, or more calls allowed.
+bool tool_implies(const Assertion& n, const Assertion& o) {
+  switch (o.type) {
+  case T::tool_called:
+    return requires_calls(n, o.text, o.number);
+  case T::no_tool_call:
+    return forbids(n, o.text);
+  case T::max_steps:
+    return n.type == T::max_steps && n.number <= o.number;
+  case T::max_tool_calls:
+    return (n.type == T::max_tool_calls && n.number <= o.number) || forbids(n, "") ||
+           (n.type == T::tool_sequence && n.sequence == SequenceMode::exact &&
+            static_cast<double>(n.values.size()) <= o.number);
+  case T::tool_args: // arguments holding the new object hold the old one
+    return n.type == T::tool_args && n.text == o.text && json_subset(o.value, n.value);
+  case T::tool_args_valid:
+    return n.type == o.type && n.text == o.text;
+  case T::tool_sequence:
+    if (n.type != T::tool_sequence)
+      return false;
+    if (o.sequence == SequenceMode::exact)
+      return n.sequence == SequenceMode::exact && n.values == o.values;
+    return subsequence(o.values, n.values); // either mode: the old steps, in order
+  case T::tool_call_f1:
+    return n.type == o.type && sorted(n.values) == sorted(o.values) && n.threshold >= o.threshold;
+  default:
+    return false;
+  }
+}
+
 // `n` implies `o` for the new types, both without programs in front of them.
 bool implies(const Assertion& n, const Assertion& o) {
   switch (o.type) {
@@ -83,6 +164,15 @@ bool implies(const Assertion& n, const Assertion& o) {
     return n.type == o.type && (o.schema.is_null() || n.schema == o.schema);
   case T::similar:
     return n.type == o.type && n.text == o.text && n.model == o.model && n.threshold >= o.threshold;
+  case T::tool_called:
+  case T::no_tool_call:
+  case T::tool_args:
+  case T::tool_args_valid:
+  case T::tool_sequence:
+  case T::tool_call_f1:
+  case T::max_tool_calls:
+  case T::max_steps:
+    return tool_implies(n, o);
   default: // a regex, a script, or a classic check replaced by a new one: not provable
     return false;
   }
@@ -93,7 +183,7 @@ bool implies(const Assertion& n, const Assertion& o) {
 bool is_classic(const Assertion& a) {
   return classic_type(a.type) && a.values.empty() && a.schema.is_null() && a.script == Script{} &&
          !a.pass_score && a.vars.is_null() && a.config.is_null() && a.model.empty() &&
-         a.transforms.empty();
+         a.transforms.empty() && a.sequence == SequenceMode::in_order;
 }
 
 std::optional<bool> stricter_or_equal(const Assertion& after, const Assertion& before) {

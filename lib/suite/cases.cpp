@@ -32,9 +32,8 @@ Status check_provenance(Suite& s, const Case& c, const Policy& policy) {
 }
 
 Status insert_case(store::Database& db, const Case& c) {
-  static const std::string sql =
-      fmt::format("INSERT INTO cases ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  rows::k_case_columns);
+  static const std::string sql = fmt::format("INSERT INTO cases ({}) VALUES ({})",
+                                             rows::k_case_columns, rows::k_case_placeholders);
   auto insert = TRY(db.prepare(sql));
   rows::bind_case(insert, c);
   return insert.run();
@@ -105,7 +104,7 @@ Result<store::Statement> select_cases(Suite& s, const CaseFilter& filter, std::s
 
 Status for_each_case(Suite& s, const CaseFilter& filter,
                      const std::function<Status(Case&&)>& each) {
-  auto stmt = TRY(select_cases(s, filter, rows::k_case_columns, " ORDER BY id"));
+  auto stmt = TRY(select_cases(s, filter, TRY(rows::case_columns(s.db())), " ORDER BY id"));
   return store::each_row(stmt,
                          [&](const store::Statement& row) { return each(rows::read_case(row)); });
 }
@@ -197,6 +196,12 @@ Result<Case> apply(const Case& before, const CaseChanges& changes) {
     after.prompt.reset();
     after.system.reset();
   }
+  if (changes.tools)
+    after.tools = *changes.tools;
+  if (changes.tool_choice)
+    after.tool_choice = changes.tool_choice->is_null()
+                            ? nlohmann::json()
+                            : TRY(core::normalize_tool_choice(*changes.tool_choice, after.tools));
   if (changes.expect || !changes.add_expect.empty() || !changes.remove_expect.empty()) {
     std::vector<scoring::Assertion> next = changes.expect.value_or(after.expect);
     for (const auto& r : changes.remove_expect) {

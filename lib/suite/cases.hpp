@@ -40,6 +40,9 @@ Result<Case> get_case(Suite& s, std::string_view id);
 struct CaseChanges {
   std::optional<std::string> title, prompt, system;
   std::optional<std::vector<Message>> messages;
+  std::optional<nlohmann::json> tools; // normalized definitions; null removes them
+  std::optional<nlohmann::json>
+      tool_choice; // as given (normalized against the tools); null removes
   std::optional<std::vector<scoring::Assertion>> expect; // replaces all assertions
   std::vector<scoring::Assertion> add_expect;
   std::vector<scoring::Assertion> remove_expect;

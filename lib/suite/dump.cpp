@@ -164,8 +164,17 @@ void write_case(Writer& w, const Case& c) {
     w.field("system", *c.system);
   if (c.prompt)
     w.field("prompt", *c.prompt);
-  for (const auto& m : c.messages)
-    w.message(m.role, m.content);
+  // One tool per line, so a diff shows which tool changed.
+  if (c.tools.is_array())
+    for (const auto& t : c.tools)
+      w.field("tool", t.dump());
+  if (!c.tool_choice.is_null())
+    w.field("tool_choice", c.tool_choice.dump());
+  for (const auto& m : c.messages) {
+    w.message(m.tool_call_id.empty() ? m.role : m.role + " " + m.tool_call_id, m.content);
+    for (const auto& call : m.tool_calls)
+      w.field("call", fmt::format("{} {} {}", call.id, call.name, call.arguments));
+  }
   for (const auto& a : c.expect)
     w.field("expect", scoring::to_spec(a));
   if (c.trials)
@@ -229,7 +238,8 @@ Status dump(Suite& s, std::ostream& out, DumpText text) {
   TRY(store::each_row(
       db, fmt::format("SELECT {} FROM incidents ORDER BY id", rows::k_incident_columns),
       [&](const store::Statement& st) { write_incident(w, rows::read_incident(st)); }));
-  TRY(store::each_row(db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns),
+  TRY(store::each_row(db,
+                      fmt::format("SELECT {} FROM cases ORDER BY id", TRY(rows::case_columns(db))),
                       [&](const store::Statement& st) { write_case(w, rows::read_case(st)); }));
   TRY(store::each_row(
       db, fmt::format("SELECT {} FROM retirements ORDER BY case_id", rows::k_decision_columns),

@@ -225,9 +225,8 @@ Status write_all(store::Database& db, const ImportBatch& p, const std::string& s
   auto ins_decision =
       db.prepare(fmt::format("INSERT INTO retirements ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              rows::k_decision_columns));
-  auto ins_case = db.prepare(
-      fmt::format("INSERT INTO cases ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  rows::k_case_columns));
+  auto ins_case = db.prepare(fmt::format("INSERT INTO cases ({}) VALUES ({})", rows::k_case_columns,
+                                         rows::k_case_placeholders));
   for (auto* st : {&ins_incident, &ins_decision, &ins_case})
     if (!*st)
       return std::unexpected(st->error());
@@ -300,9 +299,10 @@ Status export_jsonl(Suite& s, std::ostream& out) {
           [](const store::Statement& st) { return incident_record(rows::read_incident(st)); });
       !r)
     return r;
-  if (auto r = export_rows(
-          db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns), out,
-          [](const store::Statement& st) { return case_record(rows::read_case(st)); });
+  auto case_columns = TRY(rows::case_columns(db));
+  if (auto r =
+          export_rows(db, fmt::format("SELECT {} FROM cases ORDER BY id", case_columns), out,
+                      [](const store::Statement& st) { return case_record(rows::read_case(st)); });
       !r)
     return r;
   if (auto r = export_rows(

@@ -253,10 +253,8 @@ Status copy_cases(store::Database& db, store::Database& src,
       "approved_by = ?5, decided_at = ?6, git_head = ?7, incidents = ?8, superseded_by = ?9, "
       "revisit = ?10",
       rows::k_decision_columns)));
-  auto insert_case = TRY(
-      db.prepare(fmt::format("INSERT INTO cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                             "?10, ?11, ?12, ?13, ?14)",
-                             rows::k_case_columns)));
+  auto insert_case = TRY(db.prepare(fmt::format("INSERT INTO cases ({}) VALUES ({})",
+                                                rows::k_case_columns, rows::k_case_placeholders)));
   auto update_case = TRY(rows::prepare_case_update(db));
   auto delete_decision = TRY(db.prepare("DELETE FROM retirements WHERE case_id = ?"));
   auto exists = TRY(db.prepare("SELECT 1 FROM cases WHERE id = ?"));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/hash.hpp"
+#include "core/tools.hpp"
 #include "scoring/assertion.hpp"
 
 #include <optional>
@@ -21,8 +22,10 @@ struct Incident {
 };
 
 struct Message {
-  std::string role; // system, user, assistant
+  std::string role; // system, user, assistant, tool
   std::string content;
+  std::vector<core::ToolCall> tool_calls{}; // assistant: the calls it made (arguments compact JSON)
+  std::string tool_call_id{};               // tool: the call whose result `content` is
   bool operator==(const Message&) const = default;
 };
 
@@ -44,6 +47,11 @@ struct Case {
   std::optional<std::string> prompt; // a plain user prompt ...
   std::optional<std::string> system; // ... with an optional system prompt
   std::vector<Message> messages;     // ... or a whole conversation
+  nlohmann::json tools;              // function definitions (core::normalize_tools), or null
+  nlohmann::json tool_choice;        // core::normalize_tool_choice's form, or null
+  // What went wrong, as logged (capture): {"source", "id", "answer", "tool_calls"}; shown, never
+  // used as an expectation. Null for none.
+  nlohmann::json evidence;
   std::vector<scoring::Assertion> expect;
   std::vector<std::string> tags;
   Provenance provenance;

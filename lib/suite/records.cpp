@@ -4,6 +4,7 @@
 #include "core/json_text.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "scoring/schema.hpp"
 
 #include <algorithm>
 
@@ -71,6 +72,23 @@ template <typename J> void put_opt(J& j, const char* key, const std::optional<st
     j[key] = *v;
 }
 
+// A message as records and the messages column hold it: tool_calls and tool_call_id only when
+// set, so a conversation without tools hashes as it always has.
+template <typename J> J message_record(const Message& m) {
+  J mj;
+  mj["role"] = m.role;
+  mj["content"] = m.content;
+  if (!m.tool_calls.empty()) {
+    J calls = J::array();
+    for (const auto& call : m.tool_calls)
+      calls.push_back(J(core::to_json(call)));
+    mj["tool_calls"] = std::move(calls);
+  }
+  if (!m.tool_call_id.empty())
+    mj["tool_call_id"] = m.tool_call_id;
+  return mj;
+}
+
 template <typename J> J build_case(const Case& c, bool with_type) {
   J j;
   if (with_type)
@@ -81,14 +99,16 @@ template <typename J> J build_case(const Case& c, bool with_type) {
   put_opt(j, "system", c.system);
   if (!c.messages.empty()) {
     J msgs = J::array();
-    for (const auto& m : c.messages) {
-      J mj;
-      mj["role"] = m.role;
-      mj["content"] = m.content;
-      msgs.push_back(std::move(mj));
-    }
+    for (const auto& m : c.messages)
+      msgs.push_back(message_record<J>(m));
     j["messages"] = std::move(msgs);
   }
+  if (!c.tools.is_null())
+    j["tools"] = c.tools;
+  if (!c.tool_choice.is_null())
+    j["tool_choice"] = c.tool_choice;
+  if (!c.evidence.is_null())
+    j["evidence"] = c.evidence;
   if (!c.purged) {
     J expect = J::array();
     for (const auto& a : c.expect)
@@ -130,11 +150,17 @@ ojson incident_record(const Incident& i) {
   return j;
 }
 
+json message_json(const Message& m) {
+  return message_record<json>(m);
+}
+
 ojson case_record(const Case& c) {
   return build_case<ojson>(c, true);
 }
 
 std::string case_record_text(const Case& c) {
+  if (uses_tools(c))
+    return case_record(c).dump(-1, ' ', false, json::error_handler_t::replace);
   std::string out = R"({"type":"case","id":)";
   core::append_json_string(out, c.id);
   auto field = [&](std::string_view key, const std::string& value) {
@@ -218,6 +244,18 @@ ojson retirement_record(const RetirementDecision& d) {
   return j;
 }
 
+void drop_content(Case& c) {
+  c.purged = true;
+  c.title.reset();
+  c.prompt.reset();
+  c.system.reset();
+  c.messages.clear();
+  c.tools = nullptr;
+  c.tool_choice = nullptr;
+  c.evidence = nullptr;
+  c.expect.clear();
+}
+
 core::Digest content_hash(const Case& c) {
   if (c.purged)
     return c.content_hash;
@@ -279,10 +317,79 @@ Status validate_incident(const Incident& i) {
 
 std::size_t input_bytes(const Case& c) {
   std::size_t n = (c.prompt ? c.prompt->size() : 0) + (c.system ? c.system->size() : 0);
-  for (const auto& m : c.messages)
+  for (const auto& m : c.messages) {
     n += m.content.size();
+    for (const auto& call : m.tool_calls)
+      n += call.name.size() + call.arguments.size();
+  }
+  if (!c.tools.is_null())
+    n += c.tools.dump().size();
   return n;
 }
+
+bool uses_tools(const Case& c) {
+  if (!c.tools.is_null() || !c.tool_choice.is_null() || !c.evidence.is_null())
+    return true;
+  for (const auto& m : c.messages)
+    if (!m.tool_calls.empty() || !m.tool_call_id.empty())
+      return true;
+  return false;
+}
+
+namespace {
+
+// The roles, and the tool calls and results of a conversation: every call of an assistant
+// message is answered by the tool messages right after it, each once, and calls only the
+// case's tools. The conversation ends with the user, or with tool results for the model to go
+// on from.
+Status validate_conversation(const Case& c) {
+  auto names = core::tool_names(c.tools);
+  std::vector<std::string> open; // calls of the last assistant message not yet answered
+  for (std::size_t i = 0; i < c.messages.size(); ++i) {
+    const auto& m = c.messages[i];
+    auto where = fmt::format("messages[{}]", i);
+    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
+      return invalid_field(where + ".role", "'{}' is not system, user, assistant or tool", m.role);
+    if (!m.tool_calls.empty() && m.role != "assistant")
+      return invalid_field(where + ".tool_calls", "only an assistant message calls tools");
+    if (m.role == "tool") {
+      auto it = std::find(open.begin(), open.end(), m.tool_call_id);
+      if (m.tool_call_id.empty() || it == open.end())
+        return invalid_field(where + ".tool_call_id",
+                             "'{}' is not a call of the assistant message before it that is "
+                             "still unanswered",
+                             m.tool_call_id);
+      open.erase(it);
+      continue;
+    }
+    if (!m.tool_call_id.empty())
+      return invalid_field(where + ".tool_call_id", "only a tool message answers a call");
+    if (!open.empty())
+      return invalid_field(where,
+                           "tool call '{}' has no result: tool messages answer every call "
+                           "before the conversation goes on",
+                           open.front());
+    for (std::size_t k = 0; k < m.tool_calls.size(); ++k) {
+      const auto& call = m.tool_calls[k];
+      auto call_where = fmt::format("{}.tool_calls[{}]", where, k);
+      if (call.id.empty())
+        return invalid_field(call_where + ".id", "required: the tool message names it");
+      if (std::find(open.begin(), open.end(), call.id) != open.end())
+        return invalid_field(call_where + ".id", "'{}' is used twice", call.id);
+      if (std::find(names.begin(), names.end(), call.name) == names.end())
+        return invalid_field(call_where + ".name", "'{}' is not one of the case's tools",
+                             call.name);
+      open.push_back(call.id);
+    }
+  }
+  if (!open.empty())
+    return invalid_field("messages", "tool call '{}' has no result", open.front());
+  if (!c.messages.empty() && c.messages.back().role != "user" && c.messages.back().role != "tool")
+    return invalid_field("messages", "the last message must be from the user or a tool result");
+  return {};
+}
+
+} // namespace
 
 Status validate_case(Case& c) {
   if (auto s = text_fields({{"id", &c.id},
@@ -293,8 +400,12 @@ Status validate_case(Case& c) {
                             {"incident", &c.provenance.incident}});
       !s)
     return s;
-  for (std::size_t i = 0; i < c.messages.size(); ++i)
+  for (std::size_t i = 0; i < c.messages.size(); ++i) {
     TRY(text_field(fmt::format("messages[{}].content", i), c.messages[i].content));
+    TRY(text_field(fmt::format("messages[{}].tool_call_id", i), c.messages[i].tool_call_id));
+    for (const auto& call : c.messages[i].tool_calls)
+      TRY(text_field(fmt::format("messages[{}].tool_calls", i), call.id + call.arguments));
+  }
   for (const auto& t : c.tags)
     TRY(text_field("tags", t));
   if (!core::is_valid_id(c.id))
@@ -314,14 +425,9 @@ Status validate_case(Case& c) {
       return invalid_field("prompt", "must not be empty");
     if (c.system && !c.prompt)
       return invalid_field("system", "goes with prompt; put a system message in messages");
-    for (std::size_t i = 0; i < c.messages.size(); ++i) {
-      const auto& m = c.messages[i];
-      if (m.role != "system" && m.role != "user" && m.role != "assistant")
-        return invalid_field(fmt::format("messages[{}].role", i),
-                             "'{}' is not system, user or assistant", m.role);
-    }
-    if (!c.messages.empty() && c.messages.back().role != "user")
-      return invalid_field("messages", "the last message must be from the user");
+    TRY(validate_conversation(c));
+    if (!c.tool_choice.is_null() && c.tools.is_null())
+      return invalid_field("tool_choice", "goes with tools");
     if (c.expect.empty())
       return invalid_field("expect", "a case needs at least one assertion");
     if (auto n = input_bytes(c); n > k_max_input_bytes)
@@ -365,7 +471,7 @@ Result<Incident> parse_incident(const json& j) {
   return i;
 }
 
-namespace {
+namespace {} // namespace
 
 Result<std::vector<Message>> parse_messages(const json& msgs) {
   if (!msgs.is_array())
@@ -373,22 +479,93 @@ Result<std::vector<Message>> parse_messages(const json& msgs) {
   std::vector<Message> out;
   for (std::size_t i = 0; i < msgs.size(); ++i) {
     const json& m = msgs[i];
-    if (!m.is_object())
-      return invalid_field(fmt::format("messages[{}]", i), "must be an object");
-    Fields mf(m, {"role", "content"});
     auto where = fmt::format("messages[{}]", i);
+    if (!m.is_object())
+      return invalid_field(where, "must be an object");
+    Fields mf(m, {"role", "content", "tool_calls", "tool_call_id"});
     if (auto s = mf.unknown(); !s)
       return with_context(s.error(), where);
+    Message msg;
     auto role = mf.string("role");
     if (!role)
       return with_context(role.error(), where);
-    auto content = mf.string("content");
-    if (!content)
-      return with_context(content.error(), where);
-    out.push_back({*role, *content});
+    msg.role = *role;
+    if (const json* calls = mf.find("tool_calls")) {
+      if (!calls->is_array())
+        return invalid_field(where + ".tool_calls", "must be an array of tool calls");
+      for (std::size_t k = 0; k < calls->size(); ++k) {
+        auto call_where = fmt::format("{}.tool_calls[{}]", where, k);
+        auto call = TRY(core::tool_call_from_json((*calls)[k], call_where));
+        auto args = json::parse(call.arguments, nullptr, false);
+        if (!args.is_object())
+          return invalid_field(call_where + ".arguments", "must be a JSON object");
+        call.arguments = args.dump(-1, ' ', false, json::error_handler_t::replace);
+        msg.tool_calls.push_back(std::move(call));
+      }
+    }
+    if (auto id = mf.opt_string("tool_call_id"); !id)
+      return with_context(id.error(), where);
+    else
+      msg.tool_call_id = id->value_or("");
+    // An assistant message that only calls tools has no text (OpenAI writes null); a tool's
+    // result may be empty. Every other message says something.
+    const json* content = mf.find("content");
+    bool may_be_empty = !msg.tool_calls.empty() || msg.role == "tool";
+    if (content && content->is_null() && may_be_empty) {
+    } else if (auto text = mf.opt_string("content"); !text) {
+      return with_context(text.error(), where);
+    } else if (text->value_or("").empty() && !may_be_empty) {
+      return with_context(invalid_field("content", "required").error(), where);
+    } else {
+      msg.content = text->value_or("");
+    }
+    out.push_back(std::move(msg));
   }
   return out;
 }
+
+namespace {} // namespace
+
+Result<json> parse_evidence(const json& e) {
+  if (!e.is_object())
+    return invalid_field("evidence",
+                         "must be an object {{\"source\",\"id\",\"answer\",\"tool_calls\"}}");
+  Fields f(e, {"source", "id", "answer", "tool_calls"});
+  if (auto s = f.unknown(); !s)
+    return with_context(s.error(), "evidence");
+  json out = json::object();
+  for (const char* key : {"source", "id", "answer"}) {
+    auto v = f.opt_string(key);
+    if (!v)
+      return with_context(v.error(), "evidence");
+    if (*v) {
+      TRY(text_field(fmt::format("evidence.{}", key), **v));
+      out[key] = **v;
+    }
+  }
+  if (const json* calls = f.find("tool_calls")) {
+    if (!calls->is_array())
+      return invalid_field("evidence.tool_calls", "must be an array of tool calls");
+    json list = json::array();
+    for (std::size_t k = 0; k < calls->size(); ++k)
+      list.push_back(core::to_json(
+          TRY(core::tool_call_from_json((*calls)[k], fmt::format("evidence.tool_calls[{}]", k)))));
+    out["tool_calls"] = std::move(list);
+  }
+  return out;
+}
+
+Result<json> parse_tools(const json& tools) {
+  auto out = TRY(core::normalize_tools(tools));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (const auto& fn = out[i]["function"]; fn.contains("parameters"))
+      if (auto s = scoring::check_schema(fn["parameters"]); !s)
+        return invalid_field(fmt::format("tools[{}].function.parameters", i), "{}",
+                             s.error().message);
+  return out;
+}
+
+namespace {
 
 Result<std::vector<scoring::Assertion>> parse_expect(const json& expect) {
   if (!expect.is_array())
@@ -467,7 +644,8 @@ Status parse_tombstone(const Fields& f, Case& c) {
     return {};
   if (!core::from_hex(*hash, c.content_hash))
     return invalid_field("content_hash", "must be 64 lowercase hex digits");
-  if (c.prompt || !c.messages.empty() || !c.expect.empty() || c.title || c.system)
+  if (c.prompt || !c.messages.empty() || !c.expect.empty() || c.title || c.system ||
+      !c.tools.is_null() || !c.tool_choice.is_null() || !c.evidence.is_null())
     return invalid_field("content_hash", "only a purged tombstone carries one");
   c.purged = true;
   return {};
@@ -483,8 +661,9 @@ Status check_limits(const Case& c) {
 }
 
 Result<Case> parse_case(const json& j) {
-  Fields f(j, {"type", "id", "title", "prompt", "system", "messages", "expect", "incident",
-               "provenance", "tags", "status", "min_pass_rate", "trials", "content_hash"});
+  Fields f(j, {"type", "id", "title", "prompt", "system", "messages", "tools", "tool_choice",
+               "evidence", "expect", "incident", "provenance", "tags", "status", "min_pass_rate",
+               "trials", "content_hash"});
   TRY(f.unknown());
   Case c;
   c.id = TRY(f.string("id"));
@@ -493,6 +672,12 @@ Result<Case> parse_case(const json& j) {
     *field = TRY(f.opt_string(key));
   if (const json* msgs = f.find("messages"))
     c.messages = TRY(parse_messages(*msgs));
+  if (const json* tools = f.find("tools"))
+    c.tools = TRY(parse_tools(*tools));
+  if (const json* choice = f.find("tool_choice"))
+    c.tool_choice = TRY(core::normalize_tool_choice(*choice, c.tools));
+  if (const json* evidence = f.find("evidence"))
+    c.evidence = TRY(parse_evidence(*evidence));
   if (const json* expect = f.find("expect"))
     c.expect = TRY(parse_expect(*expect));
   c.provenance = TRY(parse_provenance(f));

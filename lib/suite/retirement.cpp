@@ -300,12 +300,7 @@ Status remove_case(Suite& s, const std::string& id, bool purge, const Origin& or
   c.status = CaseStatus::removed;
   if (purge) {
     c.content_hash = content_hash(c); // the hash of the removed case, kept by the tombstone
-    c.purged = true;
-    c.title.reset();
-    c.prompt.reset();
-    c.system.reset();
-    c.messages.clear();
-    c.expect.clear();
+    drop_content(c);
   } else {
     c.content_hash = content_hash(c);
   }

@@ -32,7 +32,32 @@ Result<std::optional<T>> find_one(store::Database& db, const std::string& sql, s
   return std::optional<T>(read(stmt));
 }
 
+// A stored message, read leniently: verify reports what a hand edit broke, through the hash.
+Message stored_message(const json& m) {
+  Message msg{m.value("role", ""), m.value("content", ""), {}, m.value("tool_call_id", "")};
+  if (auto calls = m.find("tool_calls"); calls != m.end() && calls->is_array())
+    for (std::size_t k = 0; k < calls->size(); ++k)
+      if (auto call = core::tool_call_from_json((*calls)[k], "tool_calls"))
+        msg.tool_calls.push_back(std::move(*call));
+  return msg;
+}
+
+std::optional<std::string> json_text(const json& j) {
+  if (j.is_null())
+    return std::nullopt;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 } // namespace
+
+Result<std::string> case_columns(store::Database& db) {
+  auto stmt = TRY(db.prepare("SELECT 1 FROM pragma_table_xinfo('cases') WHERE name = 'tools'"));
+  if (TRY(stmt.step()))
+    return std::string(k_case_columns);
+  // A file from before schema 4, which a reader takes as it is: it has no tools.
+  std::string cols = k_case_columns;
+  return cols.substr(0, cols.find(", tools")) + ", NULL, NULL, NULL";
+}
 
 Case read_case(const store::Statement& s) {
   Case c;
@@ -45,7 +70,7 @@ Case read_case(const store::Statement& s) {
     if (msgs.is_array())
       for (const auto& m : msgs)
         if (m.is_object())
-          c.messages.push_back({m.value("role", ""), m.value("content", "")});
+          c.messages.push_back(stored_message(m));
   }
   if (s.is_null(5)) {
     c.purged = true;
@@ -69,6 +94,11 @@ Case read_case(const store::Statement& s) {
   auto hash = s.blob(13);
   if (hash.size() == c.content_hash.size())
     std::copy(hash.begin(), hash.end(), c.content_hash.begin());
+  for (auto [col, field] :
+       {std::pair{14, &c.tools}, std::pair{15, &c.tool_choice}, std::pair{16, &c.evidence}})
+    if (!s.is_null(col))
+      if (auto j = json::parse(s.text(col), nullptr, false); !j.is_discarded())
+        *field = std::move(j);
   return c;
 }
 
@@ -77,7 +107,7 @@ void bind_case(store::Statement& s, const Case& c) {
   if (!c.messages.empty()) {
     json m = json::array();
     for (const auto& msg : c.messages)
-      m.push_back({{"role", msg.role}, {"content", msg.content}});
+      m.push_back(message_json(msg));
     messages = m.dump();
   }
   if (!c.purged) {
@@ -97,15 +127,17 @@ void bind_case(store::Statement& s, const Case& c) {
     trials = *c.trials;
   s.bind_all(c.id, c.title, c.prompt, c.system, messages, expect, json_list(c.tags), incident,
              std::string(to_string(c.provenance.kind)), note, std::string(to_string(c.status)),
-             c.min_pass_rate, trials, std::span<const std::uint8_t>(c.content_hash));
+             c.min_pass_rate, trials, std::span<const std::uint8_t>(c.content_hash),
+             json_text(c.tools), json_text(c.tool_choice), json_text(c.evidence));
 }
 
 Result<store::Statement> prepare_case_update(store::Database& db) {
   // Parameters in bind_case's order: ?1 is the id.
-  return db.prepare("UPDATE cases SET title = ?2, prompt = ?3, system = ?4, messages = ?5, "
-                    "expect = ?6, tags = ?7, incident = ?8, provenance_kind = ?9, "
-                    "provenance_note = ?10, status = ?11, min_pass_rate = ?12, trials = ?13, "
-                    "content_hash = ?14 WHERE id = ?1");
+  return db.prepare(
+      "UPDATE cases SET title = ?2, prompt = ?3, system = ?4, messages = ?5, "
+      "expect = ?6, tags = ?7, incident = ?8, provenance_kind = ?9, "
+      "provenance_note = ?10, status = ?11, min_pass_rate = ?12, trials = ?13, "
+      "content_hash = ?14, tools = ?15, tool_choice = ?16, evidence = ?17 WHERE id = ?1");
 }
 
 Status update_case(store::Statement& update, const Case& c) {
@@ -153,8 +185,8 @@ std::string canonical(const nlohmann::ordered_json& record) {
 }
 
 Result<std::optional<Case>> find_case(store::Database& db, std::string_view id) {
-  return find_one<Case>(db, fmt::format("SELECT {} FROM cases WHERE id = ?", k_case_columns), id,
-                        &read_case);
+  return find_one<Case>(db, fmt::format("SELECT {} FROM cases WHERE id = ?", TRY(case_columns(db))),
+                        id, &read_case);
 }
 
 Result<std::optional<Incident>> find_incident(store::Database& db, std::string_view id) {

@@ -11,7 +11,10 @@ namespace evalkeep::suite::rows {
 
 inline constexpr const char* k_case_columns =
     "id, title, prompt, system, messages, expect, tags, incident, provenance_kind, "
-    "provenance_note, status, min_pass_rate, trials, content_hash";
+    "provenance_note, status, min_pass_rate, trials, content_hash, tools, tool_choice, evidence";
+/// The 17 placeholders of an INSERT of k_case_columns.
+inline constexpr const char* k_case_placeholders =
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17";
 
 inline constexpr const char* k_incident_columns = "id, title, date, severity, url, summary";
 
@@ -19,9 +22,13 @@ inline constexpr const char* k_decision_columns =
     "case_id, reason, rationale, decided_by, approved_by, decided_at, git_head, incidents, "
     "superseded_by, revisit";
 
-/// Reads a case from a row selected with k_case_columns.
+/// k_case_columns as `db` has them: a file from before schema version 4 (read as it is, by a
+/// reader) has no tool columns and yields NULL for them.
+Result<std::string> case_columns(store::Database& db);
+
+/// Reads a case from a row selected with case_columns().
 Case read_case(const store::Statement& s);
-/// Binds parameters 1..14 in the order of k_case_columns.
+/// Binds parameters 1..17 in the order of k_case_columns.
 void bind_case(store::Statement& s, const Case& c);
 
 /// The one UPDATE of the cases table: writes a case's row whole from `c` (a purged case's title,

@@ -133,8 +133,8 @@ Result<SeenCases> check_cases(store::Database& db, const LastEvents& last_case,
     }
   };
   // On an error `hashing` finishes before `in_hashing`, which it reads, goes: it is declared after.
-  TRY(store::each_row(db, fmt::format("SELECT {} FROM cases ORDER BY id", rows::k_case_columns),
-                      take));
+  TRY(store::each_row(
+      db, fmt::format("SELECT {} FROM cases ORDER BY id", TRY(rows::case_columns(db))), take));
   if (hashing.valid())
     judge(in_hashing, hashing.get());
   judge(chunk, hashes_hold(chunk));

@@ -162,6 +162,10 @@ int affinity(const Assertion& r, const Assertion& a) {
     return 1;
   if (r.type == T::is_json && a.type == T::json_path)
     return 1;
+  // An assertion on tool calls may replace another of another type (no-tool-call:NAME by
+  // max-tool-calls:0, tool-called by tool-args): paired, the change is judged old -> new.
+  if (scoring::is_tool_assertion(r.type) && scoring::is_tool_assertion(a.type))
+    return 1;
   return 0;
 }
 
@@ -293,8 +297,18 @@ std::string input_text(const Case& c) {
       out = "[system] " + *c.system + "\n[user] ";
     out += *c.prompt;
   }
-  for (std::size_t i = 0; i < c.messages.size(); ++i)
-    out += fmt::format("{}[{}] {}", i ? "\n" : "", c.messages[i].role, c.messages[i].content);
+  for (std::size_t i = 0; i < c.messages.size(); ++i) {
+    const auto& m = c.messages[i];
+    out += fmt::format("{}[{}{}{}] {}", i ? "\n" : "", m.role, m.tool_call_id.empty() ? "" : " ",
+                       m.tool_call_id, m.content);
+    for (const auto& call : m.tool_calls)
+      out += fmt::format("\n[call {}] {} {}", call.id, call.name, call.arguments);
+  }
+  // The tools a model may call are part of what it is asked: taking one away is a change.
+  if (!c.tools.is_null())
+    out += "\n[tools] " + c.tools.dump();
+  if (!c.tool_choice.is_null())
+    out += "\n[tool_choice] " + c.tool_choice.dump();
   return out;
 }
 
@@ -680,14 +694,8 @@ Result<Rebuilt> rebuild(const Case& prev, const LedgerEvent& e) {
       return invalid("it removes a case that is removed already");
     next.status = CaseStatus::removed;
     next.content_hash = content_hash(next);
-    if (purge) { // the tombstone keeps the hash of the case it was
-      next.purged = true;
-      next.title.reset();
-      next.prompt.reset();
-      next.system.reset();
-      next.messages.clear();
-      next.expect.clear();
-    }
+    if (purge) // the tombstone keeps the hash of the case it was
+      drop_content(next);
     return Rebuilt{std::move(next), std::nullopt};
   } else {
     return invalid("a version of a case that exists cannot be rebuilt from its {} event", e.action);

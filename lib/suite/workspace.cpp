@@ -118,6 +118,16 @@ Status read_exec(const fs::path& file, const toml::table& t, const std::string& 
       p.command.push_back(part.as_string()->get());
     }
   }
+  if (auto* output = t.get("output")) {
+    auto* v = output->as_string();
+    if (!v || (v->get() != "text" && v->get() != "agent"))
+      return invalid("{}: '{}output' must be \"text\" (stdout is the answer) or \"agent\" (the "
+                     "agent protocol's JSON)",
+                     where(file, output->source()), prefix);
+    if (p.kind != providers::Kind::exec)
+      return invalid("{}: '{}output' is for exec providers", where(file, output->source()), prefix);
+    p.agent_output = v->get() == "agent";
+  }
   auto* pass = t.get("pass_env");
   if (!pass)
     return {};
@@ -143,17 +153,33 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
   if (!t)
     return invalid("{}: 'providers.{}' must be a table", where(file, node.source()), name);
   TRY(unknown_keys(file, *t, prefix,
-                   {"type", "base_url", "model", "temperature", "max_tokens", "seed", "headers",
-                    "api_key_env", "max_concurrency", "max_attempts", "connect_timeout_s",
-                    "timeout_s", "max_retry_wait_s", "idempotency_header", "input_price_per_mtok",
-                    "output_price_per_mtok", "command", "anthropic_version", "pass_env"}));
+                   {"type",
+                    "base_url",
+                    "model",
+                    "temperature",
+                    "max_tokens",
+                    "seed",
+                    "headers",
+                    "api_key_env",
+                    "max_concurrency",
+                    "max_attempts",
+                    "connect_timeout_s",
+                    "timeout_s",
+                    "max_retry_wait_s",
+                    "idempotency_header",
+                    "input_price_per_mtok",
+                    "output_price_per_mtok",
+                    "command",
+                    "anthropic_version",
+                    "pass_env",
+                    "output"}));
   providers::ProviderConfig p;
   p.name = name;
   std::string type;
   TRY(read_value(file, *t, "type", type, prefix));
   auto kind = providers::parse_kind(type);
   if (!kind)
-    return invalid("{}: '{}type' must be openai, anthropic or exec, got '{}'",
+    return invalid("{}: '{}type' must be openai, openai-responses, anthropic or exec, got '{}'",
                    where(file, t->source()), prefix, type);
   p.kind = *kind;
   TRY(read_scalars(file, *t, prefix, p));
@@ -189,7 +215,8 @@ Result<providers::ProviderConfig> find_provider(const Config& config, const std:
   auto colon = model_spec.find(':');
   auto kind = providers::parse_kind(model_spec.substr(0, colon));
   if (colon == std::string::npos || !kind || *kind == providers::Kind::exec)
-    return invalid("--model '{}' must be openai:MODEL or anthropic:MODEL", model_spec);
+    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL or anthropic:MODEL",
+                   model_spec);
   providers::ProviderConfig p;
   p.name = model_spec;
   p.kind = *kind;

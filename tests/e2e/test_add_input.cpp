@@ -161,7 +161,8 @@ TEST_CASE("add with a bad messages file is refused", "[e2e][add-input]") {
                        {"add", "--id", "convo", "--messages-file", "convo.json", "--expect",
                         "contains:x", "--incident", "INC-7"})
                  .err,
-             Catch::Contains("message 0"));
+             Catch::Contains("--messages-file convo.json: messages[0]: field \"content\": "
+                             "required"));
   CHECK_THAT(must_fail(repo, 2,
                        {"add", "--id", "convo", "--messages-file", "missing.json", "--expect",
                         "contains:x", "--incident", "INC-7"})

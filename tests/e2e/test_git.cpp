@@ -226,7 +226,7 @@ TEST_CASE("dump prints the suite as the text git diff shows", "[e2e][git]") {
   Repo repo;
   seed_suite(repo);
   auto r = must_succeed(repo, {"dump"});
-  CHECK(r.out.starts_with("# evalkeep suite, schema version 3\n"));
+  CHECK(r.out.starts_with("# evalkeep suite, schema version 4\n"));
   CHECK_THAT(r.out, Catch::Contains("\ncase tone-apology\n  status: active\n  provenance: "
                                     "spec:style guide 2.1\n  prompt: My order is late.\n"));
   CHECK(must_succeed(repo, {"dump", "evals/suite.db"}).out == r.out);

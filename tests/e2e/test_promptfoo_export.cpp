@@ -77,7 +77,8 @@ TEST_CASE("export --to promptfoo --provider writes the provider as an openai:cha
     std::ofstream toml(repo.path() / "evalkeep.toml", std::ios::app);
     toml << "\n[providers.local]\ntype = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\n"
             "model = \"stand-in\"\nmax_tokens = 64\nseed = 7\napi_key_env = \"LOCAL_KEY\"\n"
-            "\n[providers.agent]\ntype = \"exec\"\ncommand = [\"true\"]\n";
+            "\n[providers.agent]\ntype = \"exec\"\ncommand = [\"true\"]\n"
+            "\n[providers.responses]\ntype = \"openai-responses\"\nmodel = \"gpt-4.1\"\n";
   }
   auto r = must_succeed(
       repo, {"export", "--to", "promptfoo", "--provider", "local", "-o", "promptfooconfig.yaml"});
@@ -91,6 +92,11 @@ TEST_CASE("export --to promptfoo --provider writes the provider as an openai:cha
                                    "      temperature: 0.0\n"
                                    "      max_tokens: 64\n"
                                    "      seed: 7\n"));
+  auto responses = must_succeed(repo, {"export", "--to", "promptfoo", "--provider", "responses"});
+  CHECK_THAT(responses.out, Catch::Contains("  - id: \"openai:responses:gpt-4.1\"\n"
+                                            "    config:\n"
+                                            "      apiBaseUrl: \"https://api.openai.com/v1\"\n"
+                                            "      apiKeyEnvar: \"OPENAI_API_KEY\"\n"));
   auto exec = must_fail(repo, 2, {"export", "--to", "promptfoo", "--provider", "agent"});
   CHECK_THAT(exec.err, Catch::Contains("runs a command"));
   auto unknown = must_fail(repo, 2, {"export", "--to", "promptfoo", "--provider", "nope"});

@@ -29,7 +29,7 @@ TEST_CASE("verify passes on a suite only evalkeep has touched", "[e2e][verify]")
   seed_suite(repo);
   auto before = file_hash(repo.suite());
   auto text = must_succeed(repo, {"verify"});
-  CHECK_THAT(text.out, Catch::Contains("ok: schema 3, 3 ledger events chained, 2 cases and 1 "
+  CHECK_THAT(text.out, Catch::Contains("ok: schema 4, 3 ledger events chained, 2 cases and 1 "
                                        "incident match the ledger"));
   auto json = parse_json(must_succeed(repo, {"verify", "--json"}).out);
   CHECK(json["ok"] == true);

@@ -18,7 +18,8 @@ ApiError invalid(std::string message, json param = nullptr) {
           .param = std::move(param)};
 }
 
-// Content is a string or an array of blocks; only text blocks count.
+// Content is a string or an array of blocks; only text blocks count (Anthropic's and Chat
+// Completions' "text", the Responses API's "input_text" and "output_text").
 std::string text_of(const json& content) {
   if (content.is_string())
     return content.get<std::string>();
@@ -30,7 +31,9 @@ std::string text_of(const json& content) {
       continue;
     auto type = block.find("type");
     auto t = block.find("text");
-    if (type == block.end() || *type != "text" || t == block.end() || !t->is_string())
+    bool text_type =
+        type != block.end() && (*type == "text" || *type == "input_text" || *type == "output_text");
+    if (!text_type || t == block.end() || !t->is_string())
       continue;
     if (!text.empty())
       text += '\n';
@@ -53,26 +56,41 @@ std::size_t count_words(std::string_view text) {
   return words;
 }
 
-std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_view body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return std::unexpected(invalid(api == Api::openai
-                                       ? "We could not parse the JSON body of your request."
-                                       : "The request body is not valid JSON."));
-  ChatRequest r;
-  auto model = j.find("model");
-  if (model == j.end() || !model->is_string() || model->get<std::string>().empty())
-    return std::unexpected(
-        invalid(api == Api::openai ? "you must provide a model parameter" : "model: Field required",
-                "model"));
-  r.model = model->get<std::string>();
-  if (api == Api::anthropic) {
-    auto max_tokens = j.find("max_tokens");
-    if (max_tokens == j.end() || !max_tokens->is_number_integer())
-      return std::unexpected(invalid("max_tokens: Field required"));
-    if (auto system = j.find("system"); system != j.end())
-      r.prompt_words += count_words(text_of(*system));
+namespace {
+
+bool is_openai(Api api) {
+  return api != Api::anthropic;
+}
+
+// One message of Chat Completions or Anthropic: its words, and the key or the tool result it
+// carries. A user message holding only tool_result blocks (Anthropic) is not a new question.
+void read_message(const json& m, ChatRequest& r) {
+  auto content = m.find("content");
+  std::string text = content == m.end() ? std::string() : text_of(*content);
+  r.prompt_words += count_words(text);
+  if (m["role"] == "tool") { // Chat Completions: {"role":"tool","tool_call_id","content"}
+    r.tool_result = std::move(text);
+    return;
   }
+  if (m["role"] != "user")
+    return;
+  std::optional<std::string> result;
+  if (content != m.end() && content->is_array())
+    for (const json& block : *content)
+      if (block.is_object() && block.value("type", json()) == "tool_result") {
+        auto inner = block.find("content");
+        result = inner == block.end() ? std::string() : text_of(*inner);
+        r.prompt_words += count_words(*result);
+      }
+  if (!result || !text.empty()) {
+    r.key = std::move(text);
+    r.tool_result.reset();
+  }
+  if (result)
+    r.tool_result = std::move(result);
+}
+
+std::expected<ChatRequest, ApiError> parse_messages(Api api, const json& j, ChatRequest r) {
   auto messages = j.find("messages");
   if (messages == j.end() || !messages->is_array() || messages->empty())
     return std::unexpected(
@@ -84,13 +102,66 @@ std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_vie
                                          ? "Missing required parameter: 'messages[].role'."
                                          : "messages: each message needs a role",
                                      "messages"));
-    auto content = m.find("content");
-    std::string text = content == m.end() ? std::string() : text_of(*content);
-    r.prompt_words += count_words(text);
-    if (m["role"] == "user")
-      r.key = std::move(text);
+    read_message(m, r);
   }
   return r;
+}
+
+// The Responses API: `input` is text or a list of items: messages ({"role","content"}, with or
+// without "type":"message"), function_call items and function_call_output items.
+std::expected<ChatRequest, ApiError> parse_input(const json& j, ChatRequest r) {
+  if (auto instructions = j.find("instructions"); instructions != j.end())
+    r.prompt_words += count_words(text_of(*instructions));
+  auto input = j.find("input");
+  if (input != j.end() && input->is_string()) {
+    r.key = input->get<std::string>();
+    r.prompt_words += count_words(r.key);
+    return r;
+  }
+  if (input == j.end() || !input->is_array() || input->empty())
+    return std::unexpected(invalid("Missing required parameter: 'input'.", "input"));
+  for (const json& item : *input) {
+    if (!item.is_object())
+      return std::unexpected(invalid("Invalid type for 'input[]': expected an object.", "input"));
+    auto type = item.value("type", json("message"));
+    if (type == "function_call_output") {
+      r.tool_result = item.contains("output") ? text_of(item["output"]) : std::string();
+      r.prompt_words += count_words(*r.tool_result);
+      continue;
+    }
+    if (type != "message")
+      continue; // function_call and other items the model wrote
+    if (!item.contains("role") || !item["role"].is_string())
+      return std::unexpected(invalid("Missing required parameter: 'input[].role'.", "input"));
+    read_message(item, r);
+  }
+  return r;
+}
+
+} // namespace
+
+std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return std::unexpected(invalid(is_openai(api)
+                                       ? "We could not parse the JSON body of your request."
+                                       : "The request body is not valid JSON."));
+  ChatRequest r;
+  auto model = j.find("model");
+  if (model == j.end() || !model->is_string() || model->get<std::string>().empty())
+    return std::unexpected(invalid(
+        is_openai(api) ? "you must provide a model parameter" : "model: Field required", "model"));
+  r.model = model->get<std::string>();
+  if (api == Api::responses)
+    return parse_input(j, std::move(r));
+  if (api == Api::anthropic) {
+    auto max_tokens = j.find("max_tokens");
+    if (max_tokens == j.end() || !max_tokens->is_number_integer())
+      return std::unexpected(invalid("max_tokens: Field required"));
+    if (auto system = j.find("system"); system != j.end())
+      r.prompt_words += count_words(text_of(*system));
+  }
+  return parse_messages(api, j, std::move(r));
 }
 
 ApiError standard_error(Api api, int status, std::string_view model) {
@@ -190,47 +261,132 @@ std::string error_body(Api api, const ApiError& e, std::uint64_t seq) {
   return j.dump();
 }
 
-std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& request,
-                            std::string_view answer, bool empty) {
-  std::size_t answer_words = empty ? 0 : count_words(answer);
-  std::string model = request.model + "-standin";
-  if (api == Api::anthropic) {
-    ordered_json content = ordered_json::array();
-    if (!empty)
-      content.push_back({{"type", "text"}, {"text", answer}});
-    ordered_json j = {
-        {"id", fmt::format("msg_standin_{}", seq)},
-        {"type", "message"},
-        {"role", "assistant"},
-        {"model", model},
-        {"content", std::move(content)},
-        {"stop_reason", "end_turn"},
-        {"stop_sequence", nullptr},
-        {"usage", {{"input_tokens", request.prompt_words}, {"output_tokens", answer_words}}}};
-    return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
-  }
+namespace {
+
+std::string dump(const ordered_json& j) {
+  return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+ordered_json usage(std::size_t in, std::size_t out, const char* in_key, const char* out_key) {
+  ordered_json u = {{in_key, in}, {out_key, out}};
+  u["total_tokens"] = in + out;
+  return u;
+}
+
+// A call's arguments as Anthropic's `input`, always an object.
+ordered_json input_object(const std::string& arguments) {
+  auto input = ordered_json::parse(arguments, nullptr, false);
+  return input.is_object() ? input : ordered_json::object();
+}
+
+std::string anthropic_body(std::uint64_t seq, const std::string& model, const ChatRequest& request,
+                           const Completion& c, bool empty) {
+  ordered_json content = ordered_json::array();
+  if (!empty && (!c.text.empty() || c.tool_calls.empty()))
+    content.push_back({{"type", "text"}, {"text", c.text}});
+  for (std::size_t i = 0; !empty && i < c.tool_calls.size(); ++i)
+    content.push_back({{"type", "tool_use"},
+                       {"id", fmt::format("toolu_standin_{}", c.first_call_id + i)},
+                       {"name", c.tool_calls[i].name},
+                       {"input", input_object(c.tool_calls[i].arguments)}});
+  ordered_json j = {{"id", fmt::format("msg_standin_{}", seq)},
+                    {"type", "message"},
+                    {"role", "assistant"},
+                    {"model", model},
+                    {"content", std::move(content)},
+                    {"stop_reason", c.tool_calls.empty() ? "end_turn" : "tool_use"},
+                    {"stop_sequence", nullptr},
+                    {"usage",
+                     {{"input_tokens", request.prompt_words},
+                      {"output_tokens", empty ? 0 : count_words(c.text)}}}};
+  return dump(j);
+}
+
+std::string responses_body(std::uint64_t seq, const std::string& model, const ChatRequest& request,
+                           const Completion& c, bool empty) {
+  ordered_json output = ordered_json::array();
+  if (!empty && (!c.text.empty() || c.tool_calls.empty()))
+    output.push_back(
+        {{"type", "message"},
+         {"id", fmt::format("msg_standin_{}", seq)},
+         {"status", "completed"},
+         {"role", "assistant"},
+         {"content",
+          {{{"type", "output_text"}, {"annotations", ordered_json::array()}, {"text", c.text}}}}});
+  for (std::size_t i = 0; !empty && i < c.tool_calls.size(); ++i)
+    output.push_back({{"type", "function_call"},
+                      {"id", fmt::format("fc_standin_{}", c.first_call_id + i)},
+                      {"call_id", fmt::format("call_standin_{}", c.first_call_id + i)},
+                      {"name", c.tool_calls[i].name},
+                      {"arguments", c.tool_calls[i].arguments},
+                      {"status", "completed"}});
+  ordered_json j = {{"id", fmt::format("resp_standin_{}", seq)},
+                    {"object", "response"},
+                    {"created_at", k_created},
+                    {"status", "completed"},
+                    {"error", nullptr},
+                    {"incomplete_details", nullptr},
+                    {"model", model},
+                    {"output", std::move(output)},
+                    {"parallel_tool_calls", true},
+                    {"usage", usage(request.prompt_words, empty ? 0 : count_words(c.text),
+                                    "input_tokens", "output_tokens")}};
+  return dump(j);
+}
+
+std::string chat_body(std::uint64_t seq, const std::string& model, const ChatRequest& request,
+                      const Completion& c, bool empty) {
   ordered_json choices = ordered_json::array();
-  if (!empty)
-    choices.push_back(
-        {{"index", 0},
-         {"message", {{"role", "assistant"}, {"content", answer}, {"refusal", nullptr}}},
-         {"logprobs", nullptr},
-         {"finish_reason", "stop"}});
+  if (!empty) {
+    bool calls = !c.tool_calls.empty();
+    ordered_json message = {
+        {"role", "assistant"},
+        {"content", c.text.empty() && calls ? ordered_json() : ordered_json(c.text)},
+        {"refusal", nullptr}};
+    if (calls) {
+      ordered_json list = ordered_json::array();
+      for (std::size_t i = 0; i < c.tool_calls.size(); ++i)
+        list.push_back(
+            {{"id", fmt::format("call_standin_{}", c.first_call_id + i)},
+             {"type", "function"},
+             {"function",
+              {{"name", c.tool_calls[i].name}, {"arguments", c.tool_calls[i].arguments}}}});
+      message["tool_calls"] = std::move(list);
+    }
+    choices.push_back({{"index", 0},
+                       {"message", std::move(message)},
+                       {"logprobs", nullptr},
+                       {"finish_reason", calls ? "tool_calls" : "stop"}});
+  }
   ordered_json j = {{"id", fmt::format("chatcmpl-standin-{}", seq)},
                     {"object", "chat.completion"},
                     {"created", k_created},
                     {"model", model},
                     {"choices", std::move(choices)},
-                    {"usage",
-                     {{"prompt_tokens", request.prompt_words},
-                      {"completion_tokens", answer_words},
-                      {"total_tokens", request.prompt_words + answer_words}}},
+                    {"usage", usage(request.prompt_words, empty ? 0 : count_words(c.text),
+                                    "prompt_tokens", "completion_tokens")},
                     {"system_fingerprint", "fp_standin"}};
-  return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return dump(j);
+}
+
+} // namespace
+
+std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& request,
+                            const Completion& completion, bool empty) {
+  std::string model = request.model + "-standin";
+  switch (api) {
+  case Api::anthropic:
+    return anthropic_body(seq, model, request, completion, empty);
+  case Api::responses:
+    return responses_body(seq, model, request, completion, empty);
+  case Api::openai:
+    break;
+  }
+  return chat_body(seq, model, request, completion, empty);
 }
 
 Header request_id_header(Api api, std::uint64_t seq) {
-  return {api == Api::openai ? "x-request-id" : "request-id", fmt::format("req_standin_{}", seq)};
+  return {is_openai(api) ? "x-request-id" : "request-id", fmt::format("req_standin_{}", seq)};
 }
 
 } // namespace evalkeep::standin

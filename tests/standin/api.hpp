@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,14 +14,34 @@
 
 namespace evalkeep::standin {
 
-/// The two wire formats the stand-in speaks.
-enum class Api { openai, anthropic };
+/// The wire formats the stand-in speaks: OpenAI's Chat Completions, Anthropic's Messages and
+/// OpenAI's Responses API. Errors of the Responses API are OpenAI's.
+enum class Api { openai, anthropic, responses };
 
 /// What the stand-in needs from a chat request.
 struct ChatRequest {
   std::string model;
   std::string key;              // the text of the last user message
   std::size_t prompt_words = 0; // words in the system prompt and every message
+  // The text of the latest tool result after the last user message, in any of the three shapes
+  // (a "tool" message, a tool_result block, a function_call_output item): the conversation is
+  // handing the model what a function it called returned.
+  std::optional<std::string> tool_result;
+};
+
+/// A function call a reply carries: the function's name and its arguments as JSON text.
+struct ToolCall {
+  std::string name;
+  std::string arguments;
+};
+
+/// What a successful reply says: text, function calls (numbered from `first_call_id`: ids
+/// call_standin_N, toolu_standin_N, fc_standin_N) or both. The text is left out when it is empty
+/// and there are calls.
+struct Completion {
+  std::string text;
+  std::vector<ToolCall> tool_calls;
+  std::uint64_t first_call_id = 1;
 };
 
 /// An error as the API reports it. `code` and `param` are OpenAI-only; either may be null.
@@ -44,10 +65,10 @@ ApiError quota_error(Api api);
 /// `{"error": {...}}` (OpenAI) or `{"type": "error", "error": {...}}` (Anthropic).
 std::string error_body(Api api, const ApiError& error, std::uint64_t seq);
 
-/// A successful completion carrying `answer`; with `empty`, no choices (OpenAI) or no content
-/// blocks (Anthropic).
+/// A successful completion carrying `completion`; with `empty`, no choices (OpenAI), no content
+/// blocks (Anthropic) or no output items (Responses).
 std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& request,
-                            std::string_view answer, bool empty = false);
+                            const Completion& completion, bool empty = false);
 
 /// The request-id header each API sends.
 Header request_id_header(Api api, std::uint64_t seq);

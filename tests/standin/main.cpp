@@ -1,6 +1,6 @@
 // evalkeep-standin: a stand-in model server on 127.0.0.1 for tests, the demo and benchmarks.
-// It speaks the OpenAI chat completions and Anthropic Messages formats and answers from a rules
-// file, with latency and faults on demand. See README.md next to this file.
+// It speaks the OpenAI Chat Completions, OpenAI Responses and Anthropic Messages formats and
+// answers from a rules file, with latency and faults on demand. See README.md next to this file.
 
 #include "rules.hpp"
 #include "server.hpp"

@@ -89,10 +89,56 @@ std::expected<Fault, std::string> parse_fault(const json& name, const json& j) {
   return f;
 }
 
-constexpr std::array<std::string_view, 14> k_rule_keys{
-    "match",        "answer",         "echo",        "fault",       "times",
-    "sequence",     "latency_ms",     "retry_after", "drip_ms",     "note",
-    "answer_bytes", "retry_after_ms", "probability", "wrong_answer"};
+constexpr std::array<std::string_view, 17> k_rule_keys{
+    "match",       "answer",       "echo",       "fault",      "times",        "sequence",
+    "latency_ms",  "retry_after",  "drip_ms",    "note",       "answer_bytes", "retry_after_ms",
+    "probability", "wrong_answer", "tool_calls", "after_tool", "tool_result"};
+
+// One of `tool_calls`: {"name": "f", "arguments": {...} or "<JSON text>"}.
+std::expected<ToolCall, std::string> parse_tool_call(const json& j) {
+  if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
+      j["name"].get<std::string>().empty())
+    return std::unexpected("each of 'tool_calls' needs a 'name'");
+  for (const auto& [key, value] : j.items())
+    if (key != "name" && key != "arguments")
+      return std::unexpected(fmt::format("unknown key '{}' in 'tool_calls'", key));
+  ToolCall call{j["name"].get<std::string>(), "{}"};
+  if (auto args = j.find("arguments"); args != j.end()) {
+    if (args->is_object())
+      call.arguments = args->dump();
+    else if (args->is_string()) // as a model could write it, invalid JSON included
+      call.arguments = args->get<std::string>();
+    else
+      return std::unexpected("'arguments' must be an object or its JSON text");
+  }
+  return call;
+}
+
+// The keys that make a rule answer with function calls or wait for a tool result.
+std::expected<void, std::string> parse_tool_keys(const json& j, Rule& r) {
+  if (auto it = j.find("tool_calls"); it != j.end()) {
+    if (!it->is_array() || it->empty())
+      return std::unexpected("'tool_calls' must be a non-empty array");
+    for (const json& c : *it) {
+      auto call = parse_tool_call(c);
+      if (!call)
+        return std::unexpected(call.error());
+      r.tool_calls.push_back(std::move(*call));
+    }
+  }
+  if (auto it = j.find("after_tool"); it != j.end()) {
+    if (!it->is_boolean())
+      return std::unexpected("'after_tool' must be true or false");
+    r.after_tool = it->get<bool>();
+  }
+  if (auto it = j.find("tool_result"); it != j.end()) {
+    if (!it->is_string() || r.after_tool == false)
+      return std::unexpected("'tool_result' must be a string, and cannot go with "
+                             "'after_tool': false");
+    r.tool_result = to_lower(it->get<std::string>());
+  }
+  return {};
+}
 
 std::expected<Rule, std::string> parse_rule(const json& j) {
   if (!j.is_object())
@@ -161,8 +207,11 @@ std::expected<Rule, std::string> parse_rule(const json& j) {
       return std::unexpected("'wrong_answer' must be a string, with 'probability'");
     r.wrong_answer = it->get<std::string>();
   }
-  if (!r.fault && !j.contains("sequence") && !r.echo && !j.contains("answer"))
-    return std::unexpected("a rule needs 'answer', 'echo', 'fault' or 'sequence'");
+  if (auto tools = parse_tool_keys(j, r); !tools)
+    return std::unexpected(tools.error());
+  if (!r.fault && !j.contains("sequence") && !r.echo && !j.contains("answer") &&
+      r.tool_calls.empty())
+    return std::unexpected("a rule needs 'answer', 'echo', 'fault', 'sequence' or 'tool_calls'");
   return r;
 }
 
@@ -255,15 +304,32 @@ double draw(std::uint64_t seed, std::size_t rule, std::int64_t hit) {
 
 } // namespace
 
-Decision RuleSet::decide(std::string_view key) {
+namespace {
+
+// Whether a rule's tool conditions hold for a request handing back `tool_result` (or nothing).
+bool tool_conditions_hold(const Rule& r, const std::optional<std::string>& tool_result) {
+  if (r.after_tool && *r.after_tool != tool_result.has_value())
+    return false;
+  if (r.tool_result &&
+      (!tool_result || to_lower(*tool_result).find(*r.tool_result) == std::string::npos))
+    return false;
+  return true;
+}
+
+} // namespace
+
+Decision RuleSet::decide(std::string_view key, const std::optional<std::string>& tool_result) {
   std::string lowered = to_lower(key);
   for (std::size_t i = 0; i < m_rules.size(); ++i) {
     Rule& r = m_rules[i];
-    if (lowered.find(r.match) == std::string::npos)
+    if (lowered.find(r.match) == std::string::npos || !tool_conditions_hold(r, tool_result))
       continue;
     ++r.hits;
     Decision d;
-    d.answer = r.echo ? std::string(key) : r.answer.value_or(m_default_answer);
+    // A rule that calls functions says nothing else unless it has an answer.
+    d.answer =
+        r.echo ? std::string(key) : r.answer.value_or(r.tool_calls.empty() ? m_default_answer : "");
+    d.tool_calls = r.tool_calls;
     if (r.probability && draw(m_seed, i, r.hits) >= *r.probability)
       d.answer = r.wrong_answer;
     if (r.answer_bytes && !d.answer.empty()) {

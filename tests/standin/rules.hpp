@@ -1,5 +1,7 @@
 #pragma once
 
+#include "api.hpp"
+
 #include <cstdint>
 #include <expected>
 #include <optional>
@@ -50,10 +52,15 @@ struct Fault {
 };
 
 /// One entry of the rules file. The first rule whose `match` is a case-insensitive substring
-/// of the request's key answers it.
+/// of the request's key, and whose tool conditions hold, answers it.
 struct Rule {
-  std::string match;                       // lowercased
-  std::optional<std::string> answer;       // the default answer when absent
+  std::string match;                 // lowercased
+  std::optional<std::string> answer; // the default answer when absent (none with tool_calls)
+  std::vector<ToolCall> tool_calls;  // the function calls the reply makes
+  // true: only when the request hands back a tool result (ChatRequest::tool_result); false: only
+  // when it does not.
+  std::optional<bool> after_tool;
+  std::optional<std::string> tool_result;  // lowercased: a substring the tool result must hold
   bool echo = false;                       // answer with the key itself
   std::optional<std::size_t> answer_bytes; // the answer repeated (and cut) to this many bytes
   std::optional<Fault> fault;
@@ -72,6 +79,7 @@ struct Rule {
 /// What the rules decided for one request.
 struct Decision {
   std::string answer;
+  std::vector<ToolCall> tool_calls;
   std::optional<Fault> fault;  // the rule's fault, when it still applies
   bool rule_has_fault = false; // the rule names a fault or a sequence, spent or not
   std::optional<int> latency_ms;
@@ -86,8 +94,10 @@ public:
   static std::expected<RuleSet, std::string> load(const std::string& path);
   static std::expected<RuleSet, std::string> from_json(const nlohmann::json& j);
 
-  /// Finds the rule for `key` and counts the hit toward its `times`.
-  Decision decide(std::string_view key);
+  /// Finds the rule for `key` and the tool result the request hands back, if any, and counts the
+  /// hit toward its `times`.
+  Decision decide(std::string_view key,
+                  const std::optional<std::string>& tool_result = std::nullopt);
 
   /// The seed of the rules' `probability` draws (default 1).
   void seed(std::uint64_t seed) { m_seed = seed; }

@@ -38,7 +38,7 @@ int status_of(FaultKind kind) {
 }
 
 // The reply for a fault that has a valid request to work with.
-Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, std::string_view answer,
+Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, const Completion& answer,
                   std::uint64_t seq) {
   Reply r;
   r.response.body = completion_body(api, seq, request, answer);
@@ -115,13 +115,14 @@ Reply echo_401(Api api, const Request& request, std::uint64_t seq) {
   for (const auto& [name, value] : request.headers)
     echoed += fmt::format("\n{}: {}", name, value);
   echoed += "\n\n" + request.body;
-  return api_error(api,
-                   {.status = 401,
-                    .type = api == Api::openai ? "invalid_request_error" : "authentication_error",
-                    .message = echoed,
-                    .code = api == Api::openai ? json("invalid_api_key") : json(),
-                    .param = nullptr},
-                   seq);
+  return api_error(
+      api,
+      {.status = 401,
+       .type = api != Api::anthropic ? "invalid_request_error" : "authentication_error",
+       .message = echoed,
+       .code = api != Api::anthropic ? json("invalid_api_key") : json(),
+       .param = nullptr},
+      seq);
 }
 
 // What the log records as the status of a reply: 0 when no status line is sent.
@@ -142,6 +143,8 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::openai, request);
   if (path == "/v1/messages" && request.method == "POST")
     return answer(Api::anthropic, request);
+  if (path == "/v1/responses" && request.method == "POST")
+    return answer(Api::responses, request);
   if (path == "/__stats" && request.method == "GET")
     return json_reply(200, m_stats.summary());
   if (path == "/__log" && request.method == "GET")
@@ -150,18 +153,20 @@ Reply ModelService::handle(const Request& request) {
     m_stats.reset();
     m_rules.reset_hits();
     m_seq = 0;
+    m_call_seq = 0;
     return json_reply(200, json{{"reset", true}});
   }
   m_stats.record_other(request);
-  return api_error(Api::openai,
-                   {.status = 404,
-                    .type = "invalid_request_error",
-                    .message = fmt::format("Unknown request URL: {} {}. The stand-in serves POST "
-                                           "/v1/chat/completions and POST /v1/messages.",
-                                           request.method, path),
-                    .code = "unknown_url",
-                    .param = nullptr},
-                   0);
+  return api_error(
+      Api::openai,
+      {.status = 404,
+       .type = "invalid_request_error",
+       .message = fmt::format("Unknown request URL: {} {}. The stand-in serves POST "
+                              "/v1/chat/completions, POST /v1/messages and POST /v1/responses.",
+                              request.method, path),
+       .code = "unknown_url",
+       .param = nullptr},
+      0);
 }
 
 Reply ModelService::reject(int status) {
@@ -207,7 +212,9 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
 
   Outcome out;
   out.key = chat->key;
-  Decision d = m_rules.decide(out.key);
+  Decision d = m_rules.decide(out.key, chat->tool_result);
+  Completion completion{d.answer, d.tool_calls, m_call_seq + 1};
+  m_call_seq += d.tool_calls.size();
   // A rule that names a fault decides alone, even once its `times` are spent.
   std::optional<Fault> fault = d.rule_has_fault ? d.fault : global_fault();
   if (fault && fault->kind == FaultKind::status_401_echo) {
@@ -215,9 +222,9 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
     out.reply = echo_401(api, request, seq);
   } else if (fault) {
     out.fault = fault->kind;
-    out.reply = fault_reply(api, *fault, *chat, d.answer, seq);
+    out.reply = fault_reply(api, *fault, *chat, completion, seq);
   } else {
-    out.reply.response.body = completion_body(api, seq, *chat, d.answer);
+    out.reply.response.body = completion_body(api, seq, *chat, completion);
   }
   out.reply.delay_ms = d.latency_ms.value_or(m_options.latency_ms);
   return out;

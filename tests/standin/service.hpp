@@ -19,8 +19,8 @@ struct ServiceOptions {
   std::uint64_t seed = 1;
 };
 
-/// The stand-in model: routes a request to the OpenAI or Anthropic endpoint or a control
-/// endpoint, picks the answer or fault from the rules, and keeps the stats.
+/// The stand-in model: routes a request to the Chat Completions, Anthropic Messages or Responses
+/// endpoint or a control endpoint, picks the answer or fault from the rules, and keeps the stats.
 class ModelService final : public Handler {
 public:
   ModelService(RuleSet rules, ServiceOptions options);
@@ -42,6 +42,7 @@ private:
   ServiceOptions m_options;
   Stats m_stats;
   std::uint64_t m_seq = 0;
+  std::uint64_t m_call_seq = 0; // function calls rendered: their ids' numbers
   std::mt19937_64 m_random;
 };
 

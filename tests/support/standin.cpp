@@ -105,7 +105,8 @@ void StandIn::reset() const {
 std::string provider_table(const StandIn& s, const std::string& name, const std::string& type,
                            const std::string& extra) {
   return "\n[providers." + name + "]\ntype = \"" + type + "\"\nbase_url = \"" +
-         (type == "openai" ? s.openai_base() : s.base()) + "\"\nmodel = \"stand-in\"\n" + extra;
+         (type.starts_with("openai") ? s.openai_base() : s.base()) + "\"\nmodel = \"stand-in\"\n" +
+         extra;
 }
 
 } // namespace evalkeep::test

@@ -114,6 +114,22 @@ void set_schema_version(const std::filesystem::path& suite_file, int version) {
       throw std::runtime_error("a later migration added " + type + " " + name);
     must(db.exec("DROP TRIGGER " + name), "drop trigger " + name);
   }
+  // Columns later migrations added to a table the older schema has.
+  for (const auto& table : keep) {
+    std::set<std::string> had;
+    auto old_cols = must(older.prepare("SELECT name FROM pragma_table_xinfo(?)"), "columns");
+    old_cols.bind(1, table);
+    while (must(old_cols.step(), "columns"))
+      had.insert(old_cols.str(0));
+    std::vector<std::string> added;
+    auto cols = must(db.prepare("SELECT name FROM pragma_table_xinfo(?)"), "columns");
+    cols.bind(1, table);
+    while (must(cols.step(), "columns"))
+      if (!had.empty() && !had.contains(cols.str(0)))
+        added.push_back(cols.str(0));
+    for (const auto& col : added)
+      must(db.exec(fmt::format("ALTER TABLE {} DROP COLUMN {}", table, col)), "drop " + col);
+  }
   must(db.exec(fmt::format("PRAGMA user_version = {}", version)), "set user_version");
 }
 

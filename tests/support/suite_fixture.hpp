@@ -49,7 +49,7 @@ void tamper_without_trigger(const std::filesystem::path& suite_file, const std::
                             const std::string& sql);
 
 /// Puts a suite file back at an older schema `version`, as an older evalkeep left it: drops every
-/// object a later migration added (they only add triggers, so the data stays as it is) and sets
+/// object and column a later migration added (the data of the older columns stays) and sets
 /// user_version. Throws when a step fails.
 void set_schema_version(const std::filesystem::path& suite_file, int version);
 

@@ -13,6 +13,47 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
+  // A function call as one line: name({"arg": ...}), its id after it.
+  function callText(c) {
+    var args = typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments);
+    return '\u2192 ' + c.name + '(' + args + ')' + (c.id ? '  [' + c.id + ']' : '');
+  }
+  // An agent's steps, one at a time: Previous/Next (or the arrow keys) move through them, and
+  // "all" lists every step at once.
+  function timeline(steps) {
+    var box = el('div', 'timeline'), nav = el('div', 'note'), body = el('div');
+    var prev = el('button', null, '\u2190 previous'), next = el('button', null, 'next \u2192');
+    var all = el('button', null, 'all'), label = el('span', null), at = 0, every = false;
+    function describe(s, i) {
+      var d = el('div', 'step');
+      var facts = ['step ' + (i + 1) + ' of ' + steps.length, s.type === 'tool' ? 'tool ' + s.name : 'model' + (s.model ? ' ' + s.model : '')];
+      if (s.latency_ms !== undefined) facts.push(Math.round(s.latency_ms) + ' ms');
+      if (s.tokens_in !== undefined || s.tokens_out !== undefined) facts.push((s.tokens_in || 0) + ' in / ' + (s.tokens_out || 0) + ' out tokens');
+      d.appendChild(el('h5', null, facts.join(' \u00b7 ')));
+      if (s.text) d.appendChild(el('pre', 'answer', s.text));
+      (s.tool_calls || []).forEach(function (c) { d.appendChild(el('pre', 'answer', callText(c))); });
+      if (s.type === 'tool') d.appendChild(el('pre', 'input', callText(s)));
+      if (s.result !== undefined) { d.appendChild(el('div', 'note', 'result')); d.appendChild(el('pre', 'answer', s.result)); }
+      if (s.error) d.appendChild(el('pre', 'error', s.error));
+      return d;
+    }
+    function show() {
+      body.textContent = '';
+      if (every) steps.forEach(function (s, i) { body.appendChild(describe(s, i)); });
+      else body.appendChild(describe(steps[at], at));
+      label.textContent = every ? ' all ' + steps.length + ' steps ' : ' step ' + (at + 1) + ' of ' + steps.length + ' ';
+      prev.disabled = every || at === 0; next.disabled = every || at === steps.length - 1;
+    }
+    prev.onclick = function () { if (at > 0) { at--; show(); } };
+    next.onclick = function () { if (at < steps.length - 1) { at++; show(); } };
+    all.onclick = function () { every = !every; show(); };
+    box.tabIndex = 0;
+    box.onkeydown = function (e) { if (e.key === 'ArrowLeft') prev.onclick(); if (e.key === 'ArrowRight') next.onclick(); };
+    nav.appendChild(el('span', null, 'trajectory: '));
+    [prev, label, next, all].forEach(function (x) { nav.appendChild(x); });
+    box.appendChild(nav); box.appendChild(body); show();
+    return box;
+  }
   var rank = {fail: 0, error: 1, missing: 2, xpass: 3, xfail: 4, pass: 5};
   var keys = ['status', 'incident', 'tag', 'q', 'sort', 'dir', 'open'];
   var state = {status: '', incident: '', tag: '', q: '', sort: 'verdict', dir: '1', open: ''};
@@ -62,7 +103,12 @@
     td.appendChild(el('h4', null, 'Input'));
     if (inp.system) { td.appendChild(el('div', 'note', 'system')); td.appendChild(el('pre', 'input', inp.system)); }
     if (inp.prompt) td.appendChild(el('pre', 'input', inp.prompt));
-    (inp.messages || []).forEach(function (m) { td.appendChild(el('div', 'note', m.role)); td.appendChild(el('pre', 'input', m.content)); });
+    (inp.messages || []).forEach(function (m) {
+      td.appendChild(el('div', 'note', m.tool_call_id ? 'tool result for ' + m.tool_call_id : m.role));
+      if (m.content) td.appendChild(el('pre', 'input', m.content));
+      (m.tool_calls || []).forEach(function (c) { td.appendChild(el('pre', 'input', callText(c))); });
+    });
+    if (inp.tools) td.appendChild(el('div', 'note', 'tools: ' + inp.tools.map(function (t) { return t['function'].name; }).join(', ') + (inp.tool_choice ? ' · tool choice ' + JSON.stringify(inp.tool_choice) : '')));
     if (inp.expect && inp.expect.length) td.appendChild(el('div', 'note', 'expects: ' + inp.expect.join(' · ')));
     (d.trials || []).forEach(function (t) {
       var head = el('h4', null, 'Trial ' + t.trial + ' ');
@@ -75,7 +121,9 @@
       head.appendChild(el('span', 'note', ' ' + facts.join(' · ')));
       td.appendChild(head);
       if (t.error) td.appendChild(el('pre', 'error', t.error));
-      if (t.answer !== undefined) td.appendChild(el('pre', 'answer', t.answer));
+      if (t.answer !== undefined && (t.answer || !t.tool_calls)) td.appendChild(el('pre', 'answer', t.answer));
+      if (t.steps && t.steps.length) td.appendChild(timeline(t.steps));
+      else (t.tool_calls || []).forEach(function (c) { td.appendChild(el('pre', 'answer', callText(c))); });
       var ul = el('ul', 'assertions');
       t.assertions.forEach(function (a) {
         var li = el('li', null, (a.passed ? '\u2713 ' : '\u2717 ') + a.assertion + (a.score !== undefined ? ' (score ' + a.score + ')' : '') + (a.reason ? ': ' + a.reason : ''));

@@ -198,3 +198,130 @@ TEST_CASE("a weakening decision needs the approver the base's policy asks for", 
   CHECK(r->violations[0].rule == gate::Rule::decision_needs_approver);
   CHECK_THAT(r->violations[0].message, Catch::StartsWith("the weakening of refund-window"));
 }
+
+// ---- the assertions on tool calls ----
+
+namespace {
+
+suite::Case with_expect(const std::vector<std::string>& specs) {
+  auto c = test::make_case("refund-window", "INC-7", "Can I get a refund after 45 days?",
+                           {"icontains:30 days"});
+  c.expect.clear();
+  for (const auto& spec : specs) {
+    auto a = scoring::parse_assertion(spec);
+    INFO(spec);
+    REQUIRE(a);
+    c.expect.push_back(*a);
+  }
+  c.content_hash = suite::content_hash(c);
+  return c;
+}
+
+std::vector<suite::CaseChange> tool_changes(const std::vector<std::string>& before,
+                                            const std::vector<std::string>& after) {
+  return suite::case_changes(with_expect(before), with_expect(after));
+}
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+} // namespace
+
+TEST_CASE("removing an assertion on tool calls weakens the case", "[gate][weakening]") {
+  for (const char* spec :
+       {"tool-called:lookup_order", "no-tool-call", "no-tool-call:refund",
+        R"(tool-args:lookup_order={"order_id":"A1"})", "tool-args-valid", "tool-args-valid:refund",
+        "tool-sequence:lookup_order,refund", "tool-call-f1@1:a,b", "max-tool-calls:3"}) {
+    INFO(spec);
+    auto changes = tool_changes({spec, "max-length:600"}, {"max-length:600"});
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].kind == suite::ChangeKind::removed);
+    CHECK(changes[0].before == spec);
+    CHECK(changes[0].weakens);
+  }
+  // Adding one never weakens.
+  CHECK_FALSE(suite::any_weakens(
+      tool_changes({"max-length:600"}, {"max-length:600", "no-tool-call:refund"})));
+}
+
+TEST_CASE("loosening an assertion on tool calls weakens the case", "[gate][weakening]") {
+  for (const auto& [before, after] : Pairs{
+           {"max-tool-calls:2", "max-tool-calls:3"},
+           {"tool-called:refund>=2", "tool-called:refund"},
+           {"tool-called:refund", "tool-called:escalate"},
+           {"no-tool-call", "no-tool-call:refund"},
+           {"no-tool-call:refund", "no-tool-call:escalate"},
+           {R"(tool-args:lookup_order={"order_id":"A1","full":true})",
+            R"(tool-args:lookup_order={"order_id":"A1"})"},
+           {R"(tool-args:lookup_order={"order_id":"A1"})", R"(tool-args:lookup_order={})"},
+           {R"(tool-args:lookup_order={"order_id":"A1"})",
+            R"(tool-args:lookup_order={"order_id":"B2"})"},
+           {R"(tool-args:lookup_order={"order_id":"A1"})",
+            R"(tool-args:find_order={"order_id":"A1"})"},
+           {"tool-args-valid", "tool-args-valid:refund"},
+           {"tool-args-valid:refund", "tool-args-valid"},
+           {"tool-sequence:a,b,c", "tool-sequence:a,c"},
+           {"tool-sequence:a,b", "tool-sequence:b,a"},
+           {"tool-sequence:exact:a,b", "tool-sequence:a,b"},
+           {"tool-sequence:exact:a,b", "tool-sequence:exact:a,b,c"},
+           {"tool-call-f1@0.9:a,b", "tool-call-f1@0.8:a,b"},
+           {"tool-call-f1:a,b", "tool-call-f1:a,b,c"},
+           {"tool-call-f1:a,b", "tool-call-f1:a"},
+           // Another type that does not say as much.
+           {"no-tool-call", "max-tool-calls:1"},
+           {"tool-called:refund", "tool-args-valid"},
+           {"tool-sequence:a,b", "tool-called:a"},
+           {"max-tool-calls:1", "tool-sequence:exact:a,b"},
+           {"tool-called:a", "contains:a"},
+       }) {
+    INFO(before << " -> " << after);
+    auto changes = tool_changes({before}, {after});
+    CHECK(suite::any_weakens(changes));
+  }
+  // The reviewer sees old -> new.
+  auto changes = tool_changes({"max-tool-calls:2"}, {"max-tool-calls:3"});
+  REQUIRE(changes.size() == 1);
+  CHECK(suite::describe(changes[0]) == "assertion: max-tool-calls:2 -> max-tool-calls:3");
+}
+
+TEST_CASE("a stricter assertion on tool calls does not weaken the case", "[gate][weakening]") {
+  for (const auto& [before, after] : Pairs{
+           {"max-tool-calls:3", "max-tool-calls:2"},
+           {"max-tool-calls:3", "no-tool-call"},
+           {"max-tool-calls:2", "tool-sequence:exact:a,b"},
+           {"tool-called:refund", "tool-called:refund>=2"},
+           {"tool-called:refund", R"(tool-args:refund={"amount":5})"},
+           {"tool-called:refund", "tool-args-valid:refund"},
+           {"tool-called:refund>=2", "tool-sequence:refund,lookup_order,refund"},
+           {"tool-called:refund", "tool-call-f1:refund,lookup_order"},
+           {"no-tool-call:refund", "no-tool-call"},
+           {"no-tool-call:refund", "max-tool-calls:0"},
+           {"no-tool-call:refund", "tool-sequence:exact:lookup_order"},
+           {"no-tool-call:refund", "tool-call-f1:lookup_order"},
+           {"no-tool-call", "max-tool-calls:0"},
+           {R"(tool-args:lookup_order={"order_id":"A1"})",
+            R"(tool-args:lookup_order={"order_id":"A1","full":true})"},
+           {R"(tool-args:lookup_order={"o":{"id":"A1"}})",
+            R"(tool-args:lookup_order={"o":{"id":"A1","v":2}})"},
+           {"tool-sequence:a,c", "tool-sequence:a,b,c"},
+           {"tool-sequence:a,b", "tool-sequence:exact:x,a,b"},
+           {"tool-call-f1@0.8:a,b", "tool-call-f1@0.9:b,a"},
+       }) {
+    INFO(before << " -> " << after);
+    auto changes = tool_changes({before}, {after});
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].kind == suite::ChangeKind::changed);
+    CHECK_FALSE(changes[0].weakens);
+  }
+}
+
+TEST_CASE("a tool guard cannot be loosened under cover of an unrelated stricter change",
+          "[gate][weakening]") {
+  // The stricter max-length pairs with its own old value; the tool guard is still gone.
+  CHECK(suite::any_weakens(tool_changes({"no-tool-call:refund", "max-length:600"},
+                                        {"max-length:500", "no-tool-call:escalate"})));
+  // Two tool guards swapped for one that implies only one of them.
+  CHECK(suite::any_weakens(
+      tool_changes({"no-tool-call:refund", "tool-called:lookup_order"}, {"no-tool-call"})));
+  CHECK_FALSE(suite::any_weakens(tool_changes({"no-tool-call:refund", "no-tool-call:escalate"},
+                                              {"no-tool-call", "max-tool-calls:0"})));
+}

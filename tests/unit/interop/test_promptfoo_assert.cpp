@@ -1,4 +1,8 @@
+#include "interop/export.hpp"
 #include "interop/promptfoo_assert.hpp"
+#include "support/suite_fixture.hpp"
+
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -147,13 +151,14 @@ TEST_CASE("CSV __expected cells are read as promptfoo reads them", "[interop]") 
   CHECK(assertion_from_cell("note: hi") == json({{"type", "equals"}, {"value", "note: hi"}}));
 }
 
-TEST_CASE("the negated, list and schema checks go to promptfoo and come back identical",
+TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come back identical",
           "[interop]") {
   for (const char* spec :
        {"not-equals:No", "not-icontains:sorry", "not-starts-with:No", "not-regex:\\d{3}",
         R"(contains-any:["a","b"])", R"(icontains-any:["a"])", R"(not-contains-all:["a"])",
         R"(not-icontains-all:["x","y"])", "is-json", R"(is-json:{"type":"object"})",
-        "contains-json", R"(contains-json:{"required":["id"]})"}) {
+        "contains-json", R"(contains-json:{"required":["id"]})", "tool-args-valid",
+        "tool-call-f1@1:search,book", "tool-call-f1@0.5:a"}) {
     INFO(spec);
     auto a = scoring::parse_assertion(spec);
     REQUIRE(a);
@@ -301,4 +306,120 @@ TEST_CASE("has_counterpart names exactly the promptfoo types from_promptfoo maps
     bool unknown = !r && r.error().message.find("no assertion like") != std::string::npos;
     CHECK(has_counterpart(type) == !unknown);
   }
+}
+
+// ---- assertions on tool calls ----
+
+TEST_CASE("promptfoo's tool call assertions come over to their evalkeep counterparts",
+          "[interop]") {
+  using V = std::vector<std::string>;
+  // is-valid-openai-tools-call checks every call against the tools; it takes no value.
+  CHECK(specs({{"type", "is-valid-openai-tools-call"}}) == V{"tool-args-valid"});
+  // tool-call-f1: a list or a comma-separated text, trimmed, each name once; threshold 1 unless
+  // given, as promptfoo's default.
+  CHECK(specs({{"type", "tool-call-f1"}, {"value", {"search", "book"}}}) ==
+        V{"tool-call-f1@1:search,book"});
+  CHECK(specs({{"type", "tool-call-f1"}, {"value", " search, book,,search"}, {"threshold", 0.5}}) ==
+        V{"tool-call-f1@0.5:search,book"});
+  CHECK(specs({{"type", "trajectory:tool-used"}, {"value", "search"}}) == V{"tool-called:search"});
+  CHECK(specs({{"type", "trajectory:tool-used"}, {"value", {"search", "book"}}}) ==
+        V{"tool-called:search", "tool-called:book"});
+  CHECK(specs({{"type", "trajectory:tool-used"}, {"value", {{"name", "search"}, {"min", 2}}}}) ==
+        V{"tool-called:search>=2"});
+  CHECK(specs({{"type", "trajectory:tool-used"}, {"value", {{"name", "refund"}, {"max", 0}}}}) ==
+        V{"no-tool-call:refund"});
+  CHECK(specs({{"type", "not-trajectory:tool-used"}, {"value", {"send_email", "delete"}}}) ==
+        V{"no-tool-call:send_email", "no-tool-call:delete"});
+  // trajectory:tool-sequence is in order unless its mode says exact.
+  CHECK(specs({{"type", "trajectory:tool-sequence"}, {"value", {"search", "book"}}}) ==
+        V{"tool-sequence:search,book"});
+  CHECK(specs({{"type", "trajectory:tool-sequence"},
+               {"value", {{"mode", "exact"}, {"steps", {"get_weather"}}}}}) ==
+        V{"tool-sequence:exact:get_weather"});
+  CHECK(specs(json::parse(R"({"type":"trajectory:tool-args-match",
+      "value":{"name":"lookup_order","args":{"order_id":"A1","opts":{"full":true}}}})")) ==
+        V{R"(tool-args:lookup_order={"opts":{"full":true},"order_id":"A1"})"});
+  CHECK(specs(json::parse(R"({"type":"trajectory:tool-args-match",
+      "value":{"name":"tag","arguments":{"tags":["a","b"]},"mode":"partial"}})")) ==
+        V{R"(tool-args:tag={"tags":["a","b"]})"});
+  CHECK(specs(json::parse(R"({"type":"trajectory:step-count","value":{"type":"tool","max":3}})")) ==
+        V{"max-tool-calls:3"});
+  for (const char* type : {"is-valid-openai-tools-call", "tool-call-f1", "trajectory:tool-used",
+                           "not-trajectory:tool-used", "trajectory:tool-sequence",
+                           "trajectory:tool-args-match", "trajectory:step-count"})
+    CHECK(has_counterpart(type));
+}
+
+TEST_CASE("promptfoo tool call assertions without an exact counterpart are refused", "[interop]") {
+  using Case = std::pair<json, std::string>;
+  for (const auto& [a, reason] : std::vector<Case>{
+           {json::parse(R"({"type":"tool-call-f1","value":" , "})"), "at least one tool name"},
+           {json::parse(R"({"type":"tool-call-f1","value":{"a":1}})"), "tool name"},
+           {json::parse(R"({"type":"trajectory:tool-used","value":"search_*"})"), "search_*"},
+           {json::parse(R"({"type":"trajectory:tool-used","value":{"pattern":"a*"}})"),
+            "\"pattern\""},
+           {json::parse(R"({"type":"trajectory:tool-used","value":{"name":"a","max":2}})"),
+            "\"max\" other than 0"},
+           {json::parse(R"({"type":"not-trajectory:tool-used","value":{"name":"a","min":1}})"),
+            "with a count"},
+           {json::parse(R"({"type":"trajectory:tool-sequence","value":[{"name":"a"}]})"),
+            "tool names"},
+           {json::parse(
+                R"({"type":"trajectory:tool-sequence","value":{"mode":"any","steps":["a"]}})"),
+            "exact or in_order"},
+           {json::parse(R"({"type":"trajectory:tool-args-match","value":{"name":"a","args":{},
+                "mode":"exact"}})"),
+            "in mode \"exact\""},
+           {json::parse(R"({"type":"trajectory:tool-args-match","value":{"name":"a",
+                "args":{"items":[{"id":1}]}}})"),
+            "object inside a list"},
+           {json::parse(R"({"type":"trajectory:tool-args-match","value":{"name":"a","args":{},
+                "ignore":"*_id"}})"),
+            "\"ignore\""},
+           {json::parse(R"({"type":"trajectory:step-count","value":{"max":3}})"), "max-tool-calls"},
+           {json::parse(
+                R"({"type":"trajectory:step-count","value":{"type":"tool","min":1,"max":3}})"),
+            "max-tool-calls"},
+       }) {
+    INFO(a.dump());
+    auto r = from_promptfoo(a);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains(reason));
+  }
+}
+
+TEST_CASE("tool-args-valid and tool-call-f1 take promptfoo's own types", "[interop]") {
+  CHECK(to_promptfoo(*scoring::parse_assertion("tool-args-valid"))->dump() ==
+        R"({"type":"is-valid-openai-tools-call"})");
+  CHECK(to_promptfoo(*scoring::parse_assertion("tool-call-f1@0.5:a,b"))->dump() ==
+        R"({"type":"tool-call-f1","value":["a","b"],"threshold":0.5})");
+}
+
+TEST_CASE("the tool assertions promptfoo checks only on traces stay out of an export",
+          "[interop]") {
+  // promptfoo's trajectory assertions read OpenTelemetry traces, which an exported openai or
+  // anthropic provider does not make: written out, they would fail for want of a trace.
+  for (const char* spec : {"tool-called:search", "no-tool-call", "no-tool-call:refund",
+                           R"(tool-args:search={"q":"x"})", "tool-args-valid:search",
+                           "tool-sequence:a,b", "max-tool-calls:2"}) {
+    INFO(spec);
+    auto a = scoring::parse_assertion(spec);
+    REQUIRE(a);
+    CHECK_FALSE(to_promptfoo(*a));
+  }
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  test::add_incident(s, "INC-9", "Refund issued without a lookup");
+  test::add_case(s, test::make_case(
+                        "lookup-first", "INC-9", "Refund order A1",
+                        {"tool-sequence:lookup_order,refund", "tool-call-f1:lookup_order,refund"}));
+  std::ostringstream out;
+  auto report = interop::export_promptfoo(s, out, std::nullopt);
+  REQUIRE(report);
+  CHECK(report->cases == 1);
+  REQUIRE(report->left_out.size() == 1);
+  CHECK(report->left_out[0] == "lookup-first: tool-sequence:lookup_order,refund has no promptfoo "
+                               "counterpart; the test goes without it");
+  CHECK_THAT(out.str(), Catch::Contains("type: \"tool-call-f1\""));
+  CHECK(out.str().find("tool-sequence") == std::string::npos);
 }

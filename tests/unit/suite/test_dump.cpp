@@ -78,7 +78,7 @@ TEST_CASE("dump shows incidents, cases, decisions and the ledger as text lines",
   test::add_case(s, c);
 
   auto text = dump_text(s);
-  CHECK(text.starts_with("# evalkeep suite, schema version 3\n"));
+  CHECK(text.starts_with("# evalkeep suite, schema version 4\n"));
   CHECK_THAT(text, Catch::Contains("\nincident INC-7\n"
                                    "  title: Refund promised outside policy\n"
                                    "  date: 2026-03-02\n"
@@ -276,7 +276,7 @@ TEST_CASE("dump lists every ledger event in order with its fields", "[suite][dum
 TEST_CASE("dump of an empty suite is the header alone", "[suite][dump]") {
   test::TempDir dir;
   auto s = test::empty_suite(dir);
-  CHECK(dump_text(s) == "# evalkeep suite, schema version 3\n");
+  CHECK(dump_text(s) == "# evalkeep suite, schema version 4\n");
 }
 
 TEST_CASE("dump streams large suites to an ostream", "[suite][dump]") {

@@ -54,7 +54,7 @@ TEST_CASE("a case record is read with its provenance, input and assertions", "[s
   CHECK(m->provenance.kind == ProvenanceKind::spec);
   CHECK(m->provenance.note == "style guide 2.1");
   REQUIRE(m->messages.size() == 2);
-  CHECK(m->messages[1] == Message{"user", "My order is late."});
+  CHECK(m->messages[1] == Message{.role = "user", .content = "My order is late."});
   CHECK(m->status == CaseStatus::xfail);
   CHECK(m->min_pass_rate == 0.8);
   CHECK(m->trials == 5);
@@ -117,7 +117,7 @@ TEST_CASE("a case needs exactly one of incident and provenance", "[suite]") {
   CHECK_THAT(error_of(parse_case(incident_kind)), Catch::Contains("field \"provenance.kind\""));
 }
 
-TEST_CASE("a conversation must end with a user message", "[suite]") {
+TEST_CASE("a conversation must end with a user message or a tool result", "[suite]") {
   auto j = spec_case();
   j["messages"].push_back({{"role", "assistant"}, {"content", "Sorry to hear that."}});
   auto msg = error_of(parse_case(j));
@@ -125,8 +125,14 @@ TEST_CASE("a conversation must end with a user message", "[suite]") {
   CHECK_THAT(msg, Catch::Contains("last message must be from the user"));
 
   auto bad_role = spec_case();
-  bad_role["messages"][0]["role"] = "tool";
-  CHECK_THAT(error_of(parse_case(bad_role)), Catch::Contains("messages[0].role"));
+  bad_role["messages"][0]["role"] = "developer";
+  CHECK_THAT(error_of(parse_case(bad_role)),
+             Catch::Contains("field \"messages[0].role\": 'developer' is not system, user, "
+                             "assistant or tool"));
+  // A tool result answers a call: one without a call before it is refused, naming the message.
+  auto stray = spec_case();
+  stray["messages"][0] = {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "ok"}};
+  CHECK_THAT(error_of(parse_case(stray)), Catch::Contains("messages[0].tool_call_id"));
 }
 
 TEST_CASE("a case's input rules are enforced", "[suite]") {
