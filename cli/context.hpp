@@ -93,6 +93,7 @@ void add_git_commands(CLI::App& app, Context& ctx);
 void add_merge_resolve_command(CLI::App& app, Context& ctx);
 void add_gate_commands(CLI::App& app, Context& ctx);
 void add_help_commands(CLI::App& app, Context& ctx);
+void add_capture_command(CLI::App& app, Context& ctx);
 
 /// A parse error as the user sees it: the unknown command or flag named, with the nearest one
 /// as a hint ("did you mean 'list'?"), else the help to read.

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   cli::add_merge_resolve_command(app, ctx);
   cli::add_gate_commands(app, ctx);
   cli::add_report_command(app, ctx);
+  cli::add_capture_command(app, ctx);
   cli::add_help_commands(app, ctx);
 
   try {

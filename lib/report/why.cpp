@@ -1,5 +1,6 @@
 #include "report/why.hpp"
 
+#include "core/text.hpp"
 #include "git/repo.hpp"
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
@@ -109,6 +110,36 @@ CaseStory::Branch branch_facts(const gate::GateReport& report, const std::string
   return b;
 }
 
+namespace {
+
+// What the case's evidence holds, as `why` shows it: the logged answer, trimmed to one line, and
+// the calls it made.
+std::string evidence_text(const nlohmann::json& e) {
+  if (!e.is_object())
+    return {};
+  std::vector<std::string> from;
+  for (const char* key : {"source", "id"})
+    if (e.contains(key) && e[key].is_string())
+      from.push_back(e[key].get<std::string>());
+  std::string out =
+      fmt::format("\nevidence (as logged{}{}):\n", from.empty() ? "" : ", ", fmt::join(from, " "));
+  std::string answer = e.value("answer", "");
+  std::string line(core::utf8_prefix(answer, 200));
+  for (auto& ch : line)
+    if (ch == '\n' || ch == '\r')
+      ch = ' ';
+  out += fmt::format("  answer: {}{}\n", line.empty() ? "(no text)" : line,
+                     line.size() < answer.size() ? "…" : "");
+  for (const auto& call : e.value("tool_calls", nlohmann::json::array())) {
+    const auto& args = call.value("arguments", nlohmann::json::object());
+    out += fmt::format("  called {}({})\n", call.value("name", ""),
+                       args.is_string() ? args.get<std::string>() : args.dump());
+  }
+  return out;
+}
+
+} // namespace
+
 std::string why_text(const CaseStory& st) {
   const auto& c = st.c;
   std::string out = fmt::format("case {} ({})\n", c.id, suite::to_string(c.status));
@@ -122,6 +153,7 @@ std::string why_text(const CaseStory& st) {
   if (!st.events.empty())
     out += fmt::format("added {} by {}\n", st.events.front().at, st.events.front().actor);
   out += fmt::format("committed in {}\n", st.added_in.value_or("(not committed yet)"));
+  out += evidence_text(c.evidence);
   out += "\nhistory:\n";
   for (const auto& e : st.events) {
     out += fmt::format("  {}  {:<9} {}", e.at, e.action, e.actor);
@@ -169,6 +201,7 @@ ojson why_json(const CaseStory& st) {
   j["author"] = st.events.empty() ? ojson() : ojson(st.events.front().actor);
   j["added_at"] = st.events.empty() ? ojson() : ojson(st.events.front().at);
   j["added_in_commit"] = st.added_in ? ojson(*st.added_in) : ojson();
+  j["evidence"] = st.c.evidence.is_null() ? ojson() : ojson::parse(st.c.evidence.dump());
   ojson events = ojson::array();
   for (const auto& e : st.events)
     events.push_back({{"seq", e.seq},
