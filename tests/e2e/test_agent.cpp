@@ -36,7 +36,7 @@ struct AgentRepo {
                  {"add", "--id", "refund-checks-policy", "--prompt", "Please refund order A1.",
                   "--tools-file", tools, "--expect", "no-tool-call:issue_refund", "--expect",
                   "tool-sequence:lookup_order,check_refund_policy", "--expect", "icontains:30 days",
-                  "--incident", "INC-21"});
+                  "--expect", "max-steps:5", "--incident", "INC-21"});
     must_succeed(repo,
                  {"add", "--id", "where-is-b2", "--prompt", "Where is order B2?", "--tools-file",
                   tools, "--expect", R"(tool-args:lookup_order={"order_id":"B2"})", "--expect",
@@ -66,6 +66,16 @@ TEST_CASE("the example agent runs through the agent protocol; its steps are kept
   CHECK_THAT(report.out, Catch::Contains(R"("type":"tool")"));
   CHECK_THAT(report.out, Catch::Contains(R"("name":"check_refund_policy")"));
   CHECK_THAT(report.out, Catch::Contains("trajectory: "));
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = report.out.find(what); at != std::string::npos;
+         at = report.out.find(what, at + 1))
+      ++n;
+    return n;
+  };
+  // The refund took 3 model calls and 2 tool calls, the lookup 2 and 1: every step is kept.
+  CHECK(count(R"("type":"model")") == 5);
+  CHECK(count(R"("type":"tool")") == 3);
 
   // The steps are cached with the answer: a second run replays them, and the checks still hold.
   auto again = t.repo.evalkeep({"run", "--provider", "agent", "--json"}, {}, t.env);

@@ -37,6 +37,17 @@ void seed_tool_suite(const Repo& repo) {
             k_tools + "}");
   must_succeed(repo, {"add", "--id", "refund-guard", "--messages-file", "refund.json", "--expect",
                       "no-tool-call:issue_refund", "--incident", "INC-9"});
+  // A mid-conversation case: the assistant looked A1 up, and the case starts at the result.
+  write(repo, "mid.json",
+        std::string(R"({"messages":[
+      {"role":"user","content":"Refund order A1 now."},
+      {"role":"assistant","content":"","tool_calls":[{"id":"call_1","name":"lookup_order",
+        "arguments":{"order_id":"A1"}}]},
+      {"role":"tool","tool_call_id":"call_1","content":"delivered 60 days ago"}],"tools":)") +
+            k_tools + "}");
+  must_succeed(repo, {"add", "--id", "mid-refund", "--messages-file", "mid.json", "--expect",
+                      "no-tool-call:issue_refund", "--expect", "icontains:cannot", "--incident",
+                      "INC-9"});
   write(repo, "tools.json", k_tools);
   must_succeed(repo, {"add", "--id", "lookup-first", "--prompt", "Where is order B2?",
                       "--tools-file", "tools.json", "--expect", "tool-called:lookup_order",
@@ -58,16 +69,6 @@ TEST_CASE("a case with tools is added from a messages file, shown, and kept thro
   CHECK(j["tools"].size() == 2);
   CHECK(j["tools"][1]["function"]["name"] == "issue_refund");
 
-  // A mid-conversation case: the assistant's call and the tool's result.
-  write(repo, "mid.json",
-        std::string(R"({"messages":[
-      {"role":"user","content":"Refund order A1 now."},
-      {"role":"assistant","content":"","tool_calls":[{"id":"call_1","name":"lookup_order",
-        "arguments":{"order_id":"A1"}}]},
-      {"role":"tool","tool_call_id":"call_1","content":"delivered 60 days ago"}],"tools":)") +
-            k_tools + "}");
-  must_succeed(repo, {"add", "--id", "mid-refund", "--messages-file", "mid.json", "--expect",
-                      "no-tool-call:issue_refund", "--incident", "INC-9"});
   CHECK_THAT(must_succeed(repo, {"show", "mid-refund"}).out,
              Catch::Contains("    calls lookup_order({\"order_id\":\"A1\"}) [call_1]\n"
                              "  [tool call_1] delivered 60 days ago\n"));
@@ -119,6 +120,8 @@ TEST_CASE("tool cases run against the stand-in through chat completions, respons
           "anthropic, and a replay brings the calls back",
           "[e2e][tools]") {
   StandIn server(R"({"rules":[
+      {"match":"refund order a1","after_tool":true,
+        "answer":"Order A1 was delivered 60 days ago: I cannot refund it."},
       {"match":"refund order a1","tool_calls":[{"name":"issue_refund",
         "arguments":{"order_id":"A1"}}]},
       {"match":"where is order b2","tool_calls":[{"name":"lookup_order",
@@ -138,7 +141,7 @@ TEST_CASE("tool cases run against the stand-in through chat completions, respons
       INFO(r.err);
       REQUIRE(r.exit_code == 1); // the refund guard catches the refund
       auto s = parse_json(r.out);
-      CHECK(s["passed"] == 1);
+      CHECK(s["passed"] == 2); // the mid-conversation case went on from the tool's result
       REQUIRE(s["failures"].size() == 1);
       const auto& f = s["failures"][0];
       CHECK(f["case"] == "refund-guard");
@@ -149,8 +152,11 @@ TEST_CASE("tool cases run against the stand-in through chat completions, respons
       CHECK(f["tool_calls"][0]["arguments"] == json{{"order_id", "A1"}});
     }
   }
-  // Two requests per provider: the second run of each replayed both answers.
-  CHECK(server.requests() == 6);
+  // Three requests per provider: the second run of each replayed every answer.
+  CHECK(server.requests() == 9);
+  // Each request was a well-formed one of its API: none was refused.
+  for (const auto& entry : server.log())
+    CHECK(entry["status"] == 200);
 }
 
 TEST_CASE("a pull request that takes a tool away from a guard, even with raw SQL, fails the gate",
@@ -186,4 +192,30 @@ TEST_CASE("a pull request that takes a tool away from a guard, even with raw SQL
                       "--rationale", "the refund tool is gone", "--reason", "feature-removed"});
   auto j = parse_json(must_succeed(repo, {"show", "refund-guard", "--json"}).out);
   CHECK(j["tools"].size() == 1);
+}
+
+TEST_CASE("git merges branches that changed tool cases, through the driver", "[e2e][tools][git]") {
+  Repo repo;
+  seed_tool_suite(repo);
+  repo.git({"add", "-A"});
+  repo.git({"commit", "-q", "-m", "suite"});
+  repo.git({"checkout", "-q", "-b", "feature"});
+  must_succeed(repo, {"-q", "edit", "lookup-first", "--add-expect", "tool-args-valid",
+                      "--rationale", "the arguments must fit the schema"});
+  repo.git({"commit", "-q", "-am", "stricter lookup"});
+  repo.git({"checkout", "-q", "main"});
+  must_succeed(repo, {"-q", "edit", "refund-guard", "--tool-choice", "required", "--rationale",
+                      "the model must act", "--reason", "reworded"});
+  repo.git({"commit", "-q", "-am", "refund guard must act"});
+  auto merged = repo.run({"git", "merge", "--no-edit", "feature"});
+  INFO(merged.out << merged.err);
+  REQUIRE(merged.exit_code == 0);
+  must_succeed(repo, {"verify"});
+  auto guard = parse_json(must_succeed(repo, {"show", "refund-guard", "--json"}).out);
+  CHECK(guard["tool_choice"] == "required");
+  CHECK(guard["tools"].size() == 2);
+  CHECK(guard["messages"][0]["role"] == "system");
+  auto lookup = parse_json(must_succeed(repo, {"show", "lookup-first", "--json"}).out);
+  CHECK(lookup["expect"].size() == 4);
+  CHECK(lookup["tools"] == guard["tools"]);
 }

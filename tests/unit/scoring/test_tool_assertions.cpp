@@ -4,6 +4,7 @@
 #include "core/tools.hpp"
 #include "scoring/assertion.hpp"
 #include "scoring/evaluate.hpp"
+#include "scoring/strictness.hpp"
 
 #include <string>
 #include <vector>
@@ -338,4 +339,35 @@ TEST_CASE("max-tool-calls bounds the number of calls", "[scoring]") {
   CHECK_FALSE(over.passed);
   CHECK(over.reason == "made 3 tool calls (at most 2)");
   CHECK(check("max-tool-calls:0", answer({})).passed);
+}
+
+TEST_CASE("max-steps bounds an agent's trajectory; a model's answer is one step", "[scoring]") {
+  auto a = parsed("max-steps:4");
+  CHECK(a.type == AssertionType::max_steps);
+  CHECK(to_spec(a) == "max-steps:4");
+  CHECK(to_json(a).dump() == R"({"type":"max-steps","value":4})");
+  auto back = from_json(json::parse(R"({"type":"max-steps","value":4})"));
+  REQUIRE(back);
+  CHECK(*back == a);
+  CHECK_THAT(parse_error("max-steps"), Catch::Contains("needs a value"));
+  CHECK_THAT(parse_error("max-steps:-1"), Catch::Contains("max-steps"));
+
+  Answer agent = answer({call("lookup_order")});
+  agent.steps = 4;
+  CHECK(check("max-steps:4", agent).passed);
+  agent.steps = 5;
+  auto over = check("max-steps:4", agent);
+  CHECK_FALSE(over.passed);
+  CHECK(over.reason == "took 5 steps (at most 4)");
+  auto model = check("max-steps:1", answer({}));
+  CHECK(model.passed);
+  CHECK(model.reason == "took 1 step (at most 1)");
+  CHECK_FALSE(check("max-steps:0", answer({})).passed);
+}
+
+TEST_CASE("a lower max-steps is stricter and a higher one is not", "[scoring]") {
+  CHECK(stricter_or_equal(parsed("max-steps:3"), parsed("max-steps:5")) == true);
+  CHECK(stricter_or_equal(parsed("max-steps:5"), parsed("max-steps:5")) == true);
+  CHECK(stricter_or_equal(parsed("max-steps:6"), parsed("max-steps:5")) == false);
+  CHECK(stricter_or_equal(parsed("max-tool-calls:1"), parsed("max-steps:5")) == false);
 }
