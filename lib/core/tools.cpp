@@ -67,7 +67,9 @@ Result<json> normalize_tool(const json& t, const std::string& where) {
                 fn_where));
   if (fn.contains("type") && fn["type"] != "function" && fn["type"] != "custom")
     return invalid_field(fn_where + ".type", "must be \"function\"");
-  json out{{"name", TRY(name_at(fn, "name", fn_where))}};
+  // TRY outside the braces: returning from inside them would leak what they had built.
+  auto name = TRY(name_at(fn, "name", fn_where));
+  json out{{"name", std::move(name)}};
   if (auto d = fn.find("description"); d != fn.end()) {
     if (!d->is_string())
       return invalid_field(fn_where + ".description", "must be a string");
