@@ -359,7 +359,7 @@ void add_gate_command(CLI::App& app, Context& ctx) {
                     "model for every trial, and gate on that run");
   auto* provider =
       cmd->add_option("--provider", o->provider, "The provider for --run-now ([providers.NAME])");
-  cmd->add_option("-j,--jobs", o->jobs, "Requests in flight at once for --run-now")
+  cmd->add_option("-j,--jobs", o->jobs, "The most requests in flight at once for --run-now")
       ->check(CLI::Range(1, 1024))
       ->needs(now);
   cmd->add_option("--replay-from", o->replay_from,

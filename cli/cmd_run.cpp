@@ -35,6 +35,20 @@ struct RunsOptions {
   bool with_cache = false; // runs merge --with-cache
 };
 
+// The pace of requests and what sets it: "98 req/s, limit 6000/min", and after 429s the window
+// of requests in flight they cut "-j 64", the ceiling, down to.
+std::string pace_text(const run::Progress& p, double overall_rate) {
+  auto text = fmt::format("{:.0f} req/s", p.pace > 0 ? p.pace : overall_rate);
+  if (p.request_limit)
+    text += fmt::format(", limit {:.0f}/min", *p.request_limit);
+  if (p.token_limit)
+    text += fmt::format(", {:.0f} tokens/min", *p.token_limit);
+  if (p.rate_limited > 0)
+    text += fmt::format(", {} in flight of {} after {} 429s", static_cast<int>(p.window), p.ceiling,
+                        p.rate_limited);
+  return text;
+}
+
 // A live progress line on a terminal; nothing otherwise. Spaces, not an erase-line escape, cover
 // the end of a longer line before it: evalkeep prints no escape codes at all, so NO_COLOR and
 // dumb terminals need nothing of their own.
@@ -45,8 +59,8 @@ run::ProgressFn progress_line(const Context& ctx) {
     double rate = p.elapsed_s > 0 ? static_cast<double>(p.requests) / p.elapsed_s : 0;
     double per = p.elapsed_s > 0 && p.done ? p.elapsed_s / static_cast<double>(p.done) : 0;
     double eta = per * static_cast<double>(p.total - std::min(p.total, p.done));
-    auto line = fmt::format("[{}/{}] pass {} fail {} error {}  {:.0f} req/s  ETA {:.0f}s", p.done,
-                            p.total, p.passed, p.failed, p.errored, rate, eta);
+    auto line = fmt::format("[{}/{}] pass {} fail {} error {}  {}  ETA {:.0f}s", p.done, p.total,
+                            p.passed, p.failed, p.errored, pace_text(p, rate), eta);
     fmt::print(stderr, "\r{:<{}}", line, width);
     width = line.size();
     if (p.done >= p.total)
@@ -220,7 +234,9 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--model", o->model, "An ad hoc model: openai:MODEL or anthropic:MODEL");
   cmd->add_option("--judge", o->judge,
                   "The provider that scores judge assertions (default: judge in evalkeep.toml)");
-  cmd->add_option("-j,--jobs", o->jobs, "Requests in flight at once (default: max_concurrency)")
+  cmd->add_option("-j,--jobs", o->jobs,
+                  "The most requests in flight at once (default: max_concurrency); fewer while the "
+                  "provider's rate limits call for it")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--trials", o->trials, "Run each case K times (default: the case's own)")
       ->check(CLI::Range(1, 1000));

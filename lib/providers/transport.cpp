@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <strings.h>
 #include <unordered_set>
 #include <utility>
@@ -52,6 +53,9 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
           std::strtoull(std::string(value).c_str(), nullptr, 10), k_max_response_bytes));
     else if (name.size() == 14 && ::strncasecmp(name.data(), "retry-after-ms", 14) == 0)
       t->response.retry_after_ms = value;
+    else if (name.size() > 12 && (::strncasecmp(name.data(), "x-ratelimit-", 12) == 0 ||
+                                  ::strncasecmp(name.data(), "anthropic-rat", 13) == 0))
+      read_rate_limit_header(name, value, t->response.rate, std::time(nullptr));
   }
   return size * n;
 }

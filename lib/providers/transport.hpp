@@ -1,5 +1,6 @@
 #pragma once
 
+#include "providers/pacing.hpp"
 #include "providers/provider.hpp"
 
 #include <cstdint>
@@ -20,6 +21,7 @@ struct HttpResponse {
   std::string body;
   std::string retry_after;                       // the Retry-After header, if any
   std::string retry_after_ms;                    // the retry-after-ms header, if any
+  RateLimits rate{};                             // the x-ratelimit-* or anthropic-ratelimit-* ones
   ErrorClass transport_error = ErrorClass::none; // connection, timeout, or a body too large
   std::string transport_message;
   double latency_ms = 0;

@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "providers/agent.hpp"
+#include "providers/pacing.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
 #include "run/worker_pool.hpp"
@@ -12,6 +13,7 @@
 #include "suite/records.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -20,6 +22,7 @@
 #include <queue>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 extern char** environ;
 
@@ -163,6 +166,10 @@ public:
     auto transport = TRY(providers::Transport::make(
         std::max(1, m_s.concurrency), m_s.provider.connect_timeout_s, m_s.provider.timeout_s));
     m_transport = std::move(transport);
+    if (m_s.provider.kind != providers::Kind::exec)
+      m_pacers[0].emplace(m_s.concurrency);
+    if (m_s.judge && m_s.judge->kind != providers::Kind::exec)
+      m_pacers[1].emplace(m_s.concurrency);
     TRY(read_key(m_s.provider, m_key));
     if (m_s.judge)
       TRY(read_key(*m_s.judge, m_judge_key));
@@ -221,11 +228,15 @@ private:
       auto now = Clock::now();
       refill(now);
       int timeout = 100;
+      auto wake = [&](Clock::time_point at) {
+        // Rounded up: a wait cut short would spin until the time came.
+        auto ms = std::chrono::ceil<std::chrono::milliseconds>(at - now).count();
+        timeout = std::min(timeout, static_cast<int>(std::clamp<long long>(ms, 0, 100)));
+      };
       if (!m_delayed.empty())
-        timeout = static_cast<int>(std::clamp<long long>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(m_delayed.top().first - now)
-                .count(),
-            0, 100));
+        wake(m_delayed.top().first);
+      if (m_paced_until)
+        wake(*m_paced_until);
       if (in_flight() == 0) {
         if (timeout > 0)
           std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
@@ -313,10 +324,68 @@ private:
       m_ready.push_back(m_delayed.top().second);
       m_delayed.pop();
     }
+    m_paced_until.reset();
     while (!m_ready.empty() && in_flight() < static_cast<std::size_t>(m_s.concurrency)) {
-      start(m_ready.front());
+      Call c = m_ready.front();
+      if (auto* pacer = pacer_for(c)) {
+        std::size_t k = pacer_index(c);
+        if (pacer->window_full(m_http_in_flight[k]))
+          break; // an answer frees a place
+        std::size_t bytes = body_for(c).size();
+        if (auto at = pacer->ready_at(now, bytes); at > now) {
+          m_paced_until = at;
+          break;
+        }
+        m_tickets[token(c)] = pacer->sent(now, bytes);
+        ++m_http_in_flight[k];
+      }
+      start(c);
       m_ready.pop_front();
     }
+  }
+
+  // The account a call's requests count against: the judge's own, unless it is the provider.
+  std::size_t pacer_index(Call c) const {
+    return c.slot == 0 || (m_s.judge->name == m_s.provider.name &&
+                           m_s.judge->base_url == m_s.provider.base_url)
+               ? 0
+               : 1;
+  }
+  // The pacer of an HTTP call; an exec program has none.
+  providers::Pacer* pacer_for(Call c) {
+    auto& p = m_pacers[pacer_index(c)];
+    return p ? &*p : nullptr;
+  }
+
+  // The wait a response asks for, in milliseconds: retry-after-ms, else Retry-After.
+  static std::optional<double> told_wait_ms(const providers::HttpResponse& response) {
+    if (auto ms = providers::parse_retry_after_ms(response.retry_after_ms))
+      return *ms;
+    if (auto sec = providers::parse_retry_after(response.retry_after, std::time(nullptr)))
+      return *sec * 1000;
+    return std::nullopt;
+  }
+
+  // Tells the call's pacer how its request went.
+  void paced(Call c, const providers::HttpResponse& response, const providers::Reply& reply) {
+    auto* pacer = pacer_for(c);
+    auto ticket = m_tickets.find(response.token);
+    if (!pacer || ticket == m_tickets.end())
+      return;
+    --m_http_in_flight[pacer_index(c)];
+    providers::Pacer::Answer a;
+    a.limits = response.rate;
+    a.rate_limited = reply.error == providers::ErrorClass::rate_limited;
+    a.retry_after_ms = told_wait_ms(response);
+    // A wait past max_retry_wait_s ends that call (retry_delay_ms); it holds no other.
+    if (a.retry_after_ms && *a.retry_after_ms > provider_for(c).max_retry_wait_s * 1000)
+      a.retry_after_ms.reset();
+    if (reply.tokens_in)
+      a.tokens_in = static_cast<double>(*reply.tokens_in);
+    if (reply.tokens_out)
+      a.tokens_out = static_cast<double>(*reply.tokens_out);
+    pacer->answered(Clock::now(), ticket->second, a);
+    m_tickets.erase(ticket);
   }
 
   const providers::ProviderConfig& provider_for(Call c) const {
@@ -590,11 +659,7 @@ private:
     if (!providers::is_retryable(response.status, reply.error) ||
         m_state[c.trial].attempts[c.slot] >= p.max_attempts)
       return std::nullopt;
-    std::optional<double> told;
-    if (auto ms = providers::parse_retry_after_ms(response.retry_after_ms))
-      told = *ms;
-    else if (auto sec = providers::parse_retry_after(response.retry_after, std::time(nullptr)))
-      told = *sec * 1000;
+    std::optional<double> told = told_wait_ms(response);
     if (told && *told > p.max_retry_wait_s * 1000) {
       reply.error_message +=
           fmt::format(" (told to wait {:.0f} s, more than max_retry_wait_s)", *told / 1000);
@@ -609,6 +674,7 @@ private:
     const auto& p = provider_for(c);
     Attempt a = attempt_of(c, response);
     providers::Reply reply = reply_of(c, response, p);
+    paced(c, response, reply);
     if (reply.error == providers::ErrorClass::none) {
       a.outcome = "answer";
       st.log.push_back(std::move(a));
@@ -786,6 +852,14 @@ private:
       return;
     m_last_report = now;
     m_stats.elapsed_s = std::chrono::duration<double>(now - m_started).count();
+    if (auto& pacer = m_pacers[0]) {
+      m_stats.pace = pacer->pace(now);
+      m_stats.request_limit = pacer->request_limit();
+      m_stats.token_limit = pacer->token_limit();
+      m_stats.window = pacer->window();
+      m_stats.ceiling = pacer->ceiling();
+      m_stats.rate_limited = pacer->rate_limited();
+    }
     m_progress(m_stats);
   }
 
@@ -803,6 +877,11 @@ private:
   // values of those their pass_env lets through.
   std::vector<std::string> m_withheld[2], m_exec_secrets[2];
   std::deque<Call> m_ready;
+  // By account: the provider's (0) and a judge with an account of its own (1); none for exec.
+  std::array<std::optional<providers::Pacer>, 2> m_pacers;
+  std::array<std::size_t, 2> m_http_in_flight{};
+  std::unordered_map<std::uint64_t, providers::Pacer::Ticket> m_tickets; // by call token
+  std::optional<Clock::time_point> m_paced_until; // when the next paced request may go
   using Delayed = std::pair<Clock::time_point, Call>;
   struct Later {
     bool operator()(const Delayed& a, const Delayed& b) const { return a.first > b.first; }

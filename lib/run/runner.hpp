@@ -54,6 +54,12 @@ struct Progress {
   std::size_t total = 0, done = 0, passed = 0, failed = 0, errored = 0;
   std::size_t requests = 0, replayed = 0; // of this invocation
   double elapsed_s = 0;
+  // The pace of the provider's requests and what set it (providers::Pacer).
+  double pace = 0;                                  // requests a second, lately
+  std::optional<double> request_limit, token_limit; // per minute, as the provider announced
+  double window = 0;                                // requests it lets be in flight
+  int ceiling = 0;                                  // -j
+  std::size_t rate_limited = 0;                     // 429s so far
 };
 using ProgressFn = std::function<void(const Progress&)>;
 

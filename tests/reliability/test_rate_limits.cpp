@@ -137,3 +137,34 @@ TEST_CASE("a 429's Retry-After in seconds, as a date and in ms is waited out, an
                          << "; Retry-After: 3600 one request each round, whole run " << span(run_ms)
                          << "; capped run (2 s > 1.5 s) " << span(capped_ms));
 }
+
+TEST_CASE("against an account's rate limit a run paces itself: no case errors, few 429s, and the "
+          "progress line names the limit",
+          "[reliability][rate-limit][pacing]") {
+  for (std::string api : {"openai", "anthropic"}) {
+    // 1,800 requests a minute in a bucket of one second (30 requests), 150 cases at -j 64: the
+    // old fixed concurrency sent 64 at once and retried its way through hundreds of 429s.
+    StandIn server({}, 20, 1, {"--rpm", "1800"});
+    Repo repo;
+    init_with_cases(repo, 150);
+    std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+        << provider_table(server, "local", api);
+    // script(1) gives the run a terminal, so it prints its progress line.
+    auto r = repo.run(
+        {"script", "-qefc", std::string(EVALKEEP_BIN) + " run --provider local -j 64", "/dev/null"},
+        {"ANTHROPIC_API_KEY=sk-ant-test"});
+    INFO(api << "\nexit: " << r.exit_code << "\noutput: " << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("[150/150] pass 150 fail 0 error 0") &&
+                          Catch::Contains("limit 1800/min"));
+    const auto runs_db = runs_db_of(repo);
+    CHECK(sql_text(runs_db, "SELECT count(*) FROM results WHERE verdict = 'error'") == "0");
+    int limited = 0, answered = 0;
+    for (const auto& entry : server.log())
+      (entry["status"] == 429 ? limited : answered) += 1;
+    CHECK(answered == 150);
+    CHECK(limited <= 150 * 5 / 100);
+    FIGURE("pacing, " << api << ": 150 cases at 1,800 requests a minute, -j 64: " << limited
+                      << " requests answered 429");
+  }
+}

@@ -30,6 +30,9 @@ constexpr std::string_view k_usage = R"(usage: evalkeep-standin --port N [option
   --latency-ms N      delay every reply by N ms (a rule's latency_ms overrides it)
   --fault KIND        inject KIND (429, 500, reset, hang, drip, ...) into ...
   --fault-rate R      ... a fraction R (0..1) of requests whose rule names no fault
+  --rpm N             rate-limit the account to N requests a minute (429 beyond)
+  --tpm N             ... and to N tokens (words in and out) a minute
+  --burst-s S         the limits' buckets hold S seconds of their rate (default 1)
   --seed N            seed for choosing those requests and for rules' probability
                       draws (default 1)
   -h, --help          show this help
@@ -86,6 +89,13 @@ std::optional<std::string> parse_args(int argc, char** argv, Options& o) {
       if (!rate || *rate < 0 || *rate > 1)
         return bad();
       o.service.fault_rate = *rate;
+    } else if (flag == "--rpm" || flag == "--tpm" || flag == "--burst-s") {
+      auto n = parse_number<double>(value);
+      if (!n || !(*n > 0))
+        return bad();
+      (flag == "--rpm"   ? o.service.limits.requests_per_minute
+       : flag == "--tpm" ? o.service.limits.tokens_per_minute
+                         : o.service.limits.burst_s) = *n;
     } else if (flag == "--seed") {
       auto seed = parse_number<std::uint64_t>(value);
       if (!seed)

@@ -133,7 +133,8 @@ int logged_status(const Reply& r) {
 } // namespace
 
 ModelService::ModelService(RuleSet rules, ServiceOptions options)
-    : m_rules(std::move(rules)), m_options(std::move(options)), m_random(m_options.seed) {
+    : m_rules(std::move(rules)), m_options(std::move(options)), m_random(m_options.seed),
+      m_limiter(m_options.limits) {
   m_rules.seed(m_options.seed);
 }
 
@@ -154,6 +155,7 @@ Reply ModelService::handle(const Request& request) {
     m_rules.reset_hits();
     m_seq = 0;
     m_call_seq = 0;
+    m_limiter.reset();
     return json_reply(200, json{{"reset", true}});
   }
   m_stats.record_other(request);
@@ -214,6 +216,15 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
   out.key = chat->key;
   Decision d = m_rules.decide(out.key, chat->tool_result);
   Completion completion{d.answer, d.tool_calls, m_call_seq + 1};
+  // The account's limits are charged what the reply's usage reports: its words in and out.
+  auto limit =
+      m_limiter.admit(api, static_cast<double>(chat->prompt_words + count_words(completion.text)),
+                      chat->model, Limiter::Clock::now());
+  if (limit.refused) {
+    out.reply = api_error(api, *limit.refused, seq);
+    out.reply.response.headers = std::move(limit.headers);
+    return out; // at once: a limit is checked before the model runs
+  }
   m_call_seq += d.tool_calls.size();
   // A rule that names a fault decides alone, even once its `times` are spent.
   std::optional<Fault> fault = d.rule_has_fault ? d.fault : global_fault();
@@ -227,6 +238,8 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
     out.reply.response.body = completion_body(api, seq, *chat, completion);
   }
   out.reply.delay_ms = d.latency_ms.value_or(m_options.latency_ms);
+  for (auto& h : limit.headers)
+    out.reply.response.headers.push_back(std::move(h));
   return out;
 }
 

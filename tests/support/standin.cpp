@@ -40,7 +40,8 @@ std::string http(const std::string& url, bool post) {
 
 } // namespace
 
-StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t seed) {
+StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t seed,
+                 const std::vector<std::string>& flags) {
   std::vector<std::string> args{EVALKEEP_STANDIN_BIN,
                                 "--port",
                                 "0",
@@ -55,6 +56,7 @@ StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t se
     args.push_back("--rules");
     args.push_back((m_dir / "rules.json").string());
   }
+  args.insert(args.end(), flags.begin(), flags.end());
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,9 +14,10 @@ namespace evalkeep::test {
 /// The stand-in model server (tests/standin) on 127.0.0.1, on a free port, for one test.
 class StandIn {
 public:
-  /// Starts it with these rules (JSON text; empty for the default answer), latency, and the seed
-  /// of its random choices (`--seed`).
-  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0, std::uint64_t seed = 1);
+  /// Starts it with these rules (JSON text; empty for the default answer), latency, the seed
+  /// of its random choices (`--seed`) and any further flags (`--rpm 600`).
+  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0, std::uint64_t seed = 1,
+                   const std::vector<std::string>& flags = {});
   ~StandIn();
   StandIn(const StandIn&) = delete;
   StandIn& operator=(const StandIn&) = delete;
