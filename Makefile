@@ -46,6 +46,7 @@ bench: deps
 	bash bench/run_bench.sh build-release/evalkeep
 	bash bench/git_bench.sh build-release/evalkeep
 	bash bench/tools_bench.sh build-release/evalkeep
+	bash bench/rate_limit.sh build-release/evalkeep
 
 # A Debian package of the binary, its man page and shell completions (needs dpkg-dev).
 package: deps $(BUILD)/CMakeCache.txt

@@ -84,3 +84,10 @@ reset_stats() { standin_http POST /__reset >/dev/null; }
 standin_requests() {
   standin_http GET /__stats | grep -o '"requests":[0-9]*' | head -n 1 | cut -d : -f 2
 }
+
+# "ANSWERED LIMITED": the model requests since the last reset_stats answered 200 and 429, from
+# GET /__log.
+standin_statuses() {
+  standin_http GET /__log | grep -o '"status":[0-9]*' |
+    awk -F : '$2 == 200 { ok++ } $2 == 429 { limited++ } END { printf "%d %d\n", ok, limited }'
+}

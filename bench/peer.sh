@@ -28,8 +28,11 @@
 #   export writes into each test's metadata), which must agree. At 50 ms, the minimal libcurl
 #   client of bench/run_bench.sh (bench/curl_client.cpp, built with g++) sends the same answer
 #   requests with JOBS in flight: what this machine allows against the bound at that moment.
+# Then RATE_N cases (default 2000) against the stand-in limiting the account to RATE_RPM requests a
+# minute (default 6000; see the rate-limit phase below), both tools with retries on.
 # Targets: at 0 ms at least 50x promptfoo's cases per second; at most a tenth of its peak memory;
-# start-up at least 100x faster; at 50 ms at least 95% of the bound JOBS / 50 ms requests/s.
+# start-up at least 100x faster; at 50 ms at least 95% of the bound JOBS / 50 ms requests/s;
+# against the rate limit at most 1.15x the time it allows, no case errored, at most 5% 429s.
 # Prints Markdown tables (as in docs/BENCHMARKS.md); exits 1 if a target is missed or a verdict
 # differs, 2 on bad arguments, 3 if a run went wrong. JOBS (default 32), RUNS and STARTUP_RUNS
 # change the settings; KEEP=1 keeps the temporary directory.
@@ -184,18 +187,38 @@ check() { # WHAT MEASURED TARGET RESULT
   [ "$4" != FAIL ] || failed=1
 }
 
-for n in "${sizes[@]}"; do
-  dir="$work/n$n"
-  repo="$dir/repo"
-  init_repo "$repo"
+# N cases in a fresh repository under DIR (DIR/repo), exported for promptfoo.
+prepare_suite() { # N DIR
+  local n=$1 dir=$2
+  init_repo "$dir/repo"
   bash "$here/gen_suite.sh" "$n" "$dir/suite.jsonl"
-  (cd "$repo" && "$evalkeep" -q import "$dir/suite.jsonl" >/dev/null)
-  cp "$repo/evalkeep.toml" "$dir/evalkeep.toml.orig"
-  (cd "$repo" && "$evalkeep" export) | "$work/make_bodies" stand-in >"$dir/bodies.txt"
-  (cd "$repo" && "$evalkeep" export --to promptfoo -o "$dir/promptfooconfig.yaml") 2>"$dir/export.err" ||
+  (cd "$dir/repo" && "$evalkeep" -q import "$dir/suite.jsonl" >/dev/null)
+  cp "$dir/repo/evalkeep.toml" "$dir/evalkeep.toml.orig"
+  (cd "$dir/repo" && "$evalkeep" export) | "$work/make_bodies" stand-in >"$dir/bodies.txt"
+  (cd "$dir/repo" && "$evalkeep" export --to promptfoo -o "$dir/promptfooconfig.yaml") 2>"$dir/export.err" ||
     die 3 "evalkeep export --to promptfoo failed: $(head -n 3 "$dir/export.err")"
   echo "N=$n: suite imported and exported for promptfoo, $(grep -c . "$dir/export.err" || true) warnings" \
     "(assertions promptfoo has no counterpart for)"
+}
+
+# Points both tools at the stand-in on $port: provider "local" in DIR/repo's evalkeep.toml
+# (MAX_ATTEMPTS), and DIR/peer-provider.yaml for promptfoo (its maxRetries, "" for its default).
+point_at_standin() { # DIR MAX_ATTEMPTS PROMPTFOO_MAX_RETRIES
+  local base_url="http://127.0.0.1:$port/v1" retries=""
+  [ -z "$3" ] || retries=", \"maxRetries\": $3"
+  {
+    cat "$1/evalkeep.toml.orig"
+    printf '\n[providers.local]\ntype = "openai"\nbase_url = "%s"\nmodel = "stand-in"\nmax_attempts = %s\n' "$base_url" "$2"
+  } >"$1/repo/evalkeep.toml"
+  provider="{\"id\": \"openai:chat:stand-in\", \"config\": {\"apiBaseUrl\": \"$base_url\"$retries}}"
+  printf '{"providers": [%s],\n "defaultTest": {"options": {"provider": %s}}}\n' "$provider" "$provider" \
+    >"$1/peer-provider.yaml"
+}
+
+for n in "${sizes[@]}"; do
+  dir="$work/n$n"
+  repo="$dir/repo"
+  prepare_suite "$n" "$dir"
 
   ek_rss_max=0
   pf_rss_max=0
@@ -205,13 +228,7 @@ for n in "${sizes[@]}"; do
   for latency in 0 50; do
     start_standin "$latency" --rules "$here/peer-rules.json"
     base_url="http://127.0.0.1:$port/v1"
-    {
-      cat "$dir/evalkeep.toml.orig"
-      printf '\n[providers.local]\ntype = "openai"\nbase_url = "%s"\nmodel = "stand-in"\nmax_attempts = 1\n' "$base_url"
-    } >"$repo/evalkeep.toml"
-    provider="{\"id\": \"openai:chat:stand-in\", \"config\": {\"apiBaseUrl\": \"$base_url\", \"maxRetries\": 0}}"
-    printf '{"providers": [%s],\n "defaultTest": {"options": {"provider": %s}}}\n' "$provider" "$provider" \
-      >"$dir/peer-provider.yaml"
+    point_at_standin "$dir" 1 0
 
     ek_best="" pf_best=""
     for ((r = 1; r <= runs; r++)); do
@@ -294,6 +311,58 @@ for n in "${sizes[@]}"; do
     "$([ "$differ_max" = 0 ] && [ "$errors_max" = 0 ] && echo PASS || echo FAIL)"
 done
 
+# Against a rate limit: RATE_N cases (default 2000) at 50 ms, the stand-in limiting the account to
+# RATE_RPM requests a minute (default 6000) in a bucket of one second, -j JOBS for both, retries
+# on (evalkeep's default max_attempts, promptfoo's default maxRetries): the wall time against the
+# time the limit allows (the answered requests over the rate, less the second the full bucket lets
+# through), the requests answered 429, the cases that ended as errors. bench/rate_limit.sh
+# measures evalkeep alone.
+rate_n=${RATE_N:-2000}
+rate_rpm=${RATE_RPM:-6000}
+rate_rows=()
+dir="$work/rate"
+prepare_suite "$rate_n" "$dir"
+start_standin 50 --rules "$here/peer-rules.json" --rpm "$rate_rpm" --burst-s 1
+point_at_standin "$dir" 4 ""
+rate_row() { # TOOL WALL_NS ERRORS ANSWERED LIMITED
+  local answered=$4 limited=$5 allowed wall x pct
+  allowed=$(awk -v a="$answered" -v rpm="$rate_rpm" 'BEGIN { s = a / (rpm / 60) - 1; printf "%.2f", (s > 0 ? s : 0) }')
+  wall=$(awk -v ns="$2" 'BEGIN { printf "%.2f", ns / 1e9 }')
+  x=$(awk -v w="$wall" -v a="$allowed" 'BEGIN { printf "%.2f", w / a }')
+  pct=$(awk -v l="$limited" -v a="$answered" 'BEGIN { printf "%.1f", 100 * l / (a + l) }')
+  rate_rows+=("| $1 | $answered | $wall s | $allowed s | ${x}x | $3 | $limited ($pct%) |")
+  echo "  rate limit $rate_rpm/min, $rate_n cases, $1: $wall s (${x}x the $allowed s allowed), $3 errors, $limited answered 429"
+}
+reset_stats
+timed "$dir/evalkeep.out" env -C "$dir/repo" "$evalkeep" -q run --provider local --judge local --no-cache -j "$jobs"
+[ "$rc" -le 1 ] || die 3 "evalkeep run exited $rc: $(head -n 5 "$dir/evalkeep.out.err")"
+(cd "$dir/repo" && "$evalkeep" runs show latest --json >"$dir/evalkeep-verdicts.json")
+ek_rate_ns=$wall_ns
+ek_rate_statuses=$(standin_statuses)
+reset_stats
+rm -f "$dir/results.json"
+promptfoo_in "$(mktemp -d "$work/promptfoo-state.XXXXXX")"
+timed "$dir/promptfoo.out" env -C "$dir" "${pf_cmd[@]}" eval -c promptfooconfig.yaml \
+  -c peer-provider.yaml -j "$jobs" --no-cache --no-progress-bar --no-table --no-share -o results.json
+[ "$rc" = 0 ] || [ "$rc" = 100 ] || die 3 "promptfoo eval exited $rc: $(tail -n 5 "$dir/promptfoo.out.err")"
+pf_rate_ns=$wall_ns
+pf_rate_statuses=$(standin_statuses)
+counts=$(compare_verdicts "$dir/evalkeep-verdicts.json" "$dir/results.json" "$dir/differ.txt") ||
+  die 3 "could not compare the verdicts"
+read -r _ _ _ _ ek_error _ _ pf_error <<<"$counts"
+stop_standin
+read -r ek_answered ek_limited <<<"$ek_rate_statuses"
+read -r pf_answered pf_limited <<<"$pf_rate_statuses"
+rate_row evalkeep "$ek_rate_ns" "$ek_error" "$ek_answered" "$ek_limited"
+rate_row "promptfoo $pf_version" "$pf_rate_ns" "$pf_error" "$pf_answered" "$pf_limited"
+ek_x=$(awk -v ns="$ek_rate_ns" -v a="$ek_answered" -v rpm="$rate_rpm" 'BEGIN { printf "%.2f", ns / 1e9 / (a / (rpm / 60) - 1) }')
+ek_pct=$(awk -v l="$ek_limited" -v a="$ek_answered" 'BEGIN { printf "%.1f", 100 * l / (a + l) }')
+check "rate limit $rate_rpm/min, $rate_n cases: time over what the limit allows" "evalkeep ${ek_x}x" "≤ 1.15x" \
+  "$(verdict "$ek_x" 1.15 "<=")"
+check "rate limit $rate_rpm/min, $rate_n cases: cases errored, requests answered 429" \
+  "evalkeep $ek_error, $ek_pct%" "0, ≤ 5%" \
+  "$([ "$ek_error" = 0 ] && awk -v p="$ek_pct" 'BEGIN { exit !(p <= 5) }' && echo PASS || echo FAIL)"
+
 x=$(awk -v a="$pf_start_us" -v b="$ek_start_us" 'BEGIN { printf "%.0f", a / b }')
 check "start-up, \`--version\` (best of $startup_runs)" \
   "$(ms "$ek_start_us") / $(ms "$pf_start_us") = ${x}x faster" "≥ 100x" "$(verdict "$x" 100 ">=")"
@@ -302,6 +371,10 @@ echo
 echo "| cases | latency | tool | wall time | cases/s | requests/s | peak memory | pass / fail / error |"
 echo "| ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${rows[@]}"
+echo
+echo "| rate limit $rate_rpm/min, $rate_n cases, 50 ms | requests answered | wall time | the limit allows | ratio | cases errored | answered 429 |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '%s\n' "${rate_rows[@]}"
 echo
 echo "| target | measured | wanted | result |"
 echo "| --- | --- | --- | --- |"

@@ -157,10 +157,13 @@ Pacer::Clock::time_point Pacer::ready_at(Clock::time_point now, std::size_t body
     // A tenth of a second of the rate kept in hand covers the time a request takes to reach
     // the provider, whose bucket counts it on arrival.
     double need = std::min(cost + 0.1 * b->per_second, std::max(cost, b->capacity));
-    if (b->level < need)
-      at =
-          std::max(at, now + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>((need - b->level) / b->per_second)));
+    // A limit a minute refills within the minute: however an answer set the bucket, no request
+    // waits longer for it.
+    if (b->level < need) {
+      double wait_s = std::min(60.0, (need - b->level) / b->per_second);
+      at = std::max(at, now + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(wait_s)));
+    }
   }
   return at;
 }
@@ -181,12 +184,15 @@ Pacer::Ticket Pacer::sent(Clock::time_point now, std::size_t body_bytes) {
 
 void Pacer::learn(Bucket& b, std::optional<double> limit, std::optional<double> remaining,
                   Clock::time_point now, const Ticket& ticket, double cost, double sent_after) {
-  if (limit && *limit > 0 && !b.known()) {
+  // Less than one a minute is not a limit a provider means: ignored rather than waited on.
+  if (limit && *limit < 1)
+    limit.reset();
+  if (limit && !b.known()) {
     b.per_second = *limit / 60;
     b.capacity = std::max(1.0, b.per_second); // a second's worth, until reports say more
     b.level = b.capacity;
     b.at = now;
-  } else if (limit && *limit > 0) {
+  } else if (limit) {
     b.per_second = *limit / 60;
   }
   if (!remaining || !b.known() || (b.synced && ticket.sequence < b.synced_sequence))

@@ -283,3 +283,29 @@ TEST_CASE("the announced remaining count sets the pace: a full account lets a bu
   CHECK(sent >= 495);
   CHECK(sent <= 500);
 }
+
+TEST_CASE("absurd limits cannot stall a run: less than one a minute is ignored, and no request "
+          "waits more than a minute for a bucket",
+          "[providers][pacing]") {
+  const Clock::time_point t0{};
+  Pacer p(8);
+  Pacer::Answer a;
+  a.limits.request_limit = 0.0001;
+  a.limits.requests_remaining = 0;
+  p.answered(t0, p.sent(t0, 100), a);
+  CHECK_FALSE(p.request_limit());
+  CHECK(p.ready_at(t0, 100) == t0);
+
+  // One token a minute against requests of 100: each would wait 100 minutes.
+  Pacer q(8);
+  Pacer::Answer b;
+  b.limits.token_limit = 1;
+  b.limits.tokens_remaining = 0;
+  b.tokens_in = 80;
+  b.tokens_out = 20;
+  q.answered(t0, q.sent(t0, 400), b);
+  CHECK(q.token_limit() == 1.0);
+  auto at = q.ready_at(t0, 400);
+  CHECK(at > t0 + 59s);
+  CHECK(at <= t0 + 60s);
+}
