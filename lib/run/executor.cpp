@@ -102,6 +102,8 @@ core::Digest http_cache_key(const providers::ProviderConfig& p, const std::strin
     headers += fmt::format("{}: {}\n", name, value);
   if (p.kind == providers::Kind::anthropic)
     headers += fmt::format("anthropic-version: {}\n", p.anthropic_version);
+  if (p.kind == providers::Kind::azure) // the deployment, in the URL, decides the model
+    headers += fmt::format("deployment: {}\napi-version: {}\n", p.deployment, p.api_version);
   auto text =
       fmt::format("{}\n{}\n{}\n{}", providers::to_string(p.kind), p.base_url, purpose, body);
   if (!headers.empty())
