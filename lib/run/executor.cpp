@@ -738,6 +738,10 @@ private:
                "no judge provider: set judge = \"NAME\" in evalkeep.toml or pass --judge",
                {}};
         all = all && o.passed;
+        // A provider's filter stopped or blocked the answer: every reason says so, for the
+        // reports and `why` (a replay from the cache no longer knows it).
+        if (!st.answer->finish_reason.empty())
+          o.reason += fmt::format(" (the provider's filter: {})", st.answer->finish_reason);
         // {"assertion","passed","reason","score"}, as nlohmann::json would dump the object.
         outcomes += k == 0 ? "{\"assertion\":" : ",{\"assertion\":";
         core::append_json_string(outcomes, scoring::to_spec(a));

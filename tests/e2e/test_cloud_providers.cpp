@@ -59,6 +59,10 @@ TEST_CASE("a suite runs against azure and gemini, a filtered answer scored as a 
     CHECK(s["errored"] == 0); // a filter's refusal is an answer, not a transport error
     REQUIRE(s["failures"].size() == 1);
     CHECK(s["failures"][0]["case"] == "filtered");
+    CHECK_THAT(s["failures"][0]["reason"].get<std::string>(),
+               Catch::Contains(std::string(provider) == "az"
+                                   ? "(the provider's filter: content_filter)"
+                                   : "(the provider's filter: blockReason SAFETY)"));
   }
   auto log = server.log();
   REQUIRE(log.size() == 6);
