@@ -239,7 +239,9 @@ Result<providers::ProviderConfig> find_provider(const Config& config, const std:
   auto colon = model_spec.find(':');
   auto kind = providers::parse_kind(model_spec.substr(0, colon));
   if (colon == std::string::npos || !kind || *kind == providers::Kind::exec)
-    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL or anthropic:MODEL",
+    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL, anthropic:MODEL or "
+                   "gemini:MODEL (an azure provider needs a [providers.NAME] table for its "
+                   "endpoint)",
                    model_spec);
   providers::ProviderConfig p;
   p.name = model_spec;

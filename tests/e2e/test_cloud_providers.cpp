@@ -138,3 +138,18 @@ TEST_CASE("an azure provider with auth = entra-id sends its token as a bearer to
     CHECK(entry["api_key_present"] == false);
   }
 }
+
+TEST_CASE("--model gemini:MODEL runs without a table; azure needs one for its endpoint",
+          "[e2e][providers]") {
+  Repo repo;
+  must_succeed(repo, {"init", "-q"});
+  must_succeed(repo, {"add", "--id", "greeting", "--prompt", "Hello there", "--expect",
+                      "contains:help", "--provenance", "spec:greets"});
+  // No key and the real endpoint: the run fails before any request, naming the variable.
+  auto gem = repo.evalkeep({"run", "--model", "gemini:gemini-2.0-flash"}, {}, {"GEMINI_API_KEY="});
+  CHECK(gem.exit_code == 3);
+  CHECK_THAT(gem.err, Catch::Contains("GEMINI_API_KEY is not set"));
+  auto az = repo.evalkeep({"run", "--model", "azure:gpt-4o"});
+  CHECK(az.exit_code != 0);
+  CHECK_THAT(az.err, Catch::Contains("base_url"));
+}
