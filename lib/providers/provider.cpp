@@ -1,6 +1,8 @@
 #include "providers/provider.hpp"
 
 #include "core/json_text.hpp"
+#include "providers/azure.hpp"
+#include "providers/gemini.hpp"
 #include "providers/tool_wire.hpp"
 
 #include <algorithm>
@@ -15,11 +17,13 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::pair<Kind, std::string_view>, 4> k_kinds{
+constexpr std::array<std::pair<Kind, std::string_view>, 6> k_kinds{
     {{Kind::openai, "openai"},
      {Kind::anthropic, "anthropic"},
      {Kind::exec, "exec"},
-     {Kind::openai_responses, "openai-responses"}}};
+     {Kind::openai_responses, "openai-responses"},
+     {Kind::azure, "azure"},
+     {Kind::gemini, "gemini"}}};
 
 std::string trim_slash(std::string s) {
   while (!s.empty() && s.back() == '/')
@@ -127,10 +131,14 @@ Status finish_config(ProviderConfig& c) {
     if (c.model.empty())
       c.model = c.command.front();
   } else {
+    if (c.kind == Kind::azure)
+      TRY(azure::finish_config(c));
     // The Responses API lives next to Chat Completions: the same base URL, key and auth.
     bool anthropic = c.kind == Kind::anthropic;
     if (c.base_url.empty())
-      c.base_url = anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1";
+      c.base_url = anthropic                ? "https://api.anthropic.com"
+                   : c.kind == Kind::gemini ? "https://generativelanguage.googleapis.com"
+                                            : "https://api.openai.com/v1";
     c.base_url = trim_slash(c.base_url);
     if (!c.base_url.starts_with("http://") && !c.base_url.starts_with("https://"))
       return invalid("provider {}: base_url '{}' must start with http:// or https://", c.name,
@@ -138,7 +146,9 @@ Status finish_config(ProviderConfig& c) {
     if (c.model.empty())
       return invalid("provider {}: model is required", c.name);
     if (c.api_key_env.empty())
-      c.api_key_env = anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+      c.api_key_env = anthropic                ? "ANTHROPIC_API_KEY"
+                      : c.kind == Kind::gemini ? "GEMINI_API_KEY"
+                                               : "OPENAI_API_KEY";
   }
   if (c.kind == Kind::anthropic && !c.max_tokens)
     c.max_tokens = 1024; // required by the Messages API
@@ -176,6 +186,10 @@ json answer_params(const ProviderConfig& c) {
       p["output"] = "agent";
   } else
     p["base_url"] = c.base_url;
+  if (c.kind == Kind::azure) { // the deployment decides the model, whatever the body says
+    p["deployment"] = c.deployment;
+    p["api_version"] = c.api_version;
+  }
   p["temperature"] = c.temperature ? json(*c.temperature) : json();
   p["max_tokens"] = c.max_tokens ? json(*c.max_tokens) : json();
   p["seed"] = c.seed ? json(*c.seed) : json();
@@ -317,6 +331,8 @@ std::string responses_body(const ProviderConfig& c, const ChatInput& input) {
 std::string request_body(const ProviderConfig& c, const ChatInput& input) {
   if (c.kind == Kind::openai_responses)
     return responses_body(c, input);
+  if (c.kind == Kind::gemini)
+    return gemini::request_body(c, input);
   // The keys in nlohmann::json's (sorted) order: max_tokens, messages, model, seed (OpenAI),
   // system (Anthropic), temperature, tool_choice, tools.
   bool anthropic = c.kind == Kind::anthropic;
@@ -357,6 +373,14 @@ HttpRequest build_request(const ProviderConfig& c, std::string body, const std::
     if (!api_key.empty())
       r.headers.push_back("x-api-key: " + api_key);
     r.headers.push_back("anthropic-version: " + c.anthropic_version);
+  } else if (c.kind == Kind::azure) {
+    r.url = azure::url(c);
+    if (!api_key.empty())
+      r.headers.push_back((c.entra_id ? "Authorization: Bearer " : "api-key: ") + api_key);
+  } else if (c.kind == Kind::gemini) {
+    r.url = gemini::url(c);
+    if (!api_key.empty())
+      r.headers.push_back("x-goog-api-key: " + api_key);
   } else {
     r.url = c.base_url + (c.kind == Kind::openai_responses ? "/responses" : "/chat/completions");
     if (!api_key.empty())
@@ -389,9 +413,15 @@ std::string read_chat(const json& j, Reply& r) {
   if (choices == j.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object())
     return "the response has no choices";
   const json& first = (*choices)[0];
+  bool filtered = string_field(first, "finish_reason") == "content_filter";
   auto msg = first.find("message");
-  if (msg == first.end() || !msg->is_object())
-    return "the first choice has no message content";
+  if (msg == first.end() || !msg->is_object()) {
+    if (!filtered)
+      return "the first choice has no message content";
+    r.finish_reason = "content_filter";
+    read_usage(j, "prompt_tokens", "completion_tokens", r);
+    return {};
+  }
   if (auto calls = msg->find("tool_calls"); calls != msg->end() && calls->is_array())
     for (const auto& c : *calls) {
       auto call = tool_wire::from_chat(c);
@@ -401,11 +431,15 @@ std::string read_chat(const json& j, Reply& r) {
     }
   auto content = msg->find("content");
   bool has_text = content != msg->end() && content->is_string();
-  if (!has_text && r.tool_calls.empty())
+  if (!has_text && r.tool_calls.empty() && !filtered)
     return "the first choice has no message content";
   if (has_text)
     r.text = content->get<std::string>();
   r.fingerprint = string_field(j, "system_fingerprint");
+  // Azure's filter cuts an answer short (or empties it) with finish_reason content_filter: it is
+  // still the answer, scored as it is, with the reason kept.
+  if (filtered)
+    r.finish_reason = "content_filter";
   read_usage(j, "prompt_tokens", "completion_tokens", r);
   return {};
 }
@@ -478,11 +512,15 @@ std::string read_responses(const json& j, Reply& r) {
 } // namespace
 
 Reply parse_response(Kind kind, long http_status, const std::string& body) {
+  if (kind == Kind::gemini)
+    return gemini::parse_response(http_status, body);
   Reply r;
   json j = json::parse(body, nullptr, false);
   if (http_status < 200 || http_status >= 300) {
     auto [message, type] = j.is_discarded() ? std::pair<std::string, std::string>{} : error_of(j);
     r.error = class_of_status(http_status, type, message);
+    if (kind == Kind::azure && !j.is_discarded())
+      message = azure::error_message(j, message);
     r.error_message = fmt::format("HTTP {}{}{}", http_status, message.empty() ? "" : ": ",
                                   message.substr(0, 300));
     return r;
@@ -578,7 +616,8 @@ void redact(std::string& text, std::string_view secret) {
 }
 
 void redact(Reply& reply, std::string_view secret) {
-  for (auto* text : {&reply.text, &reply.error_message, &reply.served_model, &reply.fingerprint})
+  for (auto* text : {&reply.text, &reply.error_message, &reply.served_model, &reply.fingerprint,
+                     &reply.finish_reason})
     redact(*text, secret);
   for (auto& call : reply.tool_calls)
     for (auto* text : {&call.id, &call.name, &call.arguments})

@@ -15,8 +15,9 @@
 namespace evalkeep::providers {
 
 /// The APIs a provider speaks: OpenAI's Chat Completions (and compatible servers), Anthropic's
-/// Messages, OpenAI's Responses ("openai-responses"), or a local program.
-enum class Kind { openai, anthropic, exec, openai_responses };
+/// Messages, OpenAI's Responses ("openai-responses"), a local program, Azure OpenAI's Chat
+/// Completions on a deployment ("azure") or Google's Gemini API ("gemini").
+enum class Kind { openai, anthropic, exec, openai_responses, azure, gemini };
 
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
@@ -47,6 +48,11 @@ struct ProviderConfig {
   // any provider's api_key_env and the AWS secrets: it is code a pull request can change.
   std::vector<std::string> pass_env;
   std::string anthropic_version = "2023-06-01";
+  // azure: the deployment (default: the model), the api-version query parameter, and whether the
+  // key variable holds a Microsoft Entra ID token sent as a bearer token instead of an api-key.
+  std::string deployment{};
+  std::string api_version{};
+  bool entra_id = false;
 };
 
 /// The variables an exec program of `p` runs without: the names in `environment` ("NAME=value"
@@ -127,6 +133,9 @@ struct Reply {
   std::string served_model;
   std::string fingerprint;
   std::optional<std::int64_t> tokens_in, tokens_out;
+  // Why a provider's filter stopped or blocked the answer (Azure's finish_reason content_filter,
+  // Gemini's finishReason SAFETY or blockReason), or empty: the answer is still scored.
+  std::string finish_reason{};
 };
 
 /// Reads an HTTP response of the provider's API: a 2xx body with an answer (text, function calls

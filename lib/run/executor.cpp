@@ -105,6 +105,8 @@ core::Digest http_cache_key(const providers::ProviderConfig& p, const std::strin
     headers += fmt::format("{}: {}\n", name, value);
   if (p.kind == providers::Kind::anthropic)
     headers += fmt::format("anthropic-version: {}\n", p.anthropic_version);
+  if (p.kind == providers::Kind::azure) // the deployment, in the URL, decides the model
+    headers += fmt::format("deployment: {}\napi-version: {}\n", p.deployment, p.api_version);
   auto text =
       fmt::format("{}\n{}\n{}\n{}", providers::to_string(p.kind), p.base_url, purpose, body);
   if (!headers.empty())
@@ -802,6 +804,10 @@ private:
                "no judge provider: set judge = \"NAME\" in evalkeep.toml or pass --judge",
                {}};
         all = all && o.passed;
+        // A provider's filter stopped or blocked the answer: every reason says so, for the
+        // reports and `why` (a replay from the cache no longer knows it).
+        if (!st.answer->finish_reason.empty())
+          o.reason += fmt::format(" (the provider's filter: {})", st.answer->finish_reason);
         // {"assertion","passed","reason","score"}, as nlohmann::json would dump the object.
         outcomes += k == 0 ? "{\"assertion\":" : ",{\"assertion\":";
         core::append_json_string(outcomes, scoring::to_spec(a));

@@ -87,6 +87,8 @@ json provider_to_json(const providers::ProviderConfig& c) {
   j["anthropic_version"] = c.anthropic_version;
   if (!c.pass_env.empty())
     j["pass_env"] = c.pass_env;
+  if (c.entra_id)
+    j["auth"] = "entra-id";
   return j;
 }
 
@@ -125,6 +127,9 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
     c.max_retry_wait_s = j.at("max_retry_wait_s").get<double>();
     c.idempotency_header = j.at("idempotency_header").get<bool>();
     c.anthropic_version = j.at("anthropic_version").get<std::string>();
+    c.deployment = j.value("deployment", "");
+    c.api_version = j.value("api_version", "");
+    c.entra_id = j.value("auth", "") == "entra-id";
     return c;
   } catch (const json::exception& e) {
     return invalid("stored run has unreadable provider settings: {}", e.what());

@@ -56,6 +56,24 @@ Status read_value(const fs::path& file, const toml::table& t, const char* key, T
   return {};
 }
 
+// Azure's deployment, api_version and auth ("api-key", the default, or "entra-id").
+Status read_azure(const fs::path& file, const toml::table& t, const std::string& prefix,
+                  providers::ProviderConfig& p) {
+  for (const char* key : {"deployment", "api_version", "auth"})
+    if (auto* node = t.get(key); node && p.kind != providers::Kind::azure)
+      return invalid("{}: '{}{}' is for azure providers", where(file, node->source()), prefix, key);
+  TRY(read_value(file, t, "deployment", p.deployment, prefix));
+  TRY(read_value(file, t, "api_version", p.api_version, prefix));
+  std::string auth;
+  TRY(read_value(file, t, "auth", auth, prefix));
+  if (!auth.empty() && auth != "api-key" && auth != "entra-id")
+    return invalid("{}: '{}auth' must be \"api-key\" (the api-key header) or \"entra-id\" (a "
+                   "Microsoft Entra ID token as a bearer token), got '{}'",
+                   where(file, t.get("auth")->source()), prefix, auth);
+  p.entra_id = auth == "entra-id";
+  return {};
+}
+
 // A provider's settings of one value each (model, timeouts, prices...).
 Status read_scalars(const fs::path& file, const toml::table& t, const std::string& prefix,
                     providers::ProviderConfig& p) {
@@ -75,6 +93,7 @@ Status read_scalars(const fs::path& file, const toml::table& t, const std::strin
   TRY(read_value(file, t, "input_price_per_mtok", p.input_price_per_mtok, prefix));
   TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
   TRY(read_value(file, t, "anthropic_version", p.anthropic_version, prefix));
+  TRY(read_azure(file, t, prefix, p));
   if (max_tokens)
     p.max_tokens = static_cast<int>(*max_tokens);
   if (max_concurrency)
@@ -172,15 +191,20 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
                     "command",
                     "anthropic_version",
                     "pass_env",
-                    "output"}));
+                    "output",
+                    "deployment",
+                    "api_version",
+                    "auth"}));
   providers::ProviderConfig p;
   p.name = name;
   std::string type;
   TRY(read_value(file, *t, "type", type, prefix));
   auto kind = providers::parse_kind(type);
   if (!kind)
-    return invalid("{}: '{}type' must be openai, openai-responses, anthropic or exec, got '{}'",
-                   where(file, t->source()), prefix, type);
+    return invalid(
+        "{}: '{}type' must be openai, openai-responses, anthropic, azure, gemini or exec, got "
+        "'{}'",
+        where(file, t->source()), prefix, type);
   p.kind = *kind;
   TRY(read_scalars(file, *t, prefix, p));
   TRY(read_headers(file, *t, prefix, p));
@@ -215,7 +239,9 @@ Result<providers::ProviderConfig> find_provider(const Config& config, const std:
   auto colon = model_spec.find(':');
   auto kind = providers::parse_kind(model_spec.substr(0, colon));
   if (colon == std::string::npos || !kind || *kind == providers::Kind::exec)
-    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL or anthropic:MODEL",
+    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL, anthropic:MODEL or "
+                   "gemini:MODEL (an azure provider needs a [providers.NAME] table for its "
+                   "endpoint)",
                    model_spec);
   providers::ProviderConfig p;
   p.name = model_spec;

@@ -116,8 +116,8 @@ TEST_CASE("a messages file with a broken conversation is refused, naming the fil
   CHECK_THAT(c.err, Catch::Contains("wire_money"));
 }
 
-TEST_CASE("tool cases run against the stand-in through chat completions, responses and "
-          "anthropic, and a replay brings the calls back",
+TEST_CASE("tool cases run against the stand-in through chat completions, responses, anthropic, "
+          "azure and gemini, and a replay brings the calls back",
           "[e2e][tools]") {
   StandIn server(R"({"rules":[
       {"match":"refund order a1","after_tool":true,
@@ -131,13 +131,15 @@ TEST_CASE("tool cases run against the stand-in through chat completions, respons
   std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
       << provider_table(server, "chat", "openai")
       << provider_table(server, "responses", "openai-responses")
-      << provider_table(server, "claude", "anthropic");
-  for (const auto* provider : {"chat", "responses", "claude"}) {
+      << provider_table(server, "claude", "anthropic") << provider_table(server, "az", "azure")
+      << provider_table(server, "gem", "gemini");
+  for (const auto* provider : {"chat", "responses", "claude", "az", "gem"}) {
     INFO(provider);
     for (bool replay : {false, true}) {
       INFO("replay " << replay);
       auto r = repo.evalkeep({"run", "--provider", provider, "--json"}, {},
-                             {"ANTHROPIC_API_KEY=sk-ant-test"});
+                             {"ANTHROPIC_API_KEY=sk-ant-test", "AZURE_OPENAI_API_KEY=az-test",
+                              "GEMINI_API_KEY=gem-test"});
       INFO(r.err);
       REQUIRE(r.exit_code == 1); // the refund guard catches the refund
       auto s = parse_json(r.out);
@@ -153,7 +155,7 @@ TEST_CASE("tool cases run against the stand-in through chat completions, respons
     }
   }
   // Three requests per provider: the second run of each replayed every answer.
-  CHECK(server.requests() == 9);
+  CHECK(server.requests() == 15);
   // Each request was a well-formed one of its API: none was refused.
   for (const auto& entry : server.log())
     CHECK(entry["status"] == 200);

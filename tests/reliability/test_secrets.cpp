@@ -227,3 +227,87 @@ TEST_CASE("a canary API key echoed back in a 401 body appears in no output and n
           "[reliability][secrets]") {
   canary_paths(true);
 }
+
+namespace {
+
+// The Azure api-key, an Entra ID token and the Gemini x-goog-api-key: a canary through passing
+// and failing runs, a 401 that echoes the request (the header's value first, every header, the
+// body), the reports and the stores; in no output, no file and no table.
+void cloud_canary(const std::string& type, const std::string& variable, const std::string& extra) {
+  std::random_device rd;
+  std::string random_part;
+  for (int i = 0; i < 24; ++i)
+    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string key = "CANARY" + random_part;
+  Canary canary{forms_of(key, random_part), 0, 0, {}};
+
+  StandIn server(R"({"rules": [{"match": "my order is late",
+                                "answer": "Unfortunately your order is late."}]})");
+  StandIn echoing(R"({"rules": [{"match": "", "fault": "401-echo"}]})");
+  Repo repo;
+  seed_suite(repo);
+  must_succeed(repo, {"add", "--id", "greeting", "--prompt", "Hello there", "--expect",
+                      "contains:help", "--provenance", "spec:greets"});
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server, "cloud", type, extra)
+      << provider_table(echoing, "echoing", type, extra);
+  const std::vector<std::string> env{variable + "=" + key};
+  auto run = [&](const std::vector<std::string>& args, std::vector<int> exits) {
+    auto r = repo.evalkeep(args, {}, env);
+    INFO(command_line(args) << "\nexit " << r.exit_code << "\nstdout: " << r.out
+                            << "\nstderr: " << r.err);
+    CHECK(std::find(exits.begin(), exits.end(), r.exit_code) != exits.end());
+    canary.search(command_line(args) + " stdout", r.out);
+    canary.search(command_line(args) + " stderr", r.err);
+    canary.texts_searched += 2;
+    canary.search_files(repo.path() / ".evalkeep");
+    return r;
+  };
+  run({"run", "--provider", "cloud"}, {0, 1});
+  run({"run", "--provider", "cloud", "--no-cache", "--json"}, {0, 1});
+  auto log = server.log();
+  REQUIRE_FALSE(log.empty());
+  CHECK(log[0]["status"] == 200); // the key went in the header the API reads
+  auto denied = run({"run", "--provider", "echoing", "-j", "1", "--json"}, {3});
+  CHECK(echoing.requests() >= 1);
+  CHECK_THAT(denied.out + denied.err, Catch::Contains("401"));
+  CHECK_THAT(denied.out + denied.err, Catch::Contains("[redacted]"));
+  run({"run", "--resume", "--json"}, {3});
+  for (const char* r : {"1", "2", "latest"}) {
+    run({"runs", "show", r}, {0, 1});
+    run({"runs", "show", r, "--json"}, {0, 1});
+  }
+  run({"why", "greeting", "--json"}, {0});
+  run({"report", "latest", "-o", "report.html"}, {0});
+  run({"report", "2", "--vs", "1", "-o", "report-vs.html"}, {0});
+  run({"cache", "export", "answers.jsonl"}, {0});
+  canary.search_files(repo.path());
+  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
+    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
+    canary.search(std::string("runs.db table ") + table, dump.out);
+    ++canary.texts_searched;
+  }
+  std::string leaks;
+  for (const auto& l : canary.leaks)
+    leaks += l + "\n";
+  INFO(leaks);
+  CHECK(canary.leaks.empty());
+  CHECK(canary.files_searched > 10);
+}
+
+} // namespace
+
+TEST_CASE("a canary Azure api-key, echoed back in a 401 or not, appears in no output and no file",
+          "[reliability][secrets]") {
+  cloud_canary("azure", "AZURE_OPENAI_API_KEY", "");
+}
+
+TEST_CASE("a canary Entra ID token sent to Azure as a bearer token appears nowhere",
+          "[reliability][secrets]") {
+  cloud_canary("azure", "AZURE_OPENAI_AD_TOKEN", "auth = \"entra-id\"\n");
+}
+
+TEST_CASE("a canary Gemini x-goog-api-key, echoed back in a 401 or not, appears nowhere",
+          "[reliability][secrets]") {
+  cloud_canary("gemini", "GEMINI_API_KEY", "");
+}

@@ -1,5 +1,7 @@
 #include "api.hpp"
 
+#include "cloud.hpp"
+
 #include <fmt/format.h>
 
 namespace evalkeep::standin {
@@ -148,12 +150,16 @@ std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_vie
                                        : "The request body is not valid JSON."));
   ChatRequest r;
   auto model = j.find("model");
+  if (api == Api::azure && model == j.end()) // the deployment names the model
+    return parse_messages(Api::openai, j, std::move(r));
   if (model == j.end() || !model->is_string() || model->get<std::string>().empty())
     return std::unexpected(invalid(
         is_openai(api) ? "you must provide a model parameter" : "model: Field required", "model"));
   r.model = model->get<std::string>();
   if (api == Api::responses)
     return parse_input(j, std::move(r));
+  if (api == Api::azure)
+    return parse_messages(Api::openai, j, std::move(r));
   if (api == Api::anthropic) {
     auto max_tokens = j.find("max_tokens");
     if (max_tokens == j.end() || !max_tokens->is_number_integer())
@@ -165,6 +171,10 @@ std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_vie
 }
 
 ApiError standard_error(Api api, int status, std::string_view model) {
+  if (api == Api::azure)
+    return azure_error(status);
+  if (api == Api::gemini)
+    return gemini_error(status, model);
   if (api == Api::anthropic) {
     switch (status) {
     case 400:
@@ -241,6 +251,10 @@ ApiError standard_error(Api api, int status, std::string_view model) {
 }
 
 ApiError quota_error(Api api) {
+  if (api == Api::azure) // Azure has one 429 for rates and quotas
+    return azure_error(429);
+  if (api == Api::gemini)
+    return gemini_quota_error();
   if (api == Api::anthropic)
     return invalid("Your credit balance is too low to access the Anthropic API. Please go to "
                    "Plans & Billing to upgrade or purchase credits.");
@@ -250,6 +264,10 @@ ApiError quota_error(Api api) {
 }
 
 std::string error_body(Api api, const ApiError& e, std::uint64_t seq) {
+  if (api == Api::azure)
+    return azure_error_body(e);
+  if (api == Api::gemini)
+    return gemini_error_body(e);
   if (api == Api::anthropic) {
     ordered_json j = {{"type", "error"},
                       {"error", {{"type", e.type}, {"message", e.message}}},
@@ -379,6 +397,12 @@ std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& reque
     return anthropic_body(seq, model, request, completion, empty);
   case Api::responses:
     return responses_body(seq, model, request, completion, empty);
+  case Api::gemini:
+    return gemini_body(seq, request, completion, empty);
+  case Api::azure:
+    if (!empty && request.key.find("standin:content-filter") != std::string::npos)
+      return azure_filtered_body(seq, request);
+    break;
   case Api::openai:
     break;
   }
@@ -386,6 +410,10 @@ std::string completion_body(Api api, std::uint64_t seq, const ChatRequest& reque
 }
 
 Header request_id_header(Api api, std::uint64_t seq) {
+  if (api == Api::azure)
+    return {"apim-request-id", fmt::format("standin-{}", seq)};
+  if (api == Api::gemini)
+    return {"server-timing", fmt::format("gfet4t7; dur={}", seq)};
   return {is_openai(api) ? "x-request-id" : "request-id", fmt::format("req_standin_{}", seq)};
 }
 

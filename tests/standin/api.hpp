@@ -14,9 +14,10 @@
 
 namespace evalkeep::standin {
 
-/// The wire formats the stand-in speaks: OpenAI's Chat Completions, Anthropic's Messages and
-/// OpenAI's Responses API. Errors of the Responses API are OpenAI's.
-enum class Api { openai, anthropic, responses };
+/// The wire formats the stand-in speaks: OpenAI's Chat Completions, Anthropic's Messages,
+/// OpenAI's Responses API, Azure OpenAI's Chat Completions on a deployment (azure.cpp) and
+/// Google's Gemini generateContent (gemini.cpp). Errors of the Responses API are OpenAI's.
+enum class Api { openai, anthropic, responses, azure, gemini };
 
 /// What the stand-in needs from a chat request.
 struct ChatRequest {
@@ -44,13 +45,16 @@ struct Completion {
   std::uint64_t first_call_id = 1;
 };
 
-/// An error as the API reports it. `code` and `param` are OpenAI-only; either may be null.
+/// An error as the API reports it. `code` and `param` are OpenAI-only; either may be null. Azure:
+/// `code` is its code ("DeploymentNotFound", "429") and `extra` its innererror. Gemini: `type` is
+/// Google's status name ("INVALID_ARGUMENT") and `extra` the details array.
 struct ApiError {
   int status = 500;
   std::string type;
   std::string message;
   nlohmann::json code;
   nlohmann::json param;
+  nlohmann::json extra{};
 };
 
 /// Reads and checks a request body the way the real API would; the error is a 400.

@@ -38,7 +38,10 @@ bool parse_request_line(std::string_view line, Request& out) {
   if (out.method.empty() || target.empty() || !version.starts_with("HTTP/1."))
     return false;
   out.minor_version = version == "HTTP/1.0" ? 0 : 1;
-  out.path = std::string(target.substr(0, target.find('?')));
+  auto question = target.find('?');
+  out.path = std::string(target.substr(0, question));
+  out.query =
+      question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
   return true;
 }
 

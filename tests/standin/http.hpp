@@ -13,7 +13,8 @@ using Header = std::pair<std::string, std::string>;
 /// One parsed HTTP/1.1 request. Header names are lowercased; values are trimmed.
 struct Request {
   std::string method;
-  std::string path; // the target without its query string
+  std::string path;    // the target without its query string
+  std::string query{}; // what follows the '?', if anything
   int minor_version = 1;
   std::vector<Header> headers;
   std::string body;

@@ -82,8 +82,10 @@ Limiter::Decision Limiter::admit(Api api, double tokens, const std::string& mode
       m_tokens.level -= cost;
   }
   bool anthropic = api == Api::anthropic;
+  // Google announces no limits in headers; Azure sends OpenAI's.
+  bool announced = api != Api::gemini;
   for (auto [bucket, what] : {std::pair{&m_requests, "requests"}, std::pair{&m_tokens, "tokens"}}) {
-    if (!bucket->limited())
+    if (!bucket->limited() || !announced)
       continue;
     double reset_s = bucket->seconds_until(bucket->capacity);
     auto limit = whole(bucket->per_minute);
@@ -101,13 +103,16 @@ Limiter::Decision Limiter::admit(Api api, double tokens, const std::string& mode
   }
   if (wait_s <= 0)
     return d;
-  d.headers.emplace_back("retry-after",
-                         fmt::format("{}", static_cast<long long>(std::ceil(wait_s))));
-  if (!anthropic)
+  if (announced)
+    d.headers.emplace_back("retry-after",
+                           fmt::format("{}", static_cast<long long>(std::ceil(wait_s))));
+  if (announced && !anthropic)
     d.headers.emplace_back("retry-after-ms",
                            fmt::format("{}", static_cast<long long>(std::ceil(wait_s * 1000))));
   const Bucket& b = over_tokens ? m_tokens : m_requests;
-  if (anthropic) {
+  if (api != Api::openai && api != Api::responses && api != Api::anthropic) {
+    d.refused = standard_error(api, 429, model);
+  } else if (anthropic) {
     d.refused = ApiError{429, "rate_limit_error",
                          fmt::format("This request would exceed the rate limit for your "
                                      "organization of {} {} per minute.",

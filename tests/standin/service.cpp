@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include "cloud.hpp"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -107,6 +109,8 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, const
 Reply echo_401(Api api, const Request& request, std::uint64_t seq) {
   const std::string* auth = request.header("authorization");
   const std::string* api_key = request.header("x-api-key");
+  if (!api_key)
+    api_key = request.header(api == Api::gemini ? "x-goog-api-key" : "api-key");
   std::string echoed = fmt::format("Incorrect API key provided: {}. You sent: {} {}",
                                    auth      ? *auth
                                    : api_key ? *api_key
@@ -115,14 +119,15 @@ Reply echo_401(Api api, const Request& request, std::uint64_t seq) {
   for (const auto& [name, value] : request.headers)
     echoed += fmt::format("\n{}: {}", name, value);
   echoed += "\n\n" + request.body;
-  return api_error(
-      api,
-      {.status = 401,
-       .type = api != Api::anthropic ? "invalid_request_error" : "authentication_error",
-       .message = echoed,
-       .code = api != Api::anthropic ? json("invalid_api_key") : json(),
-       .param = nullptr},
-      seq);
+  return api_error(api,
+                   {.status = 401,
+                    .type = api == Api::gemini      ? "UNAUTHENTICATED"
+                            : api != Api::anthropic ? "invalid_request_error"
+                                                    : "authentication_error",
+                    .message = echoed,
+                    .code = api != Api::anthropic ? json("invalid_api_key") : json(),
+                    .param = nullptr},
+                   seq);
 }
 
 // What the log records as the status of a reply: 0 when no status line is sent.
@@ -146,6 +151,10 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::anthropic, request);
   if (path == "/v1/responses" && request.method == "POST")
     return answer(Api::responses, request);
+  if (azure_deployment(path) && request.method == "POST")
+    return answer(Api::azure, request);
+  if (gemini_model(path) && request.method == "POST")
+    return answer(Api::gemini, request);
   if (path == "/__stats" && request.method == "GET")
     return json_reply(200, m_stats.summary());
   if (path == "/__log" && request.method == "GET")
@@ -208,9 +217,21 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
       return refuse({400, "invalid_request_error", "anthropic-version: header is required", nullptr,
                      nullptr});
   }
-  auto chat = parse_chat_request(api, request.body);
+  std::optional<std::string> route = api == Api::azure    ? azure_deployment(request.path)
+                                     : api == Api::gemini ? gemini_model(request.path)
+                                                          : std::nullopt;
+  if (auto refusal = api == Api::azure    ? azure_refusal(request, *route)
+                     : api == Api::gemini ? gemini_refusal(request)
+                                          : std::nullopt)
+    return refuse(*refusal);
+  auto chat = api == Api::gemini ? parse_gemini_request(request.body, *route)
+                                 : parse_chat_request(api, request.body);
   if (!chat)
     return refuse(chat.error());
+  if (api == Api::azure && chat->model.empty())
+    chat->model = *route;
+  if (api == Api::azure && chat->key.find("standin:filtered-prompt") != std::string::npos)
+    return refuse(azure_prompt_filtered());
 
   Outcome out;
   out.key = chat->key;

@@ -8,7 +8,8 @@ namespace {
 using json = nlohmann::json;
 
 bool is_secret(std::string_view header) {
-  return header == "authorization" || header == "x-api-key";
+  return header == "authorization" || header == "x-api-key" || header == "api-key" ||
+         header == "x-goog-api-key";
 }
 
 nlohmann::ordered_json optional_string(const std::optional<std::string>& s) {
@@ -51,7 +52,9 @@ void Stats::record_model(const Request& request, std::uint64_t seq, const std::s
        .status = status,
        .idempotency_key = idempotency_key ? std::optional(*idempotency_key) : std::nullopt,
        .authorization_present = request.header("authorization") != nullptr,
-       .api_key_present = request.header("x-api-key") != nullptr,
+       .api_key_present = request.header("x-api-key") != nullptr ||
+                          request.header("api-key") != nullptr ||
+                          request.header("x-goog-api-key") != nullptr,
        .fault = fault ? std::optional<std::string>(*fault) : std::nullopt});
 }
 
