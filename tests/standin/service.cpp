@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include "converse.hpp"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -145,6 +147,8 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::anthropic, request);
   if (path == "/v1/responses" && request.method == "POST")
     return answer(Api::responses, request);
+  if (auto model = converse::model_of_path(path); model && request.method == "POST")
+    return converse(request, *model);
   if (path == "/__stats" && request.method == "GET")
     return json_reply(200, m_stats.summary());
   if (path == "/__log" && request.method == "GET")

@@ -3,6 +3,7 @@
 #include "api.hpp"
 #include "reply.hpp"
 #include "rules.hpp"
+#include "sigv4.hpp"
 #include "stats.hpp"
 
 #include <cstdint>
@@ -17,6 +18,9 @@ struct ServiceOptions {
   std::optional<Fault> fault; // injected at `fault_rate`, on requests whose rule has no fault
   double fault_rate = 0;
   std::uint64_t seed = 1;
+  // Bedrock's Converse route: the credentials whose signatures it accepts.
+  sigv4::Credentials aws{std::string(sigv4::k_test_access_key_id),
+                         std::string(sigv4::k_test_secret_access_key)};
 };
 
 /// The stand-in model: routes a request to the Chat Completions, Anthropic Messages or Responses
@@ -30,6 +34,7 @@ public:
 
 private:
   Reply answer(Api api, const Request& request);
+  Reply converse(const Request& request, const std::string& model); // converse.cpp
   struct Outcome {
     Reply reply;
     std::string key;
