@@ -15,8 +15,9 @@
 namespace evalkeep::providers {
 
 /// The APIs a provider speaks: OpenAI's Chat Completions (and compatible servers), Anthropic's
-/// Messages, OpenAI's Responses ("openai-responses"), or a local program.
-enum class Kind { openai, anthropic, exec, openai_responses };
+/// Messages, OpenAI's Responses ("openai-responses"), a local program, or Amazon Bedrock's
+/// Converse API (providers/bedrock.hpp).
+enum class Kind { openai, anthropic, exec, openai_responses, bedrock };
 
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
@@ -47,6 +48,8 @@ struct ProviderConfig {
   // any provider's api_key_env and the AWS secrets: it is code a pull request can change.
   std::vector<std::string> pass_env;
   std::string anthropic_version = "2023-06-01";
+  std::string
+      region{}; // bedrock: the AWS region signed for (default AWS_REGION, AWS_DEFAULT_REGION)
 };
 
 /// The variables an exec program of `p` runs without: the names in `environment` ("NAME=value"
@@ -86,6 +89,8 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers; // "Name: value"
   std::string body;
+  std::string aws_sigv4{}; // libcurl signs the request with SigV4 for this "aws:amz:REGION:SERVICE"
+  std::string userpwd{};   // ... with these "KEY_ID:SECRET" credentials: a secret, never logged
 };
 
 /// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the

@@ -125,6 +125,8 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
     c.max_retry_wait_s = j.at("max_retry_wait_s").get<double>();
     c.idempotency_header = j.at("idempotency_header").get<bool>();
     c.anthropic_version = j.at("anthropic_version").get<std::string>();
+    if (j.contains("region"))
+      c.region = j.at("region").get<std::string>();
     return c;
   } catch (const json::exception& e) {
     return invalid("stored run has unreadable provider settings: {}", e.what());

@@ -75,6 +75,7 @@ Status read_scalars(const fs::path& file, const toml::table& t, const std::strin
   TRY(read_value(file, t, "input_price_per_mtok", p.input_price_per_mtok, prefix));
   TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
   TRY(read_value(file, t, "anthropic_version", p.anthropic_version, prefix));
+  TRY(read_value(file, t, "region", p.region, prefix));
   if (max_tokens)
     p.max_tokens = static_cast<int>(*max_tokens);
   if (max_concurrency)
@@ -171,6 +172,7 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
                     "output_price_per_mtok",
                     "command",
                     "anthropic_version",
+                    "region",
                     "pass_env",
                     "output"}));
   providers::ProviderConfig p;
@@ -179,8 +181,9 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
   TRY(read_value(file, *t, "type", type, prefix));
   auto kind = providers::parse_kind(type);
   if (!kind)
-    return invalid("{}: '{}type' must be openai, openai-responses, anthropic or exec, got '{}'",
-                   where(file, t->source()), prefix, type);
+    return invalid(
+        "{}: '{}type' must be openai, openai-responses, anthropic, bedrock or exec, got '{}'",
+        where(file, t->source()), prefix, type);
   p.kind = *kind;
   TRY(read_scalars(file, *t, prefix, p));
   TRY(read_headers(file, *t, prefix, p));
@@ -215,7 +218,8 @@ Result<providers::ProviderConfig> find_provider(const Config& config, const std:
   auto colon = model_spec.find(':');
   auto kind = providers::parse_kind(model_spec.substr(0, colon));
   if (colon == std::string::npos || !kind || *kind == providers::Kind::exec)
-    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL or anthropic:MODEL",
+    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL, anthropic:MODEL or "
+                   "bedrock:MODEL",
                    model_spec);
   providers::ProviderConfig p;
   p.name = model_spec;
