@@ -147,8 +147,9 @@ double Pacer::token_cost(std::size_t body_bytes) const {
   return m_input_per_byte * static_cast<double>(body_bytes) + m_output_each;
 }
 
-Pacer::Clock::time_point Pacer::ready_at(Clock::time_point now, std::size_t body_bytes) {
-  Clock::time_point at = std::max(now, m_hold_until);
+Pacer::Clock::time_point Pacer::ready_at(Clock::time_point now, std::size_t body_bytes,
+                                         bool waited_own) {
+  Clock::time_point at = waited_own ? now : std::max(now, m_hold_until);
   for (auto [b, cost] :
        {std::pair{&m_requests, 1.0}, std::pair{&m_tokens, token_cost(body_bytes)}}) {
     if (!b->known() || cost <= 0)

@@ -55,8 +55,10 @@ public:
   /// Whether `in_flight` requests fill the window: then the next waits for an answer.
   bool window_full(std::size_t in_flight) const;
   /// The earliest time the next request, of `body_bytes` bytes, may go out (`now` or earlier
-  /// when it may go at once).
-  Clock::time_point ready_at(Clock::time_point now, std::size_t body_bytes);
+  /// when it may go at once). A retry that has waited what its own 429 told it is not held for
+  /// the waits other 429s told (`waited_own`).
+  Clock::time_point ready_at(Clock::time_point now, std::size_t body_bytes,
+                             bool waited_own = false);
 
   /// What a request carries from its start to its answer.
   struct Ticket {

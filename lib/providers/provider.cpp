@@ -2,6 +2,7 @@
 
 #include "core/json_text.hpp"
 #include "providers/azure.hpp"
+#include "providers/bedrock.hpp"
 #include "providers/gemini.hpp"
 #include "providers/tool_wire.hpp"
 
@@ -17,13 +18,14 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::pair<Kind, std::string_view>, 6> k_kinds{
+constexpr std::array<std::pair<Kind, std::string_view>, 7> k_kinds{
     {{Kind::openai, "openai"},
      {Kind::anthropic, "anthropic"},
      {Kind::exec, "exec"},
      {Kind::openai_responses, "openai-responses"},
      {Kind::azure, "azure"},
-     {Kind::gemini, "gemini"}}};
+     {Kind::gemini, "gemini"},
+     {Kind::bedrock, "bedrock"}}};
 
 std::string trim_slash(std::string s) {
   while (!s.empty() && s.back() == '/')
@@ -124,12 +126,41 @@ bool is_local(const std::string& base_url) {
   return false;
 }
 
+namespace {
+
+// Bedrock: the region (needed to sign), the regional endpoint, and the secret key's variable.
+Status finish_bedrock(ProviderConfig& c) {
+  if (c.region.empty())
+    c.region = bedrock::region_from_environment();
+  if (c.region.empty())
+    return with_hint(invalid("provider {}: a bedrock provider needs a region", c.name),
+                     "set region = \"us-east-1\" (or the one you use) in evalkeep.toml, or "
+                     "export AWS_REGION");
+  if (c.base_url.empty())
+    c.base_url = bedrock::default_base_url(c.region);
+  c.base_url = trim_slash(c.base_url);
+  if (!c.base_url.starts_with("http://") && !c.base_url.starts_with("https://"))
+    return invalid("provider {}: base_url '{}' must start with http:// or https://", c.name,
+                   c.base_url);
+  if (c.model.empty())
+    return invalid("provider {}: model is required (a Bedrock model id such as "
+                   "anthropic.claude-3-haiku-20240307-v1:0)",
+                   c.name);
+  if (c.api_key_env.empty())
+    c.api_key_env = bedrock::k_secret_access_key_env;
+  return {};
+}
+
+} // namespace
+
 Status finish_config(ProviderConfig& c) {
   if (c.kind == Kind::exec) {
     if (c.command.empty())
       return invalid("provider {}: an exec provider needs a command", c.name);
     if (c.model.empty())
       c.model = c.command.front();
+  } else if (c.kind == Kind::bedrock) {
+    TRY(finish_bedrock(c));
   } else {
     if (c.kind == Kind::azure)
       TRY(azure::finish_config(c));
@@ -190,6 +221,8 @@ json answer_params(const ProviderConfig& c) {
     p["deployment"] = c.deployment;
     p["api_version"] = c.api_version;
   }
+  if (c.kind == Kind::bedrock) // the signing scope: a resumed run signs for the same region
+    p["region"] = c.region;
   p["temperature"] = c.temperature ? json(*c.temperature) : json();
   p["max_tokens"] = c.max_tokens ? json(*c.max_tokens) : json();
   p["seed"] = c.seed ? json(*c.seed) : json();
@@ -333,6 +366,8 @@ std::string request_body(const ProviderConfig& c, const ChatInput& input) {
     return responses_body(c, input);
   if (c.kind == Kind::gemini)
     return gemini::request_body(c, input);
+  if (c.kind == Kind::bedrock)
+    return bedrock::request_body(c, input);
   // The keys in nlohmann::json's (sorted) order: max_tokens, messages, model, seed (OpenAI),
   // system (Anthropic), temperature, tool_choice, tools.
   bool anthropic = c.kind == Kind::anthropic;
@@ -368,7 +403,9 @@ std::string request_body(const ProviderConfig& c, const ChatInput& input) {
 HttpRequest build_request(const ProviderConfig& c, std::string body, const std::string& api_key,
                           const std::string& idempotency_key) {
   HttpRequest r;
-  if (c.kind == Kind::anthropic) {
+  if (c.kind == Kind::bedrock) {
+    r.url = bedrock::url(c); // signed by bedrock::sign, with credentials of its own
+  } else if (c.kind == Kind::anthropic) {
     r.url = c.base_url + "/v1/messages";
     if (!api_key.empty())
       r.headers.push_back("x-api-key: " + api_key);
@@ -514,6 +551,8 @@ std::string read_responses(const json& j, Reply& r) {
 Reply parse_response(Kind kind, long http_status, const std::string& body) {
   if (kind == Kind::gemini)
     return gemini::parse_response(http_status, body);
+  if (kind == Kind::bedrock)
+    return bedrock::parse_response(http_status, body, "");
   Reply r;
   json j = json::parse(body, nullptr, false);
   if (http_status < 200 || http_status >= 300) {

@@ -16,8 +16,9 @@ namespace evalkeep::providers {
 
 /// The APIs a provider speaks: OpenAI's Chat Completions (and compatible servers), Anthropic's
 /// Messages, OpenAI's Responses ("openai-responses"), a local program, Azure OpenAI's Chat
-/// Completions on a deployment ("azure") or Google's Gemini API ("gemini").
-enum class Kind { openai, anthropic, exec, openai_responses, azure, gemini };
+/// Completions on a deployment ("azure"), Google's Gemini API ("gemini") or Amazon Bedrock's
+/// Converse API (providers/bedrock.hpp).
+enum class Kind { openai, anthropic, exec, openai_responses, azure, gemini, bedrock };
 
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
@@ -53,6 +54,8 @@ struct ProviderConfig {
   std::string deployment{};
   std::string api_version{};
   bool entra_id = false;
+  std::string
+      region{}; // bedrock: the AWS region signed for (default AWS_REGION, AWS_DEFAULT_REGION)
 };
 
 /// The variables an exec program of `p` runs without: the names in `environment` ("NAME=value"
@@ -92,6 +95,8 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers; // "Name: value"
   std::string body;
+  std::string aws_sigv4{}; // libcurl signs the request with SigV4 for this "aws:amz:REGION:SERVICE"
+  std::string userpwd{};   // ... with these "KEY_ID:SECRET" credentials: a secret, never logged
 };
 
 /// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the

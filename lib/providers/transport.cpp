@@ -56,6 +56,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     else if (name.size() > 12 && (::strncasecmp(name.data(), "x-ratelimit-", 12) == 0 ||
                                   ::strncasecmp(name.data(), "anthropic-rat", 13) == 0))
       read_rate_limit_header(name, value, t->response.rate, std::time(nullptr));
+    else if (name.size() == 16 && ::strncasecmp(name.data(), "x-amzn-errortype", 16) == 0)
+      t->response.error_type = value.substr(std::min(value.find_first_not_of(' '), value.size()));
   }
   return size * n;
 }
@@ -151,6 +153,12 @@ void Transport::start(std::uint64_t token, HttpRequest request) {
   // Only http and https, redirects included: never file://, gopher:// or the like.
   set(CURLOPT_PROTOCOLS_STR, "CURLOPT_PROTOCOLS_STR", "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "CURLOPT_REDIR_PROTOCOLS_STR", "http,https");
+  // AWS Signature Version 4 (Bedrock), computed by libcurl over the request it sends. A reused
+  // handle that signed before is set back to sending no credentials.
+  bool sign = !request.aws_sigv4.empty();
+  set(CURLOPT_AWS_SIGV4, "CURLOPT_AWS_SIGV4", sign ? request.aws_sigv4.c_str() : nullptr);
+  set(CURLOPT_HTTPAUTH, "CURLOPT_HTTPAUTH", sign ? CURLAUTH_AWS_SIGV4 : CURLAUTH_BASIC);
+  set(CURLOPT_USERPWD, "CURLOPT_USERPWD", sign ? request.userpwd.c_str() : nullptr);
   if (refused || m_api->multi_add_handle(m_impl->multi, e) != CURLM_OK) {
     t->response.transport_error = ErrorClass::connection;
     t->response.transport_message =

@@ -22,6 +22,7 @@ struct HttpResponse {
   std::string retry_after;                       // the Retry-After header, if any
   std::string retry_after_ms;                    // the retry-after-ms header, if any
   RateLimits rate{};                             // the x-ratelimit-* or anthropic-ratelimit-* ones
+  std::string error_type{};                      // the x-amzn-ErrorType header (Bedrock), if any
   ErrorClass transport_error = ErrorClass::none; // connection, timeout, or a body too large
   std::string transport_message;
   double latency_ms = 0;

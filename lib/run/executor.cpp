@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "providers/agent.hpp"
+#include "providers/bedrock.hpp"
 #include "providers/pacing.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
@@ -23,6 +24,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 extern char** environ;
 
@@ -111,6 +113,8 @@ core::Digest http_cache_key(const providers::ProviderConfig& p, const std::strin
       fmt::format("{}\n{}\n{}\n{}", providers::to_string(p.kind), p.base_url, purpose, body);
   if (!headers.empty())
     text += "\nheaders\n" + headers;
+  if (p.kind == providers::Kind::bedrock) // Converse names the model in the URL, not the body
+    text += "\nmodel\n" + p.model;
   return core::sha256(text);
 }
 
@@ -172,9 +176,9 @@ public:
       m_pacers[0].emplace(m_s.concurrency);
     if (m_s.judge && m_s.judge->kind != providers::Kind::exec)
       m_pacers[1].emplace(m_s.concurrency);
-    TRY(read_key(m_s.provider, m_key));
+    TRY(read_key(m_s.provider, m_key, m_aws[0]));
     if (m_s.judge)
-      TRY(read_key(*m_s.judge, m_judge_key));
+      TRY(read_key(*m_s.judge, m_judge_key, m_aws[1]));
     // An exec program is code of the repository: it gets no key it was not given, and what it
     // writes is cleared of the keys it was given.
     for (std::size_t k = 0; k < 2; ++k) {
@@ -304,9 +308,19 @@ private:
     return out;
   }
 
-  Status read_key(const providers::ProviderConfig& p, std::string& key) {
+  // The key of a provider; for Bedrock its AWS credentials, whose secret key is `key`.
+  Status read_key(const providers::ProviderConfig& p, std::string& key,
+                  providers::bedrock::Credentials& aws) {
     if (p.kind == providers::Kind::exec)
       return {};
+    if (p.kind == providers::Kind::bedrock) {
+      auto found = providers::bedrock::credentials_from_environment(p);
+      if (!found)
+        return m_s.cache == CacheMode::offline ? Status{} : Status(std::unexpected(found.error()));
+      aws = std::move(*found);
+      key = aws.secret_access_key;
+      return {};
+    }
     if (const char* k = std::getenv(p.api_key_env.c_str()); k && *k) {
       key = k;
       return {};
@@ -334,11 +348,12 @@ private:
         if (pacer->window_full(m_http_in_flight[k]))
           break; // an answer frees a place
         std::size_t bytes = body_for(c).size();
-        if (auto at = pacer->ready_at(now, bytes); at > now) {
+        if (auto at = pacer->ready_at(now, bytes, m_told.contains(token(c))); at > now) {
           m_paced_until = at;
           break;
         }
         m_tickets[token(c)] = pacer->sent(now, bytes);
+        m_told.erase(token(c));
         ++m_http_in_flight[k];
       }
       start(c);
@@ -492,9 +507,11 @@ private:
       start_exec(c, p, input_for(c));
       return;
     }
-    m_transport->start(token(c),
-                       providers::build_request(p, body_for(c), c.slot == 0 ? m_key : m_judge_key,
-                                                idempotency_key));
+    auto request = providers::build_request(p, body_for(c), c.slot == 0 ? m_key : m_judge_key,
+                                            idempotency_key);
+    if (p.kind == providers::Kind::bedrock)
+      providers::bedrock::sign(request, p, m_aws[c.slot == 0 ? 0 : 1]);
+    m_transport->start(token(c), std::move(request));
   }
 
   // One key per logical request, the same for each of its attempts: the run (its number and
@@ -630,6 +647,9 @@ private:
     const auto& key = c.slot == 0 ? m_key : m_judge_key;
     providers::redact(response.body, key);
     providers::redact(response.transport_message, key);
+    const auto& token = m_aws[c.slot == 0 ? 0 : 1].session_token;
+    providers::redact(response.body, token);
+    providers::redact(response.transport_message, token);
     if (p.kind == providers::Kind::exec)
       for (const auto& secret : m_exec_secrets[c.slot == 0 ? 0 : 1]) {
         providers::redact(response.body, secret);
@@ -646,8 +666,12 @@ private:
       while (!reply.text.empty() && reply.text.back() == '\n')
         reply.text.pop_back();
     } else {
-      reply = providers::parse_response(p.kind, response.status, response.body);
+      reply = p.kind == providers::Kind::bedrock
+                  ? providers::bedrock::parse_response(response.status, response.body,
+                                                       response.error_type)
+                  : providers::parse_response(p.kind, response.status, response.body);
       providers::redact(reply, key); // decoding undoes JSON's \u escapes of it
+      providers::redact(reply, token);
     }
     return reply;
   }
@@ -694,6 +718,8 @@ private:
     }
     a.error_class = std::string(providers::to_string(reply.error));
     if (auto delay_ms = retry_delay_ms(c, response, reply, p)) {
+      if (told_wait_ms(response))
+        m_told.insert(token(c));
       a.outcome = "retry";
       st.log.push_back(std::move(a));
       m_delayed.emplace(
@@ -882,12 +908,14 @@ private:
   // By the provider's and the judge's exec programs: the variables they run without, and the
   // values of those their pass_env lets through.
   std::vector<std::string> m_withheld[2], m_exec_secrets[2];
+  providers::bedrock::Credentials m_aws[2]; // Bedrock's credentials, by slot (answer, judge)
   std::deque<Call> m_ready;
   // By account: the provider's (0) and a judge with an account of its own (1); none for exec.
   std::array<std::optional<providers::Pacer>, 2> m_pacers;
   std::array<std::size_t, 2> m_http_in_flight{};
   std::unordered_map<std::uint64_t, providers::Pacer::Ticket> m_tickets; // by call token
   std::optional<Clock::time_point> m_paced_until; // when the next paced request may go
+  std::unordered_set<std::uint64_t> m_told;       // retries that wait what their 429 told them
   using Delayed = std::pair<Clock::time_point, Call>;
   struct Later {
     bool operator()(const Delayed& a, const Delayed& b) const { return a.first > b.first; }

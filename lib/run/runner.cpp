@@ -130,6 +130,8 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
     c.deployment = j.value("deployment", "");
     c.api_version = j.value("api_version", "");
     c.entra_id = j.value("auth", "") == "entra-id";
+    if (j.contains("region"))
+      c.region = j.at("region").get<std::string>();
     return c;
   } catch (const json::exception& e) {
     return invalid("stored run has unreadable provider settings: {}", e.what());

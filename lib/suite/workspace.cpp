@@ -94,6 +94,7 @@ Status read_scalars(const fs::path& file, const toml::table& t, const std::strin
   TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
   TRY(read_value(file, t, "anthropic_version", p.anthropic_version, prefix));
   TRY(read_azure(file, t, prefix, p));
+  TRY(read_value(file, t, "region", p.region, prefix));
   if (max_tokens)
     p.max_tokens = static_cast<int>(*max_tokens);
   if (max_concurrency)
@@ -190,6 +191,7 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
                     "output_price_per_mtok",
                     "command",
                     "anthropic_version",
+                    "region",
                     "pass_env",
                     "output",
                     "deployment",
@@ -202,8 +204,8 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
   auto kind = providers::parse_kind(type);
   if (!kind)
     return invalid(
-        "{}: '{}type' must be openai, openai-responses, anthropic, azure, gemini or exec, got "
-        "'{}'",
+        "{}: '{}type' must be openai, openai-responses, anthropic, azure, gemini, bedrock or exec, "
+        "got '{}'",
         where(file, t->source()), prefix, type);
   p.kind = *kind;
   TRY(read_scalars(file, *t, prefix, p));
@@ -239,9 +241,9 @@ Result<providers::ProviderConfig> find_provider(const Config& config, const std:
   auto colon = model_spec.find(':');
   auto kind = providers::parse_kind(model_spec.substr(0, colon));
   if (colon == std::string::npos || !kind || *kind == providers::Kind::exec)
-    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL, anthropic:MODEL or "
-                   "gemini:MODEL (an azure provider needs a [providers.NAME] table for its "
-                   "endpoint)",
+    return invalid("--model '{}' must be openai:MODEL, openai-responses:MODEL, anthropic:MODEL, "
+                   "gemini:MODEL or bedrock:MODEL (an azure provider needs a [providers.NAME] "
+                   "table for its endpoint)",
                    model_spec);
   providers::ProviderConfig p;
   p.name = model_spec;

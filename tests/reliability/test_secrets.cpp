@@ -311,3 +311,94 @@ TEST_CASE("a canary Gemini x-goog-api-key, echoed back in a 401 or not, appears 
           "[reliability][secrets]") {
   cloud_canary("gemini", "GEMINI_API_KEY", "");
 }
+
+// Bedrock: the AWS secret access key and session token are secrets like an API key. libcurl signs
+// with the secret (it never travels), the token travels as x-amz-security-token, and a refusal
+// that echoes the request back quotes the token: neither may reach an output, a report or a file.
+TEST_CASE("canary AWS credentials appear in no output, no report and no file",
+          "[reliability][secrets][bedrock]") {
+  std::random_device rd;
+  std::string secret_part, token_part;
+  for (int i = 0; i < 24; ++i) {
+    secret_part += "0123456789abcdef"[rd() % 16];
+    token_part += "0123456789abcdef"[rd() % 16];
+  }
+  const std::string secret = "aws/CANARY+secret" + secret_part;
+  const std::string token = "FwoGZXIvCANARYtoken" + token_part;
+  Canary canary{forms_of(secret, secret_part), 0, 0, {}};
+  for (auto& f : forms_of(token, token_part))
+    canary.forms.push_back(f);
+
+  const nlohmann::json aws{
+      {"access_key_id", "AKIDCANARY"}, {"secret_access_key", secret}, {"session_token", token}};
+  auto rules = nlohmann::json::parse(R"({"default": {"answer": "I can help with that."},
+    "rules": [{"match": "my order is late", "answer": "Unfortunately your order is late."}]})");
+  rules["aws"] = aws;
+  StandIn server(rules.dump());
+  nlohmann::json echo_rules{{"aws", aws}};
+  echo_rules["rules"] = nlohmann::json::parse(R"([{"match": "", "fault": "401-echo"}])");
+  StandIn echoing(echo_rules.dump());
+  Repo repo;
+  seed_suite(repo);
+  must_succeed(repo, {"add", "--id", "late-order", "--prompt", "My order is late again.",
+                      "--expect", "not-contains:Unfortunately", "--provenance", "spec:tone"});
+  const std::string region = "region = \"us-east-1\"\n";
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server, "aws", "bedrock", region)
+      << provider_table(echoing, "echoing", "bedrock", region);
+  repo.git({"add", "-A"});
+  repo.git({"commit", "-q", "-m", "suite"});
+
+  const std::vector<std::string> env{"AWS_ACCESS_KEY_ID=AKIDCANARY",
+                                     "AWS_SECRET_ACCESS_KEY=" + secret,
+                                     "AWS_SESSION_TOKEN=" + token};
+  int commands = 0;
+  auto run = [&](const std::vector<std::string>& args, std::vector<int> exits) {
+    auto r = repo.evalkeep(args, {}, env);
+    INFO(command_line(args) << "\nexit " << r.exit_code << "\nstdout: " << r.out
+                            << "\nstderr: " << r.err);
+    CHECK(std::find(exits.begin(), exits.end(), r.exit_code) != exits.end());
+    canary.search(command_line(args) + " stdout", r.out);
+    canary.search(command_line(args) + " stderr", r.err);
+    canary.texts_searched += 2;
+    ++commands;
+    canary.search_files(repo.path() / ".evalkeep");
+    return r;
+  };
+  run({"run", "--provider", "aws"}, {1});
+  run({"run", "--provider", "aws", "--no-cache", "--json", "--trials", "2"}, {1});
+  CHECK(server.log().size() >= 3); // the calls were signed and answered
+  CHECK(server.stats()["headers_seen"]["x-amz-security-token"].get<int>() >= 1);
+  // A refusal echoing the request, its security token included: the run stops on it.
+  auto denied = run({"run", "--provider", "echoing", "-j", "1", "--json"}, {3});
+  CHECK(echoing.requests() >= 1);
+  CHECK_THAT(denied.out + denied.err, Catch::Contains("UnrecognizedClientException"));
+  run({"run", "--resume", "--json"}, {3});
+  run({"runs", "list", "--json"}, {0});
+  for (const char* r : {"1", "2", "latest"}) {
+    run({"runs", "show", r}, {0, 1});
+    run({"runs", "show", r, "--json"}, {0, 1});
+  }
+  run({"why", "late-order", "--json"}, {0});
+  run({"audit", "--format", "json"}, {0});
+  run({"report", "latest", "-o", "report.html"}, {0});
+  run({"cache", "export", "answers.jsonl"}, {0});
+
+  canary.search_files(repo.path());
+  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
+    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
+    canary.search(std::string("runs.db table ") + table, dump.out);
+    ++canary.texts_searched;
+  }
+  std::string leaks;
+  for (const auto& l : canary.leaks)
+    leaks += l + "\n";
+  INFO(leaks);
+  CHECK(canary.leaks.empty());
+  CHECK(canary.files_searched > 10);
+  FIGURE("bedrock canary: " << commands << " commands, " << canary.texts_searched
+                            << " outputs and dumps and " << canary.files_searched
+                            << " file reads searched for " << canary.forms.size()
+                            << " forms of the secret key and session token; leaks: "
+                            << canary.leaks.size());
+}

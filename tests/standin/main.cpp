@@ -35,6 +35,9 @@ constexpr std::string_view k_usage = R"(usage: evalkeep-standin --port N [option
   --burst-s S         the limits' buckets hold S seconds of their rate (default 1)
   --seed N            seed for choosing those requests and for rules' probability
                       draws (default 1)
+  --aws-access-key-id ID, --aws-secret-access-key KEY, --aws-session-token TOKEN
+                      the AWS credentials whose SigV4 signatures the Converse route
+                      accepts (default: the fixed test key AKIDSTANDINEXAMPLE)
   -h, --help          show this help
 )";
 
@@ -44,6 +47,7 @@ struct Options {
   std::string rules_file;
   ServiceOptions service;
   std::optional<FaultKind> fault;
+  bool aws_flags = false; // an --aws-* flag was given: the rules file's "aws" is not used
 };
 
 int usage_error(std::string_view message) {
@@ -101,6 +105,15 @@ std::optional<std::string> parse_args(int argc, char** argv, Options& o) {
       if (!seed)
         return bad();
       o.service.seed = *seed;
+    } else if (flag == "--aws-access-key-id") {
+      o.service.aws.access_key_id = value;
+      o.aws_flags = true;
+    } else if (flag == "--aws-secret-access-key") {
+      o.service.aws.secret_access_key = value;
+      o.aws_flags = true;
+    } else if (flag == "--aws-session-token") {
+      o.service.aws.session_token = value;
+      o.aws_flags = true;
     } else {
       return fmt::format("unknown option: {}", flag);
     }
@@ -159,6 +172,11 @@ int main(int argc, char** argv) {
     rules = std::move(*loaded);
   }
 
+  // The rules file's AWS credentials, unless flags named them.
+  if (const auto& aws = rules.aws()) {
+    if (!options.aws_flags)
+      options.service.aws = {aws->access_key_id, aws->secret_access_key, aws->session_token};
+  }
   raise_descriptor_limit();
   ModelService service(std::move(rules), options.service);
   Server server(service);

@@ -273,6 +273,18 @@ std::expected<RuleSet, std::string> RuleSet::from_json(const json& j) {
       set.m_default_answer = *answer;
     set.m_default_latency_ms = *latency;
   }
+  if (auto it = j.find("aws"); it != j.end()) {
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      auto v = it->find(key);
+      return v != it->end() && v->is_string() ? std::optional(v->get<std::string>()) : std::nullopt;
+    };
+    auto id = it->is_object() ? text("access_key_id") : std::nullopt;
+    auto secret = it->is_object() ? text("secret_access_key") : std::nullopt;
+    if (!id || !secret)
+      return std::unexpected("'aws' must be an object with access_key_id and secret_access_key "
+                             "strings (and session_token)");
+    set.m_aws = AwsKeys{*id, *secret, text("session_token").value_or("")};
+  }
   if (auto it = j.find("rules"); it != j.end()) {
     if (!it->is_array())
       return std::unexpected("'rules' must be an array");

@@ -85,6 +85,13 @@ struct Decision {
   std::optional<int> latency_ms;
 };
 
+/// The AWS credentials a rules file gives the Converse route (its "aws" object).
+struct AwsKeys {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+};
+
 class RuleSet {
 public:
   /// The default answer for every request.
@@ -105,11 +112,15 @@ public:
   /// Forgets how often each rule matched, so `times` counts from zero again.
   void reset_hits();
 
+  /// The top-level "aws" object: {"access_key_id", "secret_access_key", "session_token"?}.
+  const std::optional<AwsKeys>& aws() const { return m_aws; }
+
 private:
   std::string m_default_answer;
   std::optional<int> m_default_latency_ms;
   std::vector<Rule> m_rules;
   std::uint64_t m_seed = 1;
+  std::optional<AwsKeys> m_aws;
 };
 
 /// ASCII lowercase, for case-insensitive matching.

@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include "cloud.hpp"
+#include "converse.hpp"
 
 #include <charconv>
 
@@ -155,6 +156,8 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::azure, request);
   if (gemini_model(path) && request.method == "POST")
     return answer(Api::gemini, request);
+  if (auto model = converse::model_of_path(path); model && request.method == "POST")
+    return converse(request, *model);
   if (path == "/__stats" && request.method == "GET")
     return json_reply(200, m_stats.summary());
   if (path == "/__log" && request.method == "GET")

@@ -4,6 +4,7 @@
 #include "limiter.hpp"
 #include "reply.hpp"
 #include "rules.hpp"
+#include "sigv4.hpp"
 #include "stats.hpp"
 
 #include <cstdint>
@@ -19,6 +20,9 @@ struct ServiceOptions {
   double fault_rate = 0;
   std::uint64_t seed = 1;
   LimiterOptions limits{}; // requests and tokens per minute; none by default
+  // Bedrock's Converse route: the credentials whose signatures it accepts.
+  sigv4::Credentials aws{std::string(sigv4::k_test_access_key_id),
+                         std::string(sigv4::k_test_secret_access_key)};
 };
 
 /// The stand-in model: routes a request to the Chat Completions, Anthropic Messages or Responses
@@ -32,6 +36,7 @@ public:
 
 private:
   Reply answer(Api api, const Request& request);
+  Reply converse(const Request& request, const std::string& model); // converse.cpp
   struct Outcome {
     Reply reply;
     std::string key;

@@ -9,7 +9,7 @@ using json = nlohmann::json;
 
 bool is_secret(std::string_view header) {
   return header == "authorization" || header == "x-api-key" || header == "api-key" ||
-         header == "x-goog-api-key";
+         header == "x-goog-api-key" || header == "x-amz-security-token";
 }
 
 nlohmann::ordered_json optional_string(const std::optional<std::string>& s) {

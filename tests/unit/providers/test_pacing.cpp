@@ -309,3 +309,18 @@ TEST_CASE("absurd limits cannot stall a run: less than one a minute is ignored, 
   CHECK(at > t0 + 59s);
   CHECK(at <= t0 + 60s);
 }
+
+TEST_CASE("a retry that has waited what its own 429 told it is not held for another's longer wait",
+          "[providers][pacing]") {
+  const Clock::time_point t0{};
+  Pacer p(8);
+  auto a = p.sent(t0, 100), b = p.sent(t0, 100);
+  Pacer::Answer two, four;
+  two.rate_limited = four.rate_limited = true;
+  two.retry_after_ms = 2000;
+  four.retry_after_ms = 4000;
+  p.answered(t0 + 10ms, a, two);
+  p.answered(t0 + 10ms, b, four);
+  CHECK(p.ready_at(t0 + 2010ms, 100) == t0 + 4010ms);       // a new request waits for the longest
+  CHECK(p.ready_at(t0 + 2010ms, 100, true) == t0 + 2010ms); // the first retry goes at its time
+}
