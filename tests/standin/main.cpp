@@ -30,6 +30,10 @@ constexpr std::string_view k_usage = R"(usage: evalkeep-standin --port N [option
   --latency-ms N      delay every reply by N ms (a rule's latency_ms overrides it)
   --fault KIND        inject KIND (429, 500, reset, hang, drip, ...) into ...
   --fault-rate R      ... a fraction R (0..1) of requests whose rule names no fault
+  --batch-ms N        a batch (OpenAI Batch API, Anthropic Message Batches) is in
+                      progress for N ms after it is created, then ends (default 200)
+  --batch-expire-after N
+                      every batch expires with only its first N requests processed
   --seed N            seed for choosing those requests and for rules' probability
                       draws (default 1)
   -h, --help          show this help
@@ -86,6 +90,16 @@ std::optional<std::string> parse_args(int argc, char** argv, Options& o) {
       if (!rate || *rate < 0 || *rate > 1)
         return bad();
       o.service.fault_rate = *rate;
+    } else if (flag == "--batch-ms") {
+      auto ms = parse_number<int>(value);
+      if (!ms || *ms < 0)
+        return bad();
+      o.service.batch.batch_ms = *ms;
+    } else if (flag == "--batch-expire-after") {
+      auto n = parse_number<std::size_t>(value);
+      if (!n)
+        return bad();
+      o.service.batch.expire_after = *n;
     } else if (flag == "--seed") {
       auto seed = parse_number<std::uint64_t>(value);
       if (!seed)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api.hpp"
+#include "batch.hpp"
 #include "reply.hpp"
 #include "rules.hpp"
 #include "stats.hpp"
@@ -17,6 +18,7 @@ struct ServiceOptions {
   std::optional<Fault> fault; // injected at `fault_rate`, on requests whose rule has no fault
   double fault_rate = 0;
   std::uint64_t seed = 1;
+  BatchOptions batch;
 };
 
 /// The stand-in model: routes a request to the Chat Completions, Anthropic Messages or Responses
@@ -44,6 +46,7 @@ private:
   std::uint64_t m_seq = 0;
   std::uint64_t m_call_seq = 0; // function calls rendered: their ids' numbers
   std::mt19937_64 m_random;
+  BatchApis m_batches; // last: it answers through the members above
 };
 
 } // namespace evalkeep::standin

@@ -40,7 +40,8 @@ std::string http(const std::string& url, bool post) {
 
 } // namespace
 
-StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t seed) {
+StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t seed,
+                 const std::vector<std::string>& extra_args) {
   std::vector<std::string> args{EVALKEEP_STANDIN_BIN,
                                 "--port",
                                 "0",
@@ -50,6 +51,7 @@ StandIn::StandIn(const std::string& rules_json, int latency_ms, std::uint64_t se
                                 std::to_string(latency_ms),
                                 "--seed",
                                 std::to_string(seed)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   if (!rules_json.empty()) {
     write_file(m_dir / "rules.json", rules_json);
     args.push_back("--rules");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +16,8 @@ class StandIn {
 public:
   /// Starts it with these rules (JSON text; empty for the default answer), latency, and the seed
   /// of its random choices (`--seed`).
-  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0, std::uint64_t seed = 1);
+  explicit StandIn(const std::string& rules_json = {}, int latency_ms = 0, std::uint64_t seed = 1,
+                   const std::vector<std::string>& extra_args = {});
   ~StandIn();
   StandIn(const StandIn&) = delete;
   StandIn& operator=(const StandIn&) = delete;
