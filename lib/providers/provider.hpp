@@ -41,6 +41,7 @@ struct ProviderConfig {
   bool idempotency_header = false;
   std::optional<double> input_price_per_mtok;  // dollars per million input tokens
   std::optional<double> output_price_per_mtok; // dollars per million output tokens
+  double batch_price_factor = 0.5;             // what a batch answer costs of the synchronous price
   std::vector<std::string> command;            // exec: the program and its arguments
   bool agent_output = false; // exec: stdout is the agent protocol's JSON (providers/agent.hpp)
   // exec: key variables the program may have. Otherwise it runs without any *_API_KEY variable,
@@ -83,6 +84,7 @@ struct ChatInput {
 };
 
 struct HttpRequest {
+  std::string method = "POST"; // or "GET" (no body)
   std::string url;
   std::vector<std::string> headers; // "Name: value"
   std::string body;

@@ -74,6 +74,9 @@ Status read_scalars(const fs::path& file, const toml::table& t, const std::strin
   TRY(read_value(file, t, "idempotency_header", p.idempotency_header, prefix));
   TRY(read_value(file, t, "input_price_per_mtok", p.input_price_per_mtok, prefix));
   TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
+  TRY(read_value(file, t, "batch_price_factor", p.batch_price_factor, prefix));
+  if (p.batch_price_factor < 0 || p.batch_price_factor > 1)
+    return invalid("{}: '{}batch_price_factor' must be between 0 and 1", file.string(), prefix);
   TRY(read_value(file, t, "anthropic_version", p.anthropic_version, prefix));
   if (max_tokens)
     p.max_tokens = static_cast<int>(*max_tokens);
@@ -169,6 +172,7 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
                     "idempotency_header",
                     "input_price_per_mtok",
                     "output_price_per_mtok",
+                    "batch_price_factor",
                     "command",
                     "anthropic_version",
                     "pass_env",
