@@ -84,10 +84,10 @@ struct ChatInput {
 };
 
 struct HttpRequest {
-  std::string method = "POST"; // or "GET" (no body)
   std::string url;
   std::vector<std::string> headers; // "Name: value"
   std::string body;
+  std::string method = "POST"; // or "GET" (no body)
 };
 
 /// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the

@@ -211,3 +211,47 @@ TEST_CASE("--batch is refused for a provider without a batch API", "[reliability
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("has no batch API") != std::string::npos);
 }
+
+namespace {
+
+std::string multipart(const std::string& purpose) {
+  return "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose +
+         "\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n"
+         R"({"custom_id":"r0","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}})"
+         "\n\r\n--b--\r\n";
+}
+
+} // namespace
+
+TEST_CASE("the stand-in's batch endpoints refuse what the real APIs refuse",
+          "[reliability][batch]") {
+  StandIn server;
+  auto wrong = server.post("/v1/files", "multipart/form-data; boundary=b", multipart("batches"));
+  CHECK(wrong.first == 400);
+  CHECK(json::parse(wrong.second)["error"]["param"] == "purpose");
+  auto file = server.post("/v1/files", "multipart/form-data; boundary=b", multipart("batch"));
+  REQUIRE(file.first == 200);
+  std::string id = json::parse(file.second)["id"];
+  auto missing =
+      server.post("/v1/batches", "application/json",
+                  json{{"input_file_id", id}, {"endpoint", "/v1/chat/completions"}}.dump());
+  CHECK(missing.first == 400);
+  CHECK(json::parse(missing.second)["error"]["message"] ==
+        "Missing required parameter: 'completion_window'.");
+  auto window = server.post(
+      "/v1/batches", "application/json",
+      json{{"input_file_id", id}, {"endpoint", "/v1/chat/completions"}, {"completion_window", "1h"}}
+          .dump());
+  CHECK(window.first == 400);
+  auto created = server.post("/v1/batches", "application/json",
+                             json{{"input_file_id", id},
+                                  {"endpoint", "/v1/chat/completions"},
+                                  {"completion_window", "24h"}}
+                                 .dump());
+  CHECK(created.first == 200);
+  CHECK(json::parse(created.second)["status"] == "validating");
+  // Anthropic: a custom_id outside [a-zA-Z0-9_-]{1,64} (and no key) is refused.
+  auto anthropic = server.post("/v1/messages/batches", "application/json",
+                               R"({"requests":[{"custom_id":"a b","params":{}}]})");
+  CHECK(anthropic.first == 401);
+}
