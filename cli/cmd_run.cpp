@@ -1,4 +1,5 @@
 #include "cli/context.hpp"
+#include "core/terminal.hpp"
 #include "report/run_report.hpp"
 #include "run/cache_transfer.hpp"
 #include "run/diff.hpp"
@@ -23,6 +24,8 @@ struct RunOptions {
   std::optional<std::string> resume; // "" = the latest unfinished run
   std::string shard;                 // I/N
   bool resume_given = false;
+  bool batch = false;                  // --batch
+  std::optional<double> poll_interval; // --poll-interval, seconds
 };
 
 struct RunsOptions {
@@ -69,6 +72,28 @@ run::ProgressFn progress_line(const Context& ctx) {
   };
 }
 
+// The live line, and a batch's status on stderr each time it changes (whether or not stderr is
+// a terminal: a batch can take hours, and a log should say what it waited on).
+run::ProgressFn with_batch_lines(const Context& ctx, run::ProgressFn live) {
+  if (ctx.quiet)
+    return live;
+  return [live = std::move(live), last = std::string()](const run::Progress& p) mutable {
+    if (!p.batch.empty() && p.batch != last) {
+      last = p.batch;
+      fmt::print(stderr, "evalkeep: {}\n", core::for_terminal(p.batch));
+      std::fflush(stderr);
+    }
+    if (live)
+      live(p);
+  };
+}
+
+std::optional<std::chrono::milliseconds> poll_interval(const RunOptions& o) {
+  if (!o.poll_interval)
+    return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(*o.poll_interval * 1000));
+}
+
 Result<run::RunsStore> open_runs(Context& ctx, bool create) {
   auto path = TRY(ctx.runs_path());
   return run::RunsStore::open(path, create);
@@ -112,7 +137,8 @@ Status run_run(Context& ctx, RunOptions& o) {
       id = *latest;
     }
     auto ws = TRY(ctx.workspace());
-    auto s = TRY(run::resume_run(store, id, *ws, progress_line(ctx)));
+    auto s = TRY(run::resume_run(store, id, *ws, with_batch_lines(ctx, progress_line(ctx)),
+                                 poll_interval(o)));
     return print_summary(ctx, s, o.json);
   }
   auto ws = TRY(ctx.workspace());
@@ -147,7 +173,15 @@ Status run_run(Context& ctx, RunOptions& o) {
                            : run::CacheMode::use;
   if (!o.replay_from.empty())
     req.replay_from = o.replay_from;
-  auto s = TRY(run::start_run(suite, *ws, store, req, progress_line(ctx)));
+  if (o.batch) {
+    run::BatchSettings batch;
+    if (auto every = poll_interval(o))
+      batch.poll_interval = *every;
+    req.batch = batch;
+  } else if (o.poll_interval) {
+    return invalid("--poll-interval is for batch runs (--batch)");
+  }
+  auto s = TRY(run::start_run(suite, *ws, store, req, with_batch_lines(ctx, progress_line(ctx))));
   return print_summary(ctx, s, o.json);
 }
 
@@ -257,10 +291,17 @@ void add_run_command(CLI::App& app, Context& ctx) {
                      ->expected(0, 1);
   cmd->add_option("--shard", o->shard,
                   "Run only shard I of N (I/N): a stable split by case id, for CI matrix jobs");
+  cmd->add_flag("--batch", o->batch,
+                "Send the answer requests through the provider's batch API (openai, anthropic): "
+                "half the price, results within 24 h; --resume collects a batch left processing");
+  cmd->add_option("--poll-interval", o->poll_interval,
+                  "Seconds between polls of a batch's status (default 10)")
+      ->check(CLI::Range(0.001, 3600.0));
   cmd->add_flag("--json", o->json, "Print the summary as JSON");
   cmd->footer("Exit codes: 0 all passed, 1 an active case failed, 3 provider errors or a stop.\n"
               "Examples:\n  evalkeep run --provider local -j 32\n"
               "  evalkeep run --model openai:gpt-4o-mini --tag billing --trials 3\n"
+              "  evalkeep run --provider openai --batch\n"
               "  evalkeep run --resume");
   cmd->callback([&ctx, o, resume] {
     o->resume_given = resume->count() > 0;

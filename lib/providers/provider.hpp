@@ -43,6 +43,7 @@ struct ProviderConfig {
   bool idempotency_header = false;
   std::optional<double> input_price_per_mtok;  // dollars per million input tokens
   std::optional<double> output_price_per_mtok; // dollars per million output tokens
+  double batch_price_factor = 0.5;             // what a batch answer costs of the synchronous price
   std::vector<std::string> command;            // exec: the program and its arguments
   bool agent_output = false; // exec: stdout is the agent protocol's JSON (providers/agent.hpp)
   // exec: key variables the program may have. Otherwise it runs without any *_API_KEY variable,
@@ -97,6 +98,7 @@ struct HttpRequest {
   std::string body;
   std::string aws_sigv4{}; // libcurl signs the request with SigV4 for this "aws:amz:REGION:SERVICE"
   std::string userpwd{};   // ... with these "KEY_ID:SECRET" credentials: a secret, never logged
+  std::string method = "POST"; // or "GET" (no body)
 };
 
 /// The JSON body of a call to the provider's API: the bytes nlohmann::json would dump for the

@@ -133,10 +133,14 @@ void Transport::start(std::uint64_t token, HttpRequest request) {
       refused = name;
   };
   set(CURLOPT_URL, "CURLOPT_URL", request.url.c_str());
-  set(CURLOPT_POST, "CURLOPT_POST", 1L);
-  set(CURLOPT_POSTFIELDS, "CURLOPT_POSTFIELDS", t->request_body.c_str());
-  set(CURLOPT_POSTFIELDSIZE_LARGE, "CURLOPT_POSTFIELDSIZE_LARGE",
-      static_cast<curl_off_t>(t->request_body.size()));
+  if (request.method == "GET") {
+    set(CURLOPT_HTTPGET, "CURLOPT_HTTPGET", 1L);
+  } else {
+    set(CURLOPT_POST, "CURLOPT_POST", 1L);
+    set(CURLOPT_POSTFIELDS, "CURLOPT_POSTFIELDS", t->request_body.c_str());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, "CURLOPT_POSTFIELDSIZE_LARGE",
+        static_cast<curl_off_t>(t->request_body.size()));
+  }
   set(CURLOPT_HTTPHEADER, "CURLOPT_HTTPHEADER", t->headers);
   set(CURLOPT_WRITEFUNCTION, "CURLOPT_WRITEFUNCTION", on_body);
   set(CURLOPT_WRITEDATA, "CURLOPT_WRITEDATA", t);

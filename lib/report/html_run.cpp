@@ -170,6 +170,8 @@ std::string settings_list(const run::RunRecord& run) {
   }
   if (run.base_url)
     out += kv("base URL", *run.base_url);
+  if (run.settings.is_object() && run.settings.contains("batch"))
+    out += kv("sent", "as a batch: the provider's batch API, answers at its batch price");
   // Only the parameters that are set: null and empty ones say nothing.
   std::string params;
   if (run.params.is_object()) {

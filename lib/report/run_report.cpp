@@ -174,6 +174,8 @@ ojson summary_json(const run::RunSummary& s) {
   j["replayed_from"] = replayed_from_json(s);
   j["cached"] = s.replayed; // the older name of "replayed"
   j["counts_estimated"] = s.counts_estimated;
+  j["batch"] = s.batch();
+  j["cost"] = s.cost ? ojson(*s.cost) : ojson();
   j["git_commit"] = s.run.git_commit ? ojson(*s.run.git_commit) : ojson();
   j["suite_hash"] = s.run.suite_hash;
   // A run made elsewhere and fetched from git (runs fetch): the ref and object it came from.
@@ -224,6 +226,9 @@ std::string summary_text(const run::RunSummary& s) {
         fmt::format("  retired cases (reported, not gating): {} would still pass, {} would fail\n",
                     s.retired_passed, s.retired_failed);
   out += fmt::format("  {}\n  {}\n  {}\n", pass_rate_line(s), requests_line(s), replayed_line(s));
+  if (s.batch())
+    out += fmt::format("  batch run: answers through the provider's batch API{}\n",
+                       s.cost ? fmt::format(", cost ${:.6f} at the batch price", *s.cost) : "");
   if (s.counts_estimated)
     out += "  (counted from what the run stored: it was made before requests were counted)\n";
   if (s.run.settings.is_object() && s.run.settings.contains("exec_program") &&

@@ -156,6 +156,7 @@ struct TrialState {
   std::vector<std::pair<core::Digest, CachedAnswer>> cache_puts;
   std::vector<std::string> idempotency_keys; // by slot, made when the call first starts
   std::string started_at;
+  bool batched = false; // answered through a batch: costs the provider's batch_price_factor
 };
 
 class Executor {
@@ -223,12 +224,15 @@ private:
       TRY(begin(i));
       // The first calls go out as soon as there are enough to fill the slots, while the rest
       // are prepared.
-      if (m_ready.size() >= static_cast<std::size_t>(m_s.concurrency) && in_flight() == 0) {
+      if (!m_s.batch && m_ready.size() >= static_cast<std::size_t>(m_s.concurrency) &&
+          in_flight() == 0) {
         refill(Clock::now());
         m_transport->send();
         TRY(sent());
       }
     }
+    if (m_s.batch)
+      TRY(batch());
     TRY(flush(false));
     while (!m_stop && (!m_ready.empty() || !m_delayed.empty() || in_flight() > 0)) {
       auto now = Clock::now();
@@ -682,7 +686,7 @@ private:
   std::optional<double> retry_delay_ms(Call c, const providers::HttpResponse& response,
                                        providers::Reply& reply,
                                        const providers::ProviderConfig& p) {
-    if (!providers::is_retryable(response.status, reply.error) ||
+    if (m_in_batch || !providers::is_retryable(response.status, reply.error) ||
         m_state[c.trial].attempts[c.slot] >= p.max_attempts)
       return std::nullopt;
     std::optional<double> told = told_wait_ms(response);
@@ -803,6 +807,8 @@ private:
       r.tokens_in = reply.tokens_in;
       r.tokens_out = reply.tokens_out;
       r.cost = providers::cost_of(m_s.provider, reply);
+      if (r.cost && st.batched)
+        *r.cost *= m_s.provider.batch_price_factor;
     }
     if (st.error) {
       r.verdict = scoring::Verdict::error;
@@ -854,6 +860,74 @@ private:
     st = TrialState{}; // free the answer: a long run keeps only what is still in flight
     // The loop stores each round's trials; this bounds a round of replays from the cache.
     return m_finished.size() >= 256 ? flush(false) : Status{};
+  }
+
+  // The answer requests queued so far go through the provider's batch API; each result is
+  // handled as a synchronous response would be (a line's error is final: no retry).
+  Status batch() {
+    std::vector<BatchItem> items;
+    std::deque<Call> rest;
+    for (Call c : m_ready) {
+      if (c.slot == 0 && provider_for(c).kind != providers::Kind::exec)
+        items.push_back(
+            {c.trial, m_trials[c.trial].planned->case_id, m_trials[c.trial].trial, body_for(c)});
+      else
+        rest.push_back(c);
+    }
+    if (items.empty())
+      return {};
+    m_ready = std::move(rest);
+    BatchSink sink;
+    sink.submitted = [this] { return sent(); };
+    sink.answered = [this](std::size_t i, long status, std::string body) -> Status {
+      Call c{i, 0};
+      auto& st = begin_batch_line(c);
+      st.batched = status / 100 == 2;
+      providers::HttpResponse response;
+      response.token = token(c);
+      response.status = status;
+      response.body = std::move(body);
+      m_in_batch = true;
+      auto handled = handle(std::move(response));
+      m_in_batch = false;
+      report(false);
+      return handled;
+    };
+    sink.failed = [this](std::size_t i, std::string cls, std::string message) -> Status {
+      Call c{i, 0};
+      auto& st = begin_batch_line(c);
+      Attempt a = attempt_of(c, providers::HttpResponse{});
+      a.outcome = "error";
+      a.error_class = cls;
+      st.log.push_back(std::move(a));
+      st.error = {std::move(cls), std::move(message)};
+      return finish(i);
+    };
+    sink.collected = [this] { return flush(false); };
+    sink.progress = [this](const std::string& line) {
+      m_stats.batch = line;
+      report(true);
+    };
+    auto ran =
+        run_batches(m_store, m_s.run, m_s.provider, m_key, *m_s.batch, items, *m_transport, sink);
+    if (!ran) {
+      // The batch goes on at the provider: the run stops, and --resume picks it up.
+      m_stop = ran.error().message;
+      m_ready.clear();
+    }
+    return {};
+  }
+
+  // A batch line counts as one request of its trial.
+  TrialState& begin_batch_line(Call c) {
+    auto& st = m_state[c.trial];
+    if (st.idempotency_keys[0].empty())
+      st.idempotency_keys[0] = idempotency_key_of(c);
+    ++st.attempts[0];
+    ++m_stats.requests;
+    ++m_round.answer_requests;
+    st.started_at = core::now_utc();
+    return st;
   }
 
   // The first requests are out: the settings' once_sent, once.
@@ -925,6 +999,7 @@ private:
   std::uniform_real_distribution<double> m_unit{0.0, 1.0};
   std::optional<std::string> m_stop;
   bool m_checkpointed = false;
+  bool m_in_batch = false; // handling a batch line, whose error is final
   std::size_t m_answers = 0;
   int m_unreachable = 0;
   double m_cached_latency = 0;

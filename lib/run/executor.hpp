@@ -1,6 +1,7 @@
 #pragma once
 
 #include "providers/provider.hpp"
+#include "run/batch.hpp"
 #include "run/cache_transfer.hpp"
 #include "run/runner.hpp"
 #include "run/runs_store.hpp"
@@ -46,6 +47,9 @@ struct ExecutorSettings {
   /// result is stored): a new run stores its plan there, not before its first request. An
   /// error ends the run.
   std::function<Status()> once_sent;
+  /// Send the answer requests through the provider's batch API (run/batch.hpp) instead of one
+  /// call each; judge calls and retries stay synchronous.
+  std::optional<BatchSettings> batch;
 };
 
 struct ExecutorResult {

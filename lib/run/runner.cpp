@@ -85,6 +85,8 @@ json provider_to_json(const providers::ProviderConfig& c) {
   j["input_price_per_mtok"] = c.input_price_per_mtok ? json(*c.input_price_per_mtok) : json();
   j["output_price_per_mtok"] = c.output_price_per_mtok ? json(*c.output_price_per_mtok) : json();
   j["anthropic_version"] = c.anthropic_version;
+  if (c.batch_price_factor != 0.5)
+    j["batch_price_factor"] = c.batch_price_factor;
   if (!c.pass_env.empty())
     j["pass_env"] = c.pass_env;
   if (c.entra_id)
@@ -132,6 +134,7 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
     c.entra_id = j.value("auth", "") == "entra-id";
     if (j.contains("region"))
       c.region = j.at("region").get<std::string>();
+    c.batch_price_factor = j.value("batch_price_factor", 0.5);
     return c;
   } catch (const json::exception& e) {
     return invalid("stored run has unreadable provider settings: {}", e.what());
@@ -365,6 +368,8 @@ RunRecord new_run(const suite::Suite& s, const std::vector<suite::Case>& all,
     run.settings["shard"] = fmt::format("{}/{}", request.shard->first, request.shard->second);
   if (request.replay_from)
     run.settings["replay_from"] = request.replay_from->string();
+  if (request.batch)
+    run.settings["batch"] = {{"poll_interval_ms", request.batch->poll_interval.count()}};
   std::random_device random;
   run.settings["idempotency_nonce"] =
       fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
@@ -392,10 +397,15 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
   auto git_commit = ask_git(git::head);
   auto git_branch = ask_git(git::branch);
   auto git_dirty = ask_git(git::is_dirty);
+  if (request.batch && !providers::batch_wire::supports_batch(request.provider.kind))
+    return with_hint(invalid("provider {} ({}) has no batch API", request.provider.name,
+                             providers::to_string(request.provider.kind)),
+                     "--batch works with openai and anthropic providers");
   ExecutorSettings settings;
   settings.provider = request.provider;
   settings.judge = request.judge;
   settings.cache = request.cache;
+  settings.batch = request.batch;
   settings.key_variables = key_variables(ws, settings);
   auto program = std::async(std::launch::async,
                             [&ws, &store, &settings] { return exec_program(ws, store, settings); });
@@ -429,7 +439,8 @@ Result<RunSummary> start_run(suite::Suite& s, const suite::Workspace& ws, RunsSt
 }
 
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const suite::Workspace& ws,
-                              const ProgressFn& progress) {
+                              const ProgressFn& progress,
+                              std::optional<std::chrono::milliseconds> poll_interval) {
   auto run = TRY(store.get_run(id));
   TRY(store.claim(id));
   auto provider = TRY(provider_from_json(run.params));
@@ -440,6 +451,12 @@ Result<RunSummary> resume_run(RunsStore& store, std::int64_t id, const suite::Wo
     settings.judge = judge;
   }
   settings.concurrency = run.settings.value("concurrency", provider.max_concurrency);
+  if (auto b = run.settings.find("batch"); b != run.settings.end() && b->is_object()) {
+    BatchSettings batch;
+    batch.poll_interval = poll_interval.value_or(
+        std::chrono::milliseconds(b->value("poll_interval_ms", std::int64_t{10'000})));
+    settings.batch = batch;
+  }
   std::string cache = run.settings.value("cache", "use");
   settings.cache = cache == "refresh"   ? CacheMode::refresh
                    : cache == "offline" ? CacheMode::offline
@@ -629,6 +646,9 @@ Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
   TRY(count_calls(store, s));
   auto planned = TRY(store.planned(id, false));
   auto results = TRY(store.results(id));
+  for (const auto& r : results)
+    if (r.cost)
+      s.cost = s.cost.value_or(0) + *r.cost;
   // Both come sorted by case id: walk them side by side.
   auto next = results.begin();
   std::vector<const TrialResult*> trials;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "providers/provider.hpp"
+#include "run/batch.hpp"
 #include "run/runs_store.hpp"
 #include "scoring/stats.hpp"
 #include "suite/suite.hpp"
@@ -47,6 +48,8 @@ struct RunRequest {
   /// refresh). Replays are counted as provenance "trusted cache PATH".
   std::optional<std::filesystem::path> replay_from;
   std::optional<std::pair<int, int>> shard; // run only shard I of N (1-based)
+  /// Answer requests go through the provider's batch API (`run --batch`), at its batch price.
+  std::optional<BatchSettings> batch;
 };
 
 /// Counters for a live progress line.
@@ -60,6 +63,7 @@ struct Progress {
   double window = 0;                                // requests it lets be in flight
   int ceiling = 0;                                  // -j
   std::size_t rate_limited = 0;                     // 429s so far
+  std::string batch{}; // a batch run: what its batch is doing ("batch_abc: in_progress 3/10")
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
@@ -110,6 +114,11 @@ struct RunSummary {
   /// The run was stored before these counts were kept: requests are its stored attempts, replays
   /// its cached results (made here, run not recorded).
   bool counts_estimated = false;
+  /// The dollars the run's stored answers cost (batch answers at the batch price), when prices
+  /// are configured.
+  std::optional<double> cost;
+  /// Made with `run --batch`: answers through the provider's batch API.
+  bool batch() const { return run.settings.is_object() && run.settings.contains("batch"); }
   /// ok: all passed; refused: a live non-xfail case failed; environment: errors, a stop, or
   /// missing results.
   ExitCode exit_code() const;
@@ -128,8 +137,11 @@ Result<RunSummary> start_run(suite::Suite& suite, const suite::Workspace& ws, Ru
 /// Finishes an interrupted run with its original provider and settings, calling the model only
 /// for trials without a stored result. `ws` is where it runs now: an exec provider's program is
 /// identified from its repository as it is at the resume.
+/// A batch run resumes as a batch run: it collects the batch it left processing; `poll_interval`
+/// replaces the one it was started with.
 Result<RunSummary> resume_run(RunsStore& store, std::int64_t run, const suite::Workspace& ws,
-                              const ProgressFn& progress);
+                              const ProgressFn& progress,
+                              std::optional<std::chrono::milliseconds> poll_interval = {});
 
 /// The verdicts of a stored run, with its requests and replays over all its invocations.
 Result<RunSummary> summarize(RunsStore& store, std::int64_t run);

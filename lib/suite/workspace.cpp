@@ -92,6 +92,9 @@ Status read_scalars(const fs::path& file, const toml::table& t, const std::strin
   TRY(read_value(file, t, "idempotency_header", p.idempotency_header, prefix));
   TRY(read_value(file, t, "input_price_per_mtok", p.input_price_per_mtok, prefix));
   TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
+  TRY(read_value(file, t, "batch_price_factor", p.batch_price_factor, prefix));
+  if (p.batch_price_factor < 0 || p.batch_price_factor > 1)
+    return invalid("{}: '{}batch_price_factor' must be between 0 and 1", file.string(), prefix);
   TRY(read_value(file, t, "anthropic_version", p.anthropic_version, prefix));
   TRY(read_azure(file, t, prefix, p));
   TRY(read_value(file, t, "region", p.region, prefix));
@@ -189,6 +192,7 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
                     "idempotency_header",
                     "input_price_per_mtok",
                     "output_price_per_mtok",
+                    "batch_price_factor",
                     "command",
                     "anthropic_version",
                     "region",

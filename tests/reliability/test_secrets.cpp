@@ -402,3 +402,43 @@ TEST_CASE("canary AWS credentials appear in no output, no report and no file",
                             << " forms of the secret key and session token; leaks: "
                             << canary.leaks.size());
 }
+
+// A batch run: the key authenticates the file upload, the batch and its polls, and a batch line
+// whose error echoes the request's headers (the stand-in's 401-echo inside a batch) comes back in
+// the error file. None of it reaches runs.db, the output or a report; OpenAI's and Anthropic's.
+TEST_CASE("a canary API key used by a batch run appears in no output and no file",
+          "[reliability][secrets][batch]") {
+  std::random_device rd;
+  std::string random_part;
+  for (int i = 0; i < 24; ++i)
+    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string key = "sk-CANARY-" + random_part;
+  Canary canary{forms_of(key, random_part), 0, 0, {}};
+  StandIn server(R"({"rules": [{"match": "question 0001", "fault": "401-echo"},
+                               {"match": "question 0002", "fault": "500"}]})",
+                 0, 1, {"--batch-ms", "10", "--batch-expire-after", "3"});
+  Repo repo;
+  init_with_cases(repo, 4);
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server) << provider_table(server, "claude", "anthropic");
+  const std::vector<std::string> env{"OPENAI_API_KEY=" + key, "ANTHROPIC_API_KEY=" + key};
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"run", "--provider", "local", "--batch", "--poll-interval", "0.005", "--json"},
+           {"run", "--provider", "claude", "--batch", "--poll-interval", "0.005"},
+           {"report", "latest", "-o", "report.html"},
+           {"runs", "show", "latest", "--json"}}) {
+    auto r = repo.evalkeep(args, {}, env);
+    INFO(command_line(args) << "\nexit " << r.exit_code << "\nstderr: " << r.err);
+    CHECK(r.exit_code != 2);
+    canary.search(command_line(args) + " stdout", r.out);
+    canary.search(command_line(args) + " stderr", r.err);
+  }
+  // The 401 echo reached the store as that case's error, without the key.
+  CHECK(sql_text(runs_db_of(repo), "SELECT count(*) FROM results WHERE error_class = 'auth'") !=
+        "0");
+  canary.search_files(repo.path());
+  for (const auto& l : canary.leaks)
+    UNSCOPED_INFO(l);
+  CHECK(canary.leaks.empty());
+  CHECK(canary.files_searched > 3);
+}

@@ -33,6 +33,10 @@ constexpr std::string_view k_usage = R"(usage: evalkeep-standin --port N [option
   --rpm N             rate-limit the account to N requests a minute (429 beyond)
   --tpm N             ... and to N tokens (words in and out) a minute
   --burst-s S         the limits' buckets hold S seconds of their rate (default 1)
+  --batch-ms N        a batch (OpenAI Batch API, Anthropic Message Batches) is in
+                      progress for N ms after it is created, then ends (default 200)
+  --batch-expire-after N
+                      every batch expires with only its first N requests processed
   --seed N            seed for choosing those requests and for rules' probability
                       draws (default 1)
   --aws-access-key-id ID, --aws-secret-access-key KEY, --aws-session-token TOKEN
@@ -100,6 +104,16 @@ std::optional<std::string> parse_args(int argc, char** argv, Options& o) {
       (flag == "--rpm"   ? o.service.limits.requests_per_minute
        : flag == "--tpm" ? o.service.limits.tokens_per_minute
                          : o.service.limits.burst_s) = *n;
+    } else if (flag == "--batch-ms") {
+      auto ms = parse_number<int>(value);
+      if (!ms || *ms < 0)
+        return bad();
+      o.service.batch.batch_ms = *ms;
+    } else if (flag == "--batch-expire-after") {
+      auto n = parse_number<std::size_t>(value);
+      if (!n)
+        return bad();
+      o.service.batch.expire_after = *n;
     } else if (flag == "--seed") {
       auto seed = parse_number<std::uint64_t>(value);
       if (!seed)

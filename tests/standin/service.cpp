@@ -140,7 +140,16 @@ int logged_status(const Reply& r) {
 
 ModelService::ModelService(RuleSet rules, ServiceOptions options)
     : m_rules(std::move(rules)), m_options(std::move(options)), m_random(m_options.seed),
-      m_limiter(m_options.limits) {
+      m_limiter(m_options.limits),
+      m_batches(m_options.batch, [this](Api api, const Request& request) {
+        // A batch's request is answered as the synchronous endpoint would answer it; a fault
+        // that breaks the connection is a server error in a batch.
+        Reply r = answer(api, request);
+        if (r.delivery != Delivery::normal && r.delivery != Delivery::drip)
+          return std::pair<int, std::string>(500,
+                                             error_body(api, standard_error(api, 500, ""), m_seq));
+        return std::pair<int, std::string>(r.response.status, std::move(r.response.body));
+      }) {
   m_rules.seed(m_options.seed);
 }
 
@@ -158,6 +167,10 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::gemini, request);
   if (auto model = converse::model_of_path(path); model && request.method == "POST")
     return converse(request, *model);
+  if (auto batch = m_batches.handle(request)) {
+    m_stats.record_other(request);
+    return std::move(*batch);
+  }
   if (path == "/__stats" && request.method == "GET")
     return json_reply(200, m_stats.summary());
   if (path == "/__log" && request.method == "GET")
@@ -165,6 +178,7 @@ Reply ModelService::handle(const Request& request) {
   if (path == "/__reset" && request.method == "POST") {
     m_stats.reset();
     m_rules.reset_hits();
+    m_batches.reset();
     m_seq = 0;
     m_call_seq = 0;
     m_limiter.reset();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api.hpp"
+#include "batch.hpp"
 #include "limiter.hpp"
 #include "reply.hpp"
 #include "rules.hpp"
@@ -23,6 +24,7 @@ struct ServiceOptions {
   // Bedrock's Converse route: the credentials whose signatures it accepts.
   sigv4::Credentials aws{std::string(sigv4::k_test_access_key_id),
                          std::string(sigv4::k_test_secret_access_key)};
+  BatchOptions batch;
 };
 
 /// The stand-in model: routes a request to the Chat Completions, Anthropic Messages or Responses
@@ -52,6 +54,7 @@ private:
   std::uint64_t m_call_seq = 0; // function calls rendered: their ids' numbers
   std::mt19937_64 m_random;
   Limiter m_limiter;
+  BatchApis m_batches; // last: it answers through the members above
 };
 
 } // namespace evalkeep::standin

@@ -87,6 +87,27 @@ StandIn::~StandIn() {
   }
 }
 
+std::pair<long, std::string> StandIn::post(const std::string& path, const std::string& content_type,
+                                           const std::string& body) const {
+  CURL* curl = curl_easy_init();
+  std::string out;
+  std::string url = base() + path;
+  curl_slist* headers = curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK)
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return {status, out};
+}
+
 std::string StandIn::base() const {
   return "http://127.0.0.1:" + std::to_string(m_port);
 }

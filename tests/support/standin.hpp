@@ -30,6 +30,9 @@ public:
   nlohmann::json stats() const;
   nlohmann::json log() const;
   void reset() const;
+  /// A POST of `body` to `path` (e.g. "/v1/files"): the status (0 when none came) and the body.
+  std::pair<long, std::string> post(const std::string& path, const std::string& content_type,
+                                    const std::string& body) const;
   /// How many model requests it has received.
   int requests() const { return stats()["requests"].get<int>(); }
 
