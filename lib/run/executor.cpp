@@ -253,6 +253,10 @@ private:
         continue;
       }
       auto responses = m_transport->wait(timeout);
+      // Their places in the window are free before they are read, like their slots below.
+      for (const auto& r : responses)
+        if (m_tickets.contains(r.token))
+          --m_http_in_flight[pacer_index(call_of(r.token))];
       // When every response of the round is a 2xx, none of them can stop the run: their slots go
       // back to work before the answers are read, scored and stored, so no slot sits idle
       // meanwhile. Otherwise each slot is refilled once its response is handled, so that a
@@ -393,7 +397,6 @@ private:
     auto ticket = m_tickets.find(response.token);
     if (!pacer || ticket == m_tickets.end())
       return;
-    --m_http_in_flight[pacer_index(c)];
     providers::Pacer::Answer a;
     a.limits = response.rate;
     a.rate_limited = reply.error == providers::ErrorClass::rate_limited;

@@ -50,7 +50,7 @@ struct AgentRepo {
 
 } // namespace
 
-TEST_CASE("the example agent runs through the agent protocol; its steps are kept and checked",
+TEST_CASE("the example agent runs through the agent protocol, its steps are kept and checked",
           "[e2e][agent]") {
   AgentRepo t;
   auto r = t.repo.evalkeep({"run", "--provider", "agent", "--json"}, {}, t.env);

@@ -48,7 +48,7 @@ TEST_CASE("capture without a confirmation writes nothing and prints the proposal
   CHECK(parse_json(must_succeed(repo, {"list", "--json"}).out).empty());
 }
 
-TEST_CASE("capture --accept writes the case with its evidence; show, why and export carry it",
+TEST_CASE("capture --accept writes the case with its evidence, show, why and export carry it",
           "[e2e][capture]") {
   Repo repo;
   seed(repo);

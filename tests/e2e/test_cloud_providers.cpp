@@ -139,7 +139,7 @@ TEST_CASE("an azure provider with auth = entra-id sends its token as a bearer to
   }
 }
 
-TEST_CASE("--model gemini:MODEL runs without a table; azure needs one for its endpoint",
+TEST_CASE("run --model gemini:MODEL needs no table, and azure needs one for its endpoint",
           "[e2e][providers]") {
   Repo repo;
   must_succeed(repo, {"init", "-q"});

@@ -56,7 +56,7 @@ const std::vector<std::string> k_key{"SHARE_TEST_KEY=canary-share-7f3a"};
 
 } // namespace
 
-TEST_CASE("runs push stores main's run in the remote; runs fetch brings it to another clone",
+TEST_CASE("runs push stores main's run in the remote, runs fetch brings it to another clone",
           "[e2e][runs][share]") {
   Jobs j;
   auto run = j.main_job.evalkeep({"run", "--provider", "local", "-q"}, {}, k_key);
@@ -170,7 +170,7 @@ TEST_CASE("gate --baseline-run base takes the nearest ancestor's run with the sa
   CHECK(report["run"]["baseline"] == expected);
 }
 
-TEST_CASE("runs push --full carries the answers; --local pushes nothing", "[e2e][runs][share]") {
+TEST_CASE("runs push --full carries the answers, --local pushes nothing", "[e2e][runs][share]") {
   Jobs j;
   REQUIRE(j.main_job.evalkeep({"run", "--provider", "local", "-q"}, {}, k_key).exit_code == 1);
   auto stored = must_succeed(j.main_job, {"runs", "push", "--full", "--local"});

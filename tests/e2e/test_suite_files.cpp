@@ -128,7 +128,7 @@ TEST_CASE("an empty or truncated suite file is refused by writing commands too, 
   must_fail(repo, 2, {"init"});
 }
 
-TEST_CASE("refused commands leave an older suite byte-for-byte; one that succeeds upgrades it",
+TEST_CASE("refused commands leave an older suite byte-for-byte, one that succeeds upgrades it",
           "[e2e][files]") {
   Repo repo;
   seed_suite(repo);

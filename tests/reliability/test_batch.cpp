@@ -203,7 +203,7 @@ TEST_CASE("an Anthropic batch run (Message Batches) gives the synchronous run's 
   CHECK(cost_of_run(repo, "2") == Approx(cost_of_run(repo, "1") * 0.5));
 }
 
-TEST_CASE("--batch is refused for a provider without a batch API", "[reliability][batch]") {
+TEST_CASE("run --batch is refused for a provider without a batch API", "[reliability][batch]") {
   Repo repo;
   init_with_cases(repo, 1);
   append_toml(repo, "\n[providers.prog]\ntype = \"exec\"\ncommand = [\"cat\"]\n");

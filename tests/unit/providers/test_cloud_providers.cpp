@@ -207,7 +207,7 @@ TEST_CASE("a Gemini request is contents with parts, systemInstruction and genera
   CHECK_FALSE(json::parse(bare.body).contains("generationConfig"));
 }
 
-TEST_CASE("Gemini tools are functionDeclarations; calls and results are parts", "[providers]") {
+TEST_CASE("Gemini tools are functionDeclarations, calls and results are parts", "[providers]") {
   auto c = gemini();
   ChatInput in;
   in.tools = json::parse(R"([{"type":"function","function":{"name":"issue_refund",

@@ -209,7 +209,7 @@ TEST_CASE("a run paced to an account's tokens a minute estimates each request's 
 }
 
 TEST_CASE("a 429 halves the window once a round trip and holds every request for its "
-          "retry-after; answers grow it back to the ceiling",
+          "retry-after, answers grow it back to the ceiling",
           "[providers][pacing]") {
   Pacer p(32);
   const Clock::time_point t0{};

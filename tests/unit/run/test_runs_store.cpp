@@ -107,7 +107,7 @@ TEST_CASE("runs stores created by many connections at once are one store", "[run
   CHECK(listed->size() == k_threads); // no store replaced another's runs
 }
 
-TEST_CASE("a run begun and dropped before its plan leaves no trace; planned, it has its git facts",
+TEST_CASE("a run begun and dropped before its plan leaves no trace, planned, it has its git facts",
           "[run][store]") {
   test::TempDir dir;
   auto store = RunsStore::open(dir / "runs.db", true);
@@ -230,7 +230,7 @@ TEST_CASE("an older runs store migrates: its answers were made here, its runs' c
   CHECK(r->replayed == 1);
 }
 
-TEST_CASE("a plain lookup replays answers made here or trusted; --offline's replays any",
+TEST_CASE("a plain lookup replays answers made here or trusted, --offline's replays any",
           "[run][store]") {
   test::TempDir dir;
   auto store = RunsStore::open(dir / "runs.db", true);

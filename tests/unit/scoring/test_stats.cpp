@@ -30,7 +30,7 @@ TEST_CASE("Wilson's interval matches published values and stays inside 0..1 at t
   CHECK(all.low == Approx(0.8389).margin(1e-4));
 }
 
-TEST_CASE("a pass rate from one trial per case is Wilson's; from trials, the mean's standard "
+TEST_CASE("a pass rate from one trial per case is Wilson's, from trials, the mean's standard "
           "error",
           "[stats]") {
   auto r = pass_rate(binary(33, 9));

@@ -341,7 +341,7 @@ TEST_CASE("max-tool-calls bounds the number of calls", "[scoring]") {
   CHECK(check("max-tool-calls:0", answer({})).passed);
 }
 
-TEST_CASE("max-steps bounds an agent's trajectory; a model's answer is one step", "[scoring]") {
+TEST_CASE("max-steps bounds an agent's trajectory, a model's answer is one step", "[scoring]") {
   auto a = parsed("max-steps:4");
   CHECK(a.type == AssertionType::max_steps);
   CHECK(to_spec(a) == "max-steps:4");

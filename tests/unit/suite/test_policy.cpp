@@ -51,7 +51,7 @@ TEST_CASE("a decision's approver is checked against every rule of the policy", "
              Catch::Contains("not on the policy's list of approvers"));
 }
 
-TEST_CASE("switching a rule off or widening the approvers loosens a policy; the reverse tightens",
+TEST_CASE("switching a rule off or widening the approvers loosens a policy, the reverse tightens",
           "[suite]") {
   Policy base;
   base.require_approver = true;

@@ -53,7 +53,7 @@ std::vector<std::string> described(const std::vector<CaseChange>& changes) {
 
 } // namespace
 
-TEST_CASE("a case going xfail is a weakening; coming back to active is not", "[suite][weakening]") {
+TEST_CASE("a case going xfail is a weakening, coming back to active is not", "[suite][weakening]") {
   auto active = refund();
   auto xfail = active;
   xfail.status = CaseStatus::xfail;
@@ -102,7 +102,7 @@ TEST_CASE("a lower pass rate, fewer required passes or more allowed failures wea
   CHECK_FALSE(any_weakens(case_changes(with(std::nullopt, std::nullopt), with(1.0, 1))));
 }
 
-TEST_CASE("an assertion removed weakens a case; one added does not", "[suite][weakening]") {
+TEST_CASE("an assertion removed weakens a case, one added does not", "[suite][weakening]") {
   CHECK(described(assertion_diff({"icontains:30 days", "max-length:600"}, {"icontains:30 days"})) ==
         std::vector<std::string>{"assertion removed: max-length:600 [weakens]"});
   CHECK(described(assertion_diff({"icontains:30 days"}, {"icontains:30 days", "max-length:600"})) ==
@@ -248,7 +248,7 @@ TEST_CASE("a changed input weakens a case and is shown as a short diff", "[suite
   CHECK_THAT(m.after, Catch::Contains("[system] Be kind.↵[user]"));
 }
 
-TEST_CASE("moving a case away from its incident weakens it; tags and title are only listed",
+TEST_CASE("moving a case away from its incident weakens it, tags and title are only listed",
           "[suite][weakening]") {
   auto guarded = refund();
   auto spec = guarded;
