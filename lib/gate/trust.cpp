@@ -65,6 +65,9 @@ std::vector<std::pair<std::string, std::string>> settings(const providers::Provi
   out.emplace_back("max_retry_wait_s", json(p.max_retry_wait_s).dump());
   out.emplace_back("input_price_per_mtok", opt(p.input_price_per_mtok));
   out.emplace_back("output_price_per_mtok", opt(p.output_price_per_mtok));
+  out.emplace_back("cached_input_price_per_mtok", opt(p.cached_input_price_per_mtok));
+  out.emplace_back("cache_write_price_per_mtok", opt(p.cache_write_price_per_mtok));
+  out.emplace_back("batch_price_factor", json(p.batch_price_factor).dump());
   for (const auto& [name, value] : p.headers)
     out.emplace_back("headers." + name, header_value(value));
   if (!p.pass_env.empty())

@@ -265,10 +265,17 @@ Reply parse_response(long http_status, const std::string& body, std::string_view
     return r;
   }
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    if (auto in = u->find("inputTokens"); in != u->end() && in->is_number_integer())
-      r.tokens_in = in->get<std::int64_t>();
-    if (auto out = u->find("outputTokens"); out != u->end() && out->is_number_integer())
-      r.tokens_out = out->get<std::int64_t>();
+    auto count = [&](const char* key) -> std::optional<std::int64_t> {
+      auto v = u->find(key);
+      return v != u->end() && v->is_number_integer() ? std::optional(v->get<std::int64_t>())
+                                                     : std::nullopt;
+    };
+    r.tokens_out = count("outputTokens");
+    // inputTokens leaves out what was read from the cache and written to it, billed too.
+    r.tokens_cached = count("cacheReadInputTokens");
+    r.tokens_cache_write = count("cacheWriteInputTokens");
+    if (auto in = count("inputTokens"))
+      r.tokens_in = *in + r.tokens_cached.value_or(0) + r.tokens_cache_write.value_or(0);
   }
   return r;
 }

@@ -1,5 +1,7 @@
 #include "providers/gemini.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace evalkeep::providers::gemini {
@@ -207,7 +209,8 @@ void read_usage(const json& j, Reply& r) {
   auto u = j.find("usageMetadata");
   if (u == j.end() || !u->is_object())
     return;
-  r.tokens_in = int_field(*u, "promptTokenCount");
+  r.tokens_in = int_field(*u, "promptTokenCount"); // the cached content's tokens included
+  r.tokens_cached = int_field(*u, "cachedContentTokenCount");
   // Thinking is billed as output: the answer's tokens and the thoughts' together.
   auto out = int_field(*u, "candidatesTokenCount");
   auto thoughts = int_field(*u, "thoughtsTokenCount");
@@ -293,6 +296,31 @@ Reply parse_response(long http_status, const std::string& body) {
   }
   read_usage(j, r);
   return r;
+}
+
+std::optional<double> retry_delay_ms(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object())
+    return std::nullopt;
+  auto details = j["error"].find("details");
+  if (details == j["error"].end() || !details->is_array())
+    return std::nullopt;
+  for (const auto& d : *details) {
+    if (!d.is_object() || !d.value("@type", json()).is_string() ||
+        !d["@type"].get<std::string>().ends_with("google.rpc.RetryInfo") ||
+        !d.value("retryDelay", json()).is_string())
+      continue;
+    // A protobuf Duration in JSON: decimal seconds with an "s".
+    std::string delay = d["retryDelay"].get<std::string>();
+    if (!delay.ends_with('s'))
+      return std::nullopt;
+    double seconds = 0;
+    auto [end, ec] = std::from_chars(delay.data(), delay.data() + delay.size() - 1, seconds);
+    if (ec != std::errc{} || end != delay.data() + delay.size() - 1 || !(seconds >= 0))
+      return std::nullopt;
+    return seconds * 1000;
+  }
+  return std::nullopt;
 }
 
 } // namespace evalkeep::providers::gemini

@@ -24,4 +24,8 @@ std::string url(const ProviderConfig& c);
 /// an invalid key auth.
 Reply parse_response(long http_status, const std::string& body);
 
+/// The wait an error body asks for in its google.rpc.RetryInfo detail ("retryDelay": "17s",
+/// "0.5s"), in milliseconds: Gemini says when to retry there, not in a Retry-After header.
+std::optional<double> retry_delay_ms(const std::string& body);
+
 } // namespace evalkeep::providers::gemini

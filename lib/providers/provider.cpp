@@ -437,11 +437,28 @@ namespace {
 // Each reader fills `r` from a 2xx body that is a JSON object without an error object, and
 // returns why it is not an answer: an empty string when it is one.
 
-void read_usage(const json& j, const char* in, const char* out, Reply& r) {
-  if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    r.tokens_in = int_field(*u, in);
-    r.tokens_out = int_field(*u, out);
-  }
+// OpenAI's usage: input tokens count the cached ones, given in `details`.cached_tokens.
+void read_usage(const json& j, const char* in, const char* out, const char* details, Reply& r) {
+  auto u = j.find("usage");
+  if (u == j.end() || !u->is_object())
+    return;
+  r.tokens_in = int_field(*u, in);
+  r.tokens_out = int_field(*u, out);
+  if (auto d = u->find(details); d != u->end() && d->is_object())
+    r.tokens_cached = int_field(*d, "cached_tokens");
+}
+
+// Anthropic's usage: input_tokens leaves out what was read from the cache and written to it,
+// which are billed too; tokens_in counts them all, as OpenAI's does.
+void read_anthropic_usage(const json& j, Reply& r) {
+  auto u = j.find("usage");
+  if (u == j.end() || !u->is_object())
+    return;
+  r.tokens_out = int_field(*u, "output_tokens");
+  r.tokens_cached = int_field(*u, "cache_read_input_tokens");
+  r.tokens_cache_write = int_field(*u, "cache_creation_input_tokens");
+  if (auto in = int_field(*u, "input_tokens"))
+    r.tokens_in = *in + r.tokens_cached.value_or(0) + r.tokens_cache_write.value_or(0);
 }
 
 // Chat Completions: choices[0].message's content (null beside tool_calls) and tool_calls.
@@ -456,7 +473,7 @@ std::string read_chat(const json& j, Reply& r) {
     if (!filtered)
       return "the first choice has no message content";
     r.finish_reason = "content_filter";
-    read_usage(j, "prompt_tokens", "completion_tokens", r);
+    read_usage(j, "prompt_tokens", "completion_tokens", "prompt_tokens_details", r);
     return {};
   }
   if (auto calls = msg->find("tool_calls"); calls != msg->end() && calls->is_array())
@@ -477,7 +494,7 @@ std::string read_chat(const json& j, Reply& r) {
   // still the answer, scored as it is, with the reason kept.
   if (filtered)
     r.finish_reason = "content_filter";
-  read_usage(j, "prompt_tokens", "completion_tokens", r);
+  read_usage(j, "prompt_tokens", "completion_tokens", "prompt_tokens_details", r);
   return {};
 }
 
@@ -502,7 +519,7 @@ std::string read_messages(const json& j, Reply& r) {
     }
   if (!any && r.tool_calls.empty())
     return "the response has no text content";
-  read_usage(j, "input_tokens", "output_tokens", r);
+  read_anthropic_usage(j, r);
   return {};
 }
 
@@ -542,7 +559,7 @@ std::string read_responses(const json& j, Reply& r) {
       why += fmt::format(" (status {}{}{})", status, reason.empty() ? "" : ": ", reason);
     return why;
   }
-  read_usage(j, "input_tokens", "output_tokens", r);
+  read_usage(j, "input_tokens", "output_tokens", "input_tokens_details", r);
   return {};
 }
 
@@ -590,7 +607,12 @@ Reply parse_response(Kind kind, long http_status, const std::string& body) {
 std::optional<double> cost_of(const ProviderConfig& c, const Reply& r) {
   if (!c.input_price_per_mtok || !c.output_price_per_mtok || !r.tokens_in || !r.tokens_out)
     return std::nullopt;
-  return (static_cast<double>(*r.tokens_in) * *c.input_price_per_mtok +
+  auto cached = static_cast<double>(r.tokens_cached.value_or(0));
+  auto written = static_cast<double>(r.tokens_cache_write.value_or(0));
+  double fresh = std::max(0.0, static_cast<double>(*r.tokens_in) - cached - written);
+  return (fresh * *c.input_price_per_mtok +
+          cached * c.cached_input_price_per_mtok.value_or(*c.input_price_per_mtok) +
+          written * c.cache_write_price_per_mtok.value_or(*c.input_price_per_mtok) +
           static_cast<double>(*r.tokens_out) * *c.output_price_per_mtok) /
          1e6;
 }

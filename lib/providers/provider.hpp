@@ -43,8 +43,12 @@ struct ProviderConfig {
   bool idempotency_header = false;
   std::optional<double> input_price_per_mtok;  // dollars per million input tokens
   std::optional<double> output_price_per_mtok; // dollars per million output tokens
-  double batch_price_factor = 0.5;             // what a batch answer costs of the synchronous price
-  std::vector<std::string> command;            // exec: the program and its arguments
+  // Input tokens read from the provider's prompt cache, and written to it (Anthropic, Bedrock);
+  // unset: the input price.
+  std::optional<double> cached_input_price_per_mtok;
+  std::optional<double> cache_write_price_per_mtok;
+  double batch_price_factor = 0.5;  // what a batch answer costs of the synchronous price
+  std::vector<std::string> command; // exec: the program and its arguments
   bool agent_output = false; // exec: stdout is the agent protocol's JSON (providers/agent.hpp)
   // exec: key variables the program may have. Otherwise it runs without any *_API_KEY variable,
   // any provider's api_key_env and the AWS secrets: it is code a pull request can change.
@@ -139,7 +143,10 @@ struct Reply {
   std::string steps{}; // an exec agent's trajectory: a JSON array (providers/agent.hpp), or empty
   std::string served_model;
   std::string fingerprint;
+  // Every input token billed (read from the prompt cache and written to it included), and of
+  // those, the ones read from and written to the cache.
   std::optional<std::int64_t> tokens_in, tokens_out;
+  std::optional<std::int64_t> tokens_cached{}, tokens_cache_write{};
   // Why a provider's filter stopped or blocked the answer (Azure's finish_reason content_filter,
   // Gemini's finishReason SAFETY or blockReason), or empty: the answer is still scored.
   std::string finish_reason{};
@@ -158,7 +165,9 @@ void redact(std::string& text, std::string_view secret);
 /// decoding brings it back.
 void redact(Reply& reply, std::string_view secret);
 
-/// The dollars a reply cost, when both prices are configured and usage was reported.
+/// The dollars an answer cost, when both prices are configured and usage was reported: input
+/// read from the prompt cache at its own price, and input written to it at its own (each, when
+/// not configured, at the input price).
 std::optional<double> cost_of(const ProviderConfig& c, const Reply& r);
 
 } // namespace evalkeep::providers

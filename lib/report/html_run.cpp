@@ -143,7 +143,9 @@ bool shows_param(const std::string& kind, const std::string& key) {
                                                  "max_retry_wait_s",
                                                  "idempotency_header",
                                                  "input_price_per_mtok",
-                                                 "output_price_per_mtok"};
+                                                 "output_price_per_mtok",
+                                                 "cached_input_price_per_mtok",
+                                                 "cache_write_price_per_mtok"};
   if (k_own_line.contains(key))
     return false;
   if (key == "anthropic_version")
@@ -374,8 +376,12 @@ json trial_json(const run::TrialResult& t, std::span<const run::Attempt> attempt
     j["tokens_in"] = *t.tokens_in;
   if (t.tokens_out)
     j["tokens_out"] = *t.tokens_out;
+  if (t.tokens_cached)
+    j["tokens_cached"] = *t.tokens_cached;
   if (t.cost)
     j["cost"] = *t.cost;
+  if (t.judge_cost)
+    j["judge_cost"] = *t.judge_cost;
   auto assertions = json::parse(t.assertions, nullptr, false);
   j["assertions"] = assertions.is_array() ? assertions : json::array();
   json as = json::array();
@@ -402,10 +408,12 @@ struct TrialIndex {
     for (const auto& t : r.results) {
       trials[t.case_id].push_back(&t);
       latencies.push_back(t.latency_ms);
-      if (t.cost) {
-        cost += *t.cost;
-        priced = true;
-      }
+      // What the run spent: its fresh answers and its judge calls, not what it replayed.
+      for (auto c : {t.cached ? std::nullopt : t.cost, t.judge_cost})
+        if (c) {
+          cost += *c;
+          priced = true;
+        }
       tokens_in += t.tokens_in.value_or(0);
       tokens_out += t.tokens_out.value_or(0);
     }

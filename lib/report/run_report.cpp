@@ -115,6 +115,27 @@ std::string noise_text(const run::CaseChange& c) {
                           : fmt::format("regressed (p = {:.3f})", *c.drop_p);
 }
 
+std::string dollars(double d) {
+  return d >= 1 ? fmt::format("${:.2f}", d) : fmt::format("${:.6f}", d);
+}
+
+// What the run spent and on what, and what its answers cost with the replayed ones: empty when
+// unpriced.
+std::string cost_line(const run::RunSummary& s) {
+  if (!s.cost)
+    return {};
+  std::string line = fmt::format("cost {}", dollars(*s.cost));
+  if (s.judge_cost)
+    line += fmt::format(" (answers {}, judge {})", dollars(*s.cost - *s.judge_cost),
+                        dollars(*s.judge_cost));
+  if (s.batch())
+    line += ", answers at the batch price";
+  if (s.replayed_answers && s.answers_cost)
+    line += fmt::format("; its answers, the {} replayed included, cost {} when made",
+                        s.replayed_answers, dollars(*s.answers_cost));
+  return line;
+}
+
 std::string requests_line(const run::RunSummary& s) {
   if (s.requests == 0)
     return "no requests made";
@@ -176,6 +197,8 @@ ojson summary_json(const run::RunSummary& s) {
   j["counts_estimated"] = s.counts_estimated;
   j["batch"] = s.batch();
   j["cost"] = s.cost ? ojson(*s.cost) : ojson();
+  j["judge_cost"] = s.judge_cost ? ojson(*s.judge_cost) : ojson();
+  j["answers_cost"] = s.answers_cost ? ojson(*s.answers_cost) : ojson();
   j["git_commit"] = s.run.git_commit ? ojson(*s.run.git_commit) : ojson();
   j["suite_hash"] = s.run.suite_hash;
   // A run made elsewhere and fetched from git (runs fetch): the ref and object it came from.
@@ -227,8 +250,9 @@ std::string summary_text(const run::RunSummary& s) {
                     s.retired_passed, s.retired_failed);
   out += fmt::format("  {}\n  {}\n  {}\n", pass_rate_line(s), requests_line(s), replayed_line(s));
   if (s.batch())
-    out += fmt::format("  batch run: answers through the provider's batch API{}\n",
-                       s.cost ? fmt::format(", cost ${:.6f} at the batch price", *s.cost) : "");
+    out += "  batch run: answers through the provider's batch API\n";
+  if (auto cost = cost_line(s); !cost.empty())
+    out += "  " + cost + "\n";
   if (s.counts_estimated)
     out += "  (counted from what the run stored: it was made before requests were counted)\n";
   if (s.run.settings.is_object() && s.run.settings.contains("exec_program") &&
@@ -405,6 +429,9 @@ ojson diff_json(const run::RunDiff& d) {
   for (const auto& [k, v] : d.settings)
     settings[k] = {{"a", v.first}, {"b", v.second}};
   j["changed"] = std::move(settings);
+  if (d.cost_a || d.cost_b)
+    j["cost"] = {{"a", d.cost_a ? ojson(*d.cost_a) : ojson()},
+                 {"b", d.cost_b ? ojson(*d.cost_b) : ojson()}};
   return j;
 }
 
@@ -414,6 +441,13 @@ std::string diff_text(const run::RunDiff& d) {
     out += fmt::format("  {}: {} → {}\n", k, trim(v.first, 40), trim(v.second, 40));
   if (d.difference.pairs)
     out += "  pass rate B − A: " + difference_text(d.difference) + "\n";
+  if (d.cost_a || d.cost_b) {
+    auto side = [](std::optional<double> c) { return c ? dollars(*c) : std::string("unpriced"); };
+    out += fmt::format("  answers' cost: {} → {}", side(d.cost_a), side(d.cost_b));
+    if (d.cost_a && d.cost_b && *d.cost_a > 0)
+      out += fmt::format(" ({:+.1f}%)", 100 * (*d.cost_b - *d.cost_a) / *d.cost_a);
+    out += "\n";
+  }
   auto section = [&](const char* title, const std::vector<run::CaseChange>& v) {
     out += fmt::format("\n{} ({}):\n", title, v.size());
     std::size_t width = 12;

@@ -34,6 +34,8 @@ parse_line(const std::string& line, const std::string& file, std::size_t line_no
     c.fingerprint = opt_str("fingerprint");
     c.tokens_in = opt_int("tokens_in");
     c.tokens_out = opt_int("tokens_out");
+    c.tokens_cached = opt_int("tokens_cached");
+    c.tokens_cache_write = opt_int("tokens_cache_write");
     c.latency_ms = j.value("latency_ms", 0.0);
     if (j.contains("tool_calls")) {
       const auto& calls = j["tool_calls"];
@@ -85,7 +87,8 @@ Result<CacheExport> export_cache(RunsStore& store, const std::string& file) {
   TRY(store::each_row(
       store.db(),
       "SELECT key, answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
-      "created_at, tool_calls, steps FROM cache WHERE origin IS NULL OR trusted ORDER BY key",
+      "created_at, tool_calls, steps, tokens_cached, tokens_cache_write FROM cache WHERE origin IS "
+      "NULL OR trusted ORDER BY key",
       [&](const store::Statement& q) {
         core::Digest key{};
         auto k = q.blob(0);
@@ -101,6 +104,10 @@ Result<CacheExport> export_cache(RunsStore& store, const std::string& file) {
           j["tool_calls"] = json::parse(q.text(8), nullptr, false);
         if (!q.is_null(9))
           j["steps"] = json::parse(q.text(9), nullptr, false);
+        if (!q.is_null(10)) // only when reported, likewise
+          j["tokens_cached"] = q.integer(10);
+        if (!q.is_null(11))
+          j["tokens_cache_write"] = q.integer(11);
         out << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
         ++n.written;
       }));
@@ -117,13 +124,15 @@ Result<std::size_t> import_cache(RunsStore& store, const std::string& file, bool
   // A trusted import replaces an answer brought in untrusted; nothing replaces one made here.
   auto put = TRY(store.db().prepare(
       "INSERT INTO cache (key, answer, served_model, fingerprint, tokens_in, tokens_out, "
-      "latency_ms, created_at, origin, origin_run, origin_source, trusted, tool_calls, steps) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported', NULL, ?9, ?10, ?11, ?12) "
+      "latency_ms, created_at, origin, origin_run, origin_source, trusted, tool_calls, steps, "
+      "tokens_cached, tokens_cache_write) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'imported', "
+      "NULL, ?9, ?10, ?11, ?12, ?13, ?14) "
       "ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, tool_calls = "
       "excluded.tool_calls, steps = excluded.steps, served_model = "
       "excluded.served_model, fingerprint = excluded.fingerprint, tokens_in = excluded.tokens_in, "
-      "tokens_out = excluded.tokens_out, latency_ms = excluded.latency_ms, created_at = "
-      "excluded.created_at, origin = 'imported', origin_run = NULL, origin_source = "
+      "tokens_out = excluded.tokens_out, tokens_cached = excluded.tokens_cached, "
+      "tokens_cache_write = excluded.tokens_cache_write, latency_ms = excluded.latency_ms, "
+      "created_at = excluded.created_at, origin = 'imported', origin_run = NULL, origin_source = "
       "excluded.origin_source, trusted = 1 "
       "WHERE excluded.trusted AND cache.origin IS NOT NULL AND NOT coalesce(cache.trusted, 0)"));
   std::size_t line_no = 0, added = 0;
@@ -137,7 +146,8 @@ Result<std::size_t> import_cache(RunsStore& store, const std::string& file, bool
                  std::int64_t{trusted ? 1 : 0},
                  c.tool_calls.empty() ? std::optional<std::string>()
                                       : std::optional(core::tool_calls_text(c.tool_calls)),
-                 c.steps.empty() ? std::optional<std::string>() : std::optional(c.steps));
+                 c.steps.empty() ? std::optional<std::string>() : std::optional(c.steps),
+                 c.tokens_cached, c.tokens_cache_write);
     TRY(put.run());
     if (TRY(store.db().scalar("SELECT changes()")) > 0)
       ++added;
@@ -159,13 +169,19 @@ Result<TrustedCache> TrustedCache::open(const fs::path& path) {
     if (static_cast<std::uint32_t>(app) != k_runs_application_id)
       return invalid("cache file '{}' is neither a runs store nor a cache export", path.string());
     cache.m_db.emplace(std::move(*db));
-    // A store from before tool calls were kept (read as it is) has no tool_calls column.
-    auto has_calls = TRY(cache.m_db->scalar(
-        "SELECT count(*) FROM pragma_table_xinfo('cache') WHERE name = 'tool_calls'"));
-    auto get = cache.m_db->prepare(
-        fmt::format("SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
-                    "{} FROM cache WHERE key = ?",
-                    has_calls ? "tool_calls, steps" : "NULL, NULL"));
+    // A store from before tool calls, or cached tokens, were kept (read as it is) has no such
+    // columns.
+    auto has = [&](const char* column) -> Result<bool> {
+      return TRY(cache.m_db->scalar(fmt::format(
+                 "SELECT count(*) FROM pragma_table_xinfo('cache') WHERE name = '{}'", column))) >
+             0;
+    };
+    bool calls = TRY(has("tool_calls")), cached_tokens = TRY(has("tokens_cached"));
+    auto get = cache.m_db->prepare(fmt::format(
+        "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, {}, {} FROM "
+        "cache WHERE key = ?",
+        calls ? "tool_calls, steps" : "NULL, NULL",
+        cached_tokens ? "tokens_cached, tokens_cache_write" : "NULL, NULL"));
     if (!get)
       return with_context(get.error(), fmt::format("cache file '{}'", path.string()));
     cache.m_get.emplace(std::move(*get));

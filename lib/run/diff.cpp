@@ -61,6 +61,8 @@ RunDiff diff_runs(const RunSummary& a, const RunSummary& b) {
   RunDiff d;
   d.a = a.run.id;
   d.b = b.run.id;
+  d.cost_a = a.answers_cost;
+  d.cost_b = b.answers_cost;
   std::map<std::string, const CaseOutcome*> in_a, in_b;
   std::vector<std::pair<scoring::CaseScore, scoring::CaseScore>> pairs;
   for (const auto& o : a.cases)

@@ -57,6 +57,9 @@ struct RunDiff {
   /// What differs, A then B: provider, model, base_url, temperature, max_tokens, seed, trials,
   /// suite_hash, git_commit, exec_program.
   std::map<std::string, std::pair<std::string, std::string>> settings;
+  /// What each run's answers cost when made, replayed ones included (RunSummary::answers_cost):
+  /// the models compared, not what the cache spared. When priced.
+  std::optional<double> cost_a, cost_b;
 };
 
 /// Compares two summarized runs case by case; retired cases are left out of the rates.

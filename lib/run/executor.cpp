@@ -6,6 +6,7 @@
 #include "core/time.hpp"
 #include "providers/agent.hpp"
 #include "providers/bedrock.hpp"
+#include "providers/gemini.hpp"
 #include "providers/pacing.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
@@ -157,6 +158,7 @@ struct TrialState {
   std::vector<std::string> idempotency_keys; // by slot, made when the call first starts
   std::string started_at;
   bool batched = false; // answered through a batch: costs the provider's batch_price_factor
+  std::optional<double> judge_cost; // what its fresh judge calls cost, when priced
 };
 
 class Executor {
@@ -496,6 +498,8 @@ private:
     r.fingerprint = hit->fingerprint.value_or("");
     r.tokens_in = hit->tokens_in;
     r.tokens_out = hit->tokens_out;
+    r.tokens_cached = hit->tokens_cached;
+    r.tokens_cache_write = hit->tokens_cache_write;
     m_cached_latency = hit->latency_ms;
     return std::optional(std::move(r));
   }
@@ -707,6 +711,10 @@ private:
     const auto& p = provider_for(c);
     Attempt a = attempt_of(c, response);
     providers::Reply reply = reply_of(c, response, p);
+    if (p.kind == providers::Kind::gemini && response.retry_after.empty() &&
+        response.retry_after_ms.empty())
+      if (auto ms = providers::gemini::retry_delay_ms(response.body))
+        response.retry_after_ms = fmt::format("{:.0f}", *ms);
     paced(c, response, reply);
     if (reply.error == providers::ErrorClass::none) {
       a.outcome = "answer";
@@ -720,7 +728,9 @@ private:
                                                             response.latency_ms,
                                                             {},
                                                             reply.tool_calls,
-                                                            reply.steps});
+                                                            reply.steps,
+                                                            reply.tokens_cached,
+                                                            reply.tokens_cache_write});
       return answered(c, reply, response.latency_ms);
     }
     a.error_class = std::string(providers::to_string(reply.error));
@@ -756,7 +766,9 @@ private:
   Status answered(Call c, const providers::Reply& reply, double latency_ms) {
     auto& st = m_state[c.trial];
     const auto& t = m_trials[c.trial];
-    if (c.slot > 0) {
+    if (c.slot > 0) { // a judge call made now (a cached verdict is read below)
+      if (auto cost = providers::cost_of(*m_s.judge, reply))
+        st.judge_cost = st.judge_cost.value_or(0) + *cost;
       const auto& a = t.c->expect[c.slot - 1];
       auto verdict = scoring::parse_judge_reply(reply.text);
       st.judged[c.slot - 1] =
@@ -800,6 +812,7 @@ private:
     r.latency_ms = st.latency_ms;
     r.cached = st.cached;
     r.finished_at = core::now_utc();
+    r.judge_cost = st.judge_cost;
     if (st.answer) {
       const auto& reply = *st.answer;
       r.answer = reply.text;
@@ -809,6 +822,8 @@ private:
       r.fingerprint = opt(reply.fingerprint);
       r.tokens_in = reply.tokens_in;
       r.tokens_out = reply.tokens_out;
+      r.tokens_cached = reply.tokens_cached;
+      r.tokens_cache_write = reply.tokens_cache_write;
       r.cost = providers::cost_of(m_s.provider, reply);
       if (r.cost && st.batched)
         *r.cost *= m_s.provider.batch_price_factor;

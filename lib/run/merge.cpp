@@ -45,13 +45,15 @@ constexpr const char* k_stage_tables[] = {
     "CREATE TEMP TABLE merge_results AS SELECT case_id, trial, verdict, answer, error_class, "
     "error, "
     "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
-    "finished_at, tool_calls, steps FROM main.results WHERE 0",
+    "finished_at, tool_calls, steps, tokens_cached, tokens_cache_write, judge_cost FROM "
+    "main.results WHERE 0",
     "CREATE TEMP TABLE merge_attempts AS SELECT case_id, trial, attempt, purpose, started_at, "
     "http_status, error_class, latency_ms, idempotency_key, outcome FROM main.attempts WHERE 0",
     "CREATE TEMP TABLE merge_counts (answer_requests, judge_requests)",
     "CREATE TEMP TABLE merge_replays (origin, source, made_by_run, answers, judge_verdicts)",
     "CREATE TEMP TABLE merge_cache AS SELECT key, answer, served_model, fingerprint, tokens_in, "
-    "tokens_out, latency_ms, created_at, origin_source, tool_calls, steps FROM main.cache WHERE 0",
+    "tokens_out, latency_ms, created_at, origin_source, tool_calls, steps, tokens_cached, "
+    "tokens_cache_write FROM main.cache WHERE 0",
 };
 constexpr const char* k_drop_stage =
     "DROP TABLE IF EXISTS temp.merge_cases; DROP TABLE IF EXISTS temp.merge_results; "
@@ -72,7 +74,8 @@ constexpr StageStatement k_stage_shard[] = {
      false},
     {"INSERT INTO temp.merge_results SELECT case_id, trial, verdict, answer, error_class, error, "
      "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
-     "finished_at, tool_calls, steps FROM shard.results WHERE run_id = ?1",
+     "finished_at, tool_calls, steps, tokens_cached, tokens_cache_write, judge_cost FROM "
+     "shard.results WHERE run_id = ?1",
      false},
     {"INSERT INTO temp.merge_attempts SELECT case_id, trial, attempt, purpose, started_at, "
      "http_status, error_class, latency_ms, idempotency_key, outcome FROM shard.attempts WHERE "
@@ -98,8 +101,8 @@ constexpr StageStatement k_stage_shard[] = {
 // With --with-cache: the answers the shard would replay.
 constexpr const char* k_stage_cache =
     "INSERT INTO temp.merge_cache SELECT key, answer, served_model, fingerprint, tokens_in, "
-    "tokens_out, latency_ms, created_at, ?2, tool_calls, steps FROM shard.cache WHERE origin IS "
-    "NULL OR trusted";
+    "tokens_out, latency_ms, created_at, ?2, tool_calls, steps, tokens_cached, tokens_cache_write "
+    "FROM shard.cache WHERE origin IS NULL OR trusted";
 
 // The merged run from the staged shards; ?1 is the merged run. A cached answer staged from two
 // shards keeps the first shard's; one made here, or already trusted, is never replaced.
@@ -108,7 +111,8 @@ constexpr const char* k_write_merged[] = {
     "trials, min_pass_rate) SELECT ?1, * FROM temp.merge_cases",
     "INSERT INTO main.results (run_id, case_id, trial, verdict, answer, error_class, error, "
     "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
-    "finished_at, tool_calls, steps) SELECT ?1, * FROM temp.merge_results",
+    "finished_at, tool_calls, steps, tokens_cached, tokens_cache_write, judge_cost) SELECT ?1, * "
+    "FROM temp.merge_results",
     "INSERT INTO main.attempts (run_id, case_id, trial, attempt, purpose, started_at, "
     "http_status, error_class, latency_ms, idempotency_key, outcome) SELECT ?1, * FROM "
     "temp.merge_attempts",
@@ -121,14 +125,15 @@ constexpr const char* k_write_merged[] = {
 };
 constexpr const char* k_write_cache =
     "INSERT INTO main.cache (key, answer, served_model, fingerprint, tokens_in, tokens_out, "
-    "latency_ms, created_at, origin, origin_run, origin_source, trusted, tool_calls, steps) "
-    "SELECT key, answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, "
-    "created_at, 'merged', NULL, origin_source, 1, tool_calls, steps FROM temp.merge_cache WHERE "
-    "true "
+    "latency_ms, created_at, origin, origin_run, origin_source, trusted, tool_calls, steps, "
+    "tokens_cached, tokens_cache_write) SELECT key, answer, served_model, fingerprint, tokens_in, "
+    "tokens_out, latency_ms, created_at, 'merged', NULL, origin_source, 1, tool_calls, steps, "
+    "tokens_cached, tokens_cache_write FROM temp.merge_cache WHERE true "
     "ORDER BY rowid ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, tool_calls = "
     "excluded.tool_calls, steps = excluded.steps, served_model = "
     "excluded.served_model, fingerprint = excluded.fingerprint, tokens_in = excluded.tokens_in, "
-    "tokens_out = excluded.tokens_out, latency_ms = excluded.latency_ms, created_at = "
+    "tokens_out = excluded.tokens_out, tokens_cached = excluded.tokens_cached, tokens_cache_write "
+    "= excluded.tokens_cache_write, latency_ms = excluded.latency_ms, created_at = "
     "excluded.created_at, origin = 'merged', origin_run = NULL, origin_source = "
     "excluded.origin_source, trusted = 1 WHERE cache.origin IS NOT NULL AND "
     "NOT coalesce(cache.trusted, 0)";

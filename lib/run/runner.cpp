@@ -84,6 +84,10 @@ json provider_to_json(const providers::ProviderConfig& c) {
   j["idempotency_header"] = c.idempotency_header;
   j["input_price_per_mtok"] = c.input_price_per_mtok ? json(*c.input_price_per_mtok) : json();
   j["output_price_per_mtok"] = c.output_price_per_mtok ? json(*c.output_price_per_mtok) : json();
+  if (c.cached_input_price_per_mtok)
+    j["cached_input_price_per_mtok"] = *c.cached_input_price_per_mtok;
+  if (c.cache_write_price_per_mtok)
+    j["cache_write_price_per_mtok"] = *c.cache_write_price_per_mtok;
   j["anthropic_version"] = c.anthropic_version;
   if (c.batch_price_factor != 0.5)
     j["batch_price_factor"] = c.batch_price_factor;
@@ -120,6 +124,8 @@ Result<providers::ProviderConfig> provider_from_json(const json& j) {
     opt("seed", c.seed);
     opt("input_price_per_mtok", c.input_price_per_mtok);
     opt("output_price_per_mtok", c.output_price_per_mtok);
+    opt("cached_input_price_per_mtok", c.cached_input_price_per_mtok);
+    opt("cache_write_price_per_mtok", c.cache_write_price_per_mtok);
     c.headers = j.at("headers").get<std::map<std::string, std::string>>();
     c.api_key_env = j.at("api_key_env").get<std::string>();
     c.max_concurrency = j.at("max_concurrency").get<int>();
@@ -646,9 +652,18 @@ Result<RunSummary> summarize(RunsStore& store, std::int64_t id) {
   TRY(count_calls(store, s));
   auto planned = TRY(store.planned(id, false));
   auto results = TRY(store.results(id));
-  for (const auto& r : results)
-    if (r.cost)
-      s.cost = s.cost.value_or(0) + *r.cost;
+  auto add = [](std::optional<double>& sum, std::optional<double> v) {
+    if (v)
+      sum = sum.value_or(0) + *v;
+  };
+  for (const auto& r : results) {
+    add(s.answers_cost, r.cost);
+    add(s.cost, r.cached ? std::nullopt : r.cost);
+    add(s.cost, r.judge_cost);
+    add(s.judge_cost, r.judge_cost);
+  }
+  if (s.answers_cost && !s.cost)
+    s.cost = 0; // priced, and all replayed
   // Both come sorted by case id: walk them side by side.
   auto next = results.begin();
   std::vector<const TrialResult*> trials;

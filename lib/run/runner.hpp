@@ -114,9 +114,11 @@ struct RunSummary {
   /// The run was stored before these counts were kept: requests are its stored attempts, replays
   /// its cached results (made here, run not recorded).
   bool counts_estimated = false;
-  /// The dollars the run's stored answers cost (batch answers at the batch price), when prices
-  /// are configured.
-  std::optional<double> cost;
+  /// The dollars the run spent, when prices are configured: the answers it got from the model
+  /// (batch answers at the batch price) and its judge calls (judge_cost, part of it); a replayed
+  /// answer costs nothing now. answers_cost: what all its answers cost when they were made,
+  /// replayed ones included: what the model costs on these cases, to compare runs by.
+  std::optional<double> cost, judge_cost, answers_cost;
   /// Made with `run --batch`: answers through the provider's batch API.
   bool batch() const { return run.settings.is_object() && run.settings.contains("batch"); }
   /// ok: all passed; refused: a live non-xfail case failed; environment: errors, a stop, or

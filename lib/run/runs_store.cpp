@@ -27,6 +27,10 @@ CachedAnswer cached_answer_of(store::Statement& stmt) {
   if (!stmt.is_null(6))
     c.tool_calls = core::parse_tool_calls(stmt.text(6));
   c.steps = stmt.opt_str(7).value_or("");
+  if (!stmt.is_null(8))
+    c.tokens_cached = stmt.integer(8);
+  if (!stmt.is_null(9))
+    c.tokens_cache_write = stmt.integer(9);
   return c;
 }
 
@@ -274,8 +278,9 @@ Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> tr
       m_insert_result,
       "INSERT INTO results (run_id, case_id, trial, verdict, answer, error_class, error, "
       "served_model, fingerprint, tokens_in, tokens_out, cost, latency_ms, cached, assertions, "
-      "finished_at, tool_calls, steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?)"));
+      "finished_at, tool_calls, steps, tokens_cached, tokens_cache_write, judge_cost) VALUES (?, "
+      "?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   auto* att = TRY(cached(
       m_insert_attempt,
       "INSERT INTO attempts (run_id, case_id, trial, attempt, purpose, started_at, http_status, "
@@ -286,12 +291,14 @@ Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> tr
   auto* put = TRY(cached(m_put_cache,
                          "INSERT OR REPLACE INTO cache (key, answer, served_model, fingerprint, "
                          "tokens_in, tokens_out, latency_ms, created_at, origin_run, tool_calls, "
-                         "steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                         "steps, tokens_cached, tokens_cache_write) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?, ?, ?, ?, ?)"));
   for (const auto& [r, attempts, cache_puts] : trials) {
     ins->bind_all(run, r.case_id, r.trial, scoring::to_string(r.verdict), r.answer, r.error_class,
                   r.error, r.served_model, r.fingerprint, r.tokens_in, r.tokens_out, r.cost,
                   r.latency_ms, static_cast<std::int64_t>(r.cached), r.assertions, r.finished_at,
-                  calls_column(r.tool_calls), text_column(r.steps));
+                  calls_column(r.tool_calls), text_column(r.steps), r.tokens_cached,
+                  r.tokens_cache_write, r.judge_cost);
     TRY(ins->run());
     for (const auto& a : attempts) {
       std::optional<std::int64_t> status;
@@ -304,7 +311,7 @@ Status RunsStore::write_trials(std::int64_t run, std::span<const TrialRecord> tr
     for (const auto& [key, c] : cache_puts) {
       put->bind_all(bytes(key), c.answer, c.served_model, c.fingerprint, c.tokens_in, c.tokens_out,
                     c.latency_ms, r.finished_at, run, calls_column(c.tool_calls),
-                    text_column(c.steps));
+                    text_column(c.steps), c.tokens_cached, c.tokens_cache_write);
       TRY(put->run());
     }
   }
@@ -403,11 +410,12 @@ Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key
   // Made here: origin NULL (see schema/runs/002_provenance.sql).
   constexpr const char* k_get =
       "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, tool_calls, "
-      "steps, coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ?";
+      "steps, tokens_cached, tokens_cache_write, coalesce(origin, 'here'), origin_run, "
+      "origin_source FROM cache WHERE key = ?";
   constexpr const char* k_get_replayable =
       "SELECT answer, served_model, fingerprint, tokens_in, tokens_out, latency_ms, tool_calls, "
-      "steps, coalesce(origin, 'here'), origin_run, origin_source FROM cache WHERE key = ? AND "
-      "(origin IS NULL OR trusted)";
+      "steps, tokens_cached, tokens_cache_write, coalesce(origin, 'here'), origin_run, "
+      "origin_source FROM cache WHERE key = ? AND (origin IS NULL OR trusted)";
   store::Statement& stmt =
       *TRY(read == CacheRead::any ? cached(m_get_cache, k_get)
                                   : cached(m_get_replayable, k_get_replayable));
@@ -420,9 +428,9 @@ Result<std::optional<CachedAnswer>> RunsStore::cache_get(const core::Digest& key
     return std::optional<CachedAnswer>();
   }
   CachedAnswer c = cached_answer_of(stmt);
-  c.provenance.origin = parse_origin(stmt.text(8)).value_or(Origin::here);
-  c.provenance.run = stmt.is_null(9) ? 0 : stmt.integer(9);
-  c.provenance.source = stmt.opt_str(10).value_or("");
+  c.provenance.origin = parse_origin(stmt.text(10)).value_or(Origin::here);
+  c.provenance.run = stmt.is_null(11) ? 0 : stmt.integer(11);
+  c.provenance.source = stmt.opt_str(12).value_or("");
   stmt.reset();
   return std::optional<CachedAnswer>(std::move(c));
 }
@@ -530,7 +538,8 @@ Result<std::vector<TrialResult>> RunsStore::results(std::int64_t run) {
       m_db,
       "SELECT case_id, trial, verdict, answer, error_class, error, served_model, fingerprint, "
       "tokens_in, tokens_out, cost, latency_ms, cached, assertions, finished_at, tool_calls, "
-      "steps FROM results WHERE run_id = ? ORDER BY case_id, trial",
+      "steps, tokens_cached, tokens_cache_write, judge_cost FROM results WHERE run_id = ? ORDER BY "
+      "case_id, trial",
       run, [](const store::Statement& s) {
         TrialResult r;
         r.case_id = s.str(0);
@@ -554,6 +563,12 @@ Result<std::vector<TrialResult>> RunsStore::results(std::int64_t run) {
         if (!s.is_null(15))
           r.tool_calls = core::parse_tool_calls(s.text(15));
         r.steps = s.opt_str(16).value_or("");
+        if (!s.is_null(17))
+          r.tokens_cached = s.integer(17);
+        if (!s.is_null(18))
+          r.tokens_cache_write = s.integer(18);
+        if (!s.is_null(19))
+          r.judge_cost = s.real(19);
         return r;
       });
 }

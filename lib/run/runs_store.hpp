@@ -66,7 +66,9 @@ struct TrialResult {
   std::optional<std::string> error_class, error;
   std::optional<std::string> served_model, fingerprint;
   std::optional<std::int64_t> tokens_in, tokens_out;
-  std::optional<double> cost;
+  std::optional<std::int64_t> tokens_cached{}, tokens_cache_write{}; // of tokens_in
+  std::optional<double> cost;         // what the answer cost when made (a replayed one too)
+  std::optional<double> judge_cost{}; // what this run spent on the trial's judge calls
   double latency_ms = 0;
   bool cached = false;
   std::string assertions = "[]"; // JSON array of {"assertion","passed","reason","score"}
@@ -115,10 +117,12 @@ struct CachedAnswer {
   Provenance provenance; // where it came from (read from the cache; a new answer is made here)
   std::vector<core::ToolCall> tool_calls{}; // the functions the answer called
   std::string steps{};                      // an exec agent's trajectory, or empty
+  std::optional<std::int64_t> tokens_cached{}, tokens_cache_write{}; // of tokens_in
 };
 
-/// The answer in a cache query's first eight columns: answer, served_model, fingerprint,
-/// tokens_in, tokens_out, latency_ms, tool_calls, steps. Its provenance is left for the caller.
+/// The answer in a cache query's first ten columns: answer, served_model, fingerprint, tokens_in,
+/// tokens_out, latency_ms, tool_calls, steps, tokens_cached, tokens_cache_write. Its provenance is
+/// left for the caller.
 CachedAnswer cached_answer_of(store::Statement& stmt);
 
 /// Which cached answers a lookup may return.

@@ -92,6 +92,14 @@ Status read_scalars(const fs::path& file, const toml::table& t, const std::strin
   TRY(read_value(file, t, "idempotency_header", p.idempotency_header, prefix));
   TRY(read_value(file, t, "input_price_per_mtok", p.input_price_per_mtok, prefix));
   TRY(read_value(file, t, "output_price_per_mtok", p.output_price_per_mtok, prefix));
+  TRY(read_value(file, t, "cached_input_price_per_mtok", p.cached_input_price_per_mtok, prefix));
+  TRY(read_value(file, t, "cache_write_price_per_mtok", p.cache_write_price_per_mtok, prefix));
+  for (auto [key, price] : {std::pair{"input_price_per_mtok", p.input_price_per_mtok},
+                            {"output_price_per_mtok", p.output_price_per_mtok},
+                            {"cached_input_price_per_mtok", p.cached_input_price_per_mtok},
+                            {"cache_write_price_per_mtok", p.cache_write_price_per_mtok}})
+    if (price && !(*price >= 0))
+      return invalid("{}: '{}{}' must not be negative, got {}", file.string(), prefix, key, *price);
   TRY(read_value(file, t, "batch_price_factor", p.batch_price_factor, prefix));
   if (p.batch_price_factor < 0 || p.batch_price_factor > 1)
     return invalid("{}: '{}batch_price_factor' must be between 0 and 1", file.string(), prefix);
@@ -192,6 +200,8 @@ Result<providers::ProviderConfig> parse_provider(const fs::path& file, const std
                     "idempotency_header",
                     "input_price_per_mtok",
                     "output_price_per_mtok",
+                    "cached_input_price_per_mtok",
+                    "cache_write_price_per_mtok",
                     "batch_price_factor",
                     "command",
                     "anthropic_version",

@@ -153,3 +153,34 @@ TEST_CASE("run --model gemini:MODEL needs no table, and azure needs one for its 
   CHECK(az.exit_code != 0);
   CHECK_THAT(az.err, Catch::Contains("base_url"));
 }
+
+TEST_CASE("gemini's RetryInfo retryDelay is the wait a 429 asks for", "[e2e][providers]") {
+  // Gemini puts no Retry-After header on a 429: its body's RetryInfo detail says when to retry.
+  StandIn server(R"({"rules": [
+    {"match": "slow down", "fault": "429", "retry_after": "2", "times": 1, "answer": "help"},
+    {"match": "wait long", "fault": "429", "retry_after": "30"}
+  ]})");
+  Repo repo;
+  must_succeed(repo, {"init", "-q"});
+  for (const char* id : {"slow", "long"})
+    must_succeed(repo, {"add", "--id", id, "--prompt",
+                        std::string(id) == "slow" ? "slow down" : "wait long", "--expect",
+                        "contains:help", "--provenance", "spec:retry"});
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server, "gem", "gemini", "max_retry_wait_s = 5\n");
+  auto r = repo.evalkeep({"run", "--provider", "gem", "--json"}, {}, k_keys);
+  INFO(r.err);
+  auto s = json::parse(r.out);
+  // "slow": told 2 s, waited them (stamps are whole seconds: 2 apart at least; a backoff of its
+  // own, at most 0.5 s, would leave them at most 1 apart) and passed on the second attempt.
+  auto attempts = repo.run({"sqlite3", ".evalkeep/runs.db",
+                            "SELECT group_concat(outcome, ' '), (julianday(max(started_at)) - "
+                            "julianday(min(started_at))) * 86400 >= 1.99 FROM attempts WHERE "
+                            "case_id = 'slow'"});
+  CHECK(attempts.out == "retry answer|1\n");
+  // "long": told 30 s, more than max_retry_wait_s: not retried, and the message says why.
+  REQUIRE(s["failures"].size() == 1);
+  CHECK(s["failures"][0]["case"] == "long");
+  CHECK_THAT(s["failures"][0]["reason"].get<std::string>(),
+             Catch::Contains("told to wait 30 s, more than max_retry_wait_s"));
+}

@@ -70,6 +70,8 @@ void read_message(const json& m, ChatRequest& r) {
   auto content = m.find("content");
   std::string text = content == m.end() ? std::string() : text_of(*content);
   r.prompt_words += count_words(text);
+  if (m["role"] == "system" || m["role"] == "developer")
+    r.system += text;
   if (m["role"] == "tool") { // Chat Completions: {"role":"tool","tool_call_id","content"}
     r.tool_result = std::move(text);
     return;
@@ -112,8 +114,10 @@ std::expected<ChatRequest, ApiError> parse_messages(Api api, const json& j, Chat
 // The Responses API: `input` is text or a list of items: messages ({"role","content"}, with or
 // without "type":"message"), function_call items and function_call_output items.
 std::expected<ChatRequest, ApiError> parse_input(const json& j, ChatRequest r) {
-  if (auto instructions = j.find("instructions"); instructions != j.end())
-    r.prompt_words += count_words(text_of(*instructions));
+  if (auto instructions = j.find("instructions"); instructions != j.end()) {
+    r.system = text_of(*instructions);
+    r.prompt_words += count_words(r.system);
+  }
   auto input = j.find("input");
   if (input != j.end() && input->is_string()) {
     r.key = input->get<std::string>();
@@ -164,8 +168,10 @@ std::expected<ChatRequest, ApiError> parse_chat_request(Api api, std::string_vie
     auto max_tokens = j.find("max_tokens");
     if (max_tokens == j.end() || !max_tokens->is_number_integer())
       return std::unexpected(invalid("max_tokens: Field required"));
-    if (auto system = j.find("system"); system != j.end())
-      r.prompt_words += count_words(text_of(*system));
+    if (auto system = j.find("system"); system != j.end()) {
+      r.system = text_of(*system);
+      r.prompt_words += count_words(r.system);
+    }
   }
   return parse_messages(api, j, std::move(r));
 }
@@ -285,9 +291,13 @@ std::string dump(const ordered_json& j) {
   return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-ordered_json usage(std::size_t in, std::size_t out, const char* in_key, const char* out_key) {
-  ordered_json u = {{in_key, in}, {out_key, out}};
-  u["total_tokens"] = in + out;
+// OpenAI's usage: the input's cached tokens (counted in it) in `details`.
+ordered_json usage(const ChatRequest& request, std::size_t out, const char* in_key,
+                   const char* out_key, const char* details) {
+  ordered_json u = {{in_key, request.prompt_words}};
+  u[details] = {{"cached_tokens", request.cached_words}};
+  u[out_key] = out;
+  u["total_tokens"] = request.prompt_words + out;
   return u;
 }
 
@@ -314,8 +324,11 @@ std::string anthropic_body(std::uint64_t seq, const std::string& model, const Ch
                     {"content", std::move(content)},
                     {"stop_reason", c.tool_calls.empty() ? "end_turn" : "tool_use"},
                     {"stop_sequence", nullptr},
+                    // input_tokens leaves out what was read from the cache.
                     {"usage",
-                     {{"input_tokens", request.prompt_words},
+                     {{"input_tokens", request.prompt_words - request.cached_words},
+                      {"cache_creation_input_tokens", 0},
+                      {"cache_read_input_tokens", request.cached_words},
                       {"output_tokens", empty ? 0 : count_words(c.text)}}}};
   return dump(j);
 }
@@ -347,8 +360,8 @@ std::string responses_body(std::uint64_t seq, const std::string& model, const Ch
                     {"model", model},
                     {"output", std::move(output)},
                     {"parallel_tool_calls", true},
-                    {"usage", usage(request.prompt_words, empty ? 0 : count_words(c.text),
-                                    "input_tokens", "output_tokens")}};
+                    {"usage", usage(request, empty ? 0 : count_words(c.text), "input_tokens",
+                                    "output_tokens", "input_tokens_details")}};
   return dump(j);
 }
 
@@ -381,8 +394,8 @@ std::string chat_body(std::uint64_t seq, const std::string& model, const ChatReq
                     {"created", k_created},
                     {"model", model},
                     {"choices", std::move(choices)},
-                    {"usage", usage(request.prompt_words, empty ? 0 : count_words(c.text),
-                                    "prompt_tokens", "completion_tokens")},
+                    {"usage", usage(request, empty ? 0 : count_words(c.text), "prompt_tokens",
+                                    "completion_tokens", "prompt_tokens_details")},
                     {"system_fingerprint", "fp_standin"}};
   return dump(j);
 }

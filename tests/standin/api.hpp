@@ -24,6 +24,8 @@ struct ChatRequest {
   std::string model;
   std::string key;              // the text of the last user message
   std::size_t prompt_words = 0; // words in the system prompt and every message
+  std::string system;           // the system prompt (instructions, systemInstruction)
+  std::size_t cached_words = 0; // of prompt_words, read from the prompt cache (--prompt-cache)
   // The text of the latest tool result after the last user message, in any of the three shapes
   // (a "tool" message, a tool_result block, a function_call_output item): the conversation is
   // handing the model what a function it called returned.

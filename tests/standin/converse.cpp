@@ -78,17 +78,6 @@ std::string error_type_header(std::string_view type) {
   return fmt::format("{}:http://internal.amazon.com/coral/com.amazon.bedrock/", type);
 }
 
-constexpr std::string_view k_html_502 =
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
-
-int status_of(FaultKind kind) {
-  std::string_view name = to_string(kind);
-  int status = 0;
-  std::from_chars(name.data(), name.data() + name.size(), status);
-  return status;
-}
-
 } // namespace
 
 std::optional<std::string> model_of_path(std::string_view path) {
@@ -236,8 +225,9 @@ Reply error_reply(const ApiError& error) {
 
 Reply fault_reply(const Fault& fault, const ChatRequest& request, const Completion& answer,
                   const Request& raw) {
+  if (auto wire = wire_fault(fault, reply_body(request, answer)))
+    return *wire;
   Reply r;
-  r.response.body = reply_body(request, answer);
   switch (fault.kind) {
   case FaultKind::status_400:
   case FaultKind::status_401:
@@ -277,32 +267,8 @@ Reply fault_reply(const Fault& fault, const ChatRequest& request, const Completi
                         .code = nullptr,
                         .param = nullptr});
   }
-  case FaultKind::reset:
-    r.delivery = Delivery::reset;
-    return r;
-  case FaultKind::reset_mid_body:
-    r.delivery = Delivery::reset_mid_body;
-    return r;
-  case FaultKind::reset_after_headers:
-    r.delivery = Delivery::reset_after_headers;
-    return r;
-  case FaultKind::hang:
-    r.delivery = Delivery::hang;
-    return r;
-  case FaultKind::truncated:
-    r.delivery = Delivery::truncated;
-    return r;
-  case FaultKind::drip:
-    r.delivery = Delivery::drip;
-    r.drip_ms = fault.drip_ms;
-    return r;
   case FaultKind::invalid_json:
     r.response.body = R"({"output": {)";
-    return r;
-  case FaultKind::html:
-    r.response.status = 502;
-    r.response.content_type = "text/html";
-    r.response.body = k_html_502;
     return r;
   case FaultKind::error_200:
     r.response.body = R"({"message": "The server encountered an internal error."})";
@@ -310,6 +276,8 @@ Reply fault_reply(const Fault& fault, const ChatRequest& request, const Completi
   case FaultKind::empty_choices:
     r.response.body = reply_body(request, answer, true);
     return r;
+  default: // the wire's, above
+    break;
   }
   return r;
 }

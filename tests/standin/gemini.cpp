@@ -152,8 +152,10 @@ std::expected<ChatRequest, ApiError> parse_gemini_request(std::string_view body,
     if (!s->is_object() || !s->contains("parts") || !(*s)["parts"].is_array())
       return std::unexpected(invalid_argument("Invalid value at 'system_instruction'."));
     for (const json& part : (*s)["parts"])
-      if (part.is_object() && part.contains("text") && part["text"].is_string())
+      if (part.is_object() && part.contains("text") && part["text"].is_string()) {
+        r.system += part["text"].get<std::string>();
         r.prompt_words += count_words(part["text"].get<std::string>());
+      }
   }
   auto contents = j.find("contents");
   if (contents == j.end() || !contents->is_array() || contents->empty())
@@ -219,6 +221,8 @@ std::string gemini_error_body(const ApiError& e) {
 std::string gemini_body(std::uint64_t seq, const ChatRequest& request, const Completion& c,
                         bool empty) {
   ordered_json usage = {{"promptTokenCount", request.prompt_words}};
+  if (request.cached_words) // counted in promptTokenCount
+    usage["cachedContentTokenCount"] = request.cached_words;
   ordered_json j = ordered_json::object();
   bool blocked = request.key.find("standin:blocked") != std::string::npos;
   bool unsafe = request.key.find("standin:unsafe") != std::string::npos;

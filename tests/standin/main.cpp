@@ -37,6 +37,9 @@ constexpr std::string_view k_usage = R"(usage: evalkeep-standin --port N [option
                       progress for N ms after it is created, then ends (default 200)
   --batch-expire-after N
                       every batch expires with only its first N requests processed
+  --prompt-cache      a system prompt seen before is reported as cached input
+                      tokens (prompt_tokens_details.cached_tokens, Anthropic's
+                      cache_read_input_tokens, Gemini's cachedContentTokenCount)
   --seed N            seed for choosing those requests and for rules' probability
                       draws (default 1)
   --aws-access-key-id ID, --aws-secret-access-key KEY, --aws-session-token TOKEN
@@ -71,6 +74,10 @@ template <typename T> std::optional<T> parse_number(std::string_view text) {
 std::optional<std::string> parse_args(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
+    if (flag == "--prompt-cache") {
+      o.service.prompt_cache = true;
+      continue;
+    }
     if (i + 1 >= argc)
       return fmt::format("unknown option or missing value: {}", flag);
     std::string_view value = argv[++i];

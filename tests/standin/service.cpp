@@ -8,6 +8,48 @@
 #include <fmt/format.h>
 
 namespace evalkeep::standin {
+
+int status_of(FaultKind kind) {
+  std::string_view name = to_string(kind);
+  int status = 0;
+  std::from_chars(name.data(), name.data() + name.size(), status);
+  return status;
+}
+
+std::optional<Reply> wire_fault(const Fault& fault, std::string body) {
+  Reply r;
+  r.response.body = std::move(body);
+  switch (fault.kind) {
+  case FaultKind::reset:
+    r.delivery = Delivery::reset;
+    return r;
+  case FaultKind::reset_mid_body:
+    r.delivery = Delivery::reset_mid_body;
+    return r;
+  case FaultKind::reset_after_headers:
+    r.delivery = Delivery::reset_after_headers;
+    return r;
+  case FaultKind::hang:
+    r.delivery = Delivery::hang;
+    return r;
+  case FaultKind::truncated:
+    r.delivery = Delivery::truncated;
+    return r;
+  case FaultKind::drip:
+    r.delivery = Delivery::drip;
+    r.drip_ms = fault.drip_ms;
+    return r;
+  case FaultKind::html: // a proxy's page in front of the API
+    r.response.status = 502;
+    r.response.content_type = "text/html";
+    r.response.body = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                      "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare"
+                      "</center>\r\n</body>\r\n</html>\r\n";
+    return r;
+  default:
+    return std::nullopt;
+  }
+}
 namespace {
 
 using json = nlohmann::json;
@@ -27,24 +69,12 @@ Reply api_error(Api api, const ApiError& error, std::uint64_t seq) {
   return r;
 }
 
-constexpr std::string_view k_html_502 =
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
-    "</body>\r\n</html>\r\n";
-
-// The status a plain error fault answers with: its name ("503" -> 503).
-int status_of(FaultKind kind) {
-  std::string_view name = to_string(kind);
-  int status = 0;
-  std::from_chars(name.data(), name.data() + name.size(), status);
-  return status;
-}
-
 // The reply for a fault that has a valid request to work with.
 Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, const Completion& answer,
                   std::uint64_t seq) {
+  if (auto wire = wire_fault(fault, completion_body(api, seq, request, answer)))
+    return *wire;
   Reply r;
-  r.response.body = completion_body(api, seq, request, answer);
   switch (fault.kind) {
   case FaultKind::status_400:
   case FaultKind::status_401:
@@ -58,6 +88,16 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, const
   case FaultKind::status_529:
     return api_error(api, standard_error(api, status_of(fault.kind), request.model), seq);
   case FaultKind::status_429:
+    if (api == Api::gemini) { // Gemini says when to retry in a RetryInfo detail, no header
+      ApiError e = standard_error(api, 429, request.model);
+      if (fault.retry_after_ms || !fault.retry_after.empty())
+        e.extra = nlohmann::json::array(
+            {{{"@type", "type.googleapis.com/google.rpc.RetryInfo"},
+              {"retryDelay", fault.retry_after_ms
+                                 ? fmt::format("{}s", *fault.retry_after_ms / 1000.0)
+                                 : fault.retry_after + "s"}}});
+      return api_error(api, e, seq);
+    }
     r = api_error(api, standard_error(api, 429, request.model), seq);
     if (!fault.retry_after.empty())
       r.response.headers.emplace_back("retry-after", fault.retry_after);
@@ -66,34 +106,10 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, const
     return r;
   case FaultKind::quota_429:
     return api_error(api, quota_error(api), seq);
-  case FaultKind::reset:
-    r.delivery = Delivery::reset;
-    return r;
-  case FaultKind::reset_mid_body:
-    r.delivery = Delivery::reset_mid_body;
-    return r;
-  case FaultKind::reset_after_headers:
-    r.delivery = Delivery::reset_after_headers;
-    return r;
-  case FaultKind::hang:
-    r.delivery = Delivery::hang;
-    return r;
-  case FaultKind::truncated:
-    r.delivery = Delivery::truncated;
-    return r;
   case FaultKind::status_401_echo: // answered by echo_401, which has the whole request
     return api_error(api, standard_error(api, 401, request.model), seq);
-  case FaultKind::drip:
-    r.delivery = Delivery::drip;
-    r.drip_ms = fault.drip_ms;
-    return r;
   case FaultKind::invalid_json:
     r.response.body = R"({"choices": [)";
-    return r;
-  case FaultKind::html:
-    r.response.status = 502;
-    r.response.content_type = "text/html";
-    r.response.body = k_html_502;
     return r;
   case FaultKind::error_200:
     r.response.body = error_body(api, standard_error(api, 500, request.model), seq);
@@ -101,6 +117,8 @@ Reply fault_reply(Api api, const Fault& fault, const ChatRequest& request, const
   case FaultKind::empty_choices:
     r.response.body = completion_body(api, seq, request, answer, true);
     return r;
+  default: // the wire's, above
+    break;
   }
   return r;
 }
@@ -250,6 +268,9 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
   if (api == Api::azure && chat->key.find("standin:filtered-prompt") != std::string::npos)
     return refuse(azure_prompt_filtered());
 
+  if (m_options.prompt_cache && !chat->system.empty() &&
+      !m_cached_prompts.insert(chat->system).second)
+    chat->cached_words = count_words(chat->system);
   Outcome out;
   out.key = chat->key;
   Decision d = m_rules.decide(out.key, chat->tool_result);

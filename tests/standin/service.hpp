@@ -11,8 +11,18 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
+#include <unordered_set>
 
 namespace evalkeep::standin {
+
+/// The HTTP status a plain error fault answers with: its name ("503" -> 503).
+int status_of(FaultKind kind);
+
+/// The reply of a fault that is about the wire rather than the API (a reset, a hang, a truncated
+/// or dripped body, a proxy's HTML page), sending `body` where it sends one; nothing for the
+/// faults each API shapes itself.
+std::optional<Reply> wire_fault(const Fault& fault, std::string body);
 
 /// Faults and latency applied to every request that no rule says otherwise about.
 struct ServiceOptions {
@@ -25,6 +35,9 @@ struct ServiceOptions {
   sigv4::Credentials aws{std::string(sigv4::k_test_access_key_id),
                          std::string(sigv4::k_test_secret_access_key)};
   BatchOptions batch;
+  // A system prompt seen before is read from the prompt cache: its words are reported as cached
+  // input tokens, as a provider's automatic prompt caching does for a repeated prefix.
+  bool prompt_cache = false;
 };
 
 /// The stand-in model: routes a request to the Chat Completions, Anthropic Messages or Responses
@@ -54,7 +67,8 @@ private:
   std::uint64_t m_call_seq = 0; // function calls rendered: their ids' numbers
   std::mt19937_64 m_random;
   Limiter m_limiter;
-  BatchApis m_batches; // last: it answers through the members above
+  std::unordered_set<std::string> m_cached_prompts; // system prompts seen (--prompt-cache)
+  BatchApis m_batches;                              // last: it answers through the members above
 };
 
 } // namespace evalkeep::standin

@@ -5,6 +5,7 @@
 #include "providers/provider.hpp"
 #include "providers/transport.hpp"
 #include "standin/sigv4.hpp"
+#include "support/exchange.hpp"
 #include "support/standin.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 using namespace evalkeep;
 using namespace evalkeep::providers;
+using evalkeep::test::exchange;
 using json = nlohmann::json;
 
 namespace {
@@ -34,17 +36,6 @@ ProviderConfig bedrock_config(std::string base_url = {}) {
 const bedrock::Credentials k_test_credentials{
     std::string(standin::sigv4::k_test_access_key_id),
     std::string(standin::sigv4::k_test_secret_access_key)};
-
-HttpResponse exchange(HttpRequest request) {
-  auto transport = Transport::make(1, 5, 10);
-  REQUIRE(transport);
-  (*transport)->start(1, std::move(request));
-  for (int i = 0; i < 100; ++i)
-    if (auto done = (*transport)->wait(100); !done.empty())
-      return done[0];
-  FAIL("the stand-in did not answer");
-  return {};
-}
 
 Reply call(const ProviderConfig& c, const ChatInput& in, const bedrock::Credentials& credentials) {
   auto request = build_request(c, in, credentials.secret_access_key, "k");

@@ -5,6 +5,7 @@
 #include "providers/provider.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
+#include "support/exchange.hpp"
 #include "support/standin.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 using namespace evalkeep;
 using namespace evalkeep::providers;
+using evalkeep::test::exchange;
 using json = nlohmann::json;
 
 namespace {
@@ -47,17 +49,6 @@ bool has_header(const HttpRequest& r, const std::string& h) {
 bool has_header_named(const HttpRequest& r, const std::string& prefix) {
   return std::any_of(r.headers.begin(), r.headers.end(),
                      [&](const auto& h) { return h.starts_with(prefix); });
-}
-
-HttpResponse exchange(HttpRequest request) {
-  auto transport = Transport::make(1, 5, 10);
-  REQUIRE(transport);
-  (*transport)->start(1, std::move(request));
-  for (int i = 0; i < 100; ++i)
-    if (auto done = (*transport)->wait(100); !done.empty())
-      return done[0];
-  FAIL("the stand-in did not answer");
-  return {};
 }
 
 Reply call(const ProviderConfig& c, const ChatInput& in, const std::string& key = "k-test") {

@@ -4,6 +4,7 @@
 #include "providers/provider.hpp"
 #include "providers/retry.hpp"
 #include "providers/transport.hpp"
+#include "support/exchange.hpp"
 #include "support/standin.hpp"
 
 #include <chrono>
@@ -13,19 +14,9 @@
 
 using namespace evalkeep;
 using namespace evalkeep::providers;
+using evalkeep::test::exchange;
 
 namespace {
-
-HttpResponse exchange(HttpRequest request) {
-  auto transport = Transport::make(1, 5, 10);
-  REQUIRE(transport);
-  (*transport)->start(1, std::move(request));
-  for (int i = 0; i < 100; ++i)
-    if (auto done = (*transport)->wait(100); !done.empty())
-      return done[0];
-  FAIL("the stand-in did not answer");
-  return {};
-}
 
 ProviderConfig provider(const test::StandIn& s, Kind kind) {
   ProviderConfig c;

@@ -3,12 +3,14 @@
 
 #include "providers/provider.hpp"
 #include "providers/transport.hpp"
+#include "support/exchange.hpp"
 #include "support/standin.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace evalkeep;
 using namespace evalkeep::providers;
+using evalkeep::test::exchange;
 using json = nlohmann::json;
 
 namespace {
@@ -26,17 +28,6 @@ constexpr const char* k_rules = R"({"rules": [
 ]})";
 
 // One call to the stand-in through the project's transport.
-HttpResponse exchange(HttpRequest request) {
-  auto transport = Transport::make(1, 5, 10);
-  REQUIRE(transport);
-  (*transport)->start(1, std::move(request));
-  for (int i = 0; i < 100; ++i)
-    if (auto done = (*transport)->wait(100); !done.empty())
-      return done[0];
-  FAIL("the stand-in did not answer");
-  return {};
-}
-
 Reply call(const ProviderConfig& c, const ChatInput& in) {
   auto response = exchange(build_request(c, in, "sk-test", "k"));
   REQUIRE(response.transport_error == ErrorClass::none);
