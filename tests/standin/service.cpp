@@ -161,6 +161,8 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::anthropic, request);
   if (path == "/v1/responses" && request.method == "POST")
     return answer(Api::responses, request);
+  if (path == "/v1/embeddings" && request.method == "POST")
+    return embeddings(request);
   if (azure_deployment(path) && request.method == "POST")
     return answer(Api::azure, request);
   if (gemini_model(path) && request.method == "POST")
@@ -185,16 +187,17 @@ Reply ModelService::handle(const Request& request) {
     return json_reply(200, json{{"reset", true}});
   }
   m_stats.record_other(request);
-  return api_error(
-      Api::openai,
-      {.status = 404,
-       .type = "invalid_request_error",
-       .message = fmt::format("Unknown request URL: {} {}. The stand-in serves POST "
-                              "/v1/chat/completions, POST /v1/messages and POST /v1/responses.",
-                              request.method, path),
-       .code = "unknown_url",
-       .param = nullptr},
-      0);
+  return api_error(Api::openai,
+                   {.status = 404,
+                    .type = "invalid_request_error",
+                    .message = fmt::format(
+                        "Unknown request URL: {} {}. The stand-in serves POST "
+                        "/v1/chat/completions, POST /v1/messages, POST /v1/responses and POST "
+                        "/v1/embeddings.",
+                        request.method, path),
+                    .code = "unknown_url",
+                    .param = nullptr},
+                   0);
 }
 
 Reply ModelService::reject(int status) {
