@@ -60,6 +60,10 @@ std::string_view strip_fence(std::string_view s);
 /// Cosine similarity of two vectors of one length; nullopt when a vector is zero or they differ.
 std::optional<double> cosine_similarity(const std::vector<double>& a, const std::vector<double>& b);
 
+/// The verdict of a similar assertion given the cosine similarity of the embeddings of its text
+/// and of the answer.
+Outcome similar_outcome(const Assertion& a, double similarity);
+
 /// The verdict of a judge assertion given the judge's score in [0, 1] and its rationale.
 Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale);
 
