@@ -44,6 +44,7 @@ private:
   Reply answer(Api api, const Request& request);
   Reply converse(const Request& request, const std::string& model); // converse.cpp
   Reply embeddings(const Request& request);                         // embeddings.cpp
+  std::optional<Reply> embeddings_fault(const Request& request);
   struct Outcome {
     Reply reply;
     std::string key;
