@@ -123,3 +123,41 @@ TEST_CASE("similar fails saying why when embeddings cannot be had", "[e2e][simil
     CHECK_THAT(failed, Catch::Contains("'$.input' is invalid"));
   }
 }
+
+TEST_CASE("promptfoo's similar assertions import whole, run against the judge's embeddings and "
+          "export back identical",
+          "[e2e][similar][interop]") {
+  Fixture f;
+  auto config = std::filesystem::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo/similar" /
+                "promptfooconfig.yaml";
+  auto imported = f.run({"import", "--from", "promptfoo", config.string()});
+  CHECK_THAT(imported.out, Catch::Contains("3 cases"));
+  auto shown = json::parse(f.run({"show", "bananas", "--json"}).out);
+  REQUIRE(shown["expect"].size() == 1);
+  CHECK(shown["expect"][0]["type"] == "similar");
+  CHECK(shown["expect"][0]["value"] == "Tell me about bananas. Bananas are a yellow fruit");
+  CHECK(shown["expect"][0]["threshold"] == 0.5);
+  CHECK(shown["expect"][0]["model"] == "text-embedding-3-small");
+
+  auto r = f.repo.evalkeep({"run", "--provider", "local", "--judge", "local", "--json"});
+  INFO(r.out << r.err);
+  auto s = json::parse(r.out);
+  // capital-france: the same words; capital-spain: no rule, "I can help with that." is far;
+  // bananas: "I can help with that." shares no word with the reference either.
+  CHECK(s["passed"] == 1);
+  CHECK(s["failed"] == 2);
+  auto rows = f.results();
+  CHECK_THAT(assertions_of(rows, "capital-france"), Catch::Contains("similarity 1.000"));
+  CHECK_THAT(assertions_of(rows, "capital-spain"), Catch::Contains("needs 0.75"));
+
+  f.run({"export", "--to", "promptfoo", "-o", "exported.yaml"});
+  auto original = f.run({"export"}).out;
+  Repo b;
+  auto init = b.evalkeep({"init", "-q"});
+  REQUIRE(init.exit_code == 0);
+  auto again =
+      b.evalkeep({"import", "--from", "promptfoo", (f.repo.path() / "exported.yaml").string()});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(b.evalkeep({"export"}).out == original);
+}
