@@ -41,7 +41,8 @@ struct EvaluationContext {
   std::string question; // the case's input as text: a script's context.prompt
   ScriptLimits limits;  // what programs may not read (keys) and how long they may run
   /// An embedding of `text` by `model` (OpenAI-compatible /v1/embeddings), for `similar`;
-  /// unset, a similar assertion fails saying so.
+  /// unset, a similar assertion fails saying so. (`evalkeep run` fetches both embeddings in one
+  /// request of its own and scores with similar_outcome instead.)
   std::function<Result<std::vector<double>>(const std::string& text, const std::string& model)>
       embed;
   /// The case's tool definitions, normalized (core::normalize_tools), or null when it has none:
