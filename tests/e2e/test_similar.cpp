@@ -161,3 +161,29 @@ TEST_CASE("promptfoo's similar assertions import whole, run against the judge's 
   REQUIRE(again.exit_code == 0);
   CHECK(b.evalkeep({"export"}).out == original);
 }
+
+TEST_CASE("promptfoo's model-graded types other than llm-rubric are refused, each saying why",
+          "[e2e][interop]") {
+  Fixture f;
+  auto config = (std::filesystem::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo/model-graded" /
+                 "promptfooconfig.yaml")
+                    .string();
+  auto refused = f.repo.evalkeep({"import", "--from", "promptfoo", config});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains(":22: test \"The refund window agrees with the "
+                                          "policy\": assert \"factuality\""));
+  CHECK_THAT(refused.err, Catch::Contains("categories A to E and fails D"));
+  CHECK_THAT(refused.err, Catch::Contains("assert \"model-graded-closedqa\""));
+  CHECK_THAT(refused.err, Catch::Contains("Y or N on OpenAI's closed QA prompt"));
+  CHECK_THAT(refused.err, Catch::Contains("then scores the answer by them (two calls)"));
+  CHECK_THAT(refused.err, Catch::Contains("the questions the answer would reply to"));
+  CHECK(refused.out.empty());
+
+  auto skipped = f.repo.evalkeep({"import", "--from", "promptfoo", config, "--skip-unsupported"});
+  CHECK(skipped.exit_code == 0);
+  CHECK_THAT(skipped.out, Catch::StartsWith("imported 0 incidents, 1 case,"));
+  auto shown = json::parse(f.run({"show", "refund-polite", "--json"}).out);
+  CHECK(shown["expect"][0]["type"] == "judge");
+  CHECK(shown["expect"][0]["threshold"] == 0.8);
+}
