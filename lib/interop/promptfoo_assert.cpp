@@ -490,6 +490,16 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a) {
   case T::max_steps:
     // promptfoo's trajectory assertions read a trace, which the exported providers do not make.
     return ojson();
+  case T::similar: { // promptfoo's default embedding model is evalkeep's
+    auto v = literal_template(a.text);
+    if (v.empty() && !a.text.empty())
+      return ojson();
+    j["value"] = v;
+    j["threshold"] = a.threshold;
+    if (!a.model.empty())
+      j["provider"] = "openai:embedding:" + a.model;
+    return j;
+  }
   case T::is_json:
   case T::contains_json: {
     if (a.schema.is_null())
@@ -505,6 +515,68 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a) {
   default:
     return std::nullopt;
   }
+}
+
+// promptfoo's similar (cosine similarity of embeddings): evalkeep's similar, its embeddings
+// fetched from the judge provider's POST /embeddings. A `provider` may name the embedding model
+// of OpenAI's API; nothing else about it has a counterpart.
+Status similar_assertion(const std::string& type, const json& a, const json& value,
+                         std::optional<double> threshold, const json& test_transform,
+                         std::vector<json>& out) {
+  if (value.is_array())
+    return invalid("{} with a list of values (passing when close to any one of them) has no "
+                   "counterpart: evalkeep's similar compares one text",
+                   type);
+  auto text = TRY(text_value(value, type));
+  if (a.contains("transform") || !test_transform.is_null())
+    return invalid("a {} after a transform has no counterpart: evalkeep embeds the answer as it is",
+                   type);
+  json j{{"type", "similar"}, {"value", text}};
+  if (threshold)
+    j["threshold"] = *threshold;
+  if (a.contains("provider")) {
+    const json& p = a["provider"];
+    const json id = p.is_object() && p.size() == 1 ? p.value("id", json()) : p;
+    std::string_view name =
+        id.is_string() ? std::string_view(id.get_ref<const std::string&>()) : std::string_view();
+    std::string model;
+    for (std::string_view prefix : {"openai:embedding:", "openai:embeddings:"})
+      if (name.starts_with(prefix))
+        model = std::string(name.substr(prefix.size()));
+    if (model.empty())
+      return invalid("the provider {} of {} has no counterpart: evalkeep embeds with the judge "
+                     "provider's /embeddings endpoint and keeps only the model "
+                     "(openai:embedding:MODEL)",
+                     p.dump().substr(0, 80), type);
+    j["model"] = model;
+  }
+  out.push_back(std::move(j));
+  return {};
+}
+
+// Why a model-graded type other than llm-rubric and similar is not imported, or nullopt.
+std::optional<std::string> model_graded_refusal(std::string_view type) {
+  if (type == "similar:dot")
+    return "evalkeep's similar compares the cosine similarity of the embeddings, not their dot "
+           "product";
+  if (type == "similar:euclidean")
+    return "evalkeep's similar compares the cosine similarity of the embeddings, not their "
+           "distance";
+  if (type.starts_with("not-similar"))
+    return "evalkeep has no negated similar";
+  if (type == "factuality" || type == "model-graded-factuality")
+    return "its grader sorts the answer against the reference into categories A to E and fails "
+           "D; evalkeep's judge scores a rubric from 0 to 1";
+  if (type == "model-graded-closedqa")
+    return "its grader answers Y or N on OpenAI's closed QA prompt; evalkeep's judge scores a "
+           "rubric from 0 to 1";
+  if (type == "g-eval" || type == "not-g-eval")
+    return "its grader writes evaluation steps from the criteria, then scores the answer by them "
+           "(two calls); evalkeep's judge scores a rubric in one";
+  if (type == "answer-relevance")
+    return "a model writes the questions the answer would reply to, whose embeddings are "
+           "compared with the query's; evalkeep embeds only for similar";
+  return std::nullopt;
 }
 
 } // namespace
@@ -533,6 +605,8 @@ bool has_counterpart(std::string_view type) {
                                                   "latency",
                                                   "cost",
                                                   "llm-rubric",
+                                                  "similar",
+                                                  "similar:cosine",
                                                   "javascript",
                                                   "python",
                                                   "is-valid-openai-tools-call",
@@ -598,6 +672,10 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
     if (threshold)
       j["threshold"] = *threshold;
     out.push_back(std::move(j));
+  } else if (type == "similar" || type == "similar:cosine") {
+    s = similar_assertion(type, a, value, threshold, test_transform, out);
+  } else if (auto why = model_graded_refusal(type)) {
+    return invalid("evalkeep has no assertion like promptfoo's \"{}\": {}", type, *why);
   } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
     out.push_back({{"type", "regex"}, {"value", "(?i)" + *pattern}});
   } else if (type == "javascript" || type == "python") {

@@ -6,6 +6,7 @@
 #include "core/time.hpp"
 #include "providers/agent.hpp"
 #include "providers/bedrock.hpp"
+#include "providers/embeddings.hpp"
 #include "providers/gemini.hpp"
 #include "providers/pacing.hpp"
 #include "providers/retry.hpp"
@@ -16,7 +17,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -125,7 +128,28 @@ std::string question_of(const suite::Case& c) {
   return c.messages.empty() ? std::string() : c.messages.back().content;
 }
 
-// A call to a model: the answer of a trial (slot 0) or the judge of its assertion slot - 1.
+// The assertions scored by a call to the judge provider once the answer is in: a judge's
+// verdict, or the embeddings a similar assertion compares.
+bool graded_by_call(const scoring::Assertion& a) {
+  return a.type == scoring::AssertionType::judge || a.type == scoring::AssertionType::similar;
+}
+
+// The embedding model a similar assertion names, or the default.
+std::string embedding_model(const scoring::Assertion& a) {
+  return a.model.empty() ? std::string(scoring::k_default_embedding_model) : a.model;
+}
+
+// The cosine similarity an embeddings call came to, as its reply's text (and cached answer).
+std::optional<double> similarity_of(const std::string& text) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+// A call to a model: the answer of a trial (slot 0), or the judge's verdict or the embeddings
+// (similar) of its assertion slot - 1.
 struct Call {
   std::size_t trial;
   std::size_t slot;
@@ -301,9 +325,7 @@ private:
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (m_s.judge)
       std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
-        return std::ranges::any_of(m_trials[i].c->expect, [](const auto& a) {
-          return a.type == scoring::AssertionType::judge;
-        });
+        return std::ranges::any_of(m_trials[i].c->expect, graded_by_call);
       });
     return order;
   }
@@ -418,6 +440,13 @@ private:
     return c.slot == 0 ? m_s.provider : *m_s.judge;
   }
 
+  // Whether the call fetches the embeddings of a similar assertion (from the judge provider's
+  // POST /embeddings: the assertion's text and the answer, in one request).
+  bool embeds(Call c) const {
+    return c.slot > 0 &&
+           m_trials[c.trial].c->expect[c.slot - 1].type == scoring::AssertionType::similar;
+  }
+
   providers::ChatInput input_for(Call c) const {
     const auto& t = m_trials[c.trial];
     if (c.slot == 0)
@@ -437,8 +466,9 @@ private:
   const core::Digest& key_for(Call c) {
     auto& key = m_state[c.trial].keys[c.slot];
     if (!key) {
-      std::string purpose =
-          c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial) : std::string("judge");
+      std::string purpose = c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial)
+                            : embeds(c) ? std::string("embedding")
+                                        : std::string("judge");
       const auto& p = provider_for(c);
       key = p.kind == providers::Kind::exec ? exec_cache_key(p, input_for(c), purpose, *m_s.program)
                                             : http_cache_key(p, body_for(c), purpose);
@@ -448,8 +478,14 @@ private:
 
   const std::string& body_for(Call c) {
     auto& body = m_state[c.trial].bodies[c.slot];
-    if (body.empty())
+    if (body.empty() && embeds(c)) {
+      const auto& a = m_trials[c.trial].c->expect[c.slot - 1];
+      const auto& answer = m_state[c.trial].answer;
+      body = providers::embeddings_body(embedding_model(a),
+                                        {a.text, answer ? answer->text : std::string()});
+    } else if (body.empty()) {
       body = providers::request_body(provider_for(c), input_for(c));
+    }
     return body;
   }
 
@@ -518,8 +554,11 @@ private:
       start_exec(c, p, input_for(c));
       return;
     }
-    auto request = providers::build_request(p, body_for(c), c.slot == 0 ? m_key : m_judge_key,
-                                            idempotency_key);
+    auto request =
+        embeds(c)
+            ? providers::build_embeddings_request(p, body_for(c), m_judge_key, idempotency_key)
+            : providers::build_request(p, body_for(c), c.slot == 0 ? m_key : m_judge_key,
+                                       idempotency_key);
     if (p.kind == providers::Kind::bedrock)
       providers::bedrock::sign(request, p, m_aws[c.slot == 0 ? 0 : 1]);
     m_transport->start(token(c), std::move(request));
@@ -642,7 +681,9 @@ private:
     a.case_id = m_trials[c.trial].planned->case_id;
     a.trial = m_trials[c.trial].trial;
     a.attempt = st.attempts[c.slot];
-    a.purpose = c.slot == 0 ? "answer" : fmt::format("judge:{}", c.slot - 1);
+    a.purpose = c.slot == 0 ? std::string("answer")
+                : embeds(c) ? fmt::format("embedding:{}", c.slot - 1)
+                            : fmt::format("judge:{}", c.slot - 1);
     a.started_at = st.started_at;
     a.latency_ms = response.latency_ms;
     a.idempotency_key = st.idempotency_keys[c.slot];
@@ -676,6 +717,8 @@ private:
       reply.text = std::move(response.body);
       while (!reply.text.empty() && reply.text.back() == '\n')
         reply.text.pop_back();
+    } else if (embeds(c)) {
+      reply = similarity_reply(response);
     } else {
       reply = p.kind == providers::Kind::bedrock
                   ? providers::bedrock::parse_response(response.status, response.body,
@@ -684,6 +727,29 @@ private:
       providers::redact(reply, key); // decoding undoes JSON's \u escapes of it
       providers::redact(reply, token);
     }
+    return reply;
+  }
+
+  // An embeddings response (already cleared of keys: it holds only numbers and an error message)
+  // as a reply whose text is the cosine similarity of the assertion's text and the answer.
+  static providers::Reply similarity_reply(const providers::HttpResponse& response) {
+    providers::Reply reply;
+    auto e = providers::parse_embeddings(response.status, response.body, 2);
+    reply.tokens_in = e.tokens_in;
+    if (e.error != providers::ErrorClass::none) {
+      reply.error = e.error;
+      reply.error_message = std::move(e.error_message);
+      return reply;
+    }
+    auto sim = scoring::cosine_similarity(e.vectors[0], e.vectors[1]);
+    if (!sim) {
+      reply.error = providers::ErrorClass::bad_response;
+      reply.error_message = fmt::format("the embeddings cannot be compared (lengths {} and {}, or "
+                                        "a zero vector)",
+                                        e.vectors[0].size(), e.vectors[1].size());
+      return reply;
+    }
+    reply.text = fmt::format("{}", *sim);
     return reply;
   }
 
@@ -752,6 +818,14 @@ private:
              ++m_unreachable >= std::min(8, m_s.concurrency))
       m_stop = fmt::format("provider {} is unreachable: {}", p.name, reply.error_message);
     std::string cls(providers::to_string(reply.error));
+    if (embeds(c)) { // the similar assertion fails, saying why; the trial is still scored
+      st.judged[c.slot - 1] =
+          scoring::Outcome{false,
+                           fmt::format("fetching embeddings from provider {} failed ({}): {}",
+                                       p.name, cls, reply.error_message),
+                           std::nullopt};
+      return --st.pending == 0 ? finish(c.trial) : Status{};
+    }
     st.error = {c.slot == 0 ? cls : "judge-" + cls, reply.error_message};
     if (c.slot > 0 && --st.pending > 0)
       return {}; // wait for the other judges before storing
@@ -766,6 +840,10 @@ private:
   Status answered(Call c, const providers::Reply& reply, double latency_ms) {
     auto& st = m_state[c.trial];
     const auto& t = m_trials[c.trial];
+    if (c.slot > 0 && embeds(c)) { // embeddings are not priced: they have prices of their own
+      st.judged[c.slot - 1] = graded_outcome(t.c->expect[c.slot - 1], reply.text);
+      return --st.pending == 0 ? finish(c.trial) : Status{};
+    }
     if (c.slot > 0) { // a judge call made now (a cached verdict is read below)
       if (auto cost = providers::cost_of(*m_s.judge, reply))
         st.judge_cost = st.judge_cost.value_or(0) + *cost;
@@ -785,21 +863,50 @@ private:
     if (!m_s.judge)
       return finish(c.trial);
     for (std::size_t k = 0; k < t.c->expect.size(); ++k) {
-      if (t.c->expect[k].type != scoring::AssertionType::judge)
+      const auto& a = t.c->expect[k];
+      if (!graded_by_call(a))
         continue;
+      if (a.type == scoring::AssertionType::similar) {
+        if (auto why = cannot_embed(a)) {
+          st.judged[k] = scoring::Outcome{false, std::move(*why), std::nullopt};
+          continue;
+        }
+      }
       Call judge{c.trial, k + 1};
       ++st.pending;
       auto hit = TRY(lookup(judge));
       if (hit) {
         --st.pending;
-        auto v = scoring::parse_judge_reply(hit->text);
-        st.judged[k] = v ? scoring::judge_outcome(t.c->expect[k], v->first, v->second)
-                         : scoring::Outcome{false, "the cached judge reply is unreadable", {}};
+        st.judged[k] = graded_outcome(a, hit->text);
       } else {
         m_ready.push_front(judge); // ahead of new answers: its trial is nearly done
       }
     }
     return st.pending == 0 ? finish(c.trial) : Status{};
+  }
+
+  // Why a similar assertion cannot have its embeddings fetched, if it cannot: the judge provider
+  // must speak OpenAI's embeddings endpoint, and the answer must be embedded as it is.
+  std::optional<std::string> cannot_embed(const scoring::Assertion& a) const {
+    if (!a.transforms.empty())
+      return "similar after a transform is not scored by evalkeep run: the embeddings compare the "
+             "answer as it is";
+    if (auto why = providers::embeddings_refusal(*m_s.judge); !why.empty())
+      return "similar needs embeddings from the judge provider, but " + why;
+    return std::nullopt;
+  }
+
+  // The verdict of a judge or similar assertion from its call's reply (fresh or cached): the
+  // judge's JSON, or the cosine similarity of the embeddings.
+  static scoring::Outcome graded_outcome(const scoring::Assertion& a, const std::string& text) {
+    if (a.type == scoring::AssertionType::similar) {
+      auto sim = similarity_of(text);
+      return sim ? scoring::similar_outcome(a, *sim)
+                 : scoring::Outcome{false, "the stored similarity is unreadable", std::nullopt};
+    }
+    auto v = scoring::parse_judge_reply(text);
+    return v ? scoring::judge_outcome(a, v->first, v->second)
+             : scoring::Outcome{false, "the cached judge reply is unreadable", std::nullopt};
   }
 
   // Scores the trial and stores its result with every attempt, in one transaction.
@@ -845,10 +952,15 @@ private:
       for (std::size_t k = 0; k < t.c->expect.size(); ++k) {
         const auto& a = t.c->expect[k];
         scoring::Outcome o;
-        if (a.type != scoring::AssertionType::judge)
+        if (!graded_by_call(a))
           o = scoring::evaluate(a, answer, context);
         else if (st.judged[k])
           o = *st.judged[k];
+        else if (a.type == scoring::AssertionType::similar)
+          o = {false,
+               "similar needs embeddings, fetched from the judge provider: set judge = \"NAME\" "
+               "in evalkeep.toml or pass --judge",
+               {}};
         else
           o = {false,
                "no judge provider: set judge = \"NAME\" in evalkeep.toml or pass --judge",

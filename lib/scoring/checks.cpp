@@ -173,9 +173,7 @@ Outcome similar_check(const Assertion& a, const std::string& text, const Evaluat
   auto sim = cosine_similarity(*expected, *got);
   if (!sim)
     return fail("the embeddings cannot be compared (different lengths, or a zero vector)");
-  bool ok = *sim >= a.threshold;
-  return {ok, fmt::format("similarity {:.3f} to {} (needs {})", *sim, quote(a.text), a.threshold),
-          *sim};
+  return similar_outcome(a, *sim);
 }
 
 } // namespace
@@ -215,6 +213,13 @@ std::optional<double> cosine_similarity(const std::vector<double>& a,
   if (na == 0 || nb == 0)
     return std::nullopt;
   return dot / (std::sqrt(na) * std::sqrt(nb));
+}
+
+Outcome similar_outcome(const Assertion& a, double similarity) {
+  bool ok = similarity >= a.threshold;
+  return {ok,
+          fmt::format("similarity {:.3f} to {} (needs {})", similarity, quote(a.text), a.threshold),
+          similarity};
 }
 
 Outcome evaluate(const Assertion& a, const Answer& answer, const EvaluationContext& ctx) {

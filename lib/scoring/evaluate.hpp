@@ -41,7 +41,8 @@ struct EvaluationContext {
   std::string question; // the case's input as text: a script's context.prompt
   ScriptLimits limits;  // what programs may not read (keys) and how long they may run
   /// An embedding of `text` by `model` (OpenAI-compatible /v1/embeddings), for `similar`;
-  /// unset, a similar assertion fails saying so.
+  /// unset, a similar assertion fails saying so. (`evalkeep run` fetches both embeddings in one
+  /// request of its own and scores with similar_outcome instead.)
   std::function<Result<std::vector<double>>(const std::string& text, const std::string& model)>
       embed;
   /// The case's tool definitions, normalized (core::normalize_tools), or null when it has none:
@@ -59,6 +60,10 @@ std::string_view strip_fence(std::string_view s);
 
 /// Cosine similarity of two vectors of one length; nullopt when a vector is zero or they differ.
 std::optional<double> cosine_similarity(const std::vector<double>& a, const std::vector<double>& b);
+
+/// The verdict of a similar assertion given the cosine similarity of the embeddings of its text
+/// and of the answer.
+Outcome similar_outcome(const Assertion& a, double similarity);
 
 /// The verdict of a judge assertion given the judge's score in [0, 1] and its rationale.
 Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale);

@@ -442,3 +442,68 @@ TEST_CASE("a canary API key used by a batch run appears in no output and no file
   CHECK(canary.leaks.empty());
   CHECK(canary.files_searched > 3);
 }
+
+// similar's embeddings go to the judge provider with its key: a canary through a passing call, a
+// 401 that echoes the request (the run stops, and the similar check says why), the reports and
+// the stores; in no output, no file and no table.
+TEST_CASE("a canary API key sent for embeddings appears in no output and no file",
+          "[reliability][secrets]") {
+  std::random_device rd;
+  std::string random_part;
+  for (int i = 0; i < 24; ++i)
+    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string key = "sk-CANARY-" + random_part;
+  Canary canary{forms_of(key, random_part), 0, 0, {}};
+
+  StandIn server(
+      R"({"rules": [{"match": "capital", "answer": "Paris is the capital of France."}]})");
+  StandIn echoing(R"({"rules": [{"match": "", "fault": "401-echo"}]})");
+  Repo repo;
+  seed_suite(repo);
+  must_succeed(repo,
+               {"add", "--id", "capital", "--prompt", "What is the capital of France?", "--expect",
+                "similar@0.8:The capital of France is Paris", "--provenance", "spec:geo"});
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server) << provider_table(echoing, "echoing");
+  const std::vector<std::string> env{"OPENAI_API_KEY=" + key};
+  auto run = [&](const std::vector<std::string>& args, std::vector<int> exits) {
+    auto r = repo.evalkeep(args, {}, env);
+    INFO(command_line(args) << "\nexit " << r.exit_code << "\nstdout: " << r.out
+                            << "\nstderr: " << r.err);
+    CHECK(std::find(exits.begin(), exits.end(), r.exit_code) != exits.end());
+    canary.search(command_line(args) + " stdout", r.out);
+    canary.search(command_line(args) + " stderr", r.err);
+    canary.texts_searched += 2;
+    canary.search_files(repo.path() / ".evalkeep");
+    return r;
+  };
+  run({"run", "--provider", "local", "--judge", "local", "--case", "capital"}, {0});
+  auto log = server.log();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1]["path"] == "/v1/embeddings");
+  CHECK(log[1]["authorization_present"] == true);
+  auto denied = run({"run", "--provider", "local", "--judge", "echoing", "--case", "capital",
+                     "--no-cache", "--json"},
+                    {1, 3});
+  CHECK(echoing.requests() >= 1);
+  auto rows = repo.run({"sqlite3", ".evalkeep/runs.db", "SELECT assertions FROM results"});
+  CHECK_THAT(rows.out, Catch::Contains("fetching embeddings from provider echoing failed (auth)"));
+  CHECK_THAT(rows.out, Catch::Contains("[redacted]"));
+  for (const char* r : {"1", "latest"}) {
+    run({"runs", "show", r}, {0, 1});
+    run({"runs", "show", r, "--json"}, {0, 1});
+  }
+  run({"why", "capital", "--json"}, {0});
+  run({"report", "latest", "-o", "report.html"}, {0});
+  canary.search_files(repo.path());
+  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
+    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
+    canary.search(std::string("runs.db table ") + table, dump.out);
+    ++canary.texts_searched;
+  }
+  std::string leaks;
+  for (const auto& l : canary.leaks)
+    leaks += l + "\n";
+  INFO(leaks);
+  CHECK(canary.leaks.empty());
+}

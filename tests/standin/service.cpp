@@ -179,6 +179,11 @@ Reply ModelService::handle(const Request& request) {
     return answer(Api::anthropic, request);
   if (path == "/v1/responses" && request.method == "POST")
     return answer(Api::responses, request);
+  if (path == "/v1/embeddings" && request.method == "POST") {
+    if (auto fault = embeddings_fault(request))
+      return std::move(*fault);
+    return embeddings(request);
+  }
   if (azure_deployment(path) && request.method == "POST")
     return answer(Api::azure, request);
   if (gemini_model(path) && request.method == "POST")
@@ -203,16 +208,17 @@ Reply ModelService::handle(const Request& request) {
     return json_reply(200, json{{"reset", true}});
   }
   m_stats.record_other(request);
-  return api_error(
-      Api::openai,
-      {.status = 404,
-       .type = "invalid_request_error",
-       .message = fmt::format("Unknown request URL: {} {}. The stand-in serves POST "
-                              "/v1/chat/completions, POST /v1/messages and POST /v1/responses.",
-                              request.method, path),
-       .code = "unknown_url",
-       .param = nullptr},
-      0);
+  return api_error(Api::openai,
+                   {.status = 404,
+                    .type = "invalid_request_error",
+                    .message = fmt::format(
+                        "Unknown request URL: {} {}. The stand-in serves POST "
+                        "/v1/chat/completions, POST /v1/messages, POST /v1/responses and POST "
+                        "/v1/embeddings.",
+                        request.method, path),
+                    .code = "unknown_url",
+                    .param = nullptr},
+                   0);
 }
 
 Reply ModelService::reject(int status) {
@@ -300,6 +306,31 @@ ModelService::Outcome ModelService::respond(Api api, const Request& request, std
   for (auto& h : limit.headers)
     out.reply.response.headers.push_back(std::move(h));
   return out;
+}
+
+// A rule that matches an embeddings request's texts (joined by newlines) and names a fault that is
+// an HTTP status, or 401-echo, answers with it; other rules and faults leave it to embeddings().
+std::optional<Reply> ModelService::embeddings_fault(const Request& request) {
+  json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object() || !body.contains("input"))
+    return std::nullopt;
+  std::string key;
+  for (const auto& e : body["input"].is_array() ? body["input"] : json::array({body["input"]}))
+    if (e.is_string())
+      key += (key.empty() ? "" : "\n") + e.get<std::string>();
+  Decision d = m_rules.decide(key);
+  if (!d.rule_has_fault || !d.fault)
+    return std::nullopt;
+  std::uint64_t seq = ++m_seq;
+  Reply r;
+  if (d.fault->kind == FaultKind::status_401_echo)
+    r = echo_401(Api::openai, request, seq);
+  else if (int status = status_of(d.fault->kind); status > 0)
+    r = api_error(Api::openai, standard_error(Api::openai, status, ""), seq);
+  else
+    return std::nullopt;
+  m_stats.record_model(request, seq, "embeddings", r.response.status, to_string(d.fault->kind));
+  return r;
 }
 
 std::optional<Fault> ModelService::global_fault() {

@@ -24,6 +24,10 @@ int status_of(FaultKind kind);
 /// faults each API shapes itself.
 std::optional<Reply> wire_fault(const Fault& fault, std::string body);
 
+/// The stand-in's embedding of a text (POST /v1/embeddings): a hashed bag of its words, of
+/// length 1 (embeddings.cpp).
+std::vector<double> bag_of_words_embedding(std::string_view text);
+
 /// Faults and latency applied to every request that no rule says otherwise about.
 struct ServiceOptions {
   int latency_ms = 0;
@@ -52,6 +56,8 @@ public:
 private:
   Reply answer(Api api, const Request& request);
   Reply converse(const Request& request, const std::string& model); // converse.cpp
+  Reply embeddings(const Request& request);                         // embeddings.cpp
+  std::optional<Reply> embeddings_fault(const Request& request);
   struct Outcome {
     Reply reply;
     std::string key;

@@ -110,7 +110,7 @@ TEST_CASE("an unsupported promptfoo assertion refuses the import and is listed w
                           "  - description: two\n"
                           "    vars: {q: two}\n"
                           "    assert:\n"
-                          "      - type: similar\n"
+                          "      - type: levenshtein\n"
                           "        value: two\n");
   auto before = test::file_hash(test::suite_path(dir));
   auto r = import_from(s, Format::promptfoo, file);
@@ -120,7 +120,7 @@ TEST_CASE("an unsupported promptfoo assertion refuses the import and is listed w
   CHECK_THAT(r.error().message,
              Catch::Contains("promptfooconfig.yaml:8: test 1: assert \"javascript\""));
   CHECK_THAT(r.error().message,
-             Catch::Contains("promptfooconfig.yaml:13: test \"two\": assert \"similar\""));
+             Catch::Contains("promptfooconfig.yaml:13: test \"two\": assert \"levenshtein\""));
   CHECK_THAT(r.error().message, Catch::Contains("promptfooconfig.yaml:10: test \"two\": no "
                                                 "assertion evalkeep can check"));
   CHECK_THAT(r.error().hint, Catch::Contains("--skip-unsupported"));
@@ -329,7 +329,7 @@ TEST_CASE("thousands of refusals are counted by cause, the first of each with it
   std::string tests;
   for (int i = 0; i < 3000; ++i)
     tests += fmt::format("  - vars: {{q: q{}}}\n    assert:\n      - type: {}\n        value: x\n",
-                         i, i % 3 == 2 ? "similar" : "ruby");
+                         i, i % 3 == 2 ? "levenshtein" : "ruby");
   tests += "  - vars: {q: fine}\n    assert:\n      - type: contains\n        value: fine\n";
   auto file = config(dir, tests);
   auto r = import_from(s, Format::promptfoo, file);
@@ -341,8 +341,8 @@ TEST_CASE("thousands of refusals are counted by cause, the first of each with it
                                       ":6: test 1: assert \"ruby\""));
   CHECK_THAT(message, Catch::Contains("\n  3000 x a test left with no assertion: first at " +
                                       file.string() + ":4: test 1: no assertion"));
-  CHECK_THAT(message, Catch::Contains("\n  1000 x assert \"similar\": first at " + file.string() +
-                                      ":14: test 3: assert \"similar\""));
+  CHECK_THAT(message, Catch::Contains("\n  1000 x assert \"levenshtein\": first at " +
+                                      file.string() + ":14: test 3: assert \"levenshtein\""));
   CHECK(std::count(message.begin(), message.end(), '\n') == 4);
   // A few are each listed, as before.
   std::vector<Skipped> few(3, Skipped{"f.yaml:1", "x", "c"});

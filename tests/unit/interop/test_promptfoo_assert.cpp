@@ -94,11 +94,69 @@ TEST_CASE("promptfoo assertions without an exact counterpart are refused with th
            {{{"type", "contains-any"}, {"value", json::array()}}, "at least one value"},
            {{{"type", "is-json"}, {"value", {{"properties", {{"a", {{"const", "{{x}}"}}}}}}}},
             "template syntax"},
-           {{{"type", "similar"}, {"value", "x"}, {"threshold", 0.8}}, "no assertion like"},
+           {{{"type", "similar"}, {"value", {"a", "b"}}}, "compares one text"},
            {{{"type", "equals"}, {"value", {{"a", 1}}}}, "JSON value"},
            {{{"type", "llm-rubric"}, {"value", "file://rubric.txt"}}, "read from a file"},
            {{{"type", "latency"}}, "needs a threshold"},
            {{{"type", "regex"}, {"value", "(?<=a)b"}}, "invalid regex"},
+       }) {
+    auto r = from_promptfoo(a);
+    INFO(a.dump());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains(reason));
+  }
+}
+
+TEST_CASE("promptfoo's similar maps to similar with its threshold and embedding model",
+          "[interop]") {
+  using V = std::vector<std::string>;
+  CHECK(specs({{"type", "similar"}, {"value", "Paris is the capital"}}) ==
+        V{"similar@0.75:Paris is the capital"}); // promptfoo's default threshold
+  CHECK(specs({{"type", "similar:cosine"}, {"value", "x"}, {"threshold", 0.9}}) ==
+        V{"similar@0.9:x"});
+  auto model = from_promptfoo({{"type", "similar"},
+                               {"value", "x"},
+                               {"provider", "openai:embedding:text-embedding-3-small"}});
+  REQUIRE(model);
+  CHECK(model->at(0).model == "text-embedding-3-small");
+  auto by_id = from_promptfoo({{"type", "similar"},
+                               {"value", "x"},
+                               {"provider", {{"id", "openai:embeddings:text-embedding-ada-002"}}}});
+  REQUIRE(by_id);
+  CHECK(by_id->at(0).model == "text-embedding-ada-002");
+  // Written back as promptfoo reads it, and read again as the same assertion.
+  auto back = to_promptfoo(model->at(0));
+  REQUIRE(back);
+  CHECK(back->dump() == R"({"type":"similar","value":"x","threshold":0.75,)"
+                        R"("provider":"openai:embedding:text-embedding-3-small"})");
+  auto again = from_promptfoo(json::parse(back->dump()));
+  REQUIRE(again);
+  CHECK(again->at(0) == model->at(0));
+  CHECK(to_promptfoo(*scoring::parse_assertion("similar@0.8:{{x}}"))->dump() ==
+        R"({"type":"similar","value":"{% raw %}{{x}}{% endraw %}","threshold":0.8})");
+}
+
+TEST_CASE("similar forms and model-graded types without an exact counterpart are refused saying "
+          "why",
+          "[interop]") {
+  struct Case {
+    json a;
+    std::string reason;
+  };
+  for (const auto& [a, reason] : std::vector<Case>{
+           {{{"type", "similar:dot"}, {"value", "x"}}, "not their dot product"},
+           {{{"type", "similar:euclidean"}, {"value", "x"}}, "not their distance"},
+           {{{"type", "not-similar"}, {"value", "x"}}, "no negated similar"},
+           {{{"type", "similar"},
+             {"value", "x"},
+             {"provider", "huggingface:sentence-similarity:m"}},
+            "keeps only the model"},
+           {{{"type", "similar"}, {"value", "x"}, {"transform", "output.trim()"}},
+            "embeds the answer as it is"},
+           {{{"type", "factuality"}, {"value", "Paris"}}, "categories A to E"},
+           {{{"type", "model-graded-closedqa"}, {"value", "is polite"}}, "Y or N"},
+           {{{"type", "g-eval"}, {"value", "is clear"}}, "two calls"},
+           {{{"type", "answer-relevance"}}, "questions the answer would reply to"},
        }) {
     auto r = from_promptfoo(a);
     INFO(a.dump());
