@@ -88,8 +88,19 @@ Result<std::vector<json>> elements(std::string_view filter, const json& v) {
   return out;
 }
 
-Status object_order(std::string_view filter, const json& v) {
+// Whether `v` holds an object with more than one key, whose order the import does not keep.
+bool ordered_keys(const json& v) {
   if (v.is_object() && v.size() > 1)
+    return true;
+  if (v.is_structured())
+    for (const auto& e : v)
+      if (ordered_keys(e))
+        return true;
+  return false;
+}
+
+Status object_order(std::string_view filter, const json& v) {
+  if (ordered_keys(v))
     return invalid("the filter '{}' depends on the order of an object's keys, which the import "
                    "does not keep",
                    filter);
