@@ -21,6 +21,7 @@ namespace {
 constexpr std::size_t k_max_depth = 100;       // nested tags, and nested brackets in a tag
 constexpr std::size_t k_max_steps = 2'000'000; // loop turns and evaluated expressions
 constexpr std::size_t k_max_range = 100'000;   // elements range() makes
+constexpr std::size_t k_max_tokens = 4'000;    // tokens in one tag
 
 // ---------------------------------------------------------------------------------------------
 // The template cut into text and tags.
@@ -222,6 +223,10 @@ Result<std::vector<Token>> lex(std::string_view s) {
         return invalid("an unexpected character '{}'", c);
     }
   }
+  // Operator chains and filter chains nest as deep as they are long: a bound on the tokens of
+  // one tag bounds the recursion that evaluates and frees them.
+  if (out.size() > k_max_tokens)
+    return invalid("a tag of more than {} tokens", k_max_tokens);
   out.push_back({Token::Kind::end, "", {}});
   return out;
 }
@@ -641,6 +646,16 @@ struct Node {
   std::vector<std::string> names;                 // for's loop variables, set's targets
 };
 
+// A tag's text as an error shows it: a long one cut short.
+std::string shown(std::string_view text) {
+  if (text.size() <= 80)
+    return std::string(text);
+  std::size_t cut = 77;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
 // The first word of a block tag and the rest.
 std::pair<std::string_view, std::string_view> tag_word(std::string_view inner) {
   std::size_t i = 0;
@@ -658,14 +673,14 @@ public:
     auto body = TRY(parse_body({}));
     if (m_pos < m_pieces.size())
       return invalid("line {}: '{{% {} %}}' has no block to close", m_pieces[m_pos].line,
-                     m_pieces[m_pos].text);
+                     shown(m_pieces[m_pos].text));
     return body;
   }
 
 private:
   static std::unexpected<Error> where(const Piece& p, const Error& e) {
     return invalid("line {}: '{}{}{}': {}", p.line, p.kind == Piece::Kind::output ? "{{ " : "{% ",
-                   p.text, p.kind == Piece::Kind::output ? " }}" : " %}", e.message);
+                   shown(p.text), p.kind == Piece::Kind::output ? " }}" : " %}", e.message);
   }
 
   // Pieces up to one of the block tags in `stops` (left unconsumed), or the end.
@@ -705,7 +720,8 @@ private:
   // The tag that ended a body: one of `stops`, else an error naming what is missing.
   Result<std::string_view> closing(const Piece& open, std::string_view expected) {
     if (m_pos >= m_pieces.size())
-      return invalid("line {}: '{{% {} %}}' without '{{% {} %}}'", open.line, open.text, expected);
+      return invalid("line {}: '{{% {} %}}' without '{{% {} %}}'", open.line, shown(open.text),
+                     expected);
     return tag_word(m_pieces[m_pos].text).first;
   }
 
@@ -793,8 +809,9 @@ private:
     static constexpr std::string_view k_ends[] = {"endif",  "endfor", "endset", "elif",
                                                   "elseif", "else",   "endraw", "endverbatim"};
     if (std::find(std::begin(k_ends), std::end(k_ends), word) != std::end(k_ends))
-      return invalid("line {}: '{{% {} %}}' has no block to close", p.line, p.text);
-    return invalid("line {}: the template tag '{{% {} %}}' is not supported", p.line, p.text);
+      return invalid("line {}: '{{% {} %}}' has no block to close", p.line, shown(p.text));
+    return invalid("line {}: the template tag '{{% {} %}}' is not supported", p.line,
+                   shown(p.text));
   }
 
   std::vector<Piece> m_pieces;
@@ -966,8 +983,8 @@ private:
     if (e.message.starts_with("line "))
       return std::unexpected(e);
     if (n.kind == Node::Kind::output)
-      return invalid("line {}: '{{{{ {} }}}}': {}", n.line, n.text, e.message);
-    return invalid("line {}: '{{% {} %}}': {}", n.line, n.text, e.message);
+      return invalid("line {}: '{{{{ {} }}}}': {}", n.line, shown(n.text), e.message);
+    return invalid("line {}: '{{% {} %}}': {}", n.line, shown(n.text), e.message);
   }
 
   Status step() {
