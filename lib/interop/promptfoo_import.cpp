@@ -10,6 +10,7 @@
 #include <cctype>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 namespace evalkeep::interop {
 
@@ -311,6 +312,8 @@ private:
                            if (!line.empty())
                              m_prompts.push_back({line, label, ref, fmt::format("{}:{}", name, n)});
                          }
+                       } else if (ext == ".csv") {
+                         TRY(add_csv_prompts(*text, label, ref, name));
                        } else if (ext == ".md" || ext == ".json") {
                          m_prompts.push_back({*text, label, ref, name});
                        } else {
@@ -340,6 +343,66 @@ private:
                        }
                        return {};
                      });
+  }
+
+  // A CSV of prompts, as promptfoo's processCsvPrompts reads it: with no comma, one prompt a
+  // line (a first line "prompt" is a header); else a `prompt` column and an optional `label`
+  // column, cells trimmed, rows without a prompt skipped. Unlabelled prompts are "Prompt N - TEXT".
+  Status add_csv_prompts(const std::string& text, const std::string& label, const std::string& ref,
+                         const std::string& name) {
+    auto blank = [](std::string_view s) {
+      return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    };
+    auto trimmed = [](const std::string& s) {
+      auto first = s.find_first_not_of(" \t");
+      return first == std::string::npos ? std::string()
+                                        : s.substr(first, s.find_last_not_of(" \t") - first + 1);
+    };
+    auto add = [&](const std::string& raw, const std::string& own_label, std::size_t n,
+                   std::size_t line) {
+      std::string l = !own_label.empty() ? own_label
+                      : !label.empty()   ? label
+                                         : fmt::format("Prompt {} - {}", n, raw);
+      m_prompts.push_back({raw, l, ref, fmt::format("{}:{}", name, line)});
+    };
+    if (text.find(',') == std::string::npos) {
+      std::istringstream in(text);
+      std::size_t line_no = 0, n = 0;
+      bool first = true;
+      for (std::string line; std::getline(in, line);) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r')
+          line.pop_back();
+        if (blank(line))
+          continue;
+        std::string lower = trimmed(line);
+        for (char& c : lower)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::exchange(first, false) && lower == "prompt")
+          continue;
+        add(line, "", ++n, line_no);
+      }
+      return {};
+    }
+    auto table = TRY(parse_csv(text, name));
+    auto column = [&](std::string_view want) -> std::optional<std::size_t> {
+      for (std::size_t i = 0; i < table.header.size(); ++i)
+        if (trimmed(table.header[i]) == want)
+          return i;
+      return std::nullopt;
+    };
+    auto prompt_col = column("prompt");
+    auto label_col = column("label");
+    if (!prompt_col)
+      return invalid("{}: a CSV of prompts has a 'prompt' column (and optionally 'label')", name);
+    std::size_t n = 0;
+    for (const auto& row : table.rows) {
+      std::string raw = trimmed(row.cells[*prompt_col]);
+      if (raw.empty())
+        continue;
+      add(raw, label_col ? trimmed(row.cells[*label_col]) : "", ++n, row.line);
+    }
+    return {};
   }
 
   Result<std::pair<json, Where>> load_default_test(const std::string& ref, const Where& w) {

@@ -10,12 +10,15 @@
 
 namespace evalkeep::interop {
 
-/// Renders the part of Nunjucks that promptfoo prompts and assertion values use: `{{ var }}`,
-/// `{{ a.b }}`, `{{ a[0] }}`, string literals, the filters trim, upper, lower, dump, safe and
-/// default(...), `{# comments #}`, `{% raw %}...{% endraw %}` and whitespace control (`{{-`,
-/// `-}}`). An undefined variable renders as nothing, as in promptfoo. Anything else (`{% if %}`,
-/// other filters, `env`) is an error naming it. A text with an unclosed tag is taken literally,
-/// as promptfoo does.
+/// Renders a Nunjucks template as promptfoo's nunjucks 3.2 environment does (autoescape off):
+/// `{{ expr }}`, `{% if/elif/else %}`, `{% for %}` (with `else`, `k, v` pairs and `loop.*`),
+/// `{% set %}` (and its block form), comments, `{% raw %}`/`{% verbatim %}` and whitespace
+/// control; expressions with JavaScript's semantics (truthiness, `==` and `===`, operators grouped
+/// as the compiled JavaScript groups them); the pure built-in filters, promptfoo's `load`, and
+/// `range()`. An undefined variable renders as nothing. Anything else (`{% include %}`, macros,
+/// custom filters, method calls, `env`, an object's key order) is an error naming it and its
+/// line; so is a template that would render more than 4 MiB or take too many steps. A text with
+/// a tag left open is taken literally, as promptfoo does.
 Result<std::string> render_template(std::string_view text, const nlohmann::json& vars);
 
 /// The variables a template refers to (the first name of each `{{ path }}` and `{% if/for %}`),

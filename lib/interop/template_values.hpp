@@ -1,0 +1,55 @@
+#pragma once
+
+// JavaScript's semantics for the values a Nunjucks template works on (JSON values, with
+// "discarded" standing for undefined): what the renderer and its filters share.
+
+#include "core/error.hpp"
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace evalkeep::interop::js {
+
+using json = nlohmann::json;
+
+/// JavaScript's undefined.
+inline json undefined() {
+  return json(json::value_t::discarded);
+}
+inline bool is_undefined(const json& v) {
+  return v.is_discarded();
+}
+inline bool is_nullish(const json& v) {
+  return v.is_null() || v.is_discarded();
+}
+
+/// A number as a JSON value: an integer when it is one (so JSON.stringify prints "3", not "3.0").
+json number(double d);
+double to_number(const json& v);
+bool truthy(const json& v);
+/// String(v): "undefined" and "null" for those (as `+` and `~` concatenate them).
+std::string to_string(const json& v);
+/// Number.prototype.toString.
+std::string number_text(double d);
+/// JSON.stringify(v, null, indent); undefined for undefined.
+std::string stringify(const json& v, const std::string& indent);
+
+/// ==, ===, <, and `+`; errors where JavaScript would compare objects by identity.
+Result<bool> loose_equal(const json& a, const json& b);
+Result<bool> strict_equal(const json& a, const json& b);
+/// a < b (op "<"), and the others as JavaScript's relational operators give them.
+bool relational(const json& a, const json& b, std::string_view op);
+json add(const json& a, const json& b);
+
+/// The UTF-16 length and units of a UTF-8 string, as JavaScript sees it; errors on bytes that are
+/// not UTF-8.
+Result<std::u16string> utf16(std::string_view s);
+std::string utf8(std::u16string_view s);
+
+/// JavaScript's \s, at the start or the end of a UTF-8 string.
+std::string_view trim_start(std::string_view s);
+std::string_view trim_end(std::string_view s);
+
+} // namespace evalkeep::interop::js
