@@ -192,7 +192,7 @@ std::optional<Status> string_or_json_check(const std::string& type, const json& 
     return each(type == "contains-all" ? "contains" : "icontains");
   if (type == "not-contains-any" || type == "not-icontains-any") // none of them
     return each(type == "not-contains-any" ? "not-contains" : "not-icontains");
-  if (type == "is-json" || type == "contains-json") {
+  if (type == "is-json" || type == "contains-json" || type == "not-contains-json") {
     json j{{"type", type}};
     if (!value.is_null())
       j["schema"] = TRY(schema_value(value, type));
@@ -697,7 +697,8 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a, bool text_prompt) {
     // promptfoo's trajectory assertions read a trace, which the exported providers do not make.
     return ojson();
   case T::is_json:
-  case T::contains_json: {
+  case T::contains_json:
+  case T::not_contains_json: {
     if (a.schema.is_null())
       return j;
     auto text = a.schema.dump();
@@ -736,6 +737,7 @@ bool has_counterpart(std::string_view type) {
                                                   "not-icontains-any",
                                                   "is-json",
                                                   "contains-json",
+                                                  "not-contains-json",
                                                   "latency",
                                                   "cost",
                                                   "llm-rubric",

@@ -69,6 +69,8 @@ TEST_CASE("promptfoo's negated and list string checks and JSON schemas come over
   CHECK(specs({{"type", "is-json"}, {"value", R"({"type": "array"})"}}) ==
         V{R"(is-json:{"type":"array"})"});
   CHECK(specs({{"type", "contains-json"}}) == V{"contains-json"});
+  CHECK(specs({{"type", "not-contains-json"}, {"value", {{"required", {"id"}}}}}) ==
+        V{R"(not-contains-json:{"required":["id"]})"});
   CHECK(specs({{"type", "contains-json"}, {"value", {{"required", {"id"}}}}}) ==
         V{R"(contains-json:{"required":["id"]})"});
 }
@@ -86,7 +88,6 @@ TEST_CASE("promptfoo assertions without an exact counterpart are refused with th
            {{{"type", "javascript"}, {"value", 12}}, "needs its code as text"},
            {{{"type", "ruby"}, {"value", "true"}}, "no assertion like"},
            {{{"type", "not-is-json"}}, "no assertion like"},
-           {{{"type", "not-contains-json"}}, "no assertion like"},
            {{{"type", "is-json"}, {"value", "type: object"}}, "must be a JSON Schema"},
            {{{"type", "is-json"}, {"value", {{"type", 12}}}}, "invalid JSON Schema"},
            {{{"type", "contains-json"}, {"value", {{"$ref", "https://example.com/s.json"}}}},
@@ -158,7 +159,8 @@ TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come ba
         R"(contains-any:["a","b"])", R"(icontains-any:["a"])", R"(not-contains-all:["a"])",
         R"(not-icontains-all:["x","y"])", "is-json", R"(is-json:{"type":"object"})",
         "contains-json", R"(contains-json:{"required":["id"]})", "tool-args-valid",
-        "tool-call-f1@1:search,book", "tool-call-f1@0.5:a"}) {
+        R"(not-contains-json:{"required":["id"]})", "tool-call-f1@1:search,book",
+        "tool-call-f1@0.5:a"}) {
     INFO(spec);
     auto a = scoring::parse_assertion(spec);
     REQUIRE(a);
@@ -325,6 +327,7 @@ TEST_CASE("has_counterpart names exactly the promptfoo types from_promptfoo maps
                            "not-icontains-any",
                            "is-json",
                            "contains-json",
+                           "not-contains-json",
                            "latency",
                            "cost",
                            "llm-rubric",
