@@ -238,9 +238,10 @@ TEST_CASE("inline scripts that read no context go to promptfoo and come back ide
   CHECK_FALSE(to_promptfoo(*reads));
 }
 
-TEST_CASE("scripts reading context.prompt or context.test.vars come over; the rest of the context "
-          "is refused by name",
-          "[interop]") {
+TEST_CASE(
+    "scripts reading context.prompt or context.test.vars come over, and the rest of the context "
+    "is refused by name",
+    "[interop]") {
   json vars{{"days", 30}};
   json a{{"type", "javascript"},
          {"value", "context.prompt.includes('refund') && output.includes(context.test.vars.days)"}};
