@@ -69,7 +69,10 @@ Status write_export(Context& ctx, const ExportOptions& o, std::ostream& out) {
     auto p = TRY(suite::find_provider(ws->config, o.provider, ""));
     provider = std::move(p);
   }
-  auto report = TRY(interop::export_promptfoo(s, out, provider));
+  std::optional<std::filesystem::path> files_dir; // the configuration's folder, with -o
+  if (!o.output.empty() && o.output != "-")
+    files_dir = std::filesystem::path(o.output).parent_path();
+  auto report = TRY(interop::export_promptfoo(s, out, provider, files_dir));
   for (const auto& line : report.left_out)
     ctx.warn("{}", line);
   return {};

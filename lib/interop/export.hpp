@@ -4,6 +4,7 @@
 #include "suite/suite.hpp"
 
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,7 +25,12 @@ struct ExportReport {
 /// `import --from promptfoo` gives the same cases back. With a provider (openai or anthropic),
 /// it is written as promptfoo's provider; otherwise a comment says where one goes. Assertions
 /// promptfoo has no counterpart for, and cases left with none, are listed in the report.
+/// Programs read from files (script assertions, transforms) are written as file:// references and
+/// their files under `files_dir` (the configuration's folder) at the paths they were read from;
+/// a file that is there with other code is not overwritten. Without `files_dir` (the
+/// configuration goes to stdout) they are left out and listed.
 Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
-                                      const std::optional<providers::ProviderConfig>& provider);
+                                      const std::optional<providers::ProviderConfig>& provider,
+                                      const std::optional<std::filesystem::path>& files_dir = {});
 
 } // namespace evalkeep::interop

@@ -6,9 +6,11 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <sstream>
 
 namespace evalkeep::interop {
 
+namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 using scoring::Assertion;
@@ -190,7 +192,7 @@ std::optional<Status> string_or_json_check(const std::string& type, const json& 
     return each(type == "contains-all" ? "contains" : "icontains");
   if (type == "not-contains-any" || type == "not-icontains-any") // none of them
     return each(type == "not-contains-any" ? "not-contains" : "not-icontains");
-  if (type == "is-json" || type == "contains-json") {
+  if (type == "is-json" || type == "contains-json" || type == "not-contains-json") {
     json j{{"type", type}};
     if (!value.is_null())
       j["schema"] = TRY(schema_value(value, type));
@@ -337,78 +339,270 @@ std::optional<Status> tool_check(const std::string& type, const json& value,
   return std::nullopt;
 }
 
-// How a script's code reads its `context`: not at all, only context.vars and context.config,
-// or otherwise (the prompt, the test, the provider, or the whole object passed on). The word is
-// looked for anywhere, comments and strings included: when unsure, it is "otherwise".
-enum class ContextUse { none, vars_and_config, other };
+// What a program reads of its `context`, which evalkeep gives as {prompt, vars, test: {vars},
+// config}: the vars (context.vars, context.test.vars), the prompt, or something evalkeep does not
+// give (named in `other`). When unsure, it is `other`.
+struct ContextNeeds {
+  bool vars = false;
+  bool prompt = false;
+  std::string other;
+};
 
-ContextUse context_use(std::string_view code) {
-  auto ident = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
-  };
-  constexpr std::string_view k_word = "context";
-  constexpr std::string_view k_reads[] = {
-      ".vars",        ".config",     "['vars']",      "[\"vars\"]",    "['config']",
-      "[\"config\"]", ".get('vars'", ".get(\"vars\"", ".get('config'", ".get(\"config\""};
-  ContextUse use = ContextUse::none;
-  for (auto at = code.find(k_word); at != std::string_view::npos; at = code.find(k_word, at + 1)) {
-    auto end = at + k_word.size();
-    if ((at > 0 && (ident(code[at - 1]) || code[at - 1] == '.')) ||
-        (end < code.size() && ident(code[end])))
-      continue; // part of another name
-    auto rest = code.substr(end);
-    bool known = false;
-    for (auto r : k_reads)
-      if (rest.starts_with(r) && (rest.size() == r.size() || !ident(rest[r.size()]) ||
-                                  r.back() == ']' || r.back() == '\'' || r.back() == '"'))
-        known = true;
-    if (!known)
-      return ContextUse::other;
-    use = ContextUse::vars_and_config;
-  }
-  return use;
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
 }
 
-// A javascript or python assertion written inline, with the test's vars when its code reads them.
+// The reads of `word` (the context's name: "context" for inline code, a Python function's second
+// parameter) in `code`. The word is looked for anywhere, comments and strings included.
+ContextNeeds context_reads(std::string_view code, std::string_view word = "context") {
+  enum What { vars, config, prompt };
+  struct Read {
+    std::string_view text;
+    What what;
+  };
+  static constexpr Read k_reads[] = {{".vars", vars},
+                                     {".config", config},
+                                     {".prompt", prompt},
+                                     {".test.vars", vars},
+                                     {"['vars']", vars},
+                                     {"[\"vars\"]", vars},
+                                     {"['config']", config},
+                                     {"[\"config\"]", config},
+                                     {"['prompt']", prompt},
+                                     {"[\"prompt\"]", prompt},
+                                     {"['test']['vars']", vars},
+                                     {"[\"test\"][\"vars\"]", vars},
+                                     {".get('vars'", vars},
+                                     {".get(\"vars\"", vars},
+                                     {".get('config'", config},
+                                     {".get(\"config\"", config},
+                                     {".get('prompt'", prompt},
+                                     {".get(\"prompt\"", prompt}};
+  ContextNeeds needs;
+  for (auto at = code.find(word); at != std::string_view::npos; at = code.find(word, at + 1)) {
+    auto end = at + word.size();
+    if ((at > 0 && (ident_char(code[at - 1]) || code[at - 1] == '.')) ||
+        (end < code.size() && ident_char(code[end])))
+      continue; // part of another name
+    auto rest = code.substr(end);
+    const Read* known = nullptr;
+    for (const auto& r : k_reads)
+      if (rest.starts_with(r.text) &&
+          (rest.size() == r.text.size() || !ident_char(rest[r.text.size()]) ||
+           r.text.back() == ']' || r.text.back() == '\'' || r.text.back() == '"'))
+        known = &r;
+    if (!known) {
+      std::size_t n = 0;
+      while (n < rest.size() && n < 40 && (ident_char(rest[n]) || rest[n] == '.'))
+        ++n;
+      needs.other = n == 0 ? fmt::format("{} as a whole", word)
+                           : fmt::format("{}{}", word, rest.substr(0, n));
+      return needs;
+    }
+    needs.vars = needs.vars || known->what == vars;
+    needs.prompt = needs.prompt || known->what == prompt;
+  }
+  return needs;
+}
+
+// Whether `name` appears in `code` as a whole word.
+bool has_word(std::string_view code, std::string_view name) {
+  for (auto at = code.find(name); at != std::string_view::npos; at = code.find(name, at + 1)) {
+    auto end = at + name.size();
+    if ((at == 0 || !ident_char(code[at - 1])) && (end >= code.size() || !ident_char(code[end])))
+      return true;
+  }
+  return false;
+}
+
+// The second parameter of a Python file's top-level `def NAME(output, context)`; empty when it
+// has none.
+std::string python_context_name(std::string_view code, std::string_view function) {
+  std::istringstream in{std::string(code)};
+  for (std::string line; std::getline(in, line);) {
+    std::string_view l = line;
+    if (l.starts_with("async "))
+      l.remove_prefix(6);
+    if (!l.starts_with("def "))
+      continue;
+    l.remove_prefix(4);
+    auto open = l.find('(');
+    if (open == std::string_view::npos || trim(l.substr(0, open)) != function)
+      continue;
+    auto params = l.substr(open + 1, l.find(')') - open - 1);
+    auto comma = params.find(',');
+    if (comma == std::string_view::npos)
+      return {};
+    auto second = trim(params.substr(comma + 1));
+    second = second.substr(0, second.find_first_of(":=, "));
+    return std::string(second);
+  }
+  return {};
+}
+
+// What a program read from a file reads of its context. A Python function's context is its second
+// parameter, read as inline code is; a JavaScript file may name it anything (or take it apart), so
+// the names of what evalkeep does not give are looked for anywhere in it.
+ContextNeeds file_context_reads(const scoring::Script& s, bool transform) {
+  if (s.language == scoring::Language::python) {
+    auto name = python_context_name(
+        s.code, s.function.empty() ? (transform ? "get_transform" : "get_assert") : s.function);
+    if (name.empty())
+      return {};
+    // The function's body: its lines after its def, up to the next line that is not indented. Its
+    // context reaches other functions only when passed to them, which reads it as a whole. The
+    // parameter lists of nested functions name their own context without reading it.
+    std::string body;
+    std::istringstream in(s.code);
+    bool inside = false;
+    std::string_view function = s.function.empty() ? (transform ? "get_transform" : "get_assert")
+                                                   : std::string_view(s.function);
+    for (std::string line; std::getline(in, line);) {
+      auto t = trim(line);
+      bool top = !line.empty() && !std::isspace(static_cast<unsigned char>(line[0]));
+      if (top && !t.starts_with("#")) {
+        std::string_view l = t;
+        if (l.starts_with("async "))
+          l.remove_prefix(6);
+        inside = l.starts_with("def ") && trim(l.substr(4)).starts_with(function) &&
+                 trim(trim(l.substr(4)).substr(function.size())).starts_with("(");
+        continue;
+      }
+      if (inside && !t.starts_with("def ") && !t.starts_with("async def "))
+        body += line + '\n';
+    }
+    return context_reads(body, name);
+  }
+  ContextNeeds needs;
+  for (std::string_view w : {"logProbs", "provider", "providerResponse", "originalProvider",
+                             "trace", "metadata", "description", "options"})
+    if (has_word(s.code, w)) {
+      needs.other = fmt::format("'{}'", w);
+      return needs;
+    }
+  needs.vars = has_word(s.code, "vars");
+  needs.prompt = has_word(s.code, "prompt");
+  return needs;
+}
+
+// A file the program loads from beside it, which a case cannot keep: a relative require or
+// import in JavaScript, a module of the same folder in Python. Empty when there is none.
+std::string local_dependency(const scoring::Script& s, const fs::path& dir) {
+  std::istringstream in{s.code};
+  for (std::string line; std::getline(in, line);) {
+    std::string_view l = trim(line);
+    if (s.language == scoring::Language::javascript) {
+      for (std::string_view head : {"require('.", "require(\".", "from '.", "from \".", "import('.",
+                                    "import(\".", "import '.", "import \"."})
+        if (auto at = l.find(head); at != std::string_view::npos)
+          return std::string(l.substr(at, l.find_first_of(")\n;", at) - at));
+      continue;
+    }
+    std::string_view module;
+    if (l.starts_with("from ") || l.starts_with("import ")) {
+      module = l.substr(l.find(' ') + 1);
+      module = trim(module.substr(0, module.find_first_of(" ,;")));
+    }
+    if (module.empty())
+      continue;
+    if (module.starts_with("."))
+      return std::string(l);
+    std::string top(module.substr(0, module.find('.')));
+    std::error_code ec;
+    if (fs::exists(dir / (top + ".py"), ec) || fs::is_directory(dir / top, ec))
+      return std::string(l);
+  }
+  return {};
+}
+
+// The program a file:// reference names, from the files read; an error says why it has no
+// counterpart.
+Result<scoring::Script> file_script(const std::string& ref, const ScriptSources& sources,
+                                    std::string_view what) {
+  auto found = sources.files ? sources.files->find(ref) : ScriptFiles::const_iterator{};
+  if (!sources.files || found == sources.files->end())
+    return invalid("{} read from a file ({}) is not imported", what, ref);
+  const auto& [script, dir] = found->second;
+  if (!script)
+    return invalid("{} {}: only JavaScript (.js, .cjs, .mjs) and Python (.py) files run in "
+                   "evalkeep",
+                   what, ref);
+  if (auto dep = local_dependency(*script, dir); !dep.empty())
+    return invalid("{} {} loads another file beside it ({}), which a case cannot keep", what, ref,
+                   dep);
+  return *script;
+}
+
+// A javascript or python assertion, written inline or read from a file, with the test's vars when
+// its code reads them.
 Result<json> script_assertion(const std::string& type, const json& a, const json& value,
-                              std::optional<double> threshold, const json& vars) {
+                              std::optional<double> threshold, const json& vars,
+                              const ScriptSources& sources) {
   if (!value.is_string() || value.get_ref<const std::string&>().empty())
     return invalid("{} needs its code as text", type);
   const auto& code = value.get_ref<const std::string&>();
-  auto use = context_use(code);
-  if (use == ContextUse::other)
-    return invalid("the {} code reads its context beyond context.vars and context.config (the "
-                   "prompt, the test or the provider), which evalkeep does not give scripts",
+  json j{{"type", type}};
+  ContextNeeds needs;
+  if (code.starts_with("file://")) {
+    auto s = TRY(file_script(code, sources, fmt::format("the {} assertion", type)));
+    if (scoring::to_string(s.language) != type)
+      return invalid("a {} assertion naming a {} file ({}) has no exact counterpart", type,
+                     scoring::to_string(s.language), code);
+    needs = file_context_reads(s, false);
+    j["value"] = s.code;
+    j["file"] = s.file;
+    if (!s.function.empty())
+      j["function"] = s.function;
+  } else {
+    needs = context_reads(code);
+    j["value"] = code;
+  }
+  if (!needs.other.empty())
+    return invalid("the {} code reads {}, which evalkeep does not give scripts (it gives "
+                   "context.prompt, context.vars, context.test.vars and context.config)",
+                   type, needs.other);
+  if (needs.prompt && !sources.text_prompt)
+    return invalid("the {} code reads context.prompt, and the prompt is a chat: promptfoo gives "
+                   "its JSON text, evalkeep the last message",
                    type);
-  json j{{"type", type}, {"value", code}};
   if (threshold)
     j["threshold"] = *threshold;
   if (a.contains("config"))
     j["config"] = a["config"];
-  if (use == ContextUse::vars_and_config)
+  if (needs.vars)
     j["vars"] = vars.is_object() ? vars : json::object();
   return j;
 }
 
 // The transforms in front of an assertion's check: the test's options.transform, then the
-// assertion's own. Each is JavaScript code written inline, as an expression or a function body.
+// assertion's own. Each is JavaScript code written inline, as an expression or a function body,
+// or a JavaScript or Python file.
 Status add_transforms(std::vector<json>& out, const json& a, const json& test_transform,
-                      const json& vars) {
+                      const json& vars, const ScriptSources& sources) {
   json list = json::array();
   bool reads_vars = false;
   auto add = [&](const json& code, std::string_view what) -> Status {
     if (!code.is_string() || code.get_ref<const std::string&>().empty())
       return invalid("{} must be JavaScript code written as text", what);
     const auto& text = code.get_ref<const std::string&>();
-    if (text.starts_with("file://"))
-      return invalid("{} read from a file ({}) is not imported", what, text);
-    auto use = context_use(text);
-    if (use == ContextUse::other)
-      return invalid("{} reads its context beyond context.vars (the prompt, the test or the "
-                     "provider), which evalkeep does not give programs",
-                     what);
-    reads_vars = reads_vars || use == ContextUse::vars_and_config;
-    list.push_back({{"value", text}});
+    ContextNeeds needs;
+    json entry;
+    if (text.starts_with("file://")) {
+      auto s = TRY(file_script(text, sources, what));
+      needs = file_context_reads(s, true);
+      entry = {{"language", scoring::to_string(s.language)}, {"value", s.code}, {"file", s.file}};
+      if (!s.function.empty())
+        entry["function"] = s.function;
+    } else {
+      needs = context_reads(text);
+      entry = {{"value", text}};
+    }
+    if (!needs.other.empty() || needs.prompt)
+      return invalid("{} reads {}, which evalkeep does not give transforms as promptfoo does (it "
+                     "gives context.vars)",
+                     what, needs.prompt ? std::string("context.prompt") : needs.other);
+    reads_vars = reads_vars || needs.vars;
+    list.push_back(std::move(entry));
     return {};
   };
   if (!test_transform.is_null())
@@ -430,7 +624,7 @@ Status add_transforms(std::vector<json>& out, const json& a, const json& test_tr
 
 // The promptfoo form of the negated and list string checks and of JSON with a schema, their
 // texts kept literal: nullopt for other types, an empty ojson when promptfoo cannot say the same.
-std::optional<ojson> added_to_promptfoo(const Assertion& a) {
+std::optional<ojson> added_to_promptfoo(const Assertion& a, bool text_prompt) {
   using T = AssertionType;
   ojson j;
   j["type"] = scoring::to_string(a.type);
@@ -462,11 +656,23 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a) {
   }
   case T::javascript:
   case T::python: {
-    // Inline code that reads no context: promptfoo's context.vars would hold the exported prompt.
-    auto v = literal_template(a.script.code);
-    if (!a.script.file.empty() || v.empty() || context_use(a.script.code) != ContextUse::none)
+    // promptfoo's context.vars would hold the exported test's vars; its context.prompt is the
+    // exported prompt, the case's input, when that is written as text.
+    bool from_file = !a.script.file.empty();
+    auto needs = from_file ? file_context_reads(a.script, false) : context_reads(a.script.code);
+    if (!needs.other.empty() || needs.vars || (needs.prompt && !text_prompt))
       return ojson();
-    j["value"] = v;
+    if (from_file) {
+      if (a.script.file.find(':') != std::string::npos)
+        return ojson();
+      j["value"] = "file://" + a.script.file +
+                   (a.script.function.empty() ? std::string() : ":" + a.script.function);
+    } else {
+      auto v = literal_template(a.script.code);
+      if (v.empty())
+        return ojson();
+      j["value"] = v;
+    }
     if (a.pass_score)
       j["threshold"] = *a.pass_score;
     if (!a.config.is_null())
@@ -501,7 +707,8 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a) {
     return j;
   }
   case T::is_json:
-  case T::contains_json: {
+  case T::contains_json:
+  case T::not_contains_json: {
     if (a.schema.is_null())
       return j;
     auto text = a.schema.dump();
@@ -602,6 +809,7 @@ bool has_counterpart(std::string_view type) {
                                                   "not-icontains-any",
                                                   "is-json",
                                                   "contains-json",
+                                                  "not-contains-json",
                                                   "latency",
                                                   "cost",
                                                   "llm-rubric",
@@ -619,8 +827,75 @@ bool has_counterpart(std::string_view type) {
   return std::find(std::begin(k_mapped), std::end(k_mapped), type) != std::end(k_mapped);
 }
 
+Result<ScriptFile> read_script_file(std::string_view reference, bool transform,
+                                    const fs::path& base, const std::string& where) {
+  std::string_view rest = reference.substr(reference.starts_with("file://") ? 7 : 0);
+  // An assertion's reference splits at its first ':', a transform's at its last (after a drive
+  // letter's), as promptfoo splits them.
+  auto colon = transform ? rest.rfind(':') : rest.find(':');
+  if (transform && colon != std::string_view::npos && colon <= 1)
+    colon = std::string_view::npos;
+  std::string path(rest.substr(0, colon));
+  std::string function(colon == std::string_view::npos ? "" : rest.substr(colon + 1));
+  fs::path file = fs::path(path).is_absolute() ? fs::path(path) : base / path;
+  auto code = TRY(read_referenced(file, where));
+  ScriptFile out{std::nullopt, file.parent_path()};
+  auto ext = file.extension().string();
+  bool js = ext == ".js" || ext == ".cjs" || ext == ".mjs";
+  if (!js && ext != ".py")
+    return out; // no counterpart: from_promptfoo says so
+  scoring::Script s{js ? scoring::Language::javascript : scoring::Language::python, code, path,
+                    function};
+  if (s.code.find_first_not_of(" \t\r\n") == std::string::npos)
+    return invalid("{}: {} is empty", where, file.string());
+  if (!js) {
+    std::string name = function.empty() ? (transform ? "get_transform" : "get_assert") : function;
+    bool defined = false;
+    std::istringstream in(code);
+    for (std::string line; std::getline(in, line) && !defined;) {
+      std::string_view l = line;
+      if (l.starts_with("async "))
+        l.remove_prefix(6);
+      if (l.starts_with("def ")) {
+        l = trim(l.substr(4));
+        defined = l.starts_with(name) && trim(l.substr(name.size())).starts_with("(");
+      }
+    }
+    if (!defined)
+      return invalid("{}: {} defines no function {}", where, file.string(), name);
+  } else if (!function.empty()) {
+    if (!has_word(code, function) || (!has_word(code, "export") && !has_word(code, "exports")))
+      return invalid("{}: {} exports no function {}", where, file.string(), function);
+  } else if (code.find("module.exports") == std::string::npos &&
+             code.find("export default") == std::string::npos &&
+             code.find("exports.default") == std::string::npos) {
+    return invalid("{}: {} exports no function (module.exports or export default); name one as "
+                   "{}:FUNCTION",
+                   where, file.string(), reference);
+  }
+  out.script = std::move(s);
+  return out;
+}
+
+std::vector<std::string> script_references(const json& a) {
+  std::vector<std::string> out;
+  auto add = [&](const json& v) {
+    if (v.is_string() && v.get_ref<const std::string&>().starts_with("file://"))
+      out.push_back(v.get<std::string>());
+  };
+  if (!a.is_object()) {
+    add(a);
+    return out;
+  }
+  if (a.value("type", json()) == "javascript" || a.value("type", json()) == "python")
+    add(a.value("value", json()));
+  add(a.value("transform", json()));
+  return out;
+}
+
 Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
-                                              const json& test_transform) {
+                                              const json& test_transform,
+                                              const ScriptSources& sources) {
   if (!a.is_object() || !a.contains("type") || !a["type"].is_string())
     return invalid("an assertion must be a mapping with a \"type\"");
   const std::string type = a["type"].get<std::string>();
@@ -635,7 +910,8 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
                    key);
   }
   const json value = a.value("value", json());
-  if (value.is_string() && value.get<std::string>().starts_with("file://"))
+  if (value.is_string() && value.get<std::string>().starts_with("file://") &&
+      type != "javascript" && type != "python")
     return invalid("a value read from a file ({}) is not imported", value.get<std::string>());
   std::optional<double> threshold;
   if (a.contains("threshold")) {
@@ -679,13 +955,13 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
   } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
     out.push_back({{"type", "regex"}, {"value", "(?i)" + *pattern}});
   } else if (type == "javascript" || type == "python") {
-    out.push_back(TRY(script_assertion(type, a, value, threshold, vars)));
+    out.push_back(TRY(script_assertion(type, a, value, threshold, vars, sources)));
   } else {
     return invalid("evalkeep has no assertion like promptfoo's \"{}\"", type);
   }
   if (!s)
     return std::unexpected(s.error());
-  TRY(add_transforms(out, a, test_transform, vars));
+  TRY(add_transforms(out, a, test_transform, vars, sources));
   std::vector<Assertion> assertions;
   for (const auto& j : out) {
     auto parsed = TRY(scoring::from_json(j));
@@ -694,7 +970,20 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
   return assertions;
 }
 
-std::optional<ojson> to_promptfoo(const Assertion& a) {
+std::optional<std::string> transform_to_promptfoo(const scoring::Script& t) {
+  if (!t.file.empty())
+    return "file://" + t.file + (t.function.empty() ? std::string() : ":" + t.function);
+  if (t.language != scoring::Language::javascript)
+    return std::nullopt;
+  auto needs = context_reads(t.code);
+  if (!needs.other.empty() || needs.prompt || needs.vars)
+    return std::nullopt;
+  return t.code;
+}
+
+namespace {
+
+std::optional<ojson> to_promptfoo_check(const Assertion& a, bool text_prompt) {
   ojson j;
   auto literal = [](std::string_view text) -> std::optional<std::string> {
     auto t = literal_template(text);
@@ -702,9 +991,7 @@ std::optional<ojson> to_promptfoo(const Assertion& a) {
       return std::nullopt;
     return t;
   };
-  if (!a.transforms.empty() || !a.vars.is_null())
-    return std::nullopt; // not yet written in promptfoo's terms
-  if (auto added = added_to_promptfoo(a))
+  if (auto added = added_to_promptfoo(a, text_prompt))
     return added->is_null() ? std::nullopt : std::optional<ojson>(std::move(*added));
   switch (a.type) {
   case AssertionType::equals:
@@ -750,6 +1037,21 @@ std::optional<ojson> to_promptfoo(const Assertion& a) {
   default:
     return std::nullopt;
   }
+}
+
+} // namespace
+
+std::optional<ojson> to_promptfoo(const Assertion& a, bool text_prompt) {
+  if (!a.vars.is_null() || a.transforms.size() > 1)
+    return std::nullopt; // promptfoo's vars would be the exported test's; one transform each
+  auto j = to_promptfoo_check(a, text_prompt);
+  if (!j || a.transforms.empty())
+    return j;
+  auto t = transform_to_promptfoo(a.transforms.front());
+  if (!t)
+    return std::nullopt;
+  (*j)["transform"] = *t;
+  return j;
 }
 
 namespace {

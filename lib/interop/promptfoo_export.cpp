@@ -4,12 +4,17 @@
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 namespace evalkeep::interop {
 
+namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
@@ -139,18 +144,85 @@ ojson metadata_of(const suite::Case& c, const std::map<std::string, suite::Incid
   return metadata;
 }
 
+// The files of the programs the exported configuration names, by their path under its folder.
+struct ScriptFilesOut {
+  std::optional<fs::path> dir; // the configuration's folder; unset: written to stdout
+  std::map<std::string, std::string> files;
+};
+
+// Why the files of an assertion's programs cannot be written beside the configuration, or empty
+// when they can (they are then added to `out`).
+std::string claim_files(const scoring::Assertion& a, ScriptFilesOut& out) {
+  std::vector<const scoring::Script*> scripts;
+  if (!a.script.file.empty())
+    scripts.push_back(&a.script);
+  for (const auto& t : a.transforms)
+    if (!t.file.empty())
+      scripts.push_back(&t);
+  for (const auto* s : scripts) {
+    fs::path rel(s->file);
+    bool inside = !rel.is_absolute() && !rel.empty() &&
+                  std::none_of(rel.begin(), rel.end(), [](const fs::path& p) { return p == ".."; });
+    if (!out.dir)
+      return fmt::format("its program {} is a file, which is written beside a configuration "
+                         "written with -o",
+                         s->file);
+    if (!inside)
+      return fmt::format("its program's file {} is not under the configuration's folder", s->file);
+    if (auto it = out.files.find(s->file); it != out.files.end() && it->second != s->code)
+      return fmt::format("another case's program is written to {}", s->file);
+    std::error_code ec;
+    fs::path on_disk = *out.dir / rel;
+    if (!out.files.contains(s->file) && fs::exists(on_disk, ec)) {
+      std::ifstream in(on_disk, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (text.str() != s->code)
+        return fmt::format("{} is there with other code, which the export does not overwrite",
+                           on_disk.string());
+    }
+  }
+  for (const auto* s : scripts)
+    out.files.emplace(s->file, s->code);
+  return {};
+}
+
 // The case as a promptfoo test, or nothing (with the reason in the report) when it cannot be one.
 std::optional<ojson> test_of(const suite::Case& c,
                              const std::map<std::string, suite::Incident>& incidents,
-                             ExportReport& report) {
+                             ExportReport& report, ScriptFilesOut& files) {
+  ojson test;
+  // The first transform every assertion shares is the test's options.transform when one of them
+  // has another after it (promptfoo gives an assertion one of its own).
+  std::vector<scoring::Assertion> expect = c.expect;
+  bool shared = !expect.empty() && std::all_of(expect.begin(), expect.end(), [&](const auto& a) {
+    return !a.transforms.empty() && a.transforms.front() == expect.front().transforms.front();
+  });
+  bool hoist = shared && std::any_of(expect.begin(), expect.end(),
+                                     [](const auto& a) { return a.transforms.size() > 1; });
+  if (hoist) {
+    if (auto t = transform_to_promptfoo(expect.front().transforms.front())) {
+      scoring::Assertion probe = expect.front();
+      probe.transforms.resize(1);
+      if (auto why = claim_files(probe, files); why.empty()) {
+        test["options"]["transform"] = *t;
+        for (auto& a : expect)
+          a.transforms.erase(a.transforms.begin());
+      }
+    }
+  }
+  bool text_prompt = c.messages.empty() && c.prompt && input_text(c) == *c.prompt;
   ojson asserts = ojson::array();
-  for (const auto& a : c.expect) {
-    if (auto pa = to_promptfoo(a))
+  for (std::size_t k = 0; k < expect.size(); ++k) {
+    const auto& a = expect[k];
+    std::string why;
+    if (auto pa = to_promptfoo(a, text_prompt); pa && (why = claim_files(a, files)).empty())
       asserts.push_back(std::move(*pa));
     else
-      report.left_out.push_back(fmt::format("{}: {} has no promptfoo counterpart; the test goes "
+      report.left_out.push_back(fmt::format("{}: {} has no promptfoo counterpart{}; the test goes "
                                             "without it",
-                                            c.id, scoring::to_spec(a)));
+                                            c.id, scoring::to_spec(c.expect[k]),
+                                            why.empty() ? "" : " (" + why + ")"));
   }
   if (asserts.empty()) {
     report.left_out.push_back(
@@ -165,11 +237,15 @@ std::optional<ojson> test_of(const suite::Case& c,
         c.id));
     return std::nullopt;
   }
-  ojson test;
   if (c.title)
     test["description"] = *c.title;
   test["vars"]["prompt"] = prompt;
   test["assert"] = std::move(asserts);
+  if (test.contains("options")) { // after the assertions, as the import reads it
+    auto options = test["options"];
+    test.erase("options");
+    test["options"] = std::move(options);
+  }
   test["metadata"] = metadata_of(c, incidents);
   return test;
 }
@@ -177,7 +253,8 @@ std::optional<ojson> test_of(const suite::Case& c,
 } // namespace
 
 Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
-                                      const std::optional<providers::ProviderConfig>& provider) {
+                                      const std::optional<providers::ProviderConfig>& provider,
+                                      const std::optional<fs::path>& files_dir) {
   if (provider && provider->kind == providers::Kind::exec)
     return invalid("provider {} runs a command; promptfoo can be given an openai or anthropic "
                    "provider",
@@ -192,10 +269,20 @@ Result<ExportReport> export_promptfoo(suite::Suite& s, std::ostream& out,
 
   ExportReport report;
   ojson tests = ojson::array();
+  ScriptFilesOut files{files_dir, {}};
   for (const auto& c : cases)
-    if (auto test = test_of(c, incidents, report))
+    if (auto test = test_of(c, incidents, report, files))
       tests.push_back(std::move(*test));
   report.cases = tests.size();
+  for (const auto& [name, code] : files.files) {
+    fs::path path = *files.dir / name;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    std::ofstream f(path, std::ios::binary);
+    f << code;
+    if (!f)
+      return fail(ExitCode::environment, "cannot write '{}'", path.string());
+  }
 
   out << "# promptfoo configuration for the active cases of an evalkeep suite\n"
          "# (evalkeep export --to promptfoo). Each test's var \"prompt\" is the case's input:\n"

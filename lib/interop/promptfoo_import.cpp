@@ -29,7 +29,8 @@ struct Prompt {
 struct Test {
   json value;
   Where where;
-  std::string id_base; // FILESTEM-N, the id when nothing better is given
+  std::string id_base;  // FILESTEM-N, the id when nothing better is given
+  std::string suffix{}; // added to its cases' ids: the config entry of a scenario
 };
 
 // The keys of a test, and what evalkeep does with each.
@@ -155,6 +156,7 @@ CaseDraft draft_for(const Test& test, std::size_t v, std::size_t combos, const P
   }
   if (draft.fallback_id.empty())
     draft.fallback_id = test.id_base;
+  draft.suffix = test.suffix;
   if (combos > 1)
     draft.suffix += fmt::format("-v{}", v + 1);
   if (prompts > 1) {
@@ -176,12 +178,9 @@ public:
       return invalid("{}: a promptfoo configuration is a mapping with prompts and tests", m_source);
     if (!root.contains("prompts"))
       return invalid("{}: no prompts", m_source);
-    if (!root.contains("tests"))
+    if (!root.contains("tests") && !root.contains("scenarios"))
       return invalid("{}: no tests", m_source);
     TRY(load_prompts(root["prompts"], w.key("prompts")));
-    if (root.contains("scenarios"))
-      skip(m_reading, w.key("scenarios").str(),
-           "scenarios: the tests of scenarios are not imported", "scenarios");
     json default_test = json::object();
     Where default_where = w.key("defaultTest");
     if (root.contains("defaultTest")) {
@@ -195,7 +194,10 @@ public:
     }
     if (root.contains("assertionTemplates"))
       m_templates = root["assertionTemplates"];
-    TRY(load_tests(root["tests"], w.key("tests")));
+    if (root.contains("tests"))
+      TRY(load_tests(root["tests"], w.key("tests")));
+    if (root.contains("scenarios"))
+      TRY(load_scenarios(root["scenarios"], w.key("scenarios")));
     for (const auto& t : m_tests)
       TRY(convert(t, default_test, default_where));
     return std::move(m_reading);
@@ -424,6 +426,89 @@ private:
       } else {
         m_tests.push_back(
             {v[i], w.index(i), fmt::format("{}-{}", file_stem(m_source), ++inline_count)});
+      }
+    }
+    return {};
+  }
+
+  // promptfoo's scenarios, after the tests: each entry of a scenario's config crossed with each of
+  // its tests (or one empty test), the test's fields over the entry's, vars, options and metadata
+  // merged, the entry's assertions first. A scenario, or a list of them, may be a file://.
+  Status load_scenarios(const json& v, const Where& w) {
+    std::vector<std::pair<json, Where>> scenarios;
+    auto add = [&](const json& entry, const Where& ew) -> Status {
+      if (!entry.is_string()) {
+        scenarios.emplace_back(entry, ew);
+        return {};
+      }
+      for (const auto& file :
+           TRY(expand_reference(entry.get<std::string>(), m_ctx.base_dir, ew.str()))) {
+        auto doc = TRY(parse_yaml(TRY(read_referenced(file, ew.str())), file.string()));
+        if (doc.value.is_array())
+          for (std::size_t i = 0; i < doc.value.size(); ++i)
+            scenarios.emplace_back(doc.value[i], doc.where.index(i));
+        else
+          scenarios.emplace_back(doc.value, doc.where);
+      }
+      return {};
+    };
+    if (v.is_array())
+      for (std::size_t i = 0; i < v.size(); ++i)
+        TRY(add(v[i], w.index(i)));
+    else
+      TRY(add(v, w));
+    std::size_t number = 0;
+    for (const auto& [scenario, sw] : scenarios) {
+      ++number;
+      if (!scenario.is_object() || !scenario.contains("config") || !scenario["config"].is_array())
+        return invalid("{}: a scenario is a mapping with a config list (and tests)", sw.str());
+      std::vector<Test> tests;
+      if (scenario.contains("tests")) {
+        std::swap(tests, m_tests);
+        auto loaded = load_tests(scenario["tests"], sw.key("tests"));
+        std::swap(tests, m_tests);
+        if (!loaded)
+          return std::unexpected(loaded.error());
+      } else {
+        tests.push_back({json::object(), sw, ""});
+      }
+      const json& config = scenario["config"];
+      for (std::size_t k = 0; k < config.size(); ++k) {
+        const json& data = config[k];
+        Where dw = sw.key("config").index(k);
+        if (!data.is_object())
+          return invalid("{}: a scenario's config entry must be a mapping", dw.str());
+        for (const char* key : {"vars", "options", "metadata"})
+          if (data.contains(key) && !data[key].is_object() && !data[key].is_null())
+            return invalid("{}: {} of a scenario's config entry must be a mapping", dw.str(), key);
+        std::string suffix;
+        if (config.size() > 1) {
+          std::string label = data.contains("description") && data["description"].is_string()
+                                  ? slug(data["description"].get<std::string>())
+                                  : "";
+          suffix = "-" + (label.empty() ? fmt::format("c{}", k + 1) : label);
+        }
+        for (std::size_t t = 0; t < tests.size(); ++t) {
+          const json& test = tests[t].value;
+          if (!test.is_object())
+            return invalid("{}: a test must be a mapping", tests[t].where.str());
+          json merged_test = data;
+          for (const auto& [key, value] : test.items())
+            merged_test[key] = value;
+          for (const char* key : {"vars", "options", "metadata"})
+            if (data.contains(key) || test.contains(key))
+              merged_test[key] =
+                  merged(data.value(key, json::object()), test.value(key, json::object()));
+          json asserts = json::array();
+          for (const json* source : {&data, &test})
+            if (source->contains("assert") && (*source)["assert"].is_array())
+              for (const auto& a : (*source)["assert"])
+                asserts.push_back(a);
+          if (!asserts.empty())
+            merged_test["assert"] = std::move(asserts);
+          std::string base = fmt::format("{}-scenario{}-{}", file_stem(m_source), number, t + 1);
+          m_tests.push_back({std::move(merged_test), tests[t].where, base, suffix});
+        }
       }
     }
     return {};
@@ -805,7 +890,8 @@ private:
   // Adds to the draft the evalkeep assertions of the test's assertions, rendered with `vars`;
   // those without a counterpart are listed.
   void map_asserts(CaseDraft& draft, const std::vector<std::pair<json, Where>>& asserts,
-                   const json& vars, const json& test_transform, const std::string& name) {
+                   const json& vars, const json& test_transform, const std::string& name,
+                   const ScriptSources& sources) {
     for (const auto& [a, aw] : asserts) {
       json rendered = a;
       if (auto s = render_value(rendered, vars); !s) {
@@ -813,7 +899,7 @@ private:
              "an assertion value that cannot be rendered");
         continue;
       }
-      auto mapped = from_promptfoo(rendered, vars, test_transform);
+      auto mapped = from_promptfoo(rendered, vars, test_transform, sources);
       if (!mapped) {
         std::string type = a.is_object() && a.contains("type") && a["type"].is_string()
                                ? a["type"].get<std::string>()
@@ -864,6 +950,10 @@ private:
 
     // options.transform runs in front of every assertion (checked with each of them).
     const json test_transform = options.value("transform", json());
+    ScriptFiles files;
+    TRY(read_script_files(files, test_transform, true, where));
+    for (const auto& [a, aw] : asserts)
+      TRY(read_script_files(files, a, false, aw.str()));
     std::vector<json> combos = combinations(vars, options);
     for (std::size_t v = 0; v < combos.size(); ++v) {
       for (std::size_t p = 0; p < prompts.size(); ++p) {
@@ -877,8 +967,9 @@ private:
                "a prompt that cannot be rendered");
           continue;
         }
+        ScriptSources sources{&files, is_text_prompt(prompt, options, combos[v], *input)};
         set_input(draft.c, std::move(*input));
-        map_asserts(draft, asserts, combos[v], test_transform, name);
+        map_asserts(draft, asserts, combos[v], test_transform, name, sources);
         if (draft.c.expect.empty()) {
           skip(m_reading, where,
                fmt::format("{}: no assertion evalkeep can check; the test is not imported", name),
@@ -889,6 +980,43 @@ private:
       }
     }
     return {};
+  }
+
+  // Reads the programs an assertion (or a test's transform) names as file://; a missing file or
+  // function is an error naming `where`.
+  Status read_script_files(ScriptFiles& files, const json& source, bool transform,
+                           const std::string& where) const {
+    for (const auto& ref : script_references(source)) {
+      if (files.contains(ref))
+        continue;
+      // An assertion's own transform is split as a transform; its value as an assertion.
+      bool as_transform =
+          transform || (source.is_object() && source.value("transform", json()) == json(ref));
+      auto file = TRY(read_script_file(ref, as_transform, m_ctx.base_dir, where));
+      files.emplace(ref, std::move(file));
+    }
+    return {};
+  }
+
+  // Whether promptfoo's context.prompt is the case's input as text: the prompt is text (not a
+  // chat written as JSON or YAML, nor a var at its start that may hold one) and rendered to one
+  // user message.
+  static bool is_text_prompt(const Prompt& prompt, const json& options, const json& vars,
+                             const std::vector<suite::Message>& input) {
+    auto chat_like = [](std::string_view text) {
+      auto first = text.find_first_not_of(" \t\r\n");
+      auto t = first == std::string::npos ? std::string_view{} : text.substr(first);
+      return t.starts_with("[") || (t.starts_with("{") && !t.starts_with("{{")) ||
+             t.starts_with("- role:");
+    };
+    std::string raw = options.value("prefix", "") + prompt.raw + options.value("suffix", "");
+    if (input.size() != 1 || input[0].role != "user" || json::accept(raw) || chat_like(raw))
+      return false;
+    if (raw.find_first_not_of(" \t\r\n") != raw.find("{{"))
+      return true;
+    return std::none_of(vars.begin(), vars.end(), [&](const json& v) {
+      return v.is_string() && chat_like(v.get_ref<const std::string&>());
+    });
   }
 
   // An assertion written as {$ref: "#/assertionTemplates/NAME"} is that template; any other

@@ -25,7 +25,7 @@ struct TypeName {
   std::string_view name;
 };
 
-constexpr std::array<TypeName, 34> k_types{{
+constexpr std::array<TypeName, 35> k_types{{
     {AssertionType::equals, "equals"},
     {AssertionType::contains, "contains"},
     {AssertionType::icontains, "icontains"},
@@ -60,6 +60,7 @@ constexpr std::array<TypeName, 34> k_types{{
     {AssertionType::tool_call_f1, "tool-call-f1"},
     {AssertionType::max_tool_calls, "max-tool-calls"},
     {AssertionType::max_steps, "max-steps"},
+    {AssertionType::not_contains_json, "not-contains-json"},
 }};
 
 bool takes_text(AssertionType t) {
@@ -87,7 +88,8 @@ bool takes_values(AssertionType t) {
 }
 
 bool takes_schema(AssertionType t) {
-  return t == AssertionType::is_json || t == AssertionType::contains_json;
+  return t == AssertionType::is_json || t == AssertionType::contains_json ||
+         t == AssertionType::not_contains_json;
 }
 
 bool is_script(AssertionType t) {
@@ -495,6 +497,7 @@ std::vector<std::string_view> allowed_fields(AssertionType type) {
     switch (type) {
     case AssertionType::is_json:
     case AssertionType::contains_json:
+    case AssertionType::not_contains_json:
       return {"type", "schema"};
     case AssertionType::json_path:
       return {"type", "path", "value"};

@@ -49,6 +49,7 @@ enum class AssertionType {
   tool_call_f1,    // F1 of the called names against the set `values` reaches `threshold`
   max_tool_calls,  // at most `number` calls
   max_steps,       // at most `number` steps of an agent's trajectory (a model's answer is one)
+  not_contains_json, // no JSON object in the answer (matching `schema`, when there is one)
 };
 
 /// How tool-sequence compares the names of the calls with its steps.

@@ -150,6 +150,25 @@ Outcome json_check(const Assertion& a, const std::string& text) {
   return schema_check(a, whole, "is not valid JSON");
 }
 
+// promptfoo's not-contains-json: contains-json's verdict turned over, where contains-json gave
+// one. A schema that does not compile and a search stopped at its limit fail either way.
+Outcome no_json_check(const Assertion& a, const std::string& text) {
+  if (!a.schema.is_null())
+    if (auto v = validate_json(a.schema, json()); !v)
+      return fail(v.error().message);
+  auto found = json_objects(text);
+  if (found.stopped)
+    return fail("the search for JSON objects stopped at its limit of work");
+  if (found.objects.empty())
+    return pass("contains no JSON object");
+  if (a.schema.is_null())
+    return fail("contains JSON");
+  for (const auto& o : found.objects)
+    if (auto v = validate_json(a.schema, o); v && v->valid)
+      return fail("contains JSON that conforms to the schema");
+  return pass("contains no JSON that conforms to the schema");
+}
+
 Outcome script_check(const Assertion& a, const json& output, const EvaluationContext& ctx) {
   auto r = run_script(a.script, output, {ctx.question, a.vars, a.config}, ctx.limits);
   if (!r)
@@ -191,6 +210,7 @@ bool evaluated_in_checks(const Assertion& a) {
   case T::not_contains_all:
   case T::not_icontains_all:
   case T::contains_json:
+  case T::not_contains_json:
   case T::javascript:
   case T::python:
   case T::similar:
@@ -263,6 +283,8 @@ Outcome evaluate(const Assertion& a, const Answer& answer, const EvaluationConte
     if (a.schema.is_null() && a.type == T::is_json)
       return base_check(a, seen, a.type);
     return json_check(a, t);
+  case T::not_contains_json:
+    return no_json_check(a, t);
   case T::javascript:
   case T::python:
     return script_check(a, output, ctx);

@@ -78,22 +78,15 @@ TEST_CASE("promptfoo's inline javascript and python assertions import and decide
   Repo repo;
   must_succeed(repo, {"init"});
   std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
-  // A script that reads the prompt has no counterpart yet: named with its line, nothing imported.
-  auto refused = must_fail(repo, 2, {"import", "--from", "promptfoo", config("scripts").string()});
-  CHECK_THAT(refused.err, Catch::Contains("promptfooconfig.yaml:38: test \"A check on the prompt "
-                                          "itself\": assert \"python\""));
-  CHECK_THAT(refused.err, Catch::Contains("beyond context.vars"));
-  auto r = repo.evalkeep(
-      {"import", "--from", "promptfoo", config("scripts").string(), "--skip-unsupported"});
-  CHECK(r.exit_code == 0);
-  CHECK_THAT(r.err, Catch::Contains("left out") && Catch::Contains("beyond context.vars"));
-  CHECK_THAT(r.out, Catch::Contains("2 cases"));
+  // A script that reads the prompt, a text prompt, is given it as promptfoo gives it.
+  auto r = must_succeed(repo, {"import", "--from", "promptfoo", config("scripts").string()});
+  CHECK_THAT(r.out, Catch::Contains("3 cases"));
 
   auto run = repo.evalkeep({"run", "--provider", "local", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 1);
   auto summary = json::parse(run.out);
-  CHECK(summary["passed"] == 1);
+  CHECK(summary["passed"] == 2);
   REQUIRE(summary["failures"].size() == 1);
   CHECK(summary["failures"][0]["case"] == "profile-bare");
   CHECK_THAT(summary["failures"][0]["reason"].get<std::string>(),

@@ -47,10 +47,10 @@ TEST_CASE("a promptfoo config evalkeep cannot import exactly leaves the suite's 
                                                    "    assert:\n"
                                                    "      - type: icontains\n"
                                                    "        value: hello\n"
-                                                   "      - type: python\n"
-                                                   "        value: file://check.py\n");
+                                                   "      - type: ruby\n"
+                                                   "        value: output.include?('x')\n");
   auto r = must_fail(repo, 2, {"import", "--from", "promptfoo", "promptfooconfig.yaml"});
-  CHECK_THAT(r.err, Catch::Contains("promptfooconfig.yaml:7: test 1: assert \"python\""));
+  CHECK_THAT(r.err, Catch::Contains("promptfooconfig.yaml:7: test 1: assert \"ruby\""));
   CHECK_THAT(r.err, Catch::Contains("hint: --skip-unsupported"));
   CHECK(listed_cases(repo) == 2);
 

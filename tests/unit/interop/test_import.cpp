@@ -106,7 +106,7 @@ TEST_CASE("an unsupported promptfoo assertion refuses the import and is listed w
                           "      - type: contains\n"
                           "        value: one\n"
                           "      - type: javascript\n"
-                          "        value: output.length < context.prompt.length\n"
+                          "        value: output.length < context.logProbs.length\n"
                           "  - description: two\n"
                           "    vars: {q: two}\n"
                           "    assert:\n"

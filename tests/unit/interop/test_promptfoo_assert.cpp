@@ -69,6 +69,8 @@ TEST_CASE("promptfoo's negated and list string checks and JSON schemas come over
   CHECK(specs({{"type", "is-json"}, {"value", R"({"type": "array"})"}}) ==
         V{R"(is-json:{"type":"array"})"});
   CHECK(specs({{"type", "contains-json"}}) == V{"contains-json"});
+  CHECK(specs({{"type", "not-contains-json"}, {"value", {{"required", {"id"}}}}}) ==
+        V{R"(not-contains-json:{"required":["id"]})"});
   CHECK(specs({{"type", "contains-json"}, {"value", {{"required", {"id"}}}}}) ==
         V{R"(contains-json:{"required":["id"]})"});
 }
@@ -80,13 +82,12 @@ TEST_CASE("promptfoo assertions without an exact counterpart are refused with th
     std::string reason;
   };
   for (const auto& [a, reason] : std::vector<Case>{
-           {{{"type", "python"}, {"value", "context['prompt'] in output"}}, "beyond context.vars"},
-           {{{"type", "javascript"}, {"value", "check(output, context)"}}, "beyond context.vars"},
+           {{{"type", "python"}, {"value", "context['prompt'] in output"}}, "the prompt is a chat"},
+           {{{"type", "javascript"}, {"value", "check(output, context)"}}, "context as a whole"},
            {{{"type", "javascript"}, {"value", "file://checks.js:refund"}}, "read from a file"},
            {{{"type", "javascript"}, {"value", 12}}, "needs its code as text"},
            {{{"type", "ruby"}, {"value", "true"}}, "no assertion like"},
            {{{"type", "not-is-json"}}, "no assertion like"},
-           {{{"type", "not-contains-json"}}, "no assertion like"},
            {{{"type", "is-json"}, {"value", "type: object"}}, "must be a JSON Schema"},
            {{{"type", "is-json"}, {"value", {{"type", 12}}}}, "invalid JSON Schema"},
            {{{"type", "contains-json"}, {"value", {{"$ref", "https://example.com/s.json"}}}},
@@ -216,7 +217,8 @@ TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come ba
         R"(contains-any:["a","b"])", R"(icontains-any:["a"])", R"(not-contains-all:["a"])",
         R"(not-icontains-all:["x","y"])", "is-json", R"(is-json:{"type":"object"})",
         "contains-json", R"(contains-json:{"required":["id"]})", "tool-args-valid",
-        "tool-call-f1@1:search,book", "tool-call-f1@0.5:a"}) {
+        R"(not-contains-json:{"required":["id"]})", "tool-call-f1@1:search,book",
+        "tool-call-f1@0.5:a"}) {
     INFO(spec);
     auto a = scoring::parse_assertion(spec);
     REQUIRE(a);
@@ -232,13 +234,19 @@ TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come ba
   REQUIRE(braces);
   CHECK(to_promptfoo(*braces)->dump() ==
         R"({"type":"icontains-any","value":["{% raw %}{{a}}{% endraw %}","b"]})");
-  // A schema promptfoo would read as a template, and an assertion behind a transform, stay here.
+  // A schema promptfoo would read as a template, and an assertion behind an inline Python
+  // transform (promptfoo's inline transforms are JavaScript) or two of them, stay here.
   auto templated = scoring::parse_assertion(R"(is-json:{"description":"{{x}}"})");
   REQUIRE(templated);
   CHECK_FALSE(to_promptfoo(*templated));
   auto transformed = scoring::parse_assertion("contains:a");
   REQUIRE(transformed);
   transformed->transforms.push_back({scoring::Language::javascript, "output.trim()", "", ""});
+  CHECK(to_promptfoo(*transformed)->dump() ==
+        R"x({"type":"contains","value":"a","transform":"output.trim()"})x");
+  transformed->transforms.push_back({scoring::Language::javascript, "output + 'x'", "", ""});
+  CHECK_FALSE(to_promptfoo(*transformed));
+  transformed->transforms = {{scoring::Language::python, "output.strip()", "", ""}};
   CHECK_FALSE(to_promptfoo(*transformed));
 }
 
@@ -288,6 +296,38 @@ TEST_CASE("inline scripts that read no context go to promptfoo and come back ide
   CHECK_FALSE(to_promptfoo(*reads));
 }
 
+TEST_CASE(
+    "scripts reading context.prompt or context.test.vars come over, and the rest of the context "
+    "is refused by name",
+    "[interop]") {
+  json vars{{"days", 30}};
+  json a{{"type", "javascript"},
+         {"value", "context.prompt.includes('refund') && output.includes(context.test.vars.days)"}};
+  // context.prompt is the case's input only when the prompt is text.
+  auto text = from_promptfoo(a, vars, {}, ScriptSources{nullptr, true});
+  REQUIRE(text);
+  CHECK(text->front().vars == vars);
+  auto chat = from_promptfoo(a, vars, {}, ScriptSources{nullptr, false});
+  REQUIRE_FALSE(chat);
+  CHECK_THAT(chat.error().message, Catch::Contains("the prompt is a chat"));
+  // What evalkeep does not give is named.
+  for (auto [code, named] : std::vector<std::pair<std::string, std::string>>{
+           {"context.logProbs.length > 0", "context.logProbs.length"},
+           {"context.provider.id() === 'x'", "context.provider.id"},
+           {"context.test.metadata.x === 1", "context.test.metadata.x"},
+           {"JSON.stringify(context).length > 0", "context as a whole"}}) {
+    auto r = from_promptfoo({{"type", "javascript"}, {"value", code}}, vars, {},
+                            ScriptSources{nullptr, true});
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("reads " + named));
+  }
+  // Exported, code reading the prompt of a text prompt stays as it is.
+  auto reads_prompt = scoring::parse_assertion("python:'refund' in context['prompt']");
+  REQUIRE(reads_prompt);
+  CHECK(to_promptfoo(*reads_prompt, true));
+  CHECK_FALSE(to_promptfoo(*reads_prompt, false));
+}
+
 TEST_CASE("a test's options.transform and an assertion's transform run in front of its check",
           "[interop]") {
   json test_transform = "output.trim()";
@@ -315,7 +355,7 @@ TEST_CASE("a test's options.transform and an assertion's transform run in front 
            {{{"type", "contains"}, {"value", "x"}, {"transform", "file://t.js"}},
             {},
             "from a file"},
-           {{{"type", "contains"}, {"value", "x"}}, "context.prompt + output", "beyond"},
+           {{{"type", "contains"}, {"value", "x"}}, "context.prompt + output", "context.prompt"},
            {{{"type", "contains"}, {"value", "x"}}, 12, "written as text"},
        }) {
     INFO(a.dump() << " after " << tt.dump());
@@ -346,6 +386,7 @@ TEST_CASE("has_counterpart names exactly the promptfoo types from_promptfoo maps
                            "not-icontains-any",
                            "is-json",
                            "contains-json",
+                           "not-contains-json",
                            "latency",
                            "cost",
                            "llm-rubric",

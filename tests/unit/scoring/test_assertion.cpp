@@ -83,7 +83,8 @@ TEST_CASE("the new assertion types round-trip through their JSON form", "[scorin
        {"not-icontains:sorry", "not-equals:x", "not-starts-with:No", "not-regex:\\d+",
         "contains-any:[\"a\",\"b\"]", "icontains-any:[\"a\"]", "not-contains-all:[\"a\",\"b\"]",
         "not-icontains-all:[\"x\"]", "contains-json", "is-json:{\"type\":\"object\"}",
-        "contains-json:{\"required\":[\"a\"]}", "javascript:output.length > 2",
+        "contains-json:{\"required\":[\"a\"]}", "not-contains-json",
+        "not-contains-json:{\"required\":[\"a\"]}", "javascript:output.length > 2",
         "python@0.5:len(output) / 10", "similar@0.8:Paris is the capital"}) {
     INFO(spec);
     auto a = parse_assertion(spec);

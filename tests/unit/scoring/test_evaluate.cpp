@@ -159,6 +159,15 @@ TEST_CASE("JSON is checked against a schema", "[scoring][schema]") {
   CHECK_FALSE(check(contains, R"(Here: {"x":1})").passed);
   CHECK(check("contains-json", R"(text {"a":[1,2]} text)").passed);
   CHECK_FALSE(check("contains-json", "no braces here").passed);
+  // not-contains-json is contains-json turned over: no object, or none that conforms.
+  const char* none = R"(not-contains-json:{"type":"object","required":["city"]})";
+  CHECK(check(none, R"(Here: {"x":1})").passed);
+  CHECK(check(none, "no braces here").passed);
+  auto found = check(none, R"(Here: {"x":1} and {"city":"Paris"})");
+  CHECK_FALSE(found.passed);
+  CHECK_THAT(found.reason, Catch::Contains("conforms to the schema"));
+  CHECK(check("not-contains-json", "no braces { here").passed);
+  CHECK_FALSE(check("not-contains-json", R"(text {"a":[1,2]} text)").passed);
 }
 
 TEST_CASE("similar compares embeddings by cosine similarity", "[scoring]") {

