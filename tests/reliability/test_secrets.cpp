@@ -87,6 +87,21 @@ struct Canary {
       ++files_searched;
     }
   }
+  // The runs store's tables as SQLite reads them back, beside the file's bytes.
+  void search_runs_db(const Repo& repo) {
+    for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
+      auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
+      search(std::string("runs.db table ") + table, dump.out);
+      ++texts_searched;
+    }
+  }
+  void check_no_leaks() const {
+    std::string all;
+    for (const auto& l : leaks)
+      all += l + "\n";
+    INFO(all);
+    CHECK(leaks.empty());
+  }
 };
 
 // Runs every path; with `echo_401`, also the runs against a provider whose 401 echoes the key.
@@ -197,16 +212,8 @@ void canary_paths(bool echo_401) {
   canary.search_files(repo.path());
   canary.search_files(outside.path());
   // The run metadata as stored, read back through SQLite as well as from the bytes.
-  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
-    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
-    canary.search(std::string("runs.db table ") + table, dump.out);
-    ++canary.texts_searched;
-  }
-  std::string leaks;
-  for (const auto& l : canary.leaks)
-    leaks += l + "\n";
-  INFO(leaks);
-  CHECK(canary.leaks.empty());
+  canary.search_runs_db(repo);
+  canary.check_no_leaks();
   CHECK(canary.files_searched > 10);
   FIGURE("canary" << (echo_401 ? " with a 401 echoing the key" : "") << ": " << commands
                   << " commands, " << canary.texts_searched << " outputs and dumps and "
@@ -282,16 +289,8 @@ void cloud_canary(const std::string& type, const std::string& variable, const st
   run({"report", "2", "--vs", "1", "-o", "report-vs.html"}, {0});
   run({"cache", "export", "answers.jsonl"}, {0});
   canary.search_files(repo.path());
-  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
-    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
-    canary.search(std::string("runs.db table ") + table, dump.out);
-    ++canary.texts_searched;
-  }
-  std::string leaks;
-  for (const auto& l : canary.leaks)
-    leaks += l + "\n";
-  INFO(leaks);
-  CHECK(canary.leaks.empty());
+  canary.search_runs_db(repo);
+  canary.check_no_leaks();
   CHECK(canary.files_searched > 10);
 }
 
@@ -385,16 +384,8 @@ TEST_CASE("canary AWS credentials appear in no output, no report and no file",
   run({"cache", "export", "answers.jsonl"}, {0});
 
   canary.search_files(repo.path());
-  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
-    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
-    canary.search(std::string("runs.db table ") + table, dump.out);
-    ++canary.texts_searched;
-  }
-  std::string leaks;
-  for (const auto& l : canary.leaks)
-    leaks += l + "\n";
-  INFO(leaks);
-  CHECK(canary.leaks.empty());
+  canary.search_runs_db(repo);
+  canary.check_no_leaks();
   CHECK(canary.files_searched > 10);
   FIGURE("bedrock canary: " << commands << " commands, " << canary.texts_searched
                             << " outputs and dumps and " << canary.files_searched
@@ -496,14 +487,6 @@ TEST_CASE("a canary API key sent for embeddings appears in no output and no file
   run({"why", "capital", "--json"}, {0});
   run({"report", "latest", "-o", "report.html"}, {0});
   canary.search_files(repo.path());
-  for (const char* table : {"runs", "run_cases", "results", "attempts", "cache"}) {
-    auto dump = repo.run({"sqlite3", ".evalkeep/runs.db", std::string(".dump ") + table});
-    canary.search(std::string("runs.db table ") + table, dump.out);
-    ++canary.texts_searched;
-  }
-  std::string leaks;
-  for (const auto& l : canary.leaks)
-    leaks += l + "\n";
-  INFO(leaks);
-  CHECK(canary.leaks.empty());
+  canary.search_runs_db(repo);
+  canary.check_no_leaks();
 }
