@@ -23,10 +23,35 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# libcurl: Debian 12's 7.88 signs a Bedrock model id holding ':' (most of them) differently from
+# AWS, which then refuses every request; libcurl 8.9 and newer sign it as AWS does. On Debian 12
+# the tests take libcurl from Debian's bookworm-backports (and curl with it, which needs the same
+# libcurl); where that archive cannot be reached they keep 7.88, and the test of those ids checks
+# that evalkeep refuses them before any request instead.
+curl_version=$(dpkg-query -W -f='${Version}' libcurl4-openssl-dev 2>/dev/null || true)
+if [ "${1:-}" != demo ] && grep -q '^VERSION_CODENAME=bookworm' /etc/os-release &&
+  dpkg --compare-versions "$curl_version" lt 8.9; then
+  list=""
+  if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    list=/etc/apt/sources.list.d/bookworm-backports.list
+    echo "deb http://deb.debian.org/debian bookworm-backports main" | $sudo tee "$list" >/dev/null
+  fi
+  wanted=(libcurl4-openssl-dev/bookworm-backports libcurl4/bookworm-backports)
+  dpkg-query -W -f='${Status}' curl 2>/dev/null | grep -q "install ok installed" &&
+    wanted+=(curl/bookworm-backports)
+  echo "installing libcurl from bookworm-backports: ${wanted[*]}" >&2
+  if ! { $sudo apt-get update -qq &&
+    $sudo apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null; }; then
+    echo "warning: bookworm-backports is out of reach; keeping libcurl $curl_version," \
+      "which cannot sign Bedrock model ids holding ':'" >&2
+    [ -z "$list" ] || $sudo rm -f "$list" # an archive out of reach would fail every later update
+  fi
+fi

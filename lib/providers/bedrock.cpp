@@ -1,7 +1,10 @@
 #include "providers/bedrock.hpp"
 
+#include "providers/curl_api.hpp"
 #include "providers/tool_wire.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -20,6 +23,10 @@ std::string env(std::string_view name) {
 std::string string_at(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 json text_block(const std::string& text) {
@@ -153,10 +160,30 @@ std::string request_body(const ProviderConfig& c, const ChatInput& input) {
 }
 
 std::string url(const ProviderConfig& c) {
-  // The model id goes into the path as it is. libcurl signs the path it sends; whether it encodes
-  // a ':' (as in "anthropic.claude-3-haiku-20240307-v1:0") in the signed path the way AWS does
-  // depends on its version: 7.88 does not, and AWS then refuses the signature (docs/USAGE.md).
-  return fmt::format("{}/model/{}/converse", c.base_url, c.model);
+  // A ':' is allowed in a path as it is, and signed the same by every libcurl that encodes the
+  // signed path; the rest (an ARN's '/') is encoded, so the id stays one segment.
+  std::string id;
+  for (unsigned char ch : c.model)
+    id += unreserved(ch) || ch == ':' ? std::string(1, static_cast<char>(ch))
+                                      : fmt::format("%{:02X}", ch);
+  return fmt::format("{}/model/{}/converse", c.base_url, id);
+}
+
+Status check_signable(const ProviderConfig& c) {
+  if (std::ranges::all_of(c.model, [](unsigned char ch) { return unreserved(ch); }))
+    return {};
+  auto api = TRY(curl_api());
+  if (api->version_num >= k_path_encoding_libcurl)
+    return {};
+  return with_hint(fail(ExitCode::environment,
+                        "provider {}: libcurl {} cannot sign the model id '{}' as AWS does: it "
+                        "signs a ':' (or any character but letters, digits and \"-._~\") in the "
+                        "path as it is, where AWS encodes it, so Bedrock would refuse every "
+                        "request with an InvalidSignatureException",
+                        c.name, api->version, c.model),
+                   "libcurl 8.9 or newer signs it as AWS does; on Debian 12, install libcurl4 "
+                   "from bookworm-backports (scripts/install-deps.sh does), or use a model id "
+                   "without ':'");
 }
 
 void sign(HttpRequest& request, const ProviderConfig& c, const Credentials& credentials) {

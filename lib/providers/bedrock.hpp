@@ -41,8 +41,18 @@ std::string default_base_url(std::string_view region);
 /// reads only beside the definitions; then they are sent without a choice.
 std::string request_body(const ProviderConfig& c, const ChatInput& input);
 
-/// The URL of a Converse call: {base_url}/model/{modelId}/converse.
+/// The URL of a Converse call: {base_url}/model/{modelId}/converse, the model id percent-encoded
+/// but for its ':' (a '/' of an ARN becomes %2F).
 std::string url(const ProviderConfig& c);
+
+/// The first libcurl whose SigV4 encodes the signed path as AWS does for every service but S3.
+/// An older one (Debian 12 ships 7.88) signs a model id with any character but letters, digits
+/// and "-._~" differently from AWS, which refuses the signature.
+inline constexpr unsigned k_path_encoding_libcurl = 0x080900; // 8.9.0
+
+/// Whether the libcurl loaded can sign the model id as AWS does; an error naming the version and
+/// what to install when it cannot. Call before the first request of a run that makes any.
+Status check_signable(const ProviderConfig& c);
 
 /// Adds what signs a request: libcurl's SigV4 ("aws:amz:{region}:bedrock") with the key id and
 /// secret, and the session token's x-amz-security-token header when there is one.

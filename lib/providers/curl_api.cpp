@@ -45,6 +45,8 @@ Result<CurlApi> load() {
                           "libcurl {} is too old: evalkeep needs 7.85 or newer",
                           info && info->version ? info->version : "(unknown version)"),
                      "upgrade libcurl4 (Debian 12 ships 7.88)");
+  api.version_num = info->version_num;
+  api.version = info->version ? info->version : "";
   if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return fail(ExitCode::environment, "curl_global_init failed");
   return api;

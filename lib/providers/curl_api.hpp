@@ -27,6 +27,8 @@ struct CurlApi {
   CURLMcode (*multi_cleanup)(CURLM*);
   curl_slist* (*slist_append)(curl_slist*, const char*);
   void (*slist_free_all)(curl_slist*);
+  unsigned version_num = 0; // the loaded libcurl's version, 0xXXYYZZ
+  const char* version = ""; // ... as text, "7.88.1"
 };
 
 /// Loads libcurl (once, calling curl_global_init) and returns its functions. Call it from the

@@ -346,9 +346,12 @@ private:
     if (p.kind == providers::Kind::exec)
       return {};
     if (p.kind == providers::Kind::bedrock) {
+      if (m_s.cache == CacheMode::offline)
+        return {};
+      TRY(providers::bedrock::check_signable(p));
       auto found = providers::bedrock::credentials_from_environment(p);
       if (!found)
-        return m_s.cache == CacheMode::offline ? Status{} : Status(std::unexpected(found.error()));
+        return std::unexpected(found.error());
       aws = std::move(*found);
       key = aws.secret_access_key;
       return {};

@@ -2,6 +2,7 @@
 // SigV4 signatures with its own verifier: plain and temporary credentials, a wrong secret, a
 // missing one, throttling.
 
+#include "providers/bedrock.hpp"
 #include "support/cli_runner.hpp"
 #include "support/e2e.hpp"
 #include "support/standin.hpp"
@@ -152,4 +153,44 @@ TEST_CASE("a ThrottlingException is retried after its Retry-After", "[e2e][bedro
   auto rows = f.repo.run({"sqlite3", ".evalkeep/runs.db",
                           "SELECT attempt, http_status, outcome FROM attempts ORDER BY attempt"});
   CHECK(rows.out == "1|429|retry\n2|200|answer\n");
+}
+
+TEST_CASE("a model id with ':' or an ARN is signed as AWS signs it, or refused before any request",
+          "[e2e][bedrock]") {
+  // Most Bedrock model ids hold a ':', and an inference profile's ARN a '/' too. libcurl 8.9 and
+  // newer sign them as AWS does; an older one cannot, and the run says so before it calls.
+  Fixture f;
+  const std::string id = GENERATE(as<std::string>{}, "anthropic.claude-3-haiku-20240307-v1:0",
+                                  "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+                                  "us.anthropic.claude-3-haiku-20240307-v1:0");
+  std::ofstream(f.repo.path() / "evalkeep.toml", std::ios::app)
+      << "\n[providers.profile]\ntype = \"bedrock\"\nregion = \"us-east-1\"\nbase_url = \"" +
+             f.plain.base() + "\"\nmodel = \"" + id + "\"\n";
+  auto config = evalkeep::providers::ProviderConfig{};
+  config.name = "profile";
+  config.kind = evalkeep::providers::Kind::bedrock;
+  config.model = id;
+  auto signable = evalkeep::providers::bedrock::check_signable(config);
+  auto r = f.run({"run", "--provider", "profile", "--json"}, k_env);
+  INFO(r.out << r.err);
+  if (signable) {
+    CHECK(r.exit_code == 1); // tone-apology fails on purpose, as with any model id
+    CHECK(json::parse(r.out)["errored"] == 0);
+    CHECK(f.plain.requests() == 3);
+    for (const auto& entry : f.plain.log())
+      CHECK(entry["status"] == 200);
+    auto path = id;
+    for (auto at = path.find('/'); at != std::string::npos; at = path.find('/'))
+      path.replace(at, 1, "%2F"); // the ARN stays one segment of the path
+    CHECK(f.plain.stats()["by_path"]["/model/" + path + "/converse"] == 3);
+  } else {
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("cannot sign the model id"));
+    CHECK_THAT(r.err, Catch::Contains("bookworm-backports"));
+    CHECK(f.plain.requests() == 0);
+  }
+  // Replaying the cache signs nothing, so it is never refused for the id.
+  auto offline = f.run({"run", "--provider", "profile", "--offline", "--json"}, {});
+  CHECK(offline.err.find("cannot sign") == std::string::npos);
+  CHECK(json::parse(offline.out)["total"] == 3);
 }

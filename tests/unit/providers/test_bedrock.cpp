@@ -55,6 +55,11 @@ TEST_CASE("a bedrock request is a Converse body for /model/{id}/converse, signed
   auto r = build_request(c, {{{"system", "Be brief."}, {"user", "Hi"}}}, "the-secret", "k1");
   CHECK(r.url == "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-haiku/"
                  "converse");
+  // A ':' stays as it is; an ARN's '/' is encoded so the id stays one segment of the path.
+  c.model = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3 v1:0";
+  CHECK(evalkeep::providers::bedrock::url(c) ==
+        "https://bedrock-runtime.us-west-2.amazonaws.com/model/arn:aws:bedrock:us-east-1:"
+        "123456789012:inference-profile%2Fus.meta.llama3%20v1:0/converse");
   auto body = json::parse(r.body);
   CHECK(body == json::parse(R"({"messages": [{"role": "user", "content": [{"text": "Hi"}]}],
     "system": [{"text": "Be brief."}],
