@@ -196,7 +196,17 @@ std::optional<Status> string_or_json_check(const std::string& type, const json& 
     json j{{"type", type}};
     if (!value.is_null())
       j["schema"] = TRY(schema_value(value, type));
+    if (type == "is-json") // JSON.parse of the whole answer: a fenced one is not JSON
+      j["strict"] = true;
     out.push_back(std::move(j));
+    return Status{};
+  }
+  if (type == "not-is-json") {
+    // promptfoo checks a not-is-json's schema only once the answer is not JSON, against nothing.
+    if (!value.is_null())
+      return invalid("a not-is-json with a schema has no counterpart: promptfoo validates the "
+                     "schema against no value once the answer is not JSON");
+    out.push_back({{"type", "not-is-json"}, {"strict", true}});
     return Status{};
   }
   return std::nullopt;
@@ -622,6 +632,17 @@ Status add_transforms(std::vector<json>& out, const json& a, const json& test_tr
   return {};
 }
 
+// evalkeep's is-json (or, with the results swapped, not-is-json) as promptfoo JavaScript: the
+// answer parsed as JSON, from inside its Markdown fence when it is fenced (scoring::strip_fence).
+constexpr const char* k_fenced_json_js =
+    "const s = String(output).replace(/^[ \\t\\r\\n]+/, '');\n"
+    "let t = s;\n"
+    "if (s.startsWith('```')) {{\n"
+    "  const b = s.indexOf('\\n'), e = s.lastIndexOf('```');\n"
+    "  if (b >= 0 && e > b) t = s.slice(b + 1, e);\n"
+    "}}\n"
+    "try {{ JSON.parse(t); return {}; }} catch (err) {{ return {}; }}";
+
 // The promptfoo form of the negated and list string checks and of JSON with a schema, their
 // texts kept literal: nullopt for other types, an empty ojson when promptfoo cannot say the same.
 std::optional<ojson> added_to_promptfoo(const Assertion& a, bool text_prompt) {
@@ -706,7 +727,21 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a, bool text_prompt) {
       j["provider"] = "openai:embedding:" + a.model;
     return j;
   }
+  case T::not_is_json:
   case T::is_json:
+    // promptfoo's is-json reads the whole answer; evalkeep's, unless strict, reads inside a
+    // Markdown fence as well, which only a program can say in promptfoo.
+    if (!a.strict) {
+      if (!a.schema.is_null())
+        return ojson();
+      j["type"] = "javascript";
+      j["value"] = fmt::format(k_fenced_json_js, a.type == T::is_json ? "true" : "false",
+                               a.type == T::is_json ? "false" : "true");
+      return j;
+    }
+    if (a.type == T::not_is_json)
+      return j;
+    [[fallthrough]];
   case T::contains_json:
   case T::not_contains_json: {
     if (a.schema.is_null())
@@ -808,6 +843,7 @@ bool has_counterpart(std::string_view type) {
                                                   "not-contains-any",
                                                   "not-icontains-any",
                                                   "is-json",
+                                                  "not-is-json",
                                                   "contains-json",
                                                   "not-contains-json",
                                                   "latency",

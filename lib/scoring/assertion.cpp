@@ -25,7 +25,7 @@ struct TypeName {
   std::string_view name;
 };
 
-constexpr std::array<TypeName, 35> k_types{{
+constexpr std::array<TypeName, 36> k_types{{
     {AssertionType::equals, "equals"},
     {AssertionType::contains, "contains"},
     {AssertionType::icontains, "icontains"},
@@ -61,7 +61,15 @@ constexpr std::array<TypeName, 35> k_types{{
     {AssertionType::max_tool_calls, "max-tool-calls"},
     {AssertionType::max_steps, "max-steps"},
     {AssertionType::not_contains_json, "not-contains-json"},
+    {AssertionType::not_is_json, "not-is-json"},
 }};
+
+// is-json and not-is-json: whether the answer is read as it is, or from inside a Markdown fence.
+bool reads_json_whole(AssertionType t) {
+  return t == AssertionType::is_json || t == AssertionType::not_is_json;
+}
+
+constexpr std::string_view k_strict_suffix = "-strict";
 
 bool takes_text(AssertionType t) {
   switch (t) {
@@ -184,6 +192,8 @@ Status validate_more(const Assertion& a, Check check) {
       if (v.empty())
         return invalid("{} needs non-empty values", name);
   }
+  if (a.strict && !reads_json_whole(a.type))
+    return invalid("{} has no strict form", name);
   if (!a.schema.is_null()) {
     if (!takes_schema(a.type))
       return invalid("{} takes no schema", name);
@@ -430,6 +440,11 @@ Result<Assertion> parse_assertion(std::string_view spec) {
       return invalid("invalid {} threshold in '{}'", head.substr(0, at), spec);
     head = head.substr(0, at);
   }
+  bool strict = false;
+  if (head == "is-json-strict" || head == "not-is-json-strict") {
+    strict = true;
+    head.remove_suffix(k_strict_suffix.size());
+  }
   auto type = parse_type(head);
   if (!type)
     return with_hint(invalid("unknown assertion type '{}'", head), "known types: " + type_names());
@@ -438,7 +453,9 @@ Result<Assertion> parse_assertion(std::string_view spec) {
     return invalid("{} takes no threshold: '{}'", head, spec);
   Assertion a;
   a.type = *type;
-  bool optional_value = takes_schema(*type) || optional_tool_name(*type);
+  a.strict = strict;
+  bool optional_value =
+      takes_schema(*type) || optional_tool_name(*type) || *type == AssertionType::not_is_json;
   if (!optional_value && colon == std::string_view::npos)
     return invalid("assertion '{}' needs a value: {}:VALUE", spec, head);
 
@@ -475,6 +492,9 @@ Result<Assertion> parse_assertion(std::string_view spec) {
     a.rubric = value;
     if (threshold)
       a.threshold = *threshold;
+  } else if (*type == AssertionType::not_is_json) {
+    if (colon != std::string_view::npos)
+      return invalid("not-is-json takes no value: '{}'", spec);
   } else if (takes_values(*type) || takes_schema(*type) || is_script(*type)) {
     TRY(parse_more_value(a, value));
     if (is_script(*type))
@@ -496,6 +516,9 @@ std::vector<std::string_view> allowed_fields(AssertionType type) {
   std::vector<std::string_view> fields = [&]() -> std::vector<std::string_view> {
     switch (type) {
     case AssertionType::is_json:
+      return {"type", "schema", "strict"};
+    case AssertionType::not_is_json:
+      return {"type", "strict"};
     case AssertionType::contains_json:
     case AssertionType::not_contains_json:
       return {"type", "schema"};
@@ -597,6 +620,11 @@ Result<Script> script_from_json(const json& j, Language language, std::string_vi
 }
 
 Status more_from_json(Assertion& a, const FieldReader& f) {
+  if (reads_json_whole(a.type) && f.has("strict")) {
+    if (!f.at("strict").is_boolean())
+      return invalid("\"strict\" of a {} assertion must be true or false", to_string(a.type));
+    a.strict = f.at("strict").get<bool>();
+  }
   if (takes_values(a.type)) {
     const json* v = TRY(f.need("values"));
     if (!v->is_array() ||
@@ -686,7 +714,8 @@ Status basic_from_json(Assertion& a, const FieldReader& f) {
     a.rubric = TRY(f.text("rubric"));
     if (f.has("threshold"))
       a.threshold = TRY(f.number("threshold"));
-  } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type)) {
+  } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type) &&
+             a.type != AssertionType::not_is_json) {
     a.number = TRY(f.number("value"));
     if (a.type == AssertionType::number_close && f.has("tolerance"))
       a.tolerance = TRY(f.number("tolerance"));
@@ -711,6 +740,8 @@ void more_to_json(const Assertion& a, nlohmann::ordered_json& j) {
     j["values"] = a.values;
   if (takes_schema(a.type) && !a.schema.is_null())
     j["schema"] = a.schema;
+  if (a.strict)
+    j["strict"] = true;
   if (is_script(a.type)) {
     j["value"] = a.script.code;
     if (!a.script.file.empty())
@@ -832,7 +863,8 @@ nlohmann::ordered_json to_json(const Assertion& a) {
     j["threshold"] = a.threshold;
   } else if (takes_count(a.type)) {
     j["value"] = static_cast<std::int64_t>(a.number);
-  } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type)) {
+  } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type) &&
+             a.type != AssertionType::not_is_json) {
     j["value"] = a.number;
     if (a.type == AssertionType::number_close)
       j["tolerance"] = a.tolerance;
@@ -852,7 +884,10 @@ std::string to_spec(const Assertion& a) {
     spec = fmt::format("{}:{}", name, a.text);
   else if (takes_values(a.type))
     spec = fmt::format("{}:{}", name, json(a.values).dump());
-  else if (takes_schema(a.type))
+  else if (reads_json_whole(a.type) && a.strict)
+    spec = fmt::format("{}{}{}", name, k_strict_suffix,
+                       a.schema.is_null() ? std::string() : ":" + a.schema.dump());
+  else if (takes_schema(a.type) || a.type == AssertionType::not_is_json)
     spec = a.schema.is_null() ? std::string(name) : fmt::format("{}:{}", name, a.schema.dump());
   else if (is_script(a.type))
     spec = fmt::format(

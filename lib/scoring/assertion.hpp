@@ -50,6 +50,7 @@ enum class AssertionType {
   max_tool_calls,  // at most `number` calls
   max_steps,       // at most `number` steps of an agent's trajectory (a model's answer is one)
   not_contains_json, // no JSON object in the answer (matching `schema`, when there is one)
+  not_is_json,       // the answer is not valid JSON (is-json's negation)
 };
 
 /// How tool-sequence compares the names of the calls with its steps.
@@ -91,6 +92,7 @@ struct Assertion {
   std::string model;                // similar: the embedding model; empty: the default
   std::vector<Script> transforms;   // programs the answer goes through first, in order
   SequenceMode sequence = SequenceMode::in_order; // tool-sequence
+  bool strict = false; // is-json, not-is-json: the whole answer as it is, no Markdown fence read
 
   bool operator==(const Assertion&) const = default;
 };

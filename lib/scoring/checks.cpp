@@ -143,7 +143,7 @@ Outcome json_check(const Assertion& a, const std::string& text) {
                                         "of work)"
                                       : "contains no JSON object");
   }
-  auto j = json::parse(strip_fence(text), nullptr, false);
+  auto j = json::parse(a.strict ? std::string_view(text) : strip_fence(text), nullptr, false);
   std::vector<json> whole;
   if (!j.is_discarded())
     whole.push_back(std::move(j));
@@ -211,6 +211,7 @@ bool evaluated_in_checks(const Assertion& a) {
   case T::not_icontains_all:
   case T::contains_json:
   case T::not_contains_json:
+  case T::not_is_json:
   case T::javascript:
   case T::python:
   case T::similar:
@@ -285,6 +286,8 @@ Outcome evaluate(const Assertion& a, const Answer& answer, const EvaluationConte
     return json_check(a, t);
   case T::not_contains_json:
     return no_json_check(a, t);
+  case T::not_is_json:
+    return negated(base_check(a, seen, T::is_json));
   case T::javascript:
   case T::python:
     return script_check(a, output, ctx);

@@ -159,7 +159,8 @@ Outcome evaluate(const Assertion& a, const Answer& answer) {
                                      : fail("does not match /" + a.text + "/");
   }
   case AssertionType::is_json: {
-    auto j = nlohmann::json::parse(strip_fence(t), nullptr, false);
+    // promptfoo's is-json (strict) reads the answer as JSON.parse does: the whole of it.
+    auto j = nlohmann::json::parse(a.strict ? std::string_view(t) : strip_fence(t), nullptr, false);
     return j.is_discarded() ? fail("is not valid JSON") : pass("is valid JSON");
   }
   case AssertionType::json_path:

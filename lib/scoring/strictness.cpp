@@ -159,7 +159,11 @@ bool implies(const Assertion& n, const Assertion& o) {
             std::find(o.values.begin(), o.values.end(), n.text) != o.values.end());
   case T::not_icontains_all:
     return n.type == T::not_icontains_all && subset(n.values, o.values, true);
-  case T::is_json: // valid JSON either way; a schema only adds to it
+  case T::is_json: // valid JSON either way; a schema only adds to it, and so does strictness
+    return n.type == o.type && (o.schema.is_null() || n.schema == o.schema) &&
+           (n.strict || !o.strict);
+  case T::not_is_json: // one that reads inside a fence too fails on more answers
+    return n.type == o.type && (!n.strict || o.strict);
   case T::contains_json:
     return n.type == o.type && (o.schema.is_null() || n.schema == o.schema);
   case T::similar:
@@ -183,7 +187,7 @@ bool implies(const Assertion& n, const Assertion& o) {
 bool is_classic(const Assertion& a) {
   return classic_type(a.type) && a.values.empty() && a.schema.is_null() && a.script == Script{} &&
          !a.pass_score && a.vars.is_null() && a.config.is_null() && a.model.empty() &&
-         a.transforms.empty() && a.sequence == SequenceMode::in_order;
+         a.transforms.empty() && a.sequence == SequenceMode::in_order && !a.strict;
 }
 
 std::optional<bool> stricter_or_equal(const Assertion& after, const Assertion& before) {

@@ -56,7 +56,9 @@ TEST_CASE("export --to promptfoo writes the active cases as promptfoo tests", "[
   // A prompt that looks like JSON is sent as a one-message conversation, never misread.
   CHECK_THAT(yaml, Catch::Contains(
                        R"(prompt: "[{\"role\":\"user\",\"content\":\"[order widget] NW-1\"}]")"));
-  CHECK_THAT(yaml, Catch::Contains("- type: \"is-json\""));
+  // evalkeep's is-json reads inside a Markdown fence, promptfoo's does not: JavaScript says it.
+  CHECK_THAT(yaml,
+             Catch::Contains("- type: \"javascript\"\n        value: \"const s = String(output)"));
   // Retired cases and cases with nothing promptfoo can check stay out; no provider is invented.
   CHECK_THAT(yaml, !Catch::Contains("old-greeting"));
   CHECK_THAT(yaml, !Catch::Contains("only-length"));

@@ -84,7 +84,7 @@ TEST_CASE("export --to promptfoo, then import --from promptfoo, gives the same c
                R"([{"role":"system","content":"Be kind."},{"role":"user","content":"Hi"},)"
                R"({"role":"assistant","content":"Hello!"},{"role":"user","content":"Refund?"}])");
   must_succeed(a, {"add", "--id", "braces", "--prompt", "{\"q\": \"{{ name }}\"}", "--system",
-                   "Reply in JSON.", "--expect", "is-json", "--expect", "regex:^\\{",
+                   "Reply in JSON.", "--expect", "is-json-strict", "--expect", "regex:^\\{",
                    "--provenance", "red-team:template probe", "--tag", "json"});
   must_succeed(a, {"add", "--id", "titled", "--title", "Costs stay low", "--prompt", "Say ok",
                    "--expect", "max-cost:0.01", "--expect", "starts-with:ok", "--provenance",

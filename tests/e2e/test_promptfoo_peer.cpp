@@ -8,6 +8,7 @@
 #include "support/e2e.hpp"
 #include "support/standin.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -81,6 +82,16 @@ TEST_CASE("promptfoo runs the exported script files, transforms and scenarios wi
        {sources / "script-files/exportable.yaml", sources / "transforms/promptfooconfig.yaml",
         sources / "scenarios/promptfooconfig.yaml"})
     must_succeed(repo, {"import", "--from", "promptfoo", config.string()});
+  // is-json reads inside a Markdown fence unless strict, as promptfoo's does not: the lenient
+  // ones go to promptfoo as JavaScript that reads the fence too, with the same verdicts.
+  for (const auto& [id, prompt, expect] : std::vector<std::array<std::string, 3>>{
+           {"fenced-json", "Show my profile", "is-json"},
+           {"fenced-json-strict", "Show my profile please", "is-json-strict"},
+           {"fenced-not-json-strict", "Show my profile now", "not-is-json-strict"},
+           {"fenced-not-json", "Show my profile again", "not-is-json"},
+           {"prose-not-json", "Give me the order as JSON", "not-is-json"}})
+    must_succeed(repo, {"add", "--id", id, "--prompt", prompt, "--expect", expect, "--provenance",
+                        "spec:json answers"});
   auto out = repo.path() / "peer";
   fs::create_directories(out);
   must_succeed(repo,
@@ -117,5 +128,6 @@ TEST_CASE("promptfoo runs the exported script files, transforms and scenarios wi
   CHECK(pf_seen.size() == summary["total"].get<std::size_t>());
   CHECK(pf_failed == ek_failed);
   CHECK(ek_failed == std::set<std::string>{"profile-exportable", "refund-month-shouting",
-                                           "refund-upper", "refund-window-shouting"});
+                                           "refund-upper", "refund-window-shouting",
+                                           "fenced-json-strict", "fenced-not-json"});
 }

@@ -34,7 +34,9 @@ TEST_CASE("promptfoo assertions with an exact counterpart map one to one", "[int
   CHECK(specs({{"type", "not-contains"}, {"value", "sorry"}}) == V{"not-contains:sorry"});
   CHECK(specs({{"type", "starts-with"}, {"value", "Yes"}}) == V{"starts-with:Yes"});
   CHECK(specs({{"type", "regex"}, {"value", "\\d+"}}) == V{"regex:\\d+"});
-  CHECK(specs({{"type", "is-json"}}) == V{"is-json"});
+  // promptfoo's is-json is JSON.parse of the whole answer: a fenced answer is not JSON.
+  CHECK(specs({{"type", "is-json"}}) == V{"is-json-strict"});
+  CHECK(specs({{"type", "not-is-json"}}) == V{"not-is-json-strict"});
   CHECK(specs({{"type", "latency"}, {"threshold", 500}}) == V{"max-latency-ms:500"});
   CHECK(specs({{"type", "cost"}, {"threshold", 0.002}}) == V{"max-cost:0.002"});
   CHECK(specs({{"type", "llm-rubric"}, {"value", "Is polite"}, {"threshold", 0.8}}) ==
@@ -65,9 +67,9 @@ TEST_CASE("promptfoo's negated and list string checks and JSON schemas come over
   CHECK(specs({{"type", "not-icontains-any"}, {"value", "x,y"}}) ==
         V{"not-icontains:x", "not-icontains:y"});
   CHECK(specs({{"type", "is-json"}, {"value", {{"type", "object"}, {"required", {"id"}}}}}) ==
-        V{R"(is-json:{"required":["id"],"type":"object"})"});
+        V{R"(is-json-strict:{"required":["id"],"type":"object"})"});
   CHECK(specs({{"type", "is-json"}, {"value", R"({"type": "array"})"}}) ==
-        V{R"(is-json:{"type":"array"})"});
+        V{R"(is-json-strict:{"type":"array"})"});
   CHECK(specs({{"type", "contains-json"}}) == V{"contains-json"});
   CHECK(specs({{"type", "not-contains-json"}, {"value", {{"required", {"id"}}}}}) ==
         V{R"(not-contains-json:{"required":["id"]})"});
@@ -87,7 +89,8 @@ TEST_CASE("promptfoo assertions without an exact counterpart are refused with th
            {{{"type", "javascript"}, {"value", "file://checks.js:refund"}}, "read from a file"},
            {{{"type", "javascript"}, {"value", 12}}, "needs its code as text"},
            {{{"type", "ruby"}, {"value", "true"}}, "no assertion like"},
-           {{{"type", "not-is-json"}}, "no assertion like"},
+           {{{"type", "not-is-json"}, {"value", {{"type", "object"}}}},
+            "validates the schema against no value"},
            {{{"type", "is-json"}, {"value", "type: object"}}, "must be a JSON Schema"},
            {{{"type", "is-json"}, {"value", {{"type", 12}}}}, "invalid JSON Schema"},
            {{{"type", "contains-json"}, {"value", {{"$ref", "https://example.com/s.json"}}}},
@@ -215,9 +218,9 @@ TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come ba
   for (const char* spec :
        {"not-equals:No", "not-icontains:sorry", "not-starts-with:No", "not-regex:\\d{3}",
         R"(contains-any:["a","b"])", R"(icontains-any:["a"])", R"(not-contains-all:["a"])",
-        R"(not-icontains-all:["x","y"])", "is-json", R"(is-json:{"type":"object"})",
-        "contains-json", R"(contains-json:{"required":["id"]})", "tool-args-valid",
-        R"(not-contains-json:{"required":["id"]})", "tool-call-f1@1:search,book",
+        R"(not-icontains-all:["x","y"])", "is-json-strict", R"(is-json-strict:{"type":"object"})",
+        "not-is-json-strict", "contains-json", R"(contains-json:{"required":["id"]})",
+        "tool-args-valid", R"(not-contains-json:{"required":["id"]})", "tool-call-f1@1:search,book",
         "tool-call-f1@0.5:a"}) {
     INFO(spec);
     auto a = scoring::parse_assertion(spec);
@@ -229,6 +232,16 @@ TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come ba
     REQUIRE(back->size() == 1);
     CHECK(back->front() == *a);
   }
+  // evalkeep's is-json reads inside a Markdown fence too, which promptfoo's does not: it goes as
+  // JavaScript that does the same (with a schema it has no counterpart).
+  for (const char* spec : {"is-json", "not-is-json"}) {
+    INFO(spec);
+    auto pf = to_promptfoo(*scoring::parse_assertion(spec));
+    REQUIRE(pf);
+    CHECK((*pf)["type"] == "javascript");
+    CHECK_THAT((*pf)["value"].get<std::string>(), Catch::Contains("s.lastIndexOf('```')"));
+  }
+  CHECK_FALSE(to_promptfoo(*scoring::parse_assertion(R"(is-json:{"type":"object"})")));
   // Texts that look like templates are kept literal, as for the other checks.
   auto braces = scoring::parse_assertion(R"(icontains-any:["{{a}}","b"])");
   REQUIRE(braces);
@@ -236,7 +249,7 @@ TEST_CASE("the negated, list, schema and tool checks go to promptfoo and come ba
         R"({"type":"icontains-any","value":["{% raw %}{{a}}{% endraw %}","b"]})");
   // A schema promptfoo would read as a template, and an assertion behind an inline Python
   // transform (promptfoo's inline transforms are JavaScript) or two of them, stay here.
-  auto templated = scoring::parse_assertion(R"(is-json:{"description":"{{x}}"})");
+  auto templated = scoring::parse_assertion(R"(is-json-strict:{"description":"{{x}}"})");
   REQUIRE(templated);
   CHECK_FALSE(to_promptfoo(*templated));
   auto transformed = scoring::parse_assertion("contains:a");

@@ -79,13 +79,26 @@ TEST_CASE("the JSON form round-trips and refuses unknown fields", "[scoring]") {
 }
 
 TEST_CASE("the new assertion types round-trip through their JSON form", "[scoring]") {
-  for (const char* spec :
-       {"not-icontains:sorry", "not-equals:x", "not-starts-with:No", "not-regex:\\d+",
-        "contains-any:[\"a\",\"b\"]", "icontains-any:[\"a\"]", "not-contains-all:[\"a\",\"b\"]",
-        "not-icontains-all:[\"x\"]", "contains-json", "is-json:{\"type\":\"object\"}",
-        "contains-json:{\"required\":[\"a\"]}", "not-contains-json",
-        "not-contains-json:{\"required\":[\"a\"]}", "javascript:output.length > 2",
-        "python@0.5:len(output) / 10", "similar@0.8:Paris is the capital"}) {
+  for (const char* spec : {"not-icontains:sorry",
+                           "not-equals:x",
+                           "not-starts-with:No",
+                           "not-regex:\\d+",
+                           "contains-any:[\"a\",\"b\"]",
+                           "icontains-any:[\"a\"]",
+                           "not-contains-all:[\"a\",\"b\"]",
+                           "not-icontains-all:[\"x\"]",
+                           "contains-json",
+                           "is-json:{\"type\":\"object\"}",
+                           "contains-json:{\"required\":[\"a\"]}",
+                           "not-contains-json",
+                           "not-contains-json:{\"required\":[\"a\"]}",
+                           "javascript:output.length > 2",
+                           "python@0.5:len(output) / 10",
+                           "similar@0.8:Paris is the capital",
+                           "is-json-strict",
+                           "is-json-strict:{\"type\":\"object\"}",
+                           "not-is-json",
+                           "not-is-json-strict"}) {
     INFO(spec);
     auto a = parse_assertion(spec);
     REQUIRE(a);
@@ -104,6 +117,13 @@ TEST_CASE("the new assertion types round-trip through their JSON form", "[scorin
   CHECK(*from_json(nlohmann::json(to_json(*js))) == *js);
   // Its displayed form shows the transform's code, so that a reviewer sees it change.
   CHECK(to_spec(*js) == "javascript@0.5:file://a.js (after the python transform output.strip())");
+  // Strictness is a field of is-json and not-is-json, shown in the command-line form.
+  auto strict = parse_assertion("is-json-strict");
+  REQUIRE(strict);
+  CHECK(strict->type == AssertionType::is_json);
+  CHECK(nlohmann::json(to_json(*strict)).dump() == R"({"strict":true,"type":"is-json"})");
+  CHECK(to_spec(*strict) == "is-json-strict");
+  CHECK(to_spec(*parse_assertion("not-is-json")) == "not-is-json");
   // An assertion without the new fields keeps its JSON form byte for byte.
   auto plain = parse_assertion("icontains:30 days");
   CHECK(nlohmann::json(to_json(*plain)).dump() == R"({"type":"icontains","value":"30 days"})");
@@ -116,6 +136,13 @@ TEST_CASE("the new assertion types refuse what they cannot check", "[scoring]") 
   CHECK_FALSE(parse_assertion("is-json:not json"));
   CHECK_FALSE(parse_assertion("not-regex:(unclosed"));
   CHECK_FALSE(parse_assertion("javascript:"));
+  CHECK_FALSE(parse_assertion("not-is-json:{}"));
+  CHECK_FALSE(parse_assertion("contains-json-strict"));
+  CHECK_FALSE(from_json(nlohmann::json::parse(R"({"type":"contains-json","strict":true})")));
+  CHECK_FALSE(from_json(nlohmann::json::parse(R"({"type":"contains","value":"a","strict":true})")));
+  auto not_bool = from_json(nlohmann::json::parse(R"({"type":"is-json","strict":"yes"})"));
+  REQUIRE_FALSE(not_bool);
+  CHECK_THAT(not_bool.error().message, Catch::Contains("must be true or false"));
   auto file = parse_assertion("python:file://check.py");
   REQUIRE_FALSE(file);
   CHECK_THAT(file.error().message, Catch::Contains("takes its code inline"));

@@ -34,6 +34,22 @@ TEST_CASE("text assertions pass and fail with a reason", "[scoring]") {
   CHECK_FALSE(check("regex:^\\d+$", "12a").passed);
 }
 
+TEST_CASE("a strict is-json reads the whole answer, as JSON.parse does", "[scoring]") {
+  const std::string fenced = "```json\n{\"a\": 1}\n```";
+  CHECK(check("is-json-strict", " \n{\"a\": 1}\t\n").passed); // whitespace around is JSON's own
+  CHECK(check("is-json-strict", "[1, 2]").passed);
+  CHECK_FALSE(check("is-json-strict", fenced).passed);
+  CHECK_FALSE(check("is-json-strict", "Here it is: {\"a\": 1}").passed);
+  CHECK_FALSE(check(R"(is-json-strict:{"required":["a"]})", fenced).passed);
+  CHECK(check(R"(is-json-strict:{"required":["a"]})", R"({"a": 1})").passed);
+  // not-is-json turns the verdict over, strict or reading the fence.
+  CHECK(check("not-is-json-strict", fenced).passed);
+  CHECK_FALSE(check("not-is-json", fenced).passed);
+  CHECK_FALSE(check("not-is-json-strict", R"({"a": 1})").passed);
+  CHECK(check("not-is-json", "status: shipped").passed);
+  CHECK(check("not-is-json-strict", "").passed);
+}
+
 TEST_CASE("a catastrophic regex runs in linear time", "[scoring]") {
   std::string answer(100000, 'a');
   answer += "!";
