@@ -61,6 +61,18 @@ json merged(const json& base, const json& over) {
   return out;
 }
 
+// More cases than this from one test is a mistake or a hostile file, not a suite.
+constexpr std::size_t k_max_combinations = 10'000;
+
+// How many combinations the array-valued vars make, counted up to past k_max_combinations.
+std::size_t count_combinations(const json& vars) {
+  std::size_t n = 1;
+  for (const auto& [_, value] : vars.items())
+    if (value.is_array() && !value.empty())
+      n = std::min(n * value.size(), k_max_combinations + 1);
+  return n;
+}
+
 // Every combination of the values of the array-valued vars, in promptfoo's order.
 std::vector<json> expand_vars(const json& vars) {
   std::vector<json> combos{json::object()};
@@ -232,7 +244,8 @@ private:
         skip(m_reading, pw.str(), "a prompt function is code; its cases are not imported",
              "a prompt written as code");
       } else if (p.contains("raw") && p["raw"].is_string()) {
-        m_prompts.push_back({p["raw"], label, p.value("id", ""), pw.str()});
+        std::string id = p.contains("id") && p["id"].is_string() ? p["id"].get<std::string>() : "";
+        m_prompts.push_back({p["raw"], label, id, pw.str()});
       } else if (p.contains("id") && p["id"].is_string()) {
         TRY(add_prompt(p["id"].get<std::string>(), label, pw));
       } else {
@@ -928,6 +941,18 @@ private:
           return invalid("{}: {} must be a mapping", where, key);
     if (t.contains("description") && !t["description"].is_string())
       return invalid("{}: description must be text", where);
+    for (const json* source : {&default_test, &t}) {
+      if (!source->contains("options") || !(*source)["options"].is_object())
+        continue;
+      const json& o = (*source)["options"];
+      const std::string ow = (source == &t ? test.where : default_where).key("options").str();
+      for (const char* key : {"prefix", "suffix"})
+        if (o.contains(key) && !o[key].is_string())
+          return invalid("{}: options.{} must be text", ow, key);
+      for (const char* key : {"disableVarExpansion", "disableConversationVar", "runSerially"})
+        if (o.contains(key) && !o[key].is_boolean())
+          return invalid("{}: options.{} must be true or false", ow, key);
+    }
     if (!usable) {
       list_types_without_counterpart(test, default_test, default_where, name);
       return {};
@@ -947,6 +972,15 @@ private:
       return {};
     auto asserts = TRY(collect_asserts(test, default_test, default_where, name));
     auto prompts = TRY(prompts_of(t, where));
+    if (!options.value("disableVarExpansion", false) &&
+        count_combinations(vars) * std::max<std::size_t>(prompts.size(), 1) > k_max_combinations) {
+      skip(m_reading, where,
+           fmt::format("{}: its array vars and prompts make more than {} cases; the test is not "
+                       "imported",
+                       name, k_max_combinations),
+           "a test of too many combinations");
+      return {};
+    }
 
     // options.transform runs in front of every assertion (checked with each of them).
     const json test_transform = options.value("transform", json());
