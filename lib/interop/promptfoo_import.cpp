@@ -102,6 +102,28 @@ std::optional<double> threshold_number(const json& t) {
   return d;
 }
 
+// Whether an assert-set scores 1 exactly when it passes: all its assertions score 1 or 0 (or are
+// such sets), so its weighted mean is 1 only when all pass. A threshold of 1 over it then asks
+// what evalkeep asks of its assertions opened out.
+bool scores_one_only_when_passing(const json& a, int depth) {
+  if (depth > 8 || !a.is_object() || a.value("type", json()) != "assert-set" ||
+      !a.contains("assert") || !a["assert"].is_array() || a["assert"].empty())
+    return false;
+  for (const auto& c : a["assert"]) {
+    std::string type = c.is_object() && c.contains("type") && c["type"].is_string()
+                           ? c["type"].get<std::string>()
+                           : "";
+    json w = c.is_object() ? c.value("weight", json(1)) : json();
+    if (!w.is_number() || w.get<double>() <= 0)
+      return false;
+    if (std::find(std::begin(k_all_or_nothing_types), std::end(k_all_or_nothing_types), type) ==
+            std::end(k_all_or_nothing_types) &&
+        !scores_one_only_when_passing(c, depth + 1))
+      return false;
+  }
+  return true;
+}
+
 // Whether promptfoo's pass rule for a threshold over `asserts` (pass when the weighted mean score
 // reaches it) is evalkeep's rule (pass when every assertion passes): every assertion scores 1 or
 // 0 with a positive weight, and the threshold is at most 1 but above what is left when the
@@ -118,7 +140,8 @@ std::string threshold_differs(const json& threshold, const std::vector<json>& as
                            ? a["type"].get<std::string>()
                            : "";
     if (std::find(std::begin(k_all_or_nothing_types), std::end(k_all_or_nothing_types), type) ==
-        std::end(k_all_or_nothing_types))
+            std::end(k_all_or_nothing_types) &&
+        !(*t == 1 && scores_one_only_when_passing(a, 0)))
       return fmt::format("\"{}\" scores between 0 and 1, so the test may pass with it failing",
                          type.empty() ? "?" : type);
     json w = a.value("weight", json(1));
