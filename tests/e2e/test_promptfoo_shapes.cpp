@@ -21,7 +21,7 @@ nlohmann::json shown(Repo& repo, const std::string& id) {
 
 } // namespace
 
-TEST_CASE("run, output, sharing and provider settings change nothing; the cases import whole",
+TEST_CASE("run, output, sharing and provider settings change nothing and the cases import whole",
           "[e2e][interop]") {
   Repo repo;
   must_succeed(repo, {"init"});
@@ -88,7 +88,7 @@ TEST_CASE("a threshold or assert-set that passes only when all pass, and an unus
 }
 
 TEST_CASE("a threshold, assert-set or grading prompt that changes the verdict is refused naming "
-          "it and its line; --skip-unsupported keeps the rest",
+          "it and its line, --skip-unsupported keeps the rest",
           "[e2e][interop]") {
   Repo repo;
   must_succeed(repo, {"init"});
@@ -150,4 +150,10 @@ TEST_CASE("hostile or mistyped configurations are refused with their place, neve
                                         "    assert: [{type: contains, value: x}]\n");
   auto flag = must_fail(repo, 2, {"import", "--from", "promptfoo", "flag.yaml"});
   CHECK_THAT(flag.err, Catch::Contains("options.disableVarExpansion must be true or false"));
+  // promptfoo reads tests from files, not from a folder.
+  std::filesystem::create_directories(repo.path() / "cases");
+  write_file(repo.path() / "folder.yaml", "prompts: [x]\ntests: file://cases/\n");
+  auto folder = must_fail(repo, 2, {"import", "--from", "promptfoo", "folder.yaml"});
+  CHECK_THAT(folder.err,
+             Catch::Contains("folder.yaml:2: '") && Catch::Contains("' is a folder, not a file"));
 }
