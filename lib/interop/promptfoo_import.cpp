@@ -7,7 +7,10 @@
 #include "interop/template.hpp"
 #include "interop/yaml_tree.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -34,8 +37,9 @@ struct Test {
 };
 
 // The keys of a test, and what evalkeep does with each.
-constexpr std::string_view k_test_keys[] = {"description", "vars",     "assert",    "metadata",
-                                            "options",     "provider", "providers", "prompts"};
+constexpr std::string_view k_test_keys[] = {"description", "vars",    "assert",
+                                            "metadata",    "options", "provider",
+                                            "providers",   "prompts", "threshold"};
 // Test options that do not change what is asked or checked.
 constexpr std::string_view k_neutral_options[] = {
     "provider",    "disableVarExpansion", "disableConversationVar",
@@ -59,6 +63,113 @@ json merged(const json& base, const json& over) {
     for (const auto& [k, v] : over.items())
       out[k] = v;
   return out;
+}
+
+// promptfoo types whose score is 1 when they pass and 0 when they fail.
+constexpr std::string_view k_all_or_nothing_types[] = {"equals",
+                                                       "contains",
+                                                       "icontains",
+                                                       "contains-all",
+                                                       "icontains-all",
+                                                       "contains-any",
+                                                       "icontains-any",
+                                                       "starts-with",
+                                                       "regex",
+                                                       "is-json",
+                                                       "contains-json",
+                                                       "not-equals",
+                                                       "not-contains",
+                                                       "not-icontains",
+                                                       "not-contains-all",
+                                                       "not-icontains-all",
+                                                       "not-contains-any",
+                                                       "not-icontains-any",
+                                                       "not-starts-with",
+                                                       "not-regex",
+                                                       "not-contains-json"};
+
+// A threshold as promptfoo reads it: a number, or (from a CSV's __threshold) number text.
+std::optional<double> threshold_number(const json& t) {
+  if (t.is_number())
+    return t.get<double>();
+  if (!t.is_string())
+    return std::nullopt;
+  const std::string& s = t.get_ref<const std::string&>();
+  char* end = nullptr;
+  double d = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(d))
+    return std::nullopt;
+  return d;
+}
+
+// Whether an assert-set scores 1 exactly when it passes: all its assertions score 1 or 0 (or are
+// such sets), so its weighted mean is 1 only when all pass. A threshold of 1 over it then asks
+// what evalkeep asks of its assertions opened out.
+bool scores_one_only_when_passing(const json& a, int depth) {
+  if (depth > 8 || !a.is_object() || a.value("type", json()) != "assert-set" ||
+      !a.contains("assert") || !a["assert"].is_array() || a["assert"].empty())
+    return false;
+  for (const auto& c : a["assert"]) {
+    std::string type = c.is_object() && c.contains("type") && c["type"].is_string()
+                           ? c["type"].get<std::string>()
+                           : "";
+    json w = c.is_object() ? c.value("weight", json(1)) : json();
+    if (!w.is_number() || w.get<double>() <= 0)
+      return false;
+    if (std::find(std::begin(k_all_or_nothing_types), std::end(k_all_or_nothing_types), type) ==
+            std::end(k_all_or_nothing_types) &&
+        !scores_one_only_when_passing(c, depth + 1))
+      return false;
+  }
+  return true;
+}
+
+// Whether promptfoo's pass rule for a threshold over `asserts` (pass when the weighted mean score
+// reaches it) is evalkeep's rule (pass when every assertion passes): every assertion scores 1 or
+// 0 with a positive weight, and the threshold is at most 1 but above what is left when the
+// lightest one fails. An empty reason when it is; else why not.
+std::string threshold_differs(const json& threshold, const std::vector<json>& asserts) {
+  if (threshold.is_null())
+    return {}; // promptfoo ignores a threshold that is not a number
+  auto t = threshold_number(threshold);
+  if (!t)
+    return "the threshold is not a number";
+  double total = 0, lightest = 0;
+  for (const auto& a : asserts) {
+    std::string type = a.is_object() && a.contains("type") && a["type"].is_string()
+                           ? a["type"].get<std::string>()
+                           : "";
+    if (std::find(std::begin(k_all_or_nothing_types), std::end(k_all_or_nothing_types), type) ==
+            std::end(k_all_or_nothing_types) &&
+        !(*t == 1 && scores_one_only_when_passing(a, 0)))
+      return fmt::format("\"{}\" scores between 0 and 1, so the test may pass with it failing",
+                         type.empty() ? "?" : type);
+    json w = a.value("weight", json(1));
+    if (!w.is_number() || w.get<double>() <= 0)
+      return "an assertion's weight is not a positive number";
+    double weight = w.get<double>();
+    lightest = total == 0 ? weight : std::min(lightest, weight);
+    total += weight;
+  }
+  if (total == 0)
+    return "there is no assertion to weigh";
+  if (*t > 1)
+    return fmt::format("a threshold of {} is never reached", *t);
+  if (*t <= 1 - lightest / total)
+    return fmt::format("with a threshold of {} the test passes with an assertion failing", *t);
+  return {};
+}
+
+// More cases than this from one test is a mistake or a hostile file, not a suite.
+constexpr std::size_t k_max_combinations = 10'000;
+
+// How many combinations the array-valued vars make, counted up to past k_max_combinations.
+std::size_t count_combinations(const json& vars) {
+  std::size_t n = 1;
+  for (const auto& [_, value] : vars.items())
+    if (value.is_array() && !value.empty())
+      n = std::min(n * value.size(), k_max_combinations + 1);
+  return n;
 }
 
 // Every combination of the values of the array-valued vars, in promptfoo's order.
@@ -232,7 +343,8 @@ private:
         skip(m_reading, pw.str(), "a prompt function is code; its cases are not imported",
              "a prompt written as code");
       } else if (p.contains("raw") && p["raw"].is_string()) {
-        m_prompts.push_back({p["raw"], label, p.value("id", ""), pw.str()});
+        std::string id = p.contains("id") && p["id"].is_string() ? p["id"].get<std::string>() : "";
+        m_prompts.push_back({p["raw"], label, id, pw.str()});
       } else if (p.contains("id") && p["id"].is_string()) {
         TRY(add_prompt(p["id"].get<std::string>(), label, pw));
       } else {
@@ -756,14 +868,12 @@ private:
     for (const auto* source : {&default_test, &test.value}) {
       const Where& sw = source == &test.value ? test.where : default_where;
       for (const auto& [key, value] : source->items()) {
-        if (key == "csv_config" || key == "threshold" || key == "providerOutput" ||
-            key == "assertScoringFunction" ||
+        if (key == "csv_config" || key == "providerOutput" || key == "assertScoringFunction" ||
             std::find(std::begin(k_test_keys), std::end(k_test_keys), key) ==
                 std::end(k_test_keys)) {
-          std::string what = key == "threshold"        ? "a pass threshold over weighted assertions"
-                             : key == "providerOutput" ? "a fixed provider output"
-                             : key == "csv_config"     ? "assertion settings from __config columns"
-                                                       : fmt::format("the field \"{}\"", key);
+          std::string what = key == "providerOutput" ? "a fixed provider output"
+                             : key == "csv_config"   ? "assertion settings from __config columns"
+                                                     : fmt::format("the field \"{}\"", key);
           skip(m_reading, sw.key(key).str(),
                fmt::format("{}: {} is not supported; the test is not imported", name, what),
                fmt::format("the test field \"{}\"", key));
@@ -772,7 +882,7 @@ private:
       }
       if (source->contains("options") && (*source)["options"].is_object())
         for (const auto& [key, _] : (*source)["options"].items())
-          if (key != "prefix" && key != "suffix" && key != "transform" &&
+          if (key != "prefix" && key != "suffix" && key != "transform" && key != "rubricPrompt" &&
               std::find(std::begin(k_neutral_options), std::end(k_neutral_options), key) ==
                   std::end(k_neutral_options)) {
             skip(m_reading, sw.key("options").key(key).str(),
@@ -783,7 +893,79 @@ private:
             usable = false;
           }
     }
+    if (!threshold_and_grading_kept(test, default_test, default_where, name))
+      usable = false;
     return usable;
+  }
+
+  // The assertions of a test and its defaultTest as written, $refs resolved and assert-sets
+  // opened (the set itself listed too).
+  void listed_asserts(const json& list, std::vector<json>& out, bool open_sets, int depth) const {
+    if (!list.is_array() || depth > 8)
+      return;
+    for (const auto& a : list) {
+      auto r = resolve_template(a);
+      const json& v = r ? *r : a;
+      out.push_back(v);
+      if (open_sets && v.is_object() && v.value("type", json()) == "assert-set" &&
+          v.contains("assert"))
+        listed_asserts(v["assert"], out, open_sets, depth + 1);
+    }
+  }
+
+  // A threshold is kept when it passes the test exactly when all its assertions pass; a grading
+  // prompt (options.rubricPrompt) when no assertion is graded by a model. Lists them otherwise.
+  bool threshold_and_grading_kept(const Test& test, const json& default_test,
+                                  const Where& default_where, const std::string& name) {
+    const json& t = test.value;
+    bool kept = true;
+    if (t.contains("threshold") || default_test.contains("threshold")) {
+      const bool own = t.contains("threshold");
+      std::vector<json> top;
+      for (const json* source : {&default_test, &t})
+        if (source->contains("assert"))
+          listed_asserts((*source)["assert"], top, false, 0);
+      std::string why = threshold_differs(own ? t["threshold"] : default_test["threshold"], top);
+      if (!why.empty()) {
+        skip(m_reading, (own ? test.where : default_where).key("threshold").str(),
+             fmt::format("{}: a pass threshold over weighted assertions is not supported ({}); "
+                         "the test is not imported",
+                         name, why),
+             "the test field \"threshold\"");
+        kept = false;
+      }
+    }
+    for (const json* source : {&t, &default_test}) {
+      if (!source->contains("options") || !(*source)["options"].is_object() ||
+          !(*source)["options"].contains("rubricPrompt"))
+        continue;
+      std::vector<json> all;
+      for (const json* s : {&default_test, &t})
+        if (s->contains("assert"))
+          listed_asserts((*s)["assert"], all, true, 0);
+      for (const auto& a : all) {
+        std::string type = a.is_object() && a.contains("type") && a["type"].is_string()
+                               ? a["type"].get<std::string>()
+                               : "";
+        bool ungraded =
+            std::find(std::begin(k_all_or_nothing_types), std::end(k_all_or_nothing_types), type) !=
+                std::end(k_all_or_nothing_types) ||
+            type == "javascript" || type == "python" || type == "latency" || type == "cost" ||
+            type == "assert-set";
+        if (!ungraded) {
+          const Where& sw = source == &t ? test.where : default_where;
+          skip(m_reading, sw.key("options").key("rubricPrompt").str(),
+               fmt::format("{}: options.rubricPrompt replaces the grading prompt of \"{}\" "
+                           "(evalkeep's judge grades with its own); the test is not imported",
+                           name, type.empty() ? "?" : type),
+               "options.rubricPrompt");
+          kept = false;
+          break;
+        }
+      }
+      break; // the test's own options win over defaultTest's
+    }
+    return kept;
   }
 
   // The assertions of defaultTest first, then the test's own, each with its place; $ref templates
@@ -800,17 +982,52 @@ private:
       const json& list = (*source)["assert"];
       if (!list.is_array())
         return invalid("{}: assert must be a list", sw.key("assert").str());
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        Where aw = sw.key("assert").index(i);
-        auto resolved = resolve_template(list[i]);
-        if (!resolved)
-          skip(m_reading, aw.str(), fmt::format("{}: assert: {}", name, resolved.error().message),
-               "an assertion $ref");
-        else
-          asserts.emplace_back(std::move(*resolved), std::move(aw));
-      }
+      for (std::size_t i = 0; i < list.size(); ++i)
+        add_assert(asserts, list[i], sw.key("assert").index(i), name, 0);
     }
     return asserts;
+  }
+
+  // Adds an assertion, its $ref resolved; an assert-set whose pass rule is "all of them pass"
+  // (no threshold, or one that only all of them reach) becomes its assertions.
+  void add_assert(std::vector<std::pair<json, Where>>& asserts, const json& a, const Where& aw,
+                  const std::string& name, int depth) {
+    auto resolved = resolve_template(a);
+    if (!resolved) {
+      skip(m_reading, aw.str(), fmt::format("{}: assert: {}", name, resolved.error().message),
+           "an assertion $ref");
+      return;
+    }
+    if (!resolved->is_object() || resolved->value("type", json()) != "assert-set") {
+      asserts.emplace_back(std::move(*resolved), aw);
+      return;
+    }
+    const json& set = *resolved;
+    std::string why;
+    for (const auto& [key, _] : set.items())
+      if (key != "type" && key != "assert" && key != "threshold" && key != "weight" &&
+          key != "metric" && why.empty())
+        why = fmt::format("its \"{}\" changes how it is checked", key);
+    if (why.empty() &&
+        (!set.contains("assert") || !set["assert"].is_array() || set["assert"].empty()))
+      why = "it needs a non-empty list of assertions under \"assert\"";
+    if (why.empty() && depth >= 8)
+      why = "it is nested in more than 8 other assert-sets";
+    if (why.empty()) {
+      std::vector<json> children;
+      for (const auto& c : set["assert"]) {
+        auto r = resolve_template(c);
+        children.push_back(r ? *r : c);
+      }
+      why = threshold_differs(set.value("threshold", json()), children);
+    }
+    if (!why.empty()) {
+      skip(m_reading, aw.str(), fmt::format("{}: assert \"assert-set\": {}", name, why),
+           "assert \"assert-set\"");
+      return;
+    }
+    for (std::size_t j = 0; j < set["assert"].size(); ++j)
+      add_assert(asserts, set["assert"][j], aw.key("assert").index(j), name, depth + 1);
   }
 
   // A test's vars: a mapping, or read from files (file://PATH or a glob, or a list of them) merged
@@ -928,6 +1145,18 @@ private:
           return invalid("{}: {} must be a mapping", where, key);
     if (t.contains("description") && !t["description"].is_string())
       return invalid("{}: description must be text", where);
+    for (const json* source : {&default_test, &t}) {
+      if (!source->contains("options") || !(*source)["options"].is_object())
+        continue;
+      const json& o = (*source)["options"];
+      const std::string ow = (source == &t ? test.where : default_where).key("options").str();
+      for (const char* key : {"prefix", "suffix"})
+        if (o.contains(key) && !o[key].is_string())
+          return invalid("{}: options.{} must be text", ow, key);
+      for (const char* key : {"disableVarExpansion", "disableConversationVar", "runSerially"})
+        if (o.contains(key) && !o[key].is_boolean())
+          return invalid("{}: options.{} must be true or false", ow, key);
+    }
     if (!usable) {
       list_types_without_counterpart(test, default_test, default_where, name);
       return {};
@@ -947,6 +1176,15 @@ private:
       return {};
     auto asserts = TRY(collect_asserts(test, default_test, default_where, name));
     auto prompts = TRY(prompts_of(t, where));
+    if (!options.value("disableVarExpansion", false) &&
+        count_combinations(vars) * std::max<std::size_t>(prompts.size(), 1) > k_max_combinations) {
+      skip(m_reading, where,
+           fmt::format("{}: its array vars and prompts make more than {} cases; the test is not "
+                       "imported",
+                       name, k_max_combinations),
+           "a test of too many combinations");
+      return {};
+    }
 
     // options.transform runs in front of every assertion (checked with each of them).
     const json test_transform = options.value("transform", json());

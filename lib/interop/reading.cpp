@@ -256,6 +256,10 @@ std::string quote_regex(std::string_view text) {
 
 Result<std::string> read_referenced(const fs::path& file, const std::string& referred_at) {
   std::error_code ec;
+  if (fs::is_directory(file, ec))
+    return invalid("{}: '{}' is a folder, not a file: name the files in it, or a glob of them "
+                   "(file://FOLDER/*.yaml)",
+                   referred_at, file.string());
   if (!fs::is_regular_file(file, ec))
     return invalid("{}: cannot read '{}': no such file", referred_at, file.string());
   std::ifstream in(file, std::ios::binary);

@@ -609,6 +609,88 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
     }
     return out;
   }
+  if (name == "select" || name == "reject") {
+    // nunjucks' getSelectOrReject: the items whose test (truthy unless named) is true, or false.
+    if (args.size() > 2)
+      return invalid("the filter '{}' with more than two arguments", name);
+    auto items = TRY(elements(name, input));
+    std::string test = js::is_undefined(a(0)) ? std::string("truthy") : js::to_string(a(0));
+    std::vector<json> test_args;
+    if (args.size() == 2)
+      test_args.push_back(a(1));
+    json out = json::array();
+    for (const auto& item : items)
+      if (TRY(apply_test(test, item, test_args)) == (name == "select"))
+        out.push_back(item);
+    return out;
+  }
+  if (name == "slice") {
+    // nunjucks' slice: `slices` lists, the first `length % slices` one longer; the others padded
+    // with `fillWith` when it is given and truthy.
+    auto items = TRY(elements(name, input));
+    double slices = js::to_number(a(0));
+    if (std::isnan(slices) || slices < 0 || slices > 10'000)
+      return invalid("the filter 'slice' into {} lists", js::to_string(a(0)));
+    auto count = static_cast<std::size_t>(slices);
+    if (count == 0)
+      return json::array();
+    std::size_t length = items.size() / count, extra = items.size() % count, offset = 0;
+    json out = json::array();
+    for (std::size_t i = 0; i < count; ++i) {
+      std::size_t start = offset + i * length;
+      if (i < extra)
+        ++offset;
+      std::size_t end = std::min(offset + (i + 1) * length, items.size());
+      json part = json::array();
+      for (std::size_t k = start; k < end; ++k)
+        part.push_back(items[k]);
+      if (js::truthy(a(1)) && i >= extra)
+        part.push_back(a(1));
+      out.push_back(std::move(part));
+    }
+    return out;
+  }
+  if (name == "groupby") {
+    // nunjucks' lib.groupBy: an object from each item's attribute (a dotted path; a missing one
+    // is "undefined") as text to the items that have it, in order.
+    auto items = TRY(elements(name, input));
+    std::vector<std::string> parts;
+    if (a(0).is_number()) {
+      parts.push_back(js::to_string(a(0)));
+    } else {
+      std::string path = js::to_string(a(0));
+      for (std::size_t at = 0;;) {
+        auto dot = path.find('.', at);
+        parts.push_back(path.substr(at, dot == std::string::npos ? dot : dot - at));
+        if (dot == std::string::npos)
+          break;
+        at = dot + 1;
+      }
+    }
+    json out = json::object();
+    for (const auto& item : items) {
+      json v = item;
+      for (const auto& part : parts) {
+        if (v.is_object() && v.contains(part)) {
+          json next = v[part];
+          v = std::move(next);
+        } else if (v.is_array() && !part.empty() &&
+                   part.find_first_not_of("0123456789") == std::string::npos && part.size() < 10 &&
+                   std::stoul(part) < v.size()) {
+          json next = v[std::stoul(part)];
+          v = std::move(next);
+        } else {
+          v = js::undefined();
+          break;
+        }
+      }
+      std::string key = js::is_undefined(v) ? std::string("undefined") : js::to_string(v);
+      if (!out.contains(key))
+        out[key] = json::array();
+      out[key].push_back(item);
+    }
+    return out;
+  }
   if (name == "title") {
     auto s = TRY(text_input(name, normalize(input, "")));
     std::string out;

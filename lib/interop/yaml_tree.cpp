@@ -13,6 +13,9 @@ namespace {
 
 // Deeper documents are hostile, not configs; the limit keeps the recursion off the stack's end.
 constexpr int k_max_depth = 200;
+// Aliases let a short document stand for an enormous one (each alias of an alias multiplies); a
+// configuration has far fewer values than this.
+constexpr std::size_t k_max_nodes = 500'000;
 
 std::string escape_pointer_token(std::string_view key) {
   std::string out;
@@ -88,24 +91,65 @@ json plain_scalar(const std::string& s) {
   return s;
 }
 
+// yaml-cpp ends a plain scalar inside [...] or {...} at a '?' (`{q: Is it open?, n: 1}` fails
+// to parse), where YAML 1.2 and promptfoo's js-yaml read the '?' as part of the text. A '?' that
+// follows a character of text (not a space, a line start or `[{,`) cannot be the key indicator,
+// so it is swapped for a private-use character before parsing and swapped back in every scalar.
+constexpr std::string_view k_question_stand_in = "\xEE\x80\x80"; // U+E000
+
+std::string hide_inner_questions(std::string_view text, bool& hidden) {
+  hidden = false;
+  if (text.find('?') == std::string_view::npos ||
+      text.find(k_question_stand_in) != std::string_view::npos)
+    return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char before = i > 0 ? text[i - 1] : '\n';
+    if (text[i] == '?' && before != ' ' && before != '\t' && before != '\n' && before != '\r' &&
+        before != '[' && before != '{' && before != ',') {
+      out += k_question_stand_in;
+      hidden = true;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string restore_questions(std::string s) {
+  for (auto at = s.find(k_question_stand_in); at != std::string::npos;
+       at = s.find(k_question_stand_in, at + 1))
+    s.replace(at, k_question_stand_in.size(), "?");
+  return s;
+}
+
 class Converter {
 public:
-  Converter(LineMap& lines, const std::string& file) : m_lines(lines), m_file(file) {}
+  Converter(LineMap& lines, const std::string& file, bool hidden_questions)
+      : m_lines(lines), m_file(file), m_hidden_questions(hidden_questions) {}
+
+  std::string scalar(const YAML::Node& n) const {
+    return m_hidden_questions ? restore_questions(n.Scalar()) : n.Scalar();
+  }
 
   Status convert(const YAML::Node& n, const std::string& pointer, json& out, int depth) {
     if (depth > k_max_depth)
       return invalid("{}:{}: nested more than {} levels deep", m_file, n.Mark().line + 1,
                      k_max_depth);
+    if (++m_nodes > k_max_nodes)
+      return invalid("{}:{}: more than {} values (aliases repeated over and over?)", m_file,
+                     n.Mark().line + 1, k_max_nodes);
     m_lines.emplace(pointer, n.Mark().line + 1);
     switch (n.Type()) {
     case YAML::NodeType::Scalar: {
       const std::string& tag = n.Tag();
       if (tag == "?")
-        out = plain_scalar(n.Scalar());
+        out = plain_scalar(scalar(n));
       else if (tag == "!" || tag.ends_with(":str"))
-        out = n.Scalar();
+        out = scalar(n);
       else
-        out = plain_scalar(n.Scalar());
+        out = plain_scalar(scalar(n));
       return {};
     }
     case YAML::NodeType::Sequence: {
@@ -125,7 +169,7 @@ public:
         if (!kv.first.IsScalar())
           return invalid("{}:{}: a mapping key must be a plain value", m_file,
                          kv.first.Mark().line + 1);
-        const std::string key = kv.first.Scalar();
+        const std::string key = scalar(kv.first);
         json v;
         std::string child = pointer + "/" + escape_pointer_token(key);
         TRY(convert(kv.second, child, v, depth + 1));
@@ -152,6 +196,8 @@ public:
 private:
   LineMap& m_lines;
   const std::string& m_file;
+  bool m_hidden_questions = false;
+  std::size_t m_nodes = 0;
 };
 
 } // namespace
@@ -224,14 +270,15 @@ std::string surrogates_as_yaml(std::string_view text) {
 
 Result<Document> parse_yaml(std::string_view text, const std::string& file) {
   YAML::Node root;
+  bool hidden = false;
   try {
-    root = YAML::Load(surrogates_as_yaml(text));
+    root = YAML::Load(hide_inner_questions(surrogates_as_yaml(text), hidden));
   } catch (const YAML::Exception& e) {
     return invalid("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
   auto lines = std::make_shared<LineMap>();
   Document doc;
-  Converter converter(*lines, file);
+  Converter converter(*lines, file, hidden);
   try {
     TRY(converter.convert(root, "", doc.value, 0));
   } catch (const YAML::Exception& e) {

@@ -294,3 +294,30 @@ TEST_CASE("a 2 MB Nunjucks comment or tag is scanned without exhausting the stac
   std::string tag = "{% if " + std::string(2 << 20, 'y') + " %}";
   CHECK(template_variables(tag).size() == 1);
 }
+
+TEST_CASE("select, reject, slice and groupby filter and split lists as nunjucks 3.2 does",
+          "[interop]") {
+  json vars = {{"staff",
+                {{{"name", "Ann"}, {"team", "red"}, {"desk", {{"floor", 2}}}},
+                 {{"name", "Bo"}, {"team", "blue"}, {"desk", {{"floor", 3}}}},
+                 {{"name", "Cy"}, {"team", "red"}},
+                 {{"name", "Di"}}}}};
+  CHECK(render("{{ [1, 2, 3, 4, 5] | select('odd') | join(',') }}|{{ [1, 2, 3, 4, 5] | "
+               "reject('odd') | join(',') }}",
+               vars) == "1,3,5|2,4");
+  CHECK(render("{{ [0, 1, '', 2] | select | join(',') }}|{{ [3, 4, 6] | select('divisibleby', 3) "
+               "| join(',') }}|{{ [0, 1, ''] | reject | length }}",
+               vars) == "1,2|3,6|2");
+  CHECK(render("{% for p in [1, 2, 3, 4, 5, 6, 7] | slice(3) %}[{{ p | join }}]{% endfor %}",
+               vars) == "[123][45][67]");
+  CHECK(render("{% for p in [1, 2, 3, 4, 5] | slice(2, 'x') %}[{{ p | join }}]{% endfor %}",
+               vars) == "[123][45x]");
+  CHECK(render("{% set g = staff | groupby('team') %}{{ g.red | length }} {{ g.blue[0].name }} "
+               "{{ g.undefined[0].name }}",
+               vars) == "2 Bo Di");
+  CHECK(render("{% for floor, people in staff | groupby('desk.floor') | dictsort %}{{ floor }}:"
+               "{{ people | length }} {% endfor %}",
+               vars) == "2:1 3:1 undefined:2 ");
+  // A test nunjucks does not have is an error naming it.
+  CHECK_FALSE(render_template("{{ [1] | select('shiny') }}", vars));
+}

@@ -59,3 +59,35 @@ TEST_CASE("JSON with surrogate-pair escapes reads as the characters they stand f
   REQUIRE(yaml);
   CHECK(yaml->value["q"] == "\\ud83d\\ude00");
 }
+
+TEST_CASE("a '?' inside text in a flow mapping is part of the text, as YAML 1.2 reads it",
+          "[interop]") {
+  auto doc = parse_yaml("vars: {q: Can I cancel?, tone: friendly, u: 'why?'}\n"
+                        "list: [Is it open?, 'yes?', ok]\n"
+                        "block: Really? Yes.\n"
+                        "? explicit\n"
+                        ": key\n",
+                        "c.yaml");
+  REQUIRE(doc);
+  CHECK(doc->value["vars"] == json({{"q", "Can I cancel?"}, {"tone", "friendly"}, {"u", "why?"}}));
+  CHECK(doc->value["list"] == json({"Is it open?", "yes?", "ok"}));
+  CHECK(doc->value["block"] == "Really? Yes.");
+  CHECK(doc->value["explicit"] == "key"); // the key indicator keeps its meaning
+  CHECK(doc->where.key("list").str() == "c.yaml:2");
+}
+
+TEST_CASE("a document whose aliases multiply past the limit of values is refused, not expanded",
+          "[interop]") {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'h'; ++c) {
+    std::string prev = std::string("*") + static_cast<char>(c - 1);
+    text += std::string(1, c) + ": &" + c + " [" + prev;
+    for (int i = 1; i < 10; ++i)
+      text += ", " + prev;
+    text += "]\n";
+  }
+  auto doc = parse_yaml(text, "bomb.yaml");
+  REQUIRE_FALSE(doc);
+  CHECK_THAT(doc.error().message,
+             Catch::Contains("bomb.yaml:") && Catch::Contains("more than 500000 values"));
+}
