@@ -54,6 +54,11 @@ TEST_CASE("a changed assertion of an added type weakens a case unless provably s
            {"is-json:{\"required\":[\"a\"]}", "is-json:{\"required\":[\"b\"]}"},
            {"similar@0.8:Paris", "similar@0.7:Paris"},
            {"similar@0.8:Paris", "similar@0.9:Lyon"},
+           // Another grader asks the judge another question: never provably stricter.
+           {"judge@0.9:Paris", "judge/factuality:Paris"},
+           {"judge/factuality:Paris", "judge@1:Paris"},
+           {"judge/factuality:Paris", "judge/closedqa:Paris"},
+           {"judge/closedqa:is brief", "judge/closedqa:is short"},
        }) {
     INFO(before << " -> " << after);
     CHECK(weakens(before, after));
@@ -71,6 +76,7 @@ TEST_CASE("an assertion of an added type made provably stricter does not weaken 
            {"is-json", "is-json:{\"required\":[\"a\"]}"},
            {"contains-json", "contains-json:{\"required\":[\"a\"]}"},
            {"similar@0.7:Paris", "similar@0.9:Paris"},
+           {"judge/factuality:Paris", "judge/factuality:Paris"},
        }) {
     INFO(before << " -> " << after);
     CHECK_FALSE(weakens(before, after));
