@@ -623,8 +623,9 @@ Status add_transforms(std::vector<json>& out, const json& a, const json& test_tr
     return {};
   for (auto& j : out) {
     if (j["type"] == "judge")
-      return invalid("an llm-rubric after a transform has no counterpart: evalkeep's judge grades "
-                     "the answer as it is");
+      return invalid("a {} after a transform has no counterpart: evalkeep's judge grades the "
+                     "answer as it is",
+                     a.value("type", std::string("llm-rubric")));
     j["transform"] = list;
     if (reads_vars && !j.contains("vars"))
       j["vars"] = vars.is_object() ? vars : json::object();
@@ -796,6 +797,26 @@ Status similar_assertion(const std::string& type, const json& a, const json& val
   return {};
 }
 
+// promptfoo's factuality (and model-graded-factuality) and model-graded-closedqa: evalkeep's judge
+// with the factuality or closedqa grader, its reference or criterion the rendered value. Their
+// grader's verdict is the category or the Y/N, so promptfoo reads no threshold of theirs; their
+// category scores are a test's options.factuality, which the importer refuses with the test.
+Status graded_assertion(const std::string& type, const json& a, const json& value,
+                        std::vector<json>& out) {
+  bool factuality = type != "model-graded-closedqa";
+  if (!value.is_string())
+    return invalid("{} needs its {} as text", type, factuality ? "reference answer" : "criterion");
+  if (a.contains("provider"))
+    return invalid("the provider of a {} (a grader of its own) has no counterpart: evalkeep "
+                   "grades every judge assertion with the judge provider of evalkeep.toml "
+                   "(judge = \"NAME\", or --judge)",
+                   type);
+  out.push_back({{"type", "judge"},
+                 {"grader", factuality ? "factuality" : "closedqa"},
+                 {"rubric", value.get<std::string>()}});
+  return {};
+}
+
 // Why a model-graded type other than llm-rubric and similar is not imported, or nullopt.
 std::optional<std::string> model_graded_refusal(std::string_view type) {
   if (type == "similar:dot")
@@ -806,12 +827,10 @@ std::optional<std::string> model_graded_refusal(std::string_view type) {
            "distance";
   if (type.starts_with("not-similar"))
     return "evalkeep has no negated similar";
-  if (type == "factuality" || type == "model-graded-factuality")
-    return "its grader sorts the answer against the reference into categories A to E and fails "
-           "D; evalkeep's judge scores a rubric from 0 to 1";
-  if (type == "model-graded-closedqa")
-    return "its grader answers Y or N on OpenAI's closed QA prompt; evalkeep's judge scores a "
-           "rubric from 0 to 1";
+  if (type == "not-factuality" || type == "not-model-graded-factuality" ||
+      type == "not-model-graded-closedqa")
+    return "promptfoo does not negate its verdict (a grader's answer is not inverted); evalkeep "
+           "has no negated judge";
   if (type == "g-eval" || type == "not-g-eval")
     return "its grader writes evaluation steps from the criteria, then scores the answer by them "
            "(two calls); evalkeep's judge scores a rubric in one";
@@ -849,6 +868,9 @@ bool has_counterpart(std::string_view type) {
                                                   "latency",
                                                   "cost",
                                                   "llm-rubric",
+                                                  "factuality",
+                                                  "model-graded-factuality",
+                                                  "model-graded-closedqa",
                                                   "similar",
                                                   "similar:cosine",
                                                   "javascript",
@@ -986,6 +1008,9 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
     out.push_back(std::move(j));
   } else if (type == "similar" || type == "similar:cosine") {
     s = similar_assertion(type, a, value, threshold, test_transform, out);
+  } else if (type == "factuality" || type == "model-graded-factuality" ||
+             type == "model-graded-closedqa") {
+    s = graded_assertion(type, a, value, out);
   } else if (auto why = model_graded_refusal(type)) {
     return invalid("evalkeep has no assertion like promptfoo's \"{}\": {}", type, *why);
   } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
@@ -1065,6 +1090,18 @@ std::optional<ojson> to_promptfoo_check(const Assertion& a, bool text_prompt) {
     auto v = literal(a.rubric);
     if (!v)
       return std::nullopt;
+    switch (a.grader) {
+    case scoring::Grader::factuality:
+      j["type"] = "factuality";
+      j["value"] = *v;
+      return j;
+    case scoring::Grader::closedqa:
+      j["type"] = "model-graded-closedqa";
+      j["value"] = *v;
+      return j;
+    case scoring::Grader::rubric:
+      break;
+    }
     j["type"] = "llm-rubric";
     j["value"] = *v;
     j["threshold"] = a.threshold;

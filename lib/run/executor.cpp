@@ -851,12 +851,13 @@ private:
       if (auto cost = providers::cost_of(*m_s.judge, reply))
         st.judge_cost = st.judge_cost.value_or(0) + *cost;
       const auto& a = t.c->expect[c.slot - 1];
-      auto verdict = scoring::parse_judge_reply(reply.text);
+      auto verdict = scoring::parse_judge_reply(a, reply.text);
       st.judged[c.slot - 1] =
           verdict ? scoring::judge_outcome(a, verdict->first, verdict->second)
                   : scoring::Outcome{false,
-                                     "the judge's reply was not the JSON asked for: " +
-                                         std::string(core::utf8_prefix(reply.text, 200)),
+                                     fmt::format("the judge's reply was not {}: {}",
+                                                 scoring::judge_reply_asked(a),
+                                                 core::utf8_prefix(reply.text, 200)),
                                      std::nullopt};
       return --st.pending == 0 ? finish(c.trial) : Status{};
     }
@@ -907,7 +908,7 @@ private:
       return sim ? scoring::similar_outcome(a, *sim)
                  : scoring::Outcome{false, "the stored similarity is unreadable", std::nullopt};
     }
-    auto v = scoring::parse_judge_reply(text);
+    auto v = scoring::parse_judge_reply(a, text);
     return v ? scoring::judge_outcome(a, v->first, v->second)
              : scoring::Outcome{false, "the cached judge reply is unreadable", std::nullopt};
   }

@@ -251,7 +251,13 @@ Result<Assertion> validate(Assertion a, Check check = Check::full) {
       return invalid("judge needs a rubric");
     if (!(a.threshold >= 0 && a.threshold <= 1))
       return invalid("judge threshold must be between 0 and 1, got {}", a.threshold);
+    if (a.grader != Grader::rubric && a.threshold != k_default_judge_threshold)
+      return invalid("a judge with the {} grader takes no threshold: its verdict is the "
+                     "grader's answer",
+                     to_string(a.grader));
   }
+  if (a.grader != Grader::rubric && a.type != AssertionType::judge)
+    return invalid("{} takes no grader", name);
   if (is_tool_assertion(a.type))
     TRY(validate_tools(a));
   if (a.sequence != SequenceMode::in_order && a.type != AssertionType::tool_sequence)
@@ -370,6 +376,25 @@ std::string_view to_string(Language l) {
   return l == Language::python ? "python" : "javascript";
 }
 
+std::string_view to_string(Grader g) {
+  switch (g) {
+  case Grader::factuality:
+    return "factuality";
+  case Grader::closedqa:
+    return "closedqa";
+  case Grader::rubric:
+    break;
+  }
+  return "rubric";
+}
+
+std::optional<Grader> parse_grader(std::string_view name) {
+  for (Grader g : {Grader::rubric, Grader::factuality, Grader::closedqa})
+    if (to_string(g) == name)
+      return g;
+  return std::nullopt;
+}
+
 std::optional<AssertionType> parse_type(std::string_view name) {
   for (const auto& tn : k_types)
     if (tn.name == name)
@@ -434,6 +459,18 @@ Result<Assertion> parse_assertion(std::string_view spec) {
   std::string_view value =
       colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
   std::optional<double> threshold;
+  Grader grader = Grader::rubric;
+  if (head.starts_with("judge/")) { // judge/factuality:REFERENCE, judge/closedqa:CRITERION
+    auto name = head.substr(6);
+    if (name.find('@') != std::string_view::npos)
+      return invalid("a judge with the {} grader takes no threshold: '{}'",
+                     name.substr(0, name.find('@')), spec);
+    auto g = parse_grader(name);
+    if (!g)
+      return invalid("unknown judge grader in '{}': rubric, factuality or closedqa", spec);
+    grader = *g;
+    head = "judge";
+  }
   if (auto at = head.find('@'); at != std::string_view::npos) {
     threshold = parse_number(head.substr(at + 1));
     if (!threshold)
@@ -490,6 +527,7 @@ Result<Assertion> parse_assertion(std::string_view spec) {
     a.tolerance = *tol;
   } else if (*type == AssertionType::judge) {
     a.rubric = value;
+    a.grader = grader;
     if (threshold)
       a.threshold = *threshold;
   } else if (*type == AssertionType::not_is_json) {
@@ -527,7 +565,7 @@ std::vector<std::string_view> allowed_fields(AssertionType type) {
     case AssertionType::number_close:
       return {"type", "value", "tolerance"};
     case AssertionType::judge:
-      return {"type", "rubric", "threshold"};
+      return {"type", "grader", "rubric", "threshold"};
     case AssertionType::contains_any:
     case AssertionType::icontains_any:
     case AssertionType::not_contains_all:
@@ -712,6 +750,18 @@ Status basic_from_json(Assertion& a, const FieldReader& f) {
     a.value = *TRY(f.need("value"));
   } else if (a.type == AssertionType::judge) {
     a.rubric = TRY(f.text("rubric"));
+    if (f.has("grader")) {
+      auto name = TRY(f.text("grader"));
+      auto g = parse_grader(name);
+      if (!g)
+        return invalid("unknown grader '{}' of a judge assertion: rubric, factuality or closedqa",
+                       name);
+      a.grader = *g;
+    }
+    if (f.has("threshold") && a.grader != Grader::rubric)
+      return invalid("a judge with the {} grader takes no threshold: its verdict is the "
+                     "grader's answer",
+                     to_string(a.grader));
     if (f.has("threshold"))
       a.threshold = TRY(f.number("threshold"));
   } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type) &&
@@ -859,8 +909,11 @@ nlohmann::ordered_json to_json(const Assertion& a) {
     j["path"] = a.path;
     j["value"] = a.value;
   } else if (a.type == AssertionType::judge) {
+    if (a.grader != Grader::rubric)
+      j["grader"] = to_string(a.grader);
     j["rubric"] = a.rubric;
-    j["threshold"] = a.threshold;
+    if (a.grader == Grader::rubric)
+      j["threshold"] = a.threshold;
   } else if (takes_count(a.type)) {
     j["value"] = static_cast<std::int64_t>(a.number);
   } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type) &&
@@ -901,7 +954,8 @@ std::string to_spec(const Assertion& a) {
   else if (a.type == AssertionType::number_close)
     spec = fmt::format("number-close:{},{}", a.number, a.tolerance);
   else if (a.type == AssertionType::judge)
-    spec = fmt::format("judge@{}:{}", a.threshold, a.rubric);
+    spec = a.grader == Grader::rubric ? fmt::format("judge@{}:{}", a.threshold, a.rubric)
+                                      : fmt::format("judge/{}:{}", to_string(a.grader), a.rubric);
   else
     spec = fmt::format("{}:{}", name, a.number);
   // The code of each transform is shown: a reviewer must see it change.

@@ -59,6 +59,14 @@ enum class SequenceMode {
   exact,    // the calls are the steps, no more and no fewer
 };
 
+/// How a judge grades: the instructions it is given, the reply it must make and how the verdict
+/// follows from it (scoring/evaluate.hpp).
+enum class Grader {
+  rubric,     // a score from 0 to 1 against the rubric, passing at `threshold`
+  factuality, // the answer against a reference (`rubric`): category A to E, D fails
+  closedqa,   // whether the answer meets the criterion (`rubric`): Y passes, N fails
+};
+
 /// The language of a script assertion or a transform.
 enum class Language { javascript, python };
 
@@ -81,8 +89,9 @@ struct Assertion {
   nlohmann::json value;             // json-path: the expected value
   double number = 0;                // lengths, number-close, latency, cost
   double tolerance = 0;             // number-close
-  std::string rubric;               // judge
-  double threshold = 0.7;           // judge, in [0, 1]; similar, in [-1, 1]
+  std::string rubric;               // judge: the rubric, reference or criterion of its grader
+  Grader grader = Grader::rubric;   // judge
+  double threshold = 0.7;           // judge (rubric grader), in [0, 1]; similar, in [-1, 1]
   std::vector<std::string> values;  // contains-any and the other list forms
   nlohmann::json schema;            // is-json, contains-json: a JSON Schema, or null for none
   Script script;                    // javascript, python
@@ -139,6 +148,13 @@ inline constexpr double k_default_tool_f1 = 1.0;
 bool runs_program(const Assertion& a);
 
 std::string_view to_string(Language l);
+
+std::string_view to_string(Grader g);
+std::optional<Grader> parse_grader(std::string_view name);
+
+/// The threshold of a judge with the rubric grader when none is given (promptfoo's llm-rubric
+/// passes at 0.7 when its grader gives no verdict of its own); the other graders keep it unused.
+inline constexpr double k_default_judge_threshold = 0.7;
 
 /// The embedding model `similar` uses when none is named (promptfoo's default).
 inline constexpr std::string_view k_default_embedding_model = "text-embedding-3-large";

@@ -200,7 +200,74 @@ Outcome evaluate(const Assertion& a, const Answer& answer) {
   return fail("unknown assertion");
 }
 
+namespace {
+
+std::string_view trim(std::string_view s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos)
+    return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// What each factuality category says of the answer against the reference.
+constexpr std::string_view k_categories[] = {
+    "the answer is a subset of the reference and fully consistent with it",
+    "the answer is a superset of the reference and fully consistent with it",
+    "the answer holds the same details as the reference",
+    "the answer and the reference disagree",
+    "they differ, but not in a way that matters for the facts",
+};
+
+// The first JSON object in a reply (in a Markdown fence or not), or null.
+nlohmann::json first_object(std::string_view reply) {
+  auto body = strip_fence(reply);
+  for (auto open = body.find('{'); open != std::string_view::npos;
+       open = body.find('{', open + 1)) {
+    for (auto close = body.rfind('}'); close != std::string_view::npos && close > open;
+         close = close == 0 ? std::string_view::npos : body.rfind('}', close - 1)) {
+      auto j = nlohmann::json::parse(body.substr(open, close - open + 1), nullptr, false);
+      if (j.is_object())
+        return j;
+    }
+  }
+  return nullptr;
+}
+
+// A factuality reply: {"category": "A".."E", "reason": ...}, or else a letter in parentheses
+// ("(B) because ..."). The category's index and the grader's reason; nothing when it names none.
+std::optional<std::pair<int, std::string>> factuality_reply(std::string_view reply) {
+  auto j = first_object(reply);
+  if (j.is_object() && j.contains("category") && j["category"].is_string()) {
+    auto c = std::string(trim(j["category"].get_ref<const std::string&>()));
+    if (c.size() != 1 || std::toupper(static_cast<unsigned char>(c[0])) < 'A' ||
+        std::toupper(static_cast<unsigned char>(c[0])) > 'E')
+      return std::nullopt; // a category that is none of the five is no verdict
+    std::string reason = j.contains("reason") && j["reason"].is_string()
+                             ? std::string(trim(j["reason"].get_ref<const std::string&>()))
+                             : "";
+    return std::pair{std::toupper(static_cast<unsigned char>(c[0])) - 'A', reason};
+  }
+  for (std::size_t i = 0; i + 1 < reply.size(); ++i) {
+    char c = static_cast<char>(std::toupper(static_cast<unsigned char>(reply[i])));
+    if (c >= 'A' && c <= 'E' && reply[i + 1] == ')')
+      return std::pair{c - 'A', std::string(trim(reply.substr(i + 2)))};
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale) {
+  switch (a.grader) {
+  case Grader::factuality:
+  case Grader::closedqa: {
+    bool ok = score > 0;
+    return {ok, fmt::format("{} {}: {}", to_string(a.grader), ok ? "passed" : "failed", rationale),
+            score};
+  }
+  case Grader::rubric:
+    break;
+  }
   bool ok = score >= a.threshold;
   return {ok, fmt::format("judge scored {:.2f} (needs {:.2f}): {}", score, a.threshold, rationale),
           score};
@@ -208,6 +275,35 @@ Outcome judge_outcome(const Assertion& a, double score, const std::string& ratio
 
 std::string judge_prompt(const Assertion& a, const std::string& question,
                          const std::string& answer) {
+  switch (a.grader) {
+  case Grader::factuality:
+    return fmt::format(
+        "You check the facts of a submitted answer against an expert's answer to the same "
+        "question. Only the facts count: ignore wording, style, grammar and punctuation.\n\n"
+        "<question>\n{}\n</question>\n\n<expert_answer>\n{}\n</expert_answer>\n\n"
+        "<submitted_answer>\n{}\n</submitted_answer>\n\n"
+        "Choose the one category that fits:\n"
+        "(A) The submitted answer is a subset of the expert answer and fully consistent with "
+        "it.\n"
+        "(B) The submitted answer is a superset of the expert answer and fully consistent with "
+        "it.\n"
+        "(C) The submitted answer contains all the same details as the expert answer.\n"
+        "(D) The submitted answer and the expert answer disagree.\n"
+        "(E) The answers differ, but the differences do not matter for the facts.\n\n"
+        "Reply with only a JSON object: {{\"category\": one letter from A to E, \"reason\": one "
+        "sentence}}.",
+        question, a.rubric, answer);
+  case Grader::closedqa:
+    return fmt::format(
+        "You decide whether a submitted answer meets a criterion.\n\n<question>\n{}\n</question>"
+        "\n\n<submitted_answer>\n{}\n</submitted_answer>\n\n<criterion>\n{}\n</criterion>\n\n"
+        "Reason step by step about whether the submission meets the criterion; do not state "
+        "the verdict first. Then end your reply with a line holding only Y if it meets the "
+        "criterion or N if it does not.",
+        question, answer, a.rubric);
+  case Grader::rubric:
+    break;
+  }
   return fmt::format(
       "You grade an AI assistant's answer against a rubric.\n\n<rubric>\n{}\n</rubric>\n\n"
       "<question>\n{}\n</question>\n\n<answer>\n{}\n</answer>\n\n"
@@ -232,6 +328,51 @@ std::optional<std::pair<double, std::string>> parse_judge_reply(const std::strin
                               ? j["rationale"].get<std::string>()
                               : "";
   return std::pair{score, rationale};
+}
+
+std::optional<std::pair<double, std::string>> parse_judge_reply(const Assertion& a,
+                                                                const std::string& reply) {
+  switch (a.grader) {
+  case Grader::factuality: {
+    auto r = factuality_reply(reply);
+    if (!r)
+      return std::nullopt;
+    auto letter = static_cast<char>('A' + r->first);
+    std::string why =
+        fmt::format("category {} ({})", letter, k_categories[static_cast<std::size_t>(r->first)]);
+    if (!r->second.empty())
+      why += ": " + r->second;
+    return std::pair{letter == 'D' ? 0.0 : 1.0, why};
+  }
+  case Grader::closedqa: {
+    // The verdict is the reply's last character: Y meets the criterion, N does not.
+    auto body = trim(reply);
+    auto last = body.empty() ? '\0' : body.back();
+    if (last != 'Y' && last != 'N')
+      return std::nullopt;
+    std::string why =
+        last == 'Y' ? "the answer meets the criterion" : "the answer does not meet the criterion";
+    auto reasoning = trim(body.substr(0, body.size() - 1));
+    if (!reasoning.empty())
+      why += ": " + std::string(core::utf8_prefix(reasoning, 300));
+    return std::pair{last == 'Y' ? 1.0 : 0.0, why};
+  }
+  case Grader::rubric:
+    break;
+  }
+  return parse_judge_reply(reply);
+}
+
+std::string_view judge_reply_asked(const Assertion& a) {
+  switch (a.grader) {
+  case Grader::factuality:
+    return "a category from A to E";
+  case Grader::closedqa:
+    return "a reply ending in Y or N";
+  case Grader::rubric:
+    break;
+  }
+  return "the JSON asked for";
 }
 
 } // namespace evalkeep::scoring

@@ -65,15 +65,28 @@ std::optional<double> cosine_similarity(const std::vector<double>& a, const std:
 /// and of the answer.
 Outcome similar_outcome(const Assertion& a, double similarity);
 
-/// The verdict of a judge assertion given the judge's score in [0, 1] and its rationale.
+/// The verdict of a judge assertion given the score parse_judge_reply read and its rationale: the
+/// rubric grader passes at its threshold; factuality and closedqa pass on a score above 0 (their
+/// grader's answer: a category other than D, or Y).
 Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale);
 
-/// The judge's instructions for a rubric and an answer; the judge must reply with JSON
-/// {"score": 0..1, "rationale": "..."}.
+/// The judge's instructions for the assertion's grader, the case's question and the answer: the
+/// rubric grader asks for JSON {"score": 0..1, "rationale": "..."}; factuality for the category
+/// (A to E) of the answer against the reference, {"category": "B", "reason": "..."}; closedqa for
+/// reasoning that ends in Y (the answer meets the criterion) or N.
 std::string judge_prompt(const Assertion& a, const std::string& question,
                          const std::string& answer);
 
-/// Reads a judge's reply; nothing when it is not the JSON asked for.
+/// Reads a rubric grader's reply; nothing when it is not the JSON asked for.
 std::optional<std::pair<double, std::string>> parse_judge_reply(const std::string& reply);
+
+/// Reads the reply of the assertion's grader as a score and a rationale; nothing when it is not
+/// the reply asked for. factuality: 0 for category D and 1 for the others (its JSON, or else a
+/// letter in parentheses, "(B)"); closedqa: 1 for a reply ending in Y, 0 for one ending in N.
+std::optional<std::pair<double, std::string>> parse_judge_reply(const Assertion& a,
+                                                                const std::string& reply);
+
+/// What the assertion's grader was asked to reply, for the reason of an unreadable reply.
+std::string_view judge_reply_asked(const Assertion& a);
 
 } // namespace evalkeep::scoring

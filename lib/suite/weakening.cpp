@@ -124,7 +124,8 @@ bool implies(const Assertion& n, const Assertion& o) {
     return n.type == o.type && n.number - n.tolerance >= o.number - o.tolerance &&
            n.number + n.tolerance <= o.number + o.tolerance;
   case T::judge:
-    return n.type == o.type && n.rubric == o.rubric && n.threshold >= o.threshold;
+    return n.type == o.type && n.grader == o.grader && n.rubric == o.rubric &&
+           n.threshold >= o.threshold;
   case T::is_json:
     return n.type == T::json_path; // a JSON path is read from valid JSON only
   default:                         // equals, regex, json-path: only the same assertion

@@ -100,14 +100,18 @@ std::expected<ChatRequest, ApiError> parse_messages(Api api, const json& j, Chat
     return std::unexpected(
         invalid(api == Api::openai ? "[] is too short - 'messages'" : "messages: Field required",
                 "messages"));
+  bool asked = false;
   for (const json& m : *messages) {
     if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
       return std::unexpected(invalid(api == Api::openai
                                          ? "Missing required parameter: 'messages[].role'."
                                          : "messages: each message needs a role",
                                      "messages"));
+    asked = asked || m["role"] == "user";
     read_message(m, r);
   }
+  if (!asked) // a prompt written as a system message alone (promptfoo's closed QA grader's)
+    r.key = r.system;
   return r;
 }
 

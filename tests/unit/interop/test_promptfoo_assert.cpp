@@ -157,8 +157,16 @@ TEST_CASE("similar forms and model-graded types without an exact counterpart are
             "keeps only the model"},
            {{{"type", "similar"}, {"value", "x"}, {"transform", "output.trim()"}},
             "embeds the answer as it is"},
-           {{{"type", "factuality"}, {"value", "Paris"}}, "categories A to E"},
-           {{{"type", "model-graded-closedqa"}, {"value", "is polite"}}, "Y or N"},
+           {{{"type", "factuality"}, {"value", "Paris"}, {"provider", "openai:gpt-4.1"}},
+            "judge provider of evalkeep.toml"},
+           {{{"type", "model-graded-closedqa"}, {"value", "is polite"}, {"config", {{"a", 1}}}},
+            "\"config\" of an assertion"},
+           {{{"type", "factuality"}, {"value", json::array({"Paris"})}},
+            "reference answer as text"},
+           {{{"type", "model-graded-closedqa"}}, "criterion as text"},
+           {{{"type", "factuality"}, {"value", "Paris"}, {"transform", "output.trim()"}},
+            "a factuality after a transform"},
+           {{{"type", "not-factuality"}, {"value", "Paris"}}, "no negated judge"},
            {{{"type", "g-eval"}, {"value", "is clear"}}, "two calls"},
            {{{"type", "answer-relevance"}}, "questions the answer would reply to"},
        }) {
@@ -166,6 +174,30 @@ TEST_CASE("similar forms and model-graded types without an exact counterpart are
     INFO(a.dump());
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains(reason));
+  }
+}
+
+TEST_CASE("promptfoo's factuality and model-graded-closedqa come over as judges with their "
+          "graders, and go back as promptfoo's types",
+          "[interop]") {
+  using V = std::vector<std::string>;
+  CHECK(specs({{"type", "factuality"}, {"value", "Paris is the capital"}}) ==
+        V{"judge/factuality:Paris is the capital"});
+  CHECK(specs({{"type", "model-graded-factuality"}, {"value", "Paris"}}) ==
+        V{"judge/factuality:Paris"});
+  // promptfoo reads no threshold of theirs: the grader's category or Y/N is the verdict.
+  CHECK(specs({{"type", "model-graded-closedqa"}, {"value", "is polite"}, {"threshold", 0.9}}) ==
+        V{"judge/closedqa:is polite"});
+  for (const auto& [spec, type] : std::vector<std::pair<std::string, std::string>>{
+           {"judge/factuality:Paris", "factuality"},
+           {"judge/closedqa:is polite", "model-graded-closedqa"}}) {
+    auto a = scoring::parse_assertion(spec);
+    REQUIRE(a);
+    auto j = to_promptfoo(*a);
+    REQUIRE(j);
+    CHECK((*j)["type"] == type);
+    CHECK_FALSE(j->contains("threshold"));
+    CHECK(specs(json::parse(j->dump())) == V{spec});
   }
 }
 

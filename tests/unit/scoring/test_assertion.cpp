@@ -51,6 +51,8 @@ TEST_CASE("bad assertions are refused with the reason", "[scoring]") {
   CHECK_FALSE(parse_assertion("min-length:-3"));
   CHECK_FALSE(parse_assertion("min-length:2.5"));
   CHECK_FALSE(parse_assertion("judge@1.5:rubric"));
+  CHECK_FALSE(parse_assertion("judge/factuality@0.8:Paris"));
+  CHECK_FALSE(parse_assertion("judge/gut-feeling:Paris"));
   CHECK_FALSE(parse_assertion("number-close:abc"));
   CHECK_FALSE(parse_assertion("json-path:status=1"));
   CHECK_FALSE(parse_assertion("is-json:yes"));
@@ -63,13 +65,30 @@ TEST_CASE("bad assertions are refused with the reason", "[scoring]") {
 TEST_CASE("the JSON form round-trips and refuses unknown fields", "[scoring]") {
   for (const char* spec : {"equals:Yes", "regex:^[0-9]{4}$", "is-json", "json-path:/a/b=[1,2]",
                            "min-length:20", "max-latency-ms:5000", "max-cost:0.01",
-                           "number-close:3.14,0.01", "judge@0.7:answers the question"}) {
+                           "number-close:3.14,0.01", "judge@0.7:answers the question",
+                           "judge/factuality:Paris is the capital", "judge/closedqa:is brief"}) {
     auto a = parse_assertion(spec);
     REQUIRE(a);
     auto back = from_json(nlohmann::json(to_json(*a)));
     REQUIRE(back);
     CHECK(*back == *a);
   }
+  auto graded = from_json({{"type", "judge"}, {"grader", "factuality"}, {"rubric", "Paris"}});
+  REQUIRE(graded);
+  CHECK(graded->grader == Grader::factuality);
+  CHECK(to_json(*graded).dump() == R"({"type":"judge","grader":"factuality","rubric":"Paris"})");
+  // An old suite's judge has no grader: a rubric's, written as before.
+  auto plain = from_json({{"type", "judge"}, {"rubric", "polite"}, {"threshold", 0.8}});
+  REQUIRE(plain);
+  CHECK(plain->grader == Grader::rubric);
+  CHECK(to_json(*plain).dump() == R"({"type":"judge","rubric":"polite","threshold":0.8})");
+  auto thresholded = from_json(
+      {{"type", "judge"}, {"grader", "closedqa"}, {"rubric", "brief"}, {"threshold", 0.5}});
+  REQUIRE_FALSE(thresholded);
+  CHECK_THAT(thresholded.error().message, Catch::Contains("takes no threshold"));
+  auto unknown = from_json({{"type", "judge"}, {"grader", "g-eval"}, {"rubric", "x"}});
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.error().message, Catch::Contains("unknown grader 'g-eval'"));
   auto extra = from_json({{"type", "contains"}, {"value", "x"}, {"weight", 2}});
   REQUIRE_FALSE(extra);
   CHECK_THAT(extra.error().message, Catch::Contains("unknown field 'weight'"));
@@ -126,7 +145,7 @@ TEST_CASE("the new assertion types round-trip through their JSON form", "[scorin
   CHECK(to_spec(*parse_assertion("not-is-json")) == "not-is-json");
   // An assertion without the new fields keeps its JSON form byte for byte.
   auto plain = parse_assertion("icontains:30 days");
-  CHECK(nlohmann::json(to_json(*plain)).dump() == R"({"type":"icontains","value":"30 days"})");
+  CHECK(to_json(*plain).dump() == R"({"type":"icontains","value":"30 days"})");
 }
 
 TEST_CASE("the new assertion types refuse what they cannot check", "[scoring]") {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace evalkeep::scoring;
 
@@ -100,6 +101,62 @@ TEST_CASE("a judge's reply is read and compared with the threshold", "[scoring]"
   CHECK_FALSE(parse_judge_reply("{\"score\": 7}"));
   CHECK_THAT(judge_prompt(*a, "Q?", "A."), Catch::Contains("declines politely"));
   CHECK_FALSE(evaluate(*a, {"x", 0, {}}).passed);
+}
+
+TEST_CASE("a factuality judge passes every category but D, read from its JSON or a letter in "
+          "parentheses",
+          "[scoring]") {
+  auto a = parse_assertion("judge/factuality:Refunds are accepted within 30 days.");
+  REQUIRE(a);
+  auto prompt = judge_prompt(*a, "How long do I have?", "You have a month.");
+  CHECK_THAT(prompt, Catch::Contains("<expert_answer>\nRefunds are accepted within 30 days."));
+  CHECK_THAT(prompt, Catch::Contains("<submitted_answer>\nYou have a month."));
+  CHECK_THAT(prompt, Catch::Contains("<question>\nHow long do I have?"));
+  CHECK_THAT(prompt, Catch::Contains("(D) The submitted answer and the expert answer disagree"));
+  for (char c : std::string("ABCDE")) {
+    auto reply = parse_judge_reply(
+        *a, fmt::format("{{\"category\": \" {} \", \"reason\": \"because\"}}", c));
+    INFO(c);
+    REQUIRE(reply);
+    auto o = judge_outcome(*a, reply->first, reply->second);
+    CHECK(o.passed == (c != 'D'));
+    CHECK(o.score == (c == 'D' ? 0.0 : 1.0));
+    CHECK_THAT(o.reason, Catch::Contains(fmt::format("category {}", c)));
+    CHECK_THAT(o.reason, Catch::Contains("because"));
+  }
+  auto legacy = parse_judge_reply(*a, "(b) The answer adds a detail.");
+  REQUIRE(legacy);
+  CHECK(legacy->first == 1.0);
+  CHECK_THAT(legacy->second, Catch::Contains("superset"));
+  auto lower = parse_judge_reply(*a, "```json\n{\"category\": \"d\"}\n```");
+  REQUIRE(lower);
+  CHECK_FALSE(judge_outcome(*a, lower->first, lower->second).passed);
+  CHECK_FALSE(parse_judge_reply(*a, "{\"category\": \"F\"}"));
+  CHECK_FALSE(parse_judge_reply(*a, "{\"score\": 1}"));
+  CHECK_FALSE(parse_judge_reply(*a, "they agree"));
+  CHECK(judge_reply_asked(*a) == "a category from A to E");
+}
+
+TEST_CASE("a closedqa judge passes a reply ending in Y and fails one ending in N", "[scoring]") {
+  auto a = parse_assertion("judge/closedqa:mentions the 30-day window");
+  REQUIRE(a);
+  auto prompt = judge_prompt(*a, "Q?", "Within 30 days.");
+  CHECK_THAT(prompt, Catch::Contains("<criterion>\nmentions the 30-day window"));
+  CHECK_THAT(prompt, Catch::Contains("<submitted_answer>\nWithin 30 days."));
+  auto yes = parse_judge_reply(*a, "The answer names 30 days.\nY\n");
+  REQUIRE(yes);
+  auto o = judge_outcome(*a, yes->first, yes->second);
+  CHECK(o.passed);
+  CHECK_THAT(o.reason, Catch::Contains("names 30 days"));
+  auto no = parse_judge_reply(*a, "No window is named.\nN");
+  REQUIRE(no);
+  CHECK_FALSE(judge_outcome(*a, no->first, no->second).passed);
+  CHECK_FALSE(parse_judge_reply(*a, "Y, it does, I think"));
+  CHECK_FALSE(parse_judge_reply(*a, "{\"score\": 1}"));
+  // A rubric judge is not read by these rules.
+  auto rubric = parse_assertion("judge@0.5:polite");
+  REQUIRE(rubric);
+  CHECK_FALSE(parse_judge_reply(*rubric, "Y"));
 }
 
 TEST_CASE("regex assertions evaluated from several threads at once all get the right verdict",

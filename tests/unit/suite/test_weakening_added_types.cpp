@@ -57,6 +57,11 @@ TEST_CASE("a changed assertion of an added type weakens a case unless provably s
            {"is-json-strict", "is-json"}, // a fenced answer passes now
            {"not-is-json", "not-is-json-strict"},
            {"is-json-strict:{\"required\":[\"a\"]}", "is-json:{\"required\":[\"a\"]}"},
+           // Another grader asks the judge another question: never provably stricter.
+           {"judge@0.9:Paris", "judge/factuality:Paris"},
+           {"judge/factuality:Paris", "judge@1:Paris"},
+           {"judge/factuality:Paris", "judge/closedqa:Paris"},
+           {"judge/closedqa:is brief", "judge/closedqa:is short"},
        }) {
     INFO(before << " -> " << after);
     CHECK(weakens(before, after));
@@ -76,6 +81,7 @@ TEST_CASE("an assertion of an added type made provably stricter does not weaken 
            {"is-json", "is-json:{\"required\":[\"a\"]}"},
            {"contains-json", "contains-json:{\"required\":[\"a\"]}"},
            {"similar@0.7:Paris", "similar@0.9:Paris"},
+           {"judge/factuality:Paris", "judge/factuality:Paris"},
        }) {
     INFO(before << " -> " << after);
     CHECK_FALSE(weakens(before, after));
