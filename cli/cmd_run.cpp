@@ -292,8 +292,9 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--shard", o->shard,
                   "Run only shard I of N (I/N): a stable split by case id, for CI matrix jobs");
   cmd->add_flag("--batch", o->batch,
-                "Send the answer requests through the provider's batch API (openai, anthropic): "
-                "half the price, results within 24 h; --resume collects a batch left processing");
+                "Send the answer requests through the provider's batch API (openai, anthropic), "
+                "then the judge calls through the judge's: half the price, results within 24 h; "
+                "--resume collects a batch left processing");
   cmd->add_option("--poll-interval", o->poll_interval,
                   "Seconds between polls of a batch's status (default 10)")
       ->check(CLI::Range(0.001, 3600.0));

@@ -119,6 +119,17 @@ std::string dollars(double d) {
   return d >= 1 ? fmt::format("${:.2f}", d) : fmt::format("${:.6f}", d);
 }
 
+// A batch run whose judge has a batch API (openai, anthropic) sent its judge calls in a batch too.
+bool judge_batched(const run::RunSummary& s) {
+  if (!s.batch() || !s.run.params.is_object())
+    return false;
+  auto judge = s.run.params.find("judge");
+  if (judge == s.run.params.end() || !judge->is_object())
+    return false;
+  auto kind = judge->value("kind", std::string());
+  return kind == "openai" || kind == "anthropic";
+}
+
 // What the run spent and on what, and what its answers cost with the replayed ones: empty when
 // unpriced.
 std::string cost_line(const run::RunSummary& s) {
@@ -129,7 +140,8 @@ std::string cost_line(const run::RunSummary& s) {
     line += fmt::format(" (answers {}, judge {})", dollars(*s.cost - *s.judge_cost),
                         dollars(*s.judge_cost));
   if (s.batch())
-    line += ", answers at the batch price";
+    line += judge_batched(s) ? ", answers and judge calls at the batch price"
+                             : ", answers at the batch price";
   if (s.replayed_answers && s.answers_cost)
     line += fmt::format("; its answers, the {} replayed included, cost {} when made",
                         s.replayed_answers, dollars(*s.answers_cost));
@@ -250,7 +262,8 @@ std::string summary_text(const run::RunSummary& s) {
                     s.retired_passed, s.retired_failed);
   out += fmt::format("  {}\n  {}\n  {}\n", pass_rate_line(s), requests_line(s), replayed_line(s));
   if (s.batch())
-    out += "  batch run: answers through the provider's batch API\n";
+    out += judge_batched(s) ? "  batch run: answers, then judge calls, through the batch APIs\n"
+                            : "  batch run: answers through the provider's batch API\n";
   if (auto cost = cost_line(s); !cost.empty())
     out += "  " + cost + "\n";
   if (s.counts_estimated)

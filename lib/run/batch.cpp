@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -53,10 +54,12 @@ Status record_batch(RunsStore& store, std::int64_t run, const providers::Provide
                core::now_utc());
   TRY(ins.run());
   auto row = TRY(db.scalar("SELECT last_insert_rowid()"));
-  auto req = TRY(
-      db.prepare("INSERT INTO batch_requests (batch, custom_id, case_id, trial) VALUES (?,?,?,?)"));
+  auto req =
+      TRY(db.prepare("INSERT INTO batch_requests (batch, custom_id, case_id, trial, slot) VALUES "
+                     "(?,?,?,?,?)"));
   for (std::size_t i = 0; i < items.size(); ++i) {
-    req.bind_all(row, custom_ids[i], items[i].case_id, items[i].trial);
+    req.bind_all(row, custom_ids[i], items[i].case_id, items[i].trial,
+                 static_cast<std::int64_t>(items[i].slot));
     TRY(req.run());
   }
   return tx.commit();
@@ -197,34 +200,40 @@ Result<std::vector<StoredBatch>> stored_batches(RunsStore& store, std::int64_t r
   for (auto& b : out)
     TRY(store::each_row(
         store.db(),
-        "SELECT custom_id, case_id, trial FROM batch_requests WHERE batch = ?1 ORDER BY rowid",
+        "SELECT custom_id, case_id, trial, slot FROM batch_requests WHERE batch = ?1 ORDER BY "
+        "rowid",
         [&](const store::Statement& s) {
-          b.requests.push_back({s.str(0), {s.str(1), static_cast<int>(s.integer(2))}});
+          b.requests.push_back({s.str(0), s.str(1), static_cast<int>(s.integer(2)),
+                                static_cast<std::size_t>(s.integer(3))});
         },
         b.row));
   return out;
 }
 
-Status run_batches(RunsStore& store, std::int64_t run, const providers::ProviderConfig& p,
-                   const std::string& key, const BatchSettings& settings,
-                   const std::vector<BatchItem>& items, providers::Transport& transport,
-                   const BatchSink& sink) {
+Result<std::vector<std::string>> run_batches(RunsStore& store, std::int64_t run,
+                                             const providers::ProviderConfig& p,
+                                             const std::string& key, const BatchSettings& settings,
+                                             const std::vector<BatchItem>& items,
+                                             providers::Transport& transport,
+                                             const BatchSink& sink) {
   if (!bw::supports_batch(p.kind))
     return invalid("provider {} ({}) has no batch API: run it without --batch", p.name,
                    providers::to_string(p.kind));
-  std::map<std::pair<std::string, int>, std::size_t> by_trial;
+  std::map<std::tuple<std::string, int, std::size_t>, std::size_t> by_call;
   for (std::size_t i = 0; i < items.size(); ++i)
-    by_trial[{items[i].case_id, items[i].trial}] = i;
+    by_call[{items[i].case_id, items[i].trial, items[i].slot}] = i;
   // The batches left behind by an earlier invocation, with the items they hold.
   std::vector<std::pair<std::string, std::map<std::string, std::size_t>>> batches;
   std::set<std::size_t> taken;
   for (const auto& b : TRY(stored_batches(store, run))) {
-    if (b.collected)
+    // Another provider's batch (the judge's, the answers') holds none of these calls.
+    if (b.collected || b.provider_kind != providers::to_string(p.kind))
       continue;
     std::map<std::string, std::size_t> wanted;
-    for (const auto& [custom_id, trial] : b.requests)
-      if (auto it = by_trial.find(trial); it != by_trial.end() && !taken.contains(it->second)) {
-        wanted[custom_id] = items[it->second].index;
+    for (const auto& r : b.requests)
+      if (auto it = by_call.find({r.case_id, r.trial, r.slot});
+          it != by_call.end() && !taken.contains(it->second)) {
+        wanted[r.custom_id] = items[it->second].index;
         taken.insert(it->second);
       }
     if (!wanted.empty()) {
@@ -247,12 +256,29 @@ Status run_batches(RunsStore& store, std::int64_t run, const providers::Provider
   } else {
     TRY(sink.submitted());
   }
+  std::vector<std::string> ids;
   for (const auto& [id, wanted] : batches) {
     auto s = TRY(wait_for(store, p, key, id, settings, transport, sink));
     TRY(collect(p, key, s, wanted, transport, sink));
-    TRY(update_batch(store, id, s, true));
+    TRY(update_batch(store, id, s, !sink.defer_collected));
+    ids.push_back(id);
   }
-  return {};
+  return ids;
+}
+
+Status mark_collected(RunsStore& store, std::int64_t run,
+                      const std::vector<std::string>& batch_ids) {
+  if (batch_ids.empty())
+    return {};
+  auto& db = store.db();
+  auto tx = TRY(store::Transaction::begin(db));
+  auto upd = TRY(db.prepare("UPDATE batches SET collected = 1, updated_at = ?3 WHERE run_id = ?1 "
+                            "AND batch_id = ?2"));
+  for (const auto& id : batch_ids) {
+    upd.bind_all(run, id, core::now_utc());
+    TRY(upd.run());
+  }
+  return tx.commit();
 }
 
 } // namespace evalkeep::run

@@ -315,7 +315,7 @@ private:
         (void)m_store.checkpoint();
       }
     }
-    return {};
+    return collected_batches();
   }
 
   // Trials that wait on a judge call go first: a judge call can start only once its answer is
@@ -848,8 +848,9 @@ private:
       return --st.pending == 0 ? finish(c.trial) : Status{};
     }
     if (c.slot > 0) { // a judge call made now (a cached verdict is read below)
-      if (auto cost = providers::cost_of(*m_s.judge, reply))
-        st.judge_cost = st.judge_cost.value_or(0) + *cost;
+      if (auto cost = providers::cost_of(*m_s.judge, reply)) // a batch line: its batch price
+        st.judge_cost =
+            st.judge_cost.value_or(0) + *cost * (m_in_batch ? m_s.judge->batch_price_factor : 1.0);
       const auto& a = t.c->expect[c.slot - 1];
       auto verdict = scoring::parse_judge_reply(a, reply.text);
       st.judged[c.slot - 1] =
@@ -997,7 +998,10 @@ private:
   }
 
   // The answer requests queued so far go through the provider's batch API; each result is
-  // handled as a synchronous response would be (a line's error is final: no retry).
+  // handled as a synchronous response would be (a line's error is final: no retry). The judge
+  // calls their answers queue then go in a second batch (judge_batch). The batches stay
+  // uncollected in the store until the run's trials are stored (collected_batches): a run
+  // resumed meanwhile collects them again instead of asking again.
   Status batch() {
     std::vector<BatchItem> items;
     std::deque<Call> rest;
@@ -1008,58 +1012,127 @@ private:
       else
         rest.push_back(c);
     }
+    if (!items.empty()) {
+      m_ready = std::move(rest);
+      BatchSink sink = batch_sink();
+      sink.answered = [this](std::size_t i, long status, std::string body) -> Status {
+        Call c{i, 0};
+        auto& st = begin_batch_line(c);
+        st.batched = status / 100 == 2;
+        return batch_line(c, status, std::move(body));
+      };
+      sink.failed = [this](std::size_t i, std::string cls, std::string message) -> Status {
+        Call c{i, 0};
+        auto& st = begin_batch_line(c);
+        Attempt a = attempt_of(c, providers::HttpResponse{});
+        a.outcome = "error";
+        a.error_class = cls;
+        st.log.push_back(std::move(a));
+        st.error = {std::move(cls), std::move(message)};
+        return finish(i);
+      };
+      if (!ran_batches(run_batches(m_store, m_s.run, m_s.provider, m_key, *m_s.batch, items,
+                                   *m_transport, sink)))
+        return {};
+    }
+    return judge_batch();
+  }
+
+  // The judge calls queued once the answers were in (verdicts found in the cache are not
+  // queued) go through the judge provider's batch API when it has one, each line handled as a
+  // synchronous judge reply is and priced at the judge's batch price. Embeddings (similar) and
+  // a judge without a batch API stay synchronous.
+  Status judge_batch() {
+    if (m_stop || !m_s.judge || !providers::batch_wire::supports_batch(m_s.judge->kind))
+      return {};
+    std::vector<BatchItem> items;
+    std::deque<Call> rest;
+    for (Call c : m_ready) {
+      if (c.slot > 0 && !embeds(c))
+        items.push_back({static_cast<std::size_t>(token(c)), m_trials[c.trial].planned->case_id,
+                         m_trials[c.trial].trial, body_for(c), c.slot});
+      else
+        rest.push_back(c);
+    }
     if (items.empty())
       return {};
     m_ready = std::move(rest);
-    BatchSink sink;
-    sink.submitted = [this] { return sent(); };
+    BatchSink sink = batch_sink();
     sink.answered = [this](std::size_t i, long status, std::string body) -> Status {
-      Call c{i, 0};
-      auto& st = begin_batch_line(c);
-      st.batched = status / 100 == 2;
-      providers::HttpResponse response;
-      response.token = token(c);
-      response.status = status;
-      response.body = std::move(body);
-      m_in_batch = true;
-      auto handled = handle(std::move(response));
-      m_in_batch = false;
-      report(false);
-      return handled;
+      Call c = call_of(i);
+      begin_batch_line(c);
+      return batch_line(c, status, std::move(body));
     };
     sink.failed = [this](std::size_t i, std::string cls, std::string message) -> Status {
-      Call c{i, 0};
+      Call c = call_of(i);
       auto& st = begin_batch_line(c);
       Attempt a = attempt_of(c, providers::HttpResponse{});
       a.outcome = "error";
       a.error_class = cls;
       st.log.push_back(std::move(a));
-      st.error = {std::move(cls), std::move(message)};
-      return finish(i);
+      st.error = {"judge-" + cls, std::move(message)};
+      return --st.pending > 0 ? Status{} : finish(c.trial);
     };
+    ran_batches(run_batches(m_store, m_s.run, *m_s.judge, m_judge_key, *m_s.batch, items,
+                            *m_transport, sink));
+    return {};
+  }
+
+  // What both batches share: the plan stored once the first is out, the finished trials stored
+  // once a batch is collected, the progress.
+  BatchSink batch_sink() {
+    BatchSink sink;
+    sink.submitted = [this] { return sent(); };
     sink.collected = [this] { return flush(false); };
     sink.progress = [this](const std::string& line) {
       m_stats.batch = line;
       report(true);
     };
-    auto ran =
-        run_batches(m_store, m_s.run, m_s.provider, m_key, *m_s.batch, items, *m_transport, sink);
-    if (!ran) {
-      // The batch goes on at the provider: the run stops, and --resume picks it up.
-      m_stop = ran.error().message;
-      m_ready.clear();
-    }
-    return {};
+    sink.defer_collected = true;
+    return sink;
   }
 
-  // A batch line counts as one request of its trial.
+  // A batch line's answer or API error, handled as the synchronous response (no retry).
+  Status batch_line(Call c, long status, std::string body) {
+    providers::HttpResponse response;
+    response.token = token(c);
+    response.status = status;
+    response.body = std::move(body);
+    m_in_batch = true;
+    auto handled = handle(std::move(response));
+    m_in_batch = false;
+    report(false);
+    return handled;
+  }
+
+  // Whether the batches ran to the end; if not, the batch goes on at the provider: the run
+  // stops, and --resume picks it up.
+  bool ran_batches(Result<std::vector<std::string>> ran) {
+    if (!ran) {
+      m_stop = ran.error().message;
+      m_ready.clear();
+      return false;
+    }
+    m_batch_ids.insert(m_batch_ids.end(), ran->begin(), ran->end());
+    return true;
+  }
+
+  // Every trial is stored: the run's batches are collected for good.
+  Status collected_batches() {
+    if (m_stop || m_batch_ids.empty())
+      return {};
+    TRY(flush(false));
+    return mark_collected(m_store, m_s.run, std::exchange(m_batch_ids, {}));
+  }
+
+  // A batch line counts as one request of its call.
   TrialState& begin_batch_line(Call c) {
     auto& st = m_state[c.trial];
-    if (st.idempotency_keys[0].empty())
-      st.idempotency_keys[0] = idempotency_key_of(c);
-    ++st.attempts[0];
+    if (st.idempotency_keys[c.slot].empty())
+      st.idempotency_keys[c.slot] = idempotency_key_of(c);
+    ++st.attempts[c.slot];
     ++m_stats.requests;
-    ++m_round.answer_requests;
+    ++(c.slot == 0 ? m_round.answer_requests : m_round.judge_requests);
     st.started_at = core::now_utc();
     return st;
   }
@@ -1133,7 +1206,8 @@ private:
   std::uniform_real_distribution<double> m_unit{0.0, 1.0};
   std::optional<std::string> m_stop;
   bool m_checkpointed = false;
-  bool m_in_batch = false; // handling a batch line, whose error is final
+  bool m_in_batch = false;              // handling a batch line, whose error is final
+  std::vector<std::string> m_batch_ids; // batches handed over, to mark collected at the end
   std::size_t m_answers = 0;
   int m_unreachable = 0;
   double m_cached_latency = 0;

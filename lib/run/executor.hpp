@@ -48,7 +48,8 @@ struct ExecutorSettings {
   /// error ends the run.
   std::function<Status()> once_sent;
   /// Send the answer requests through the provider's batch API (run/batch.hpp) instead of one
-  /// call each; judge calls and retries stay synchronous.
+  /// call each, then the judge calls through the judge provider's, when it has one; embeddings
+  /// (similar) and a judge without a batch API stay synchronous, and nothing is retried.
   std::optional<BatchSettings> batch;
 };
 

@@ -434,6 +434,59 @@ TEST_CASE("a canary API key used by a batch run appears in no output and no file
   CHECK(canary.files_searched > 3);
 }
 
+// A batch run's judge calls go in a second batch with the judge's key (openai and anthropic
+// judges): the upload, the batch, its polls, and a judge line whose error echoes the request's
+// headers. The judge's key reaches no output, no report and no file.
+TEST_CASE("a canary judge key used by a judge batch appears in no output and no file",
+          "[reliability][secrets][batch]") {
+  std::random_device rd;
+  std::string random_part;
+  for (int i = 0; i < 24; ++i)
+    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string key = "sk-CANARY-" + random_part;
+  Canary canary{forms_of(key, random_part), 0, 0, {}};
+  StandIn server(R"({"rules": [
+    {"match": "criterion echo", "fault": "401-echo"},
+    {"match": "You grade an AI assistant", "answer": "{\"score\": 0.9, \"rationale\": \"ok\"}"}
+  ]})",
+                 0, 1, {"--batch-ms", "10"});
+  Repo repo;
+  seed_suite(repo);
+  for (const char* c : {"polite", "echo"})
+    must_succeed(repo,
+                 {"add", "--id", std::string("judged-") + c, "--prompt", "Hello there", "--expect",
+                  std::string("judge@0.8:criterion ") + c, "--provenance", "spec:judge"});
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server) << provider_table(server, "grader", "openai")
+      << "api_key_env = \"JUDGE_CANARY_KEY\"\n"
+      << provider_table(server, "claude-grader", "anthropic")
+      << "api_key_env = \"JUDGE_CANARY_KEY\"\n";
+  const std::vector<std::string> env{"OPENAI_API_KEY=sk-answers-not-secret",
+                                     "JUDGE_CANARY_KEY=" + key};
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"run", "--provider", "local", "--judge", "grader", "--no-cache", "--batch",
+            "--poll-interval", "0.005", "--json"},
+           {"run", "--provider", "local", "--judge", "claude-grader", "--no-cache", "--batch",
+            "--poll-interval", "0.005"},
+           {"report", "latest", "-o", "report.html"},
+           {"runs", "show", "latest", "--json"}}) {
+    auto r = repo.evalkeep(args, {}, env);
+    INFO(command_line(args) << "\nexit " << r.exit_code << "\nstderr: " << r.err);
+    CHECK(r.exit_code != 2);
+    canary.search(command_line(args) + " stdout", r.out);
+    canary.search(command_line(args) + " stderr", r.err);
+  }
+  // Both judge batches ran, and the echoed 401 reached the store as a judge error, without the key.
+  CHECK(sql_text(runs_db_of(repo), "SELECT count(*) FROM batch_requests WHERE slot > 0") == "4");
+  CHECK(sql_text(runs_db_of(repo),
+                 "SELECT count(*) FROM results WHERE error_class = 'judge-auth'") == "2");
+  canary.search_files(repo.path());
+  for (const auto& l : canary.leaks)
+    UNSCOPED_INFO(l);
+  CHECK(canary.leaks.empty());
+  CHECK(canary.files_searched > 3);
+}
+
 // similar's embeddings go to the judge provider with its key: a canary through a passing call, a
 // 401 that echoes the request (the run stops, and the similar check says why), the reports and
 // the stores; in no output, no file and no table.
