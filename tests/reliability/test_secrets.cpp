@@ -41,6 +41,15 @@ std::string base64(const std::string& in) {
   return out;
 }
 
+// 24 random hex digits: the part of a canary key no other text can hold by chance.
+std::string random_hex() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 24; ++i)
+    out += "0123456789abcdef"[rd() % 16];
+  return out;
+}
+
 // Every form the key could take in bytes: raw, its random part alone, base64 at each of the
 // three alignments it could have inside a longer text (the characters that depend on the key
 // alone), percent-encoded (upper and lower case) and hex.
@@ -106,10 +115,7 @@ struct Canary {
 
 // Runs every path; with `echo_401`, also the runs against a provider whose 401 echoes the key.
 void canary_paths(bool echo_401) {
-  std::random_device rd;
-  std::string random_part;
-  for (int i = 0; i < 24; ++i)
-    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string random_part = random_hex();
   const std::string key = "sk-CANARY-" + random_part;
   Canary canary{forms_of(key, random_part), 0, 0, {}};
 
@@ -241,10 +247,7 @@ namespace {
 // and failing runs, a 401 that echoes the request (the header's value first, every header, the
 // body), the reports and the stores; in no output, no file and no table.
 void cloud_canary(const std::string& type, const std::string& variable, const std::string& extra) {
-  std::random_device rd;
-  std::string random_part;
-  for (int i = 0; i < 24; ++i)
-    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string random_part = random_hex();
   const std::string key = "CANARY" + random_part;
   Canary canary{forms_of(key, random_part), 0, 0, {}};
 
@@ -316,12 +319,7 @@ TEST_CASE("a canary Gemini x-goog-api-key, echoed back in a 401 or not, appears 
 // that echoes the request back quotes the token: neither may reach an output, a report or a file.
 TEST_CASE("canary AWS credentials appear in no output, no report and no file",
           "[reliability][secrets][bedrock]") {
-  std::random_device rd;
-  std::string secret_part, token_part;
-  for (int i = 0; i < 24; ++i) {
-    secret_part += "0123456789abcdef"[rd() % 16];
-    token_part += "0123456789abcdef"[rd() % 16];
-  }
+  const std::string secret_part = random_hex(), token_part = random_hex();
   const std::string secret = "aws/CANARY+secret" + secret_part;
   const std::string token = "FwoGZXIvCANARYtoken" + token_part;
   Canary canary{forms_of(secret, secret_part), 0, 0, {}};
@@ -399,10 +397,7 @@ TEST_CASE("canary AWS credentials appear in no output, no report and no file",
 // the error file. None of it reaches runs.db, the output or a report; OpenAI's and Anthropic's.
 TEST_CASE("a canary API key used by a batch run appears in no output and no file",
           "[reliability][secrets][batch]") {
-  std::random_device rd;
-  std::string random_part;
-  for (int i = 0; i < 24; ++i)
-    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string random_part = random_hex();
   const std::string key = "sk-CANARY-" + random_part;
   Canary canary{forms_of(key, random_part), 0, 0, {}};
   StandIn server(R"({"rules": [{"match": "question 0001", "fault": "401-echo"},
@@ -439,10 +434,7 @@ TEST_CASE("a canary API key used by a batch run appears in no output and no file
 // headers. The judge's key reaches no output, no report and no file.
 TEST_CASE("a canary judge key used by a judge batch appears in no output and no file",
           "[reliability][secrets][batch]") {
-  std::random_device rd;
-  std::string random_part;
-  for (int i = 0; i < 24; ++i)
-    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string random_part = random_hex();
   const std::string key = "sk-CANARY-" + random_part;
   Canary canary{forms_of(key, random_part), 0, 0, {}};
   StandIn server(R"({"rules": [
@@ -492,10 +484,7 @@ TEST_CASE("a canary judge key used by a judge batch appears in no output and no 
 // the stores; in no output, no file and no table.
 TEST_CASE("a canary API key sent for embeddings appears in no output and no file",
           "[reliability][secrets]") {
-  std::random_device rd;
-  std::string random_part;
-  for (int i = 0; i < 24; ++i)
-    random_part += "0123456789abcdef"[rd() % 16];
+  const std::string random_part = random_hex();
   const std::string key = "sk-CANARY-" + random_part;
   Canary canary{forms_of(key, random_part), 0, 0, {}};
 
