@@ -569,7 +569,9 @@ void add_case_commands(CLI::App& app, Context& ctx) {
       "      --provenance 'spec:style guide 2.1'\n"
       "Assertions: equals:TEXT contains:TEXT icontains:TEXT not-contains:TEXT starts-with:TEXT\n"
       "  regex:RE2 is-json json-path:/ptr=JSON min-length:N max-length:N number-close:X,TOL\n"
-      "  max-latency-ms:N max-cost:USD judge[@THRESHOLD]:RUBRIC");
+      "  max-latency-ms:N max-cost:USD judge[@THRESHOLD]:RUBRIC judge/factuality:REFERENCE\n"
+      "  judge/closedqa:CRITERION judge/g-eval[@THRESHOLD]:CRITERIA\n"
+      "  judge/answer-relevance[@THRESHOLD][:QUERY] (docs/USAGE.md lists every type)");
   cmd->callback([&ctx, add] { ctx.run([&] { return run_add(ctx, *add); }); });
 
   auto list = std::make_shared<ListOptions>();

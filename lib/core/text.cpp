@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -72,6 +74,14 @@ bool contains_linear(std::string_view hay, std::string_view needle) {
       return true;
   }
   return false;
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    return std::nullopt;
+  return v;
 }
 
 } // namespace evalkeep::core

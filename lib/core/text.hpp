@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,8 @@ std::string ascii_lower(std::string_view s);
 /// True when `needle` occurs in `hay`, in time linear in both (Knuth-Morris-Pratt): for texts
 /// from files anyone can write, where a naive search of a crafted pair takes their product.
 bool contains_linear(std::string_view hay, std::string_view needle);
+
+/// The finite number all of `s` writes ("0.75", "-2", "1e3"); nothing otherwise (no spaces).
+std::optional<double> parse_number(std::string_view s);
 
 } // namespace evalkeep::core

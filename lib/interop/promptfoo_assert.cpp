@@ -797,23 +797,53 @@ Status similar_assertion(const std::string& type, const json& a, const json& val
   return {};
 }
 
-// promptfoo's factuality (and model-graded-factuality) and model-graded-closedqa: evalkeep's judge
-// with the factuality or closedqa grader, its reference or criterion the rendered value. Their
-// grader's verdict is the category or the Y/N, so promptfoo reads no threshold of theirs; their
-// category scores are a test's options.factuality, which the importer refuses with the test.
+// promptfoo's factuality (and model-graded-factuality), model-graded-closedqa, g-eval and
+// answer-relevance: evalkeep's judge with the grader of the same name.
+// - factuality and closedqa: the reference or criterion is the rendered value; the verdict is the
+//   grader's category or Y/N, so promptfoo reads no threshold of theirs. factuality's category
+//   scores are the test's options.factuality, which the importer sets (apply_factuality_scores).
+// - g-eval: the criteria are the value (one text: promptfoo averages a list of them against one
+//   threshold); its threshold defaults to 0.7.
+// - answer-relevance: promptfoo compares the answer's question with the test's `query` var when
+//   it is text, else with the rendered prompt: the case's input when the prompt is text. Its
+//   threshold defaults to 0.5; it reads no value.
 Status graded_assertion(const std::string& type, const json& a, const json& value,
+                        std::optional<double> threshold, const json& vars, bool text_prompt,
                         std::vector<json>& out) {
-  bool factuality = type != "model-graded-closedqa";
-  if (!value.is_string())
-    return invalid("{} needs its {} as text", type, factuality ? "reference answer" : "criterion");
   if (a.contains("provider"))
     return invalid("the provider of a {} (a grader of its own) has no counterpart: evalkeep "
                    "grades every judge assertion with the judge provider of evalkeep.toml "
                    "(judge = \"NAME\", or --judge)",
                    type);
-  out.push_back({{"type", "judge"},
-                 {"grader", factuality ? "factuality" : "closedqa"},
-                 {"rubric", value.get<std::string>()}});
+  json j{{"type", "judge"}};
+  if (type == "answer-relevance") {
+    const json query = vars.is_object() ? vars.value("query", json()) : json();
+    if (!query.is_string() && !text_prompt)
+      return invalid("answer-relevance on a chat prompt compares with the whole rendered prompt "
+                     "(its messages as JSON), which is not the case's input; give the test a "
+                     "`query` var to compare with");
+    j["grader"] = "answer-relevance";
+    j["rubric"] = query.is_string() ? query.get<std::string>() : std::string();
+  } else if (type == "g-eval") {
+    if (value.is_array())
+      return invalid("g-eval with a list of criteria averages their scores against one threshold; "
+                     "evalkeep's judge scores one criterion: write one g-eval for each");
+    if (!value.is_string())
+      return invalid("g-eval needs its criteria as text");
+    j["grader"] = "g-eval";
+    j["rubric"] = value;
+  } else {
+    bool factuality = type != "model-graded-closedqa";
+    if (!value.is_string())
+      return invalid("{} needs its {} as text", type,
+                     factuality ? "reference answer" : "criterion");
+    j["grader"] = factuality ? "factuality" : "closedqa";
+    j["rubric"] = value;
+    threshold.reset(); // promptfoo reads none: the verdict is the grader's answer
+  }
+  if (threshold)
+    j["threshold"] = *threshold;
+  out.push_back(std::move(j));
   return {};
 }
 
@@ -831,12 +861,8 @@ std::optional<std::string> model_graded_refusal(std::string_view type) {
       type == "not-model-graded-closedqa")
     return "promptfoo does not negate its verdict (a grader's answer is not inverted); evalkeep "
            "has no negated judge";
-  if (type == "g-eval" || type == "not-g-eval")
-    return "its grader writes evaluation steps from the criteria, then scores the answer by them "
-           "(two calls); evalkeep's judge scores a rubric in one";
-  if (type == "answer-relevance")
-    return "a model writes the questions the answer would reply to, whose embeddings are "
-           "compared with the query's; evalkeep embeds only for similar";
+  if (type == "not-g-eval" || type == "not-answer-relevance")
+    return "evalkeep has no negated judge";
   return std::nullopt;
 }
 
@@ -871,6 +897,8 @@ bool has_counterpart(std::string_view type) {
                                                   "factuality",
                                                   "model-graded-factuality",
                                                   "model-graded-closedqa",
+                                                  "g-eval",
+                                                  "answer-relevance",
                                                   "similar",
                                                   "similar:cosine",
                                                   "javascript",
@@ -1009,8 +1037,8 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
   } else if (type == "similar" || type == "similar:cosine") {
     s = similar_assertion(type, a, value, threshold, test_transform, out);
   } else if (type == "factuality" || type == "model-graded-factuality" ||
-             type == "model-graded-closedqa") {
-    s = graded_assertion(type, a, value, out);
+             type == "model-graded-closedqa" || type == "g-eval" || type == "answer-relevance") {
+    s = graded_assertion(type, a, value, threshold, vars, sources.text_prompt, out);
   } else if (auto why = model_graded_refusal(type)) {
     return invalid("evalkeep has no assertion like promptfoo's \"{}\": {}", type, *why);
   } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
@@ -1090,7 +1118,7 @@ std::optional<ojson> to_promptfoo_check(const Assertion& a, bool text_prompt) {
     auto v = literal(a.rubric);
     if (!v)
       return std::nullopt;
-    switch (a.grader) {
+    switch (a.grader) { // the test carries factuality's scores and relevance's query
     case scoring::Grader::factuality:
       j["type"] = "factuality";
       j["value"] = *v;
@@ -1098,6 +1126,15 @@ std::optional<ojson> to_promptfoo_check(const Assertion& a, bool text_prompt) {
     case scoring::Grader::closedqa:
       j["type"] = "model-graded-closedqa";
       j["value"] = *v;
+      return j;
+    case scoring::Grader::geval:
+      j["type"] = "g-eval";
+      j["value"] = *v;
+      j["threshold"] = a.threshold;
+      return j;
+    case scoring::Grader::relevance:
+      j["type"] = "answer-relevance";
+      j["threshold"] = a.threshold;
       return j;
     case scoring::Grader::rubric:
       break;

@@ -187,6 +187,35 @@ std::string claim_files(const scoring::Assertion& a, ScriptFilesOut& out) {
   return {};
 }
 
+// promptfoo's names of the factuality categories A to E in options.factuality.
+constexpr std::string_view k_factuality_names[] = {"subset", "superset", "agree", "disagree",
+                                                   "differButFactual"};
+
+// What some judges need of their promptfoo test, which all its assertions share: relevance's
+// query (vars.query; none: the prompt) and factuality's category scores (options.factuality).
+struct TestSettings {
+  std::optional<std::string> query;
+  std::optional<std::vector<double>> categories;
+
+  // Claims the settings the assertion needs; why it cannot have them, or empty.
+  std::string claim(const scoring::Assertion& a, bool text_prompt) {
+    if (a.type != scoring::AssertionType::judge)
+      return {};
+    if (a.grader == scoring::Grader::relevance) {
+      if (a.rubric.empty() && !text_prompt)
+        return "promptfoo would compare with the chat's whole rendered prompt";
+      if (query && *query != a.rubric)
+        return "another answer-relevance of the case compares with another query";
+      query = a.rubric;
+    } else if (a.grader == scoring::Grader::factuality) {
+      if (categories && *categories != a.categories)
+        return "another factuality of the case scores its categories otherwise";
+      categories = a.categories;
+    }
+    return {};
+  }
+};
+
 // The case as a promptfoo test, or nothing (with the reason in the report) when it cannot be one.
 std::optional<ojson> test_of(const suite::Case& c,
                              const std::map<std::string, suite::Incident>& incidents,
@@ -213,10 +242,13 @@ std::optional<ojson> test_of(const suite::Case& c,
   }
   bool text_prompt = c.messages.empty() && c.prompt && input_text(c) == *c.prompt;
   ojson asserts = ojson::array();
+  TestSettings settings;
   for (std::size_t k = 0; k < expect.size(); ++k) {
     const auto& a = expect[k];
     std::string why;
-    if (auto pa = to_promptfoo(a, text_prompt); pa && (why = claim_files(a, files)).empty())
+    if (auto pa = to_promptfoo(a, text_prompt); pa &&
+                                                (why = settings.claim(a, text_prompt)).empty() &&
+                                                (why = claim_files(a, files)).empty())
       asserts.push_back(std::move(*pa));
     else
       report.left_out.push_back(fmt::format("{}: {} has no promptfoo counterpart{}; the test goes "
@@ -240,7 +272,15 @@ std::optional<ojson> test_of(const suite::Case& c,
   if (c.title)
     test["description"] = *c.title;
   test["vars"]["prompt"] = prompt;
+  if (settings.query && !settings.query->empty())
+    test["vars"]["query"] = *settings.query;
   test["assert"] = std::move(asserts);
+  if (settings.categories && !settings.categories->empty()) {
+    ojson scores;
+    for (std::size_t i = 0; i < std::size(k_factuality_names); ++i)
+      scores[std::string(k_factuality_names[i])] = (*settings.categories)[i];
+    test["options"]["factuality"] = std::move(scores);
+  }
   if (test.contains("options")) { // after the assertions, as the import reads it
     auto options = test["options"];
     test.erase("options");

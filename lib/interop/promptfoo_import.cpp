@@ -883,6 +883,7 @@ private:
       if (source->contains("options") && (*source)["options"].is_object())
         for (const auto& [key, _] : (*source)["options"].items())
           if (key != "prefix" && key != "suffix" && key != "transform" && key != "rubricPrompt" &&
+              key != "factuality" &&
               std::find(std::begin(k_neutral_options), std::end(k_neutral_options), key) ==
                   std::end(k_neutral_options)) {
             skip(m_reading, sw.key("options").key(key).str(),
@@ -1156,6 +1157,8 @@ private:
       for (const char* key : {"disableVarExpansion", "disableConversationVar", "runSerially"})
         if (o.contains(key) && !o[key].is_boolean())
           return invalid("{}: options.{} must be true or false", ow, key);
+      if (o.contains("factuality"))
+        TRY(factuality_scores(o["factuality"], ow));
     }
     if (!usable) {
       list_types_without_counterpart(test, default_test, default_where, name);
@@ -1188,6 +1191,8 @@ private:
 
     // options.transform runs in front of every assertion (checked with each of them).
     const json test_transform = options.value("transform", json());
+    // options.factuality scores the categories of the test's factuality assertions.
+    const auto categories = TRY(factuality_scores(options.value("factuality", json()), where));
     ScriptFiles files;
     TRY(read_script_files(files, test_transform, true, where));
     for (const auto& [a, aw] : asserts)
@@ -1208,6 +1213,9 @@ private:
         ScriptSources sources{&files, is_text_prompt(prompt, options, combos[v], *input)};
         set_input(draft.c, std::move(*input));
         map_asserts(draft, asserts, combos[v], test_transform, name, sources);
+        for (auto& a : draft.c.expect)
+          if (a.type == scoring::AssertionType::judge && a.grader == scoring::Grader::factuality)
+            a.categories = categories;
         if (draft.c.expect.empty()) {
           skip(m_reading, where,
                fmt::format("{}: no assertion evalkeep can check; the test is not imported", name),
@@ -1218,6 +1226,33 @@ private:
       }
     }
     return {};
+  }
+
+  // The factuality category scores of options.factuality ({subset, superset, agree, disagree,
+  // differButFactual}, each defaulting to promptfoo's), in order A to E; empty when it is absent
+  // or gives the defaults.
+  static Result<std::vector<double>> factuality_scores(const json& o, const std::string& where) {
+    static constexpr std::string_view k_names[] = {"subset", "superset", "agree", "disagree",
+                                                   "differButFactual"};
+    if (o.is_null())
+      return std::vector<double>();
+    if (!o.is_object())
+      return invalid("{}: options.factuality must be a mapping of category scores ({})", where,
+                     fmt::join(k_names, ", "));
+    std::vector<double> scores(std::begin(scoring::k_factuality_scores),
+                               std::end(scoring::k_factuality_scores));
+    for (const auto& [key, value] : o.items()) {
+      auto it = std::find(std::begin(k_names), std::end(k_names), key);
+      if (it == std::end(k_names))
+        return invalid("{}: options.factuality has no category \"{}\" (it has {})", where, key,
+                       fmt::join(k_names, ", "));
+      if (!value.is_number() || !std::isfinite(value.get<double>()))
+        return invalid("{}: options.factuality.{} must be a number", where, key);
+      scores[static_cast<std::size_t>(it - std::begin(k_names))] = value.get<double>();
+    }
+    if (std::equal(scores.begin(), scores.end(), std::begin(scoring::k_factuality_scores)))
+      scores.clear();
+    return scores;
   }
 
   // Reads the programs an assertion (or a test's transform) names as file://; a missing file or

@@ -139,47 +139,50 @@ std::string embedding_model(const scoring::Assertion& a) {
   return a.model.empty() ? std::string(scoring::k_default_embedding_model) : a.model;
 }
 
-// The cosine similarity an embeddings call came to, as its reply's text (and cached answer).
-std::optional<double> similarity_of(const std::string& text) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
-    return std::nullopt;
-  return v;
+// The graders that call the judge twice: g-eval (its steps, then its score) and relevance (the
+// question the answer answers, then the embeddings).
+bool two_calls(const scoring::Assertion& a) {
+  return a.type == scoring::AssertionType::judge &&
+         (a.grader == scoring::Grader::geval || a.grader == scoring::Grader::relevance);
 }
 
 // A call to a model: the answer of a trial (slot 0), or the judge's verdict or the embeddings
-// (similar) of its assertion slot - 1.
+// (similar) of its assertion slot - 1; stage 1 is the second call of a grader that makes two.
 struct Call {
   std::size_t trial;
   std::size_t slot;
+  std::size_t stage = 0;
 };
 
-// A call's token for the transport and the exec threads: the trial in the high 32 bits, the slot
-// in the low 32. Distinct for every call: a run holds fewer than 2^32 trials (execute checks)
-// and a case at most k_max_assertions. (trial * 1024 + slot took a 1,025th assertion's judge
-// call for the next trial's.)
+// A call's token for the transport and the exec threads: the trial in the high 32 bits, the
+// stage in bit 31 and the slot below it. Distinct for every call: a run holds fewer than 2^32
+// trials (execute checks) and a case at most k_max_assertions. (trial * 1024 + slot took a
+// 1,025th assertion's judge call for the next trial's.)
 std::uint64_t token(Call c) {
-  return (static_cast<std::uint64_t>(c.trial) << 32) | static_cast<std::uint64_t>(c.slot);
+  return (static_cast<std::uint64_t>(c.trial) << 32) | (static_cast<std::uint64_t>(c.stage) << 31) |
+         static_cast<std::uint64_t>(c.slot);
 }
 Call call_of(std::uint64_t token) {
-  return {static_cast<std::size_t>(token >> 32), static_cast<std::size_t>(token & 0xFFFFFFFFu)};
+  return {static_cast<std::size_t>(token >> 32), static_cast<std::size_t>(token & 0x7FFFFFFFu),
+          static_cast<std::size_t>((token >> 31) & 1u)};
 }
 
 // What is known about a trial while its calls are in flight.
 struct TrialState {
-  std::vector<int> attempts;                     // attempts made, by slot
-  std::vector<std::optional<core::Digest>> keys; // cache keys, by slot, computed once
-  std::vector<std::string> bodies;               // HTTP request bodies, by slot, written once
+  // By call (Executor::at): the slots, then the second calls of their assertions.
+  std::vector<int> attempts;                     // attempts made
+  std::vector<std::optional<core::Digest>> keys; // cache keys, computed once
+  std::vector<std::string> bodies;               // HTTP request bodies, written once
   std::vector<Attempt> log;
   std::optional<providers::Reply> answer;
   double latency_ms = 0;
   bool cached = false;
-  std::vector<std::optional<scoring::Outcome>> judged;      // by assertion index
-  std::size_t pending = 0;                                  // judge calls still running
+  std::vector<std::optional<scoring::Outcome>> judged; // by assertion index
+  std::vector<std::string> first_calls; // by assertion: what a two-call grader's first gave
+  std::size_t pending = 0;              // judge calls still running
   std::optional<std::pair<std::string, std::string>> error; // class, message
   std::vector<std::pair<core::Digest, CachedAnswer>> cache_puts;
-  std::vector<std::string> idempotency_keys; // by slot, made when the call first starts
+  std::vector<std::string> idempotency_keys; // by call, made when the call first starts
   std::string started_at;
   bool batched = false; // answered through a batch: costs the provider's batch_price_factor
   std::optional<double> judge_cost; // what its fresh judge calls cost, when priced
@@ -242,11 +245,13 @@ private:
         TRY(finish(i));
         continue;
       }
-      st.attempts.assign(t.c->expect.size() + 1, 0);
-      st.keys.resize(t.c->expect.size() + 1);
-      st.bodies.resize(t.c->expect.size() + 1);
-      st.idempotency_keys.resize(t.c->expect.size() + 1);
+      auto calls = 2 * (t.c->expect.size() + 1);
+      st.attempts.assign(calls, 0);
+      st.keys.resize(calls);
+      st.bodies.resize(calls);
+      st.idempotency_keys.resize(calls);
       st.judged.resize(t.c->expect.size());
+      st.first_calls.resize(t.c->expect.size());
       TRY(begin(i));
       // The first calls go out as soon as there are enough to fill the slots, while the rest
       // are prepared.
@@ -443,11 +448,20 @@ private:
     return c.slot == 0 ? m_s.provider : *m_s.judge;
   }
 
-  // Whether the call fetches the embeddings of a similar assertion (from the judge provider's
-  // POST /embeddings: the assertion's text and the answer, in one request).
+  // The index of a call in a trial's per-call state.
+  std::size_t at(Call c) const {
+    return c.slot + c.stage * (m_trials[c.trial].c->expect.size() + 1);
+  }
+
+  // Whether the call fetches embeddings from the judge provider's POST /embeddings, two texts in
+  // one request: a similar assertion's text and the answer, or (relevance's second call) the
+  // case's question and the question the judge wrote.
   bool embeds(Call c) const {
-    return c.slot > 0 &&
-           m_trials[c.trial].c->expect[c.slot - 1].type == scoring::AssertionType::similar;
+    if (c.slot == 0)
+      return false;
+    const auto& a = m_trials[c.trial].c->expect[c.slot - 1];
+    return a.type == scoring::AssertionType::similar ||
+           (c.stage == 1 && a.grader == scoring::Grader::relevance);
   }
 
   providers::ChatInput input_for(Call c) const {
@@ -455,8 +469,12 @@ private:
     if (c.slot == 0)
       return chat_input(*t.c);
     const auto& st = m_state[c.trial];
-    return {{{"user", scoring::judge_prompt(t.c->expect[c.slot - 1], question_of(*t.c),
-                                            st.answer ? st.answer->text : "")}}};
+    const auto& a = t.c->expect[c.slot - 1];
+    std::string answer = st.answer ? st.answer->text : "";
+    if (c.stage == 1) // g-eval's score, by the steps its first call wrote
+      return {{{"user",
+                scoring::geval_prompt(a, st.first_calls[c.slot - 1], question_of(*t.c), answer)}}};
+    return {{{"user", scoring::judge_prompt(a, question_of(*t.c), answer)}}};
   }
 
   // An exec program that cannot be identified (outside a git repository) has its answers
@@ -467,7 +485,7 @@ private:
 
   // The call's cache key; only for a cacheable call.
   const core::Digest& key_for(Call c) {
-    auto& key = m_state[c.trial].keys[c.slot];
+    auto& key = m_state[c.trial].keys[at(c)];
     if (!key) {
       std::string purpose = c.slot == 0 ? fmt::format("trial {}", m_trials[c.trial].trial)
                             : embeds(c) ? std::string("embedding")
@@ -480,12 +498,17 @@ private:
   }
 
   const std::string& body_for(Call c) {
-    auto& body = m_state[c.trial].bodies[c.slot];
+    auto& body = m_state[c.trial].bodies[at(c)];
     if (body.empty() && embeds(c)) {
-      const auto& a = m_trials[c.trial].c->expect[c.slot - 1];
+      const auto& t = m_trials[c.trial];
+      const auto& a = t.c->expect[c.slot - 1];
       const auto& answer = m_state[c.trial].answer;
-      body = providers::embeddings_body(embedding_model(a),
-                                        {a.text, answer ? answer->text : std::string()});
+      body = a.type == scoring::AssertionType::similar
+                 ? providers::embeddings_body(embedding_model(a),
+                                              {a.text, answer ? answer->text : std::string()})
+                 : providers::embeddings_body(embedding_model(a),
+                                              {a.rubric.empty() ? question_of(*t.c) : a.rubric,
+                                               m_state[c.trial].first_calls[c.slot - 1]});
     } else if (body.empty()) {
       body = providers::request_body(provider_for(c), input_for(c));
     }
@@ -545,10 +568,10 @@ private:
 
   void start(Call c) {
     auto& st = m_state[c.trial];
-    auto& idempotency_key = st.idempotency_keys[c.slot];
+    auto& idempotency_key = st.idempotency_keys[at(c)];
     if (idempotency_key.empty())
       idempotency_key = idempotency_key_of(c);
-    ++st.attempts[c.slot];
+    ++st.attempts[at(c)];
     ++m_stats.requests;
     ++(c.slot == 0 ? m_round.answer_requests : m_round.judge_requests);
     st.started_at = core::now_utc();
@@ -578,6 +601,8 @@ private:
       text += ":" + m_s.nonce;
     if (c.slot > 0)
       text += fmt::format(":judge:{}", c.slot - 1);
+    if (c.stage > 0)
+      text += fmt::format(":call:{}", c.stage + 1);
     return core::to_hex(core::sha256(text)).substr(0, 32);
   }
 
@@ -683,13 +708,15 @@ private:
     Attempt a;
     a.case_id = m_trials[c.trial].planned->case_id;
     a.trial = m_trials[c.trial].trial;
-    a.attempt = st.attempts[c.slot];
+    a.attempt = st.attempts[at(c)];
     a.purpose = c.slot == 0 ? std::string("answer")
                 : embeds(c) ? fmt::format("embedding:{}", c.slot - 1)
                             : fmt::format("judge:{}", c.slot - 1);
+    if (c.slot > 0 && c.stage == 0 && two_calls(m_trials[c.trial].c->expect[c.slot - 1]))
+      a.purpose += ":first"; // g-eval's steps, or the question relevance's judge wrote
     a.started_at = st.started_at;
     a.latency_ms = response.latency_ms;
-    a.idempotency_key = st.idempotency_keys[c.slot];
+    a.idempotency_key = st.idempotency_keys[at(c)];
     if (response.status)
       a.http_status = response.status;
     return a;
@@ -763,7 +790,7 @@ private:
                                        providers::Reply& reply,
                                        const providers::ProviderConfig& p) {
     if (m_in_batch || !providers::is_retryable(response.status, reply.error) ||
-        m_state[c.trial].attempts[c.slot] >= p.max_attempts)
+        m_state[c.trial].attempts[at(c)] >= p.max_attempts)
       return std::nullopt;
     std::optional<double> told = told_wait_ms(response);
     if (told && *told > p.max_retry_wait_s * 1000) {
@@ -771,7 +798,7 @@ private:
           fmt::format(" (told to wait {:.0f} s, more than max_retry_wait_s)", *told / 1000);
       return std::nullopt;
     }
-    return told.value_or(providers::backoff_ms(m_state[c.trial].attempts[c.slot], m_unit(m_rng)));
+    return told.value_or(providers::backoff_ms(m_state[c.trial].attempts[at(c)], m_unit(m_rng)));
   }
 
   Status handle(providers::HttpResponse response) {
@@ -843,24 +870,15 @@ private:
   Status answered(Call c, const providers::Reply& reply, double latency_ms) {
     auto& st = m_state[c.trial];
     const auto& t = m_trials[c.trial];
-    if (c.slot > 0 && embeds(c)) { // embeddings are not priced: they have prices of their own
-      st.judged[c.slot - 1] = graded_outcome(t.c->expect[c.slot - 1], reply.text);
-      return --st.pending == 0 ? finish(c.trial) : Status{};
-    }
-    if (c.slot > 0) { // a judge call made now (a cached verdict is read below)
-      if (auto cost = providers::cost_of(*m_s.judge, reply)) // a batch line: its batch price
-        st.judge_cost =
-            st.judge_cost.value_or(0) + *cost * (m_in_batch ? m_s.judge->batch_price_factor : 1.0);
-      const auto& a = t.c->expect[c.slot - 1];
-      auto verdict = scoring::parse_judge_reply(a, reply.text);
-      st.judged[c.slot - 1] =
-          verdict ? scoring::judge_outcome(a, verdict->first, verdict->second)
-                  : scoring::Outcome{false,
-                                     fmt::format("the judge's reply was not {}: {}",
-                                                 scoring::judge_reply_asked(a),
-                                                 core::utf8_prefix(reply.text, 200)),
-                                     std::nullopt};
-      return --st.pending == 0 ? finish(c.trial) : Status{};
+    if (c.slot > 0) {
+      // A judge call made now (a cached verdict is read below); embeddings are not priced: they
+      // have prices of their own.
+      if (!embeds(c))
+        if (auto cost = providers::cost_of(*m_s.judge, reply)) // a batch line: its batch price
+          st.judge_cost = st.judge_cost.value_or(0) +
+                          *cost * (m_in_batch ? m_s.judge->batch_price_factor : 1.0);
+      TRY(judged(c, reply.text));
+      return st.pending == 0 ? finish(c.trial) : Status{};
     }
     ++m_answers;
     st.answer = reply;
@@ -871,47 +889,89 @@ private:
       const auto& a = t.c->expect[k];
       if (!graded_by_call(a))
         continue;
-      if (a.type == scoring::AssertionType::similar) {
-        if (auto why = cannot_embed(a)) {
-          st.judged[k] = scoring::Outcome{false, std::move(*why), std::nullopt};
-          continue;
-        }
+      if (auto why = cannot_embed(a)) {
+        st.judged[k] = scoring::Outcome{false, std::move(*why), std::nullopt};
+        continue;
       }
       Call judge{c.trial, k + 1};
       ++st.pending;
       auto hit = TRY(lookup(judge));
-      if (hit) {
-        --st.pending;
-        st.judged[k] = graded_outcome(a, hit->text);
-      } else {
+      if (hit)
+        TRY(judged(judge, hit->text));
+      else
         m_ready.push_front(judge); // ahead of new answers: its trial is nearly done
-      }
     }
     return st.pending == 0 ? finish(c.trial) : Status{};
   }
 
-  // Why a similar assertion cannot have its embeddings fetched, if it cannot: the judge provider
-  // must speak OpenAI's embeddings endpoint, and the answer must be embedded as it is.
+  // Reads the reply of a judge call (fresh or cached) into its assertion's verdict, counting the
+  // assertion done; the first call of a two-call grader starts its second instead (from the
+  // cache when it is there). Never finishes the trial: its caller does, once nothing is pending.
+  Status judged(Call c, const std::string& text) {
+    auto& st = m_state[c.trial];
+    std::size_t k = c.slot - 1;
+    const auto& a = m_trials[c.trial].c->expect[k];
+    if (c.stage == 0 && two_calls(a)) {
+      auto first = scoring::parse_first_stage(a, text);
+      if (!first) {
+        st.judged[k] = scoring::Outcome{false,
+                                        fmt::format("the judge's first reply was not {}: {}",
+                                                    scoring::first_stage_asked(a),
+                                                    core::utf8_prefix(text, 200)),
+                                        std::nullopt};
+        --st.pending;
+        return {};
+      }
+      st.first_calls[k] = std::move(*first);
+      Call second{c.trial, c.slot, 1};
+      auto hit = TRY(lookup(second));
+      if (!hit) {
+        m_ready.push_front(second);
+        return {};
+      }
+      return judged(second, hit->text);
+    }
+    st.judged[k] = graded_outcome(a, text, st.first_calls[k]);
+    --st.pending;
+    return {};
+  }
+
+  // Why a similar or relevance assertion cannot have its embeddings fetched, if it cannot: the
+  // judge provider must speak OpenAI's embeddings endpoint, and the answer must be embedded as
+  // it is.
   std::optional<std::string> cannot_embed(const scoring::Assertion& a) const {
+    bool similar = a.type == scoring::AssertionType::similar;
+    if (!similar && a.grader != scoring::Grader::relevance)
+      return std::nullopt;
     if (!a.transforms.empty())
       return "similar after a transform is not scored by evalkeep run: the embeddings compare the "
              "answer as it is";
     if (auto why = providers::embeddings_refusal(*m_s.judge); !why.empty())
-      return "similar needs embeddings from the judge provider, but " + why;
+      return fmt::format("{} needs embeddings from the judge provider, but {}",
+                         similar ? "similar" : "answer-relevance", why);
     return std::nullopt;
   }
 
-  // The verdict of a judge or similar assertion from its call's reply (fresh or cached): the
-  // judge's JSON, or the cosine similarity of the embeddings.
-  static scoring::Outcome graded_outcome(const scoring::Assertion& a, const std::string& text) {
-    if (a.type == scoring::AssertionType::similar) {
-      auto sim = similarity_of(text);
-      return sim ? scoring::similar_outcome(a, *sim)
-                 : scoring::Outcome{false, "the stored similarity is unreadable", std::nullopt};
+  // The verdict of a judge or similar assertion from its last call's reply (fresh or cached):
+  // the judge's reply, or the cosine similarity of the embeddings; `first` is what the first of
+  // a two-call grader's calls gave.
+  static scoring::Outcome graded_outcome(const scoring::Assertion& a, const std::string& text,
+                                         const std::string& first) {
+    bool similar = a.type == scoring::AssertionType::similar;
+    if (similar || a.grader == scoring::Grader::relevance) {
+      auto sim = core::parse_number(text);
+      if (!sim)
+        return {false, "the stored similarity is unreadable", std::nullopt};
+      return similar ? scoring::similar_outcome(a, *sim)
+                     : scoring::relevance_outcome(a, *sim, first);
     }
     auto v = scoring::parse_judge_reply(a, text);
     return v ? scoring::judge_outcome(a, v->first, v->second)
-             : scoring::Outcome{false, "the cached judge reply is unreadable", std::nullopt};
+             : scoring::Outcome{false,
+                                fmt::format("the judge's reply was not {}: {}",
+                                            scoring::judge_reply_asked(a),
+                                            core::utf8_prefix(text, 200)),
+                                std::nullopt};
   }
 
   // Scores the trial and stores its result with every attempt, in one transaction.
@@ -1048,7 +1108,7 @@ private:
     std::vector<BatchItem> items;
     std::deque<Call> rest;
     for (Call c : m_ready) {
-      if (c.slot > 0 && !embeds(c))
+      if (c.slot > 0 && c.stage == 0 && !embeds(c)) // second calls stay synchronous
         items.push_back({static_cast<std::size_t>(token(c)), m_trials[c.trial].planned->case_id,
                          m_trials[c.trial].trial, body_for(c), c.slot});
       else
@@ -1128,9 +1188,9 @@ private:
   // A batch line counts as one request of its call.
   TrialState& begin_batch_line(Call c) {
     auto& st = m_state[c.trial];
-    if (st.idempotency_keys[c.slot].empty())
-      st.idempotency_keys[c.slot] = idempotency_key_of(c);
-    ++st.attempts[c.slot];
+    if (st.idempotency_keys[at(c)].empty())
+      st.idempotency_keys[at(c)] = idempotency_key_of(c);
+    ++st.attempts[at(c)];
     ++m_stats.requests;
     ++(c.slot == 0 ? m_round.answer_requests : m_round.judge_requests);
     st.started_at = core::now_utc();

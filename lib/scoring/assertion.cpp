@@ -1,6 +1,7 @@
 #include "scoring/assertion.hpp"
 
 #include "core/json_text.hpp"
+#include "core/text.hpp"
 #include "scoring/schema.hpp"
 
 #include <algorithm>
@@ -115,13 +116,7 @@ bool optional_tool_name(AssertionType t) {
   return t == AssertionType::no_tool_call || t == AssertionType::tool_args_valid;
 }
 
-std::optional<double> parse_number(std::string_view s) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-    return std::nullopt;
-  return v;
-}
+using core::parse_number;
 
 Status check_regex(const std::string& pattern) {
   // Suites repeat patterns across many cases: compile each distinct one once per process.
@@ -247,14 +242,23 @@ Result<Assertion> validate(Assertion a, Check check = Check::full) {
     }
   }
   if (a.type == AssertionType::judge) {
-    if (a.rubric.empty())
+    if (a.rubric.empty() && a.grader != Grader::relevance)
       return invalid("judge needs a rubric");
     if (!(a.threshold >= 0 && a.threshold <= 1))
       return invalid("judge threshold must be between 0 and 1, got {}", a.threshold);
-    if (a.grader != Grader::rubric && a.threshold != k_default_judge_threshold)
+    if (!takes_threshold(a.grader) && a.threshold != k_default_judge_threshold)
       return invalid("a judge with the {} grader takes no threshold: its verdict is the "
                      "grader's answer",
                      to_string(a.grader));
+    if (!a.categories.empty() && a.grader != Grader::factuality)
+      return invalid("a judge with the {} grader takes no category scores: only factuality does",
+                     to_string(a.grader));
+    if (!a.categories.empty() && a.categories.size() != std::size(k_factuality_scores))
+      return invalid("factuality needs the scores of its 5 categories A to E, got {}",
+                     a.categories.size());
+    for (double v : a.categories)
+      if (!std::isfinite(v))
+        return invalid("a factuality category score must be a finite number");
   }
   if (a.grader != Grader::rubric && a.type != AssertionType::judge)
     return invalid("{} takes no grader", name);
@@ -382,6 +386,10 @@ std::string_view to_string(Grader g) {
     return "factuality";
   case Grader::closedqa:
     return "closedqa";
+  case Grader::geval:
+    return "g-eval";
+  case Grader::relevance:
+    return "answer-relevance";
   case Grader::rubric:
     break;
   }
@@ -389,10 +397,19 @@ std::string_view to_string(Grader g) {
 }
 
 std::optional<Grader> parse_grader(std::string_view name) {
-  for (Grader g : {Grader::rubric, Grader::factuality, Grader::closedqa})
+  for (Grader g :
+       {Grader::rubric, Grader::factuality, Grader::closedqa, Grader::geval, Grader::relevance})
     if (to_string(g) == name)
       return g;
   return std::nullopt;
+}
+
+bool takes_threshold(Grader g) {
+  return g == Grader::rubric || g == Grader::geval || g == Grader::relevance;
+}
+
+double default_threshold(Grader g) {
+  return g == Grader::relevance ? k_default_relevance_threshold : k_default_judge_threshold;
 }
 
 std::optional<AssertionType> parse_type(std::string_view name) {
@@ -451,6 +468,37 @@ bool runs_program(const Assertion& a) {
   return is_script(a.type) || a.type == AssertionType::similar || !a.transforms.empty();
 }
 
+namespace {
+
+constexpr std::string_view k_grader_names = "rubric, factuality, closedqa, g-eval or "
+                                            "answer-relevance";
+
+// The factuality category scores of a spec, "A=1,B=0.5,C=1,D=0,E=1": all five, in order.
+Result<std::vector<double>> parse_categories(std::string_view text, std::string_view spec) {
+  std::vector<double> scores;
+  for (char letter = 'A'; letter <= 'E'; ++letter) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    std::optional<double> v;
+    if (item.size() > 2 && item[0] == letter && item[1] == '=')
+      v = parse_number(item.substr(2));
+    if (!v)
+      return invalid("judge/factuality{{...}} needs the scores of categories A to E in order, "
+                     "A=N,B=N,C=N,D=N,E=N: '{}'",
+                     spec);
+    scores.push_back(*v);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (letter < 'E' && comma == std::string_view::npos)
+      return invalid("judge/factuality{{...}} needs the scores of all 5 categories A to E: '{}'",
+                     spec);
+  }
+  if (!text.empty())
+    return invalid("judge/factuality{{...}} has more than the 5 categories A to E: '{}'", spec);
+  return scores;
+}
+
+} // namespace
+
 Result<Assertion> parse_assertion(std::string_view spec) {
   if (!core::is_utf8(spec))
     return invalid("assertion is not valid UTF-8 text");
@@ -460,14 +508,30 @@ Result<Assertion> parse_assertion(std::string_view spec) {
       colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
   std::optional<double> threshold;
   Grader grader = Grader::rubric;
-  if (head.starts_with("judge/")) { // judge/factuality:REFERENCE, judge/closedqa:CRITERION
-    auto name = head.substr(6);
-    if (name.find('@') != std::string_view::npos)
-      return invalid("a judge with the {} grader takes no threshold: '{}'",
-                     name.substr(0, name.find('@')), spec);
+  std::vector<double> categories;
+  if (head.starts_with("judge/factuality{")) { // judge/factuality{A=1,B=0.5,C=1,D=0,E=1}:REF
+    auto open = head.find('{');
+    if (head.back() != '}')
+      return invalid("judge/factuality{{...}} needs its category scores closed by '}}' before "
+                     "the ':' of '{}'",
+                     spec);
+    categories = TRY(parse_categories(head.substr(open + 1, head.size() - open - 2), spec));
+    head = head.substr(0, open);
+  }
+  if (head.starts_with("judge/")) { // judge/factuality:REFERENCE, judge/g-eval@0.8:CRITERIA
+    auto rest = head.substr(6);
+    auto at = rest.find('@');
+    auto name = rest.substr(0, at);
     auto g = parse_grader(name);
     if (!g)
-      return invalid("unknown judge grader in '{}': rubric, factuality or closedqa", spec);
+      return invalid("unknown judge grader in '{}': {}", spec, k_grader_names);
+    if (at != std::string_view::npos) {
+      if (!takes_threshold(*g))
+        return invalid("a judge with the {} grader takes no threshold: '{}'", name, spec);
+      threshold = parse_number(rest.substr(at + 1));
+      if (!threshold)
+        return invalid("invalid judge threshold in '{}'", spec);
+    }
     grader = *g;
     head = "judge";
   }
@@ -491,8 +555,8 @@ Result<Assertion> parse_assertion(std::string_view spec) {
   Assertion a;
   a.type = *type;
   a.strict = strict;
-  bool optional_value =
-      takes_schema(*type) || optional_tool_name(*type) || *type == AssertionType::not_is_json;
+  bool optional_value = takes_schema(*type) || optional_tool_name(*type) ||
+                        *type == AssertionType::not_is_json || grader == Grader::relevance;
   if (!optional_value && colon == std::string_view::npos)
     return invalid("assertion '{}' needs a value: {}:VALUE", spec, head);
 
@@ -528,8 +592,8 @@ Result<Assertion> parse_assertion(std::string_view spec) {
   } else if (*type == AssertionType::judge) {
     a.rubric = value;
     a.grader = grader;
-    if (threshold)
-      a.threshold = *threshold;
+    a.categories = std::move(categories);
+    a.threshold = threshold.value_or(default_threshold(grader));
   } else if (*type == AssertionType::not_is_json) {
     if (colon != std::string_view::npos)
       return invalid("not-is-json takes no value: '{}'", spec);
@@ -565,7 +629,7 @@ std::vector<std::string_view> allowed_fields(AssertionType type) {
     case AssertionType::number_close:
       return {"type", "value", "tolerance"};
     case AssertionType::judge:
-      return {"type", "grader", "rubric", "threshold"};
+      return {"type", "grader", "rubric", "threshold", "categories"};
     case AssertionType::contains_any:
     case AssertionType::icontains_any:
     case AssertionType::not_contains_all:
@@ -749,21 +813,28 @@ Status basic_from_json(Assertion& a, const FieldReader& f) {
     a.path = TRY(f.text("path"));
     a.value = *TRY(f.need("value"));
   } else if (a.type == AssertionType::judge) {
-    a.rubric = TRY(f.text("rubric"));
     if (f.has("grader")) {
       auto name = TRY(f.text("grader"));
       auto g = parse_grader(name);
       if (!g)
-        return invalid("unknown grader '{}' of a judge assertion: rubric, factuality or closedqa",
-                       name);
+        return invalid("unknown grader '{}' of a judge assertion: {}", name, k_grader_names);
       a.grader = *g;
     }
-    if (f.has("threshold") && a.grader != Grader::rubric)
+    a.rubric =
+        a.grader == Grader::relevance ? TRY(f.optional_text("rubric")) : TRY(f.text("rubric"));
+    if (f.has("threshold") && !takes_threshold(a.grader))
       return invalid("a judge with the {} grader takes no threshold: its verdict is the "
                      "grader's answer",
                      to_string(a.grader));
-    if (f.has("threshold"))
-      a.threshold = TRY(f.number("threshold"));
+    a.threshold = f.has("threshold") ? TRY(f.number("threshold")) : default_threshold(a.grader);
+    if (f.has("categories")) {
+      const auto& c = f.at("categories");
+      if (!c.is_array() || !std::ranges::all_of(c, [](const json& v) { return v.is_number(); }))
+        return invalid("\"categories\" of a judge assertion must be a list of 5 numbers, the "
+                       "scores of the factuality categories A to E");
+      for (const auto& v : c)
+        a.categories.push_back(v.get<double>());
+    }
   } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type) &&
              a.type != AssertionType::not_is_json) {
     a.number = TRY(f.number("value"));
@@ -912,8 +983,10 @@ nlohmann::ordered_json to_json(const Assertion& a) {
     if (a.grader != Grader::rubric)
       j["grader"] = to_string(a.grader);
     j["rubric"] = a.rubric;
-    if (a.grader == Grader::rubric)
+    if (takes_threshold(a.grader))
       j["threshold"] = a.threshold;
+    if (!a.categories.empty())
+      j["categories"] = a.categories;
   } else if (takes_count(a.type)) {
     j["value"] = static_cast<std::int64_t>(a.number);
   } else if (!takes_schema(a.type) && !takes_values(a.type) && !is_script(a.type) &&
@@ -955,7 +1028,15 @@ std::string to_spec(const Assertion& a) {
     spec = fmt::format("number-close:{},{}", a.number, a.tolerance);
   else if (a.type == AssertionType::judge)
     spec = a.grader == Grader::rubric ? fmt::format("judge@{}:{}", a.threshold, a.rubric)
-                                      : fmt::format("judge/{}:{}", to_string(a.grader), a.rubric);
+           : a.rubric.empty() // answer-relevance with the case's input
+               ? fmt::format("judge/{}@{}", to_string(a.grader), a.threshold)
+               : takes_threshold(a.grader)
+                     ? fmt::format("judge/{}@{}:{}", to_string(a.grader), a.threshold, a.rubric)
+                 : a.categories.empty()
+                     ? fmt::format("judge/{}:{}", to_string(a.grader), a.rubric)
+                     : fmt::format("judge/{}{{A={},B={},C={},D={},E={}}}:{}", to_string(a.grader),
+                                   a.categories[0], a.categories[1], a.categories[2],
+                                   a.categories[3], a.categories[4], a.rubric);
   else
     spec = fmt::format("{}:{}", name, a.number);
   // The code of each transform is shown: a reviewer must see it change.

@@ -65,6 +65,11 @@ enum class Grader {
   rubric,     // a score from 0 to 1 against the rubric, passing at `threshold`
   factuality, // the answer against a reference (`rubric`): category A to E, D fails
   closedqa,   // whether the answer meets the criterion (`rubric`): Y passes, N fails
+  geval,      // G-Eval on the criteria (`rubric`): the judge writes evaluation steps, then scores
+              // the answer 0 to 10 by them; passing at `threshold` of the score over 10
+  relevance,  // answer relevance: the judge writes the question the answer answers, and its
+              // embedding's cosine similarity to the case's input (or `rubric`, when given)
+              // passes at `threshold`
 };
 
 /// The language of a script assertion or a transform.
@@ -84,14 +89,16 @@ struct Script {
 /// One expectation on a model's answer. Which fields are used depends on the type.
 struct Assertion {
   AssertionType type = AssertionType::contains;
-  std::string text;                 // equals, contains, icontains, not-contains, starts-with, regex
-  std::string path;                 // json-path: a JSON pointer
-  nlohmann::json value;             // json-path: the expected value
-  double number = 0;                // lengths, number-close, latency, cost
-  double tolerance = 0;             // number-close
-  std::string rubric;               // judge: the rubric, reference or criterion of its grader
-  Grader grader = Grader::rubric;   // judge
-  double threshold = 0.7;           // judge (rubric grader), in [0, 1]; similar, in [-1, 1]
+  std::string text;               // equals, contains, icontains, not-contains, starts-with, regex
+  std::string path;               // json-path: a JSON pointer
+  nlohmann::json value;           // json-path: the expected value
+  double number = 0;              // lengths, number-close, latency, cost
+  double tolerance = 0;           // number-close
+  std::string rubric;             // judge: the rubric, reference or criterion of its grader
+  Grader grader = Grader::rubric; // judge
+  std::vector<double> categories; // judge (factuality): the scores of categories A to E, or
+                                  // empty for k_factuality_scores
+  double threshold = 0.7; // judge (rubric, g-eval, relevance), in [0, 1]; similar, in [-1, 1]
   std::vector<std::string> values;  // contains-any and the other list forms
   nlohmann::json schema;            // is-json, contains-json: a JSON Schema, or null for none
   Script script;                    // javascript, python
@@ -151,10 +158,23 @@ std::string_view to_string(Language l);
 
 std::string_view to_string(Grader g);
 std::optional<Grader> parse_grader(std::string_view name);
+/// Whether a judge with the grader passes at a threshold (rubric, g-eval, relevance) rather
+/// than on the grader's own answer (factuality, closedqa).
+bool takes_threshold(Grader g);
+/// The threshold of a judge with the grader when none is given.
+double default_threshold(Grader g);
 
-/// The threshold of a judge with the rubric grader when none is given (promptfoo's llm-rubric
-/// passes at 0.7 when its grader gives no verdict of its own); the other graders keep it unused.
+/// The scores of the factuality categories A to E when a judge names none (promptfoo's): every
+/// category passes but D, the answer and the reference disagree. A category passes on a score
+/// above 0.
+inline constexpr double k_factuality_scores[] = {1, 1, 1, 0, 1};
+
+/// The threshold of a judge with the rubric or g-eval grader when none is given (promptfoo's
+/// llm-rubric passes at 0.7 when its grader gives no verdict of its own, and g-eval at 0.7); the
+/// graders without a threshold keep it unused.
 inline constexpr double k_default_judge_threshold = 0.7;
+/// The threshold of answer relevance when none is given (promptfoo's).
+inline constexpr double k_default_relevance_threshold = 0.5;
 
 /// The embedding model `similar` uses when none is named (promptfoo's default).
 inline constexpr std::string_view k_default_embedding_model = "text-embedding-3-large";

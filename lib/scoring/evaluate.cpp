@@ -218,6 +218,15 @@ constexpr std::string_view k_categories[] = {
     "they differ, but not in a way that matters for the facts",
 };
 
+// g-eval's scale: the judge scores from 0 to this, and the score is read over it.
+constexpr double k_geval_max_score = 10;
+
+// The score of factuality category `i` (0 for A) for the assertion.
+double category_score(const Assertion& a, int i) {
+  auto at = static_cast<std::size_t>(i);
+  return a.categories.empty() ? k_factuality_scores[at] : a.categories[at];
+}
+
 // The first JSON object in a reply (in a Markdown fence or not), or null.
 nlohmann::json first_object(std::string_view reply) {
   auto body = strip_fence(reply);
@@ -265,6 +274,13 @@ Outcome judge_outcome(const Assertion& a, double score, const std::string& ratio
     return {ok, fmt::format("{} {}: {}", to_string(a.grader), ok ? "passed" : "failed", rationale),
             score};
   }
+  case Grader::geval: {
+    bool ok = score >= a.threshold;
+    return {ok,
+            fmt::format("g-eval scored {:.2f} (needs {:.2f}): {}", score, a.threshold, rationale),
+            score};
+  }
+  case Grader::relevance: // scored by relevance_outcome
   case Grader::rubric:
     break;
   }
@@ -301,6 +317,19 @@ std::string judge_prompt(const Assertion& a, const std::string& question,
         "the verdict first. Then end your reply with a line holding only Y if it meets the "
         "criterion or N if it does not.",
         question, answer, a.rubric);
+  case Grader::geval: // the first of its two calls: steps from the criteria alone
+    return fmt::format(
+        "You write the steps for grading a text against evaluation criteria.\n\n"
+        "<criteria>\n{}\n</criteria>\n\n"
+        "Write 3 or 4 short evaluation steps that check whether any text meets these criteria. "
+        "Reply with only a JSON object on one line, no code fence: {{\"steps\": [\"first "
+        "step\", \"second step\", ...]}}.",
+        a.rubric);
+  case Grader::relevance: // the first of its two calls: the question the answer answers
+    return fmt::format(
+        "Write the question that the answer below answers.\n\n<answer>\n{}\n</answer>\n\n"
+        "Reply with only the question.",
+        answer);
   case Grader::rubric:
     break;
   }
@@ -330,6 +359,49 @@ std::optional<std::pair<double, std::string>> parse_judge_reply(const std::strin
   return std::pair{score, rationale};
 }
 
+std::string geval_prompt(const Assertion& a, const std::string& steps, const std::string& question,
+                         const std::string& answer) {
+  return fmt::format(
+      "You rate one reply to a prompt on one metric.\n\n<criteria>\n{}\n</criteria>\n\n"
+      "<evaluation_steps>\n{}\n</evaluation_steps>\n\n<prompt>\n{}\n</prompt>\n\n"
+      "<reply>\n{}\n</reply>\n\n"
+      "Follow the evaluation steps. Reply with only a JSON object on one line, no code fence: "
+      "{{\"score\": a whole number from 0 to {}, where {} means the reply fully meets the "
+      "criteria and 0 not at all, \"reason\": one concise sentence that cites the prompt and "
+      "the reply and does not repeat the score}}.",
+      a.rubric, steps, question, answer, k_geval_max_score, k_geval_max_score);
+}
+
+std::optional<std::string> parse_first_stage(const Assertion& a, const std::string& reply) {
+  if (a.grader == Grader::relevance) {
+    auto q = trim(reply);
+    return q.empty() ? std::nullopt : std::optional<std::string>(std::string(q));
+  }
+  auto j = first_object(reply);
+  if (!j.is_object() || !j.contains("steps") || !j["steps"].is_array() || j["steps"].empty())
+    return std::nullopt;
+  std::string steps;
+  for (const auto& step : j["steps"]) {
+    if (!step.is_string() || trim(step.get_ref<const std::string&>()).empty())
+      return std::nullopt;
+    steps += (steps.empty() ? "- " : "\n- ") + step.get<std::string>();
+  }
+  return steps;
+}
+
+std::string_view first_stage_asked(const Assertion& a) {
+  return a.grader == Grader::relevance ? "a question" : "JSON {\"steps\": [...]}";
+}
+
+Outcome relevance_outcome(const Assertion& a, double similarity, const std::string& question) {
+  bool ok = similarity >= a.threshold;
+  return {ok,
+          fmt::format("relevance {:.2f} (needs {:.2f}): the judge read the answer as answering "
+                      "\"{}\"",
+                      similarity, a.threshold, core::utf8_prefix(question, 200)),
+          similarity};
+}
+
 std::optional<std::pair<double, std::string>> parse_judge_reply(const Assertion& a,
                                                                 const std::string& reply) {
   switch (a.grader) {
@@ -342,8 +414,24 @@ std::optional<std::pair<double, std::string>> parse_judge_reply(const Assertion&
         fmt::format("category {} ({})", letter, k_categories[static_cast<std::size_t>(r->first)]);
     if (!r->second.empty())
       why += ": " + r->second;
-    return std::pair{letter == 'D' ? 0.0 : 1.0, why};
+    return std::pair{category_score(a, r->first), why};
   }
+  case Grader::geval: { // {"score": 0..10, "reason": "..."}, read as the score over 10
+    auto j = first_object(reply);
+    if (!j.is_object() || !j.contains("score") || !j.contains("reason") ||
+        !j["reason"].is_string() || trim(j["reason"].get_ref<const std::string&>()).empty())
+      return std::nullopt;
+    std::optional<double> score;
+    if (j["score"].is_number())
+      score = j["score"].get<double>();
+    else if (j["score"].is_string())
+      score = core::parse_number(trim(j["score"].get_ref<const std::string&>()));
+    if (!score || !(*score >= 0 && *score <= k_geval_max_score))
+      return std::nullopt;
+    return std::pair{*score / k_geval_max_score, j["reason"].get<std::string>()};
+  }
+  case Grader::relevance: // its verdict is a similarity, not a reply
+    return std::nullopt;
   case Grader::closedqa: {
     // The verdict is the reply's last character: Y meets the criterion, N does not.
     auto body = trim(reply);
@@ -369,6 +457,9 @@ std::string_view judge_reply_asked(const Assertion& a) {
     return "a category from A to E";
   case Grader::closedqa:
     return "a reply ending in Y or N";
+  case Grader::geval:
+    return "JSON {\"score\": 0..10, \"reason\": ...}";
+  case Grader::relevance:
   case Grader::rubric:
     break;
   }

@@ -66,16 +66,38 @@ std::optional<double> cosine_similarity(const std::vector<double>& a, const std:
 Outcome similar_outcome(const Assertion& a, double similarity);
 
 /// The verdict of a judge assertion given the score parse_judge_reply read and its rationale: the
-/// rubric grader passes at its threshold; factuality and closedqa pass on a score above 0 (their
-/// grader's answer: a category other than D, or Y).
+/// rubric and g-eval graders pass at their threshold; factuality and closedqa pass on a score
+/// above 0 (their grader's answer: by default a category other than D, or Y).
 Outcome judge_outcome(const Assertion& a, double score, const std::string& rationale);
 
 /// The judge's instructions for the assertion's grader, the case's question and the answer: the
 /// rubric grader asks for JSON {"score": 0..1, "rationale": "..."}; factuality for the category
 /// (A to E) of the answer against the reference, {"category": "B", "reason": "..."}; closedqa for
-/// reasoning that ends in Y (the answer meets the criterion) or N.
+/// reasoning that ends in Y (the answer meets the criterion) or N. For the graders that call the
+/// judge twice, the first call: g-eval's asks for evaluation steps from the criteria alone
+/// (geval_prompt is the second), relevance's for the question the answer answers (its second
+/// call fetches embeddings).
 std::string judge_prompt(const Assertion& a, const std::string& question,
                          const std::string& answer);
+
+/// g-eval's second call: the criteria, the evaluation steps its first call wrote (from
+/// parse_first_stage), the case's question and the answer, scored from 0 to 10 as JSON
+/// {"score": N, "reason": "..."}.
+std::string geval_prompt(const Assertion& a, const std::string& steps, const std::string& question,
+                         const std::string& answer);
+
+/// What the first of a two-call grader's calls gave, read from its reply: g-eval's evaluation
+/// steps (from {"steps": [...]}, as a list of "- " lines), the question relevance's judge wrote.
+/// Nothing when the reply is not what was asked for.
+std::optional<std::string> parse_first_stage(const Assertion& a, const std::string& reply);
+
+/// What the first call of a two-call grader was asked to reply, for the reason of an unreadable
+/// reply.
+std::string_view first_stage_asked(const Assertion& a);
+
+/// The verdict of a judge with the relevance grader: the cosine similarity of the embeddings of
+/// the question its judge wrote for the answer and of the case's question (or its reference).
+Outcome relevance_outcome(const Assertion& a, double similarity, const std::string& question);
 
 /// Reads a rubric grader's reply; nothing when it is not the JSON asked for.
 std::optional<std::pair<double, std::string>> parse_judge_reply(const std::string& reply);
@@ -83,6 +105,8 @@ std::optional<std::pair<double, std::string>> parse_judge_reply(const std::strin
 /// Reads the reply of the assertion's grader as a score and a rationale; nothing when it is not
 /// the reply asked for. factuality: 0 for category D and 1 for the others (its JSON, or else a
 /// letter in parentheses, "(B)"); closedqa: 1 for a reply ending in Y, 0 for one ending in N.
+/// factuality's score is its category's (the assertion's categories, or k_factuality_scores);
+/// g-eval's is the score of its second reply over 10. Never a relevance grader's.
 std::optional<std::pair<double, std::string>> parse_judge_reply(const Assertion& a,
                                                                 const std::string& reply);
 

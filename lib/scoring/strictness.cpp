@@ -54,6 +54,18 @@ bool listed(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// Every factuality category that passes `n` passes `o` (a category passes on a score above 0).
+bool fewer_pass(const Assertion& n, const Assertion& o) {
+  for (int i = 0; i < 5; ++i) {
+    auto at = static_cast<std::size_t>(i);
+    double sn = n.categories.empty() ? k_factuality_scores[at] : n.categories[at];
+    double so = o.categories.empty() ? k_factuality_scores[at] : o.categories[at];
+    if (sn > 0 && !(so > 0))
+      return false;
+  }
+  return true;
+}
+
 // `sub` appears in `of` in order, other names around and between its own.
 bool subsequence(const std::vector<std::string>& sub, const std::vector<std::string>& of) {
   std::size_t next = 0;
@@ -168,6 +180,9 @@ bool implies(const Assertion& n, const Assertion& o) {
     return n.type == o.type && (o.schema.is_null() || n.schema == o.schema);
   case T::similar:
     return n.type == o.type && n.text == o.text && n.model == o.model && n.threshold >= o.threshold;
+  case T::judge: // the same grader and rubric: a higher threshold, or fewer passing categories
+    return n.type == o.type && n.grader == o.grader && n.rubric == o.rubric &&
+           n.threshold >= o.threshold && fewer_pass(n, o);
   case T::tool_called:
   case T::no_tool_call:
   case T::tool_args:
@@ -188,7 +203,7 @@ bool is_classic(const Assertion& a) {
   return classic_type(a.type) && a.values.empty() && a.schema.is_null() && a.script == Script{} &&
          !a.pass_score && a.vars.is_null() && a.config.is_null() && a.model.empty() &&
          a.transforms.empty() && a.sequence == SequenceMode::in_order && !a.strict &&
-         a.grader == Grader::rubric;
+         a.grader == Grader::rubric && a.categories.empty();
 }
 
 std::optional<bool> stricter_or_equal(const Assertion& after, const Assertion& before) {

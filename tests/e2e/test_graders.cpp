@@ -1,8 +1,9 @@
-// The judge's factuality and closedqa graders, imported from promptfoo's factuality and
-// model-graded-closedqa: the stand-in, as the judge provider, answers each grader's prompt by a
-// rule matching the answer inside it, so that one case of each passes and one fails.
+// The judge's graders, imported from promptfoo's factuality, model-graded-closedqa, g-eval and
+// answer-relevance: the stand-in, as the judge provider, answers each grader's prompt by a rule
+// matching the answer (or g-eval's criteria) inside it, so that cases of each pass and fail.
 
 #include "support/e2e.hpp"
+#include "support/graders.hpp"
 #include "support/standin.hpp"
 
 #include <filesystem>
@@ -19,24 +20,21 @@ using json = nlohmann::json;
 
 namespace {
 
-// The graders' rules come first: a grader's prompt holds the question too.
-const char* k_rules = R"({
-  "default": {"answer": "I can help with that."},
-  "rules": [
-    {"match": "<submitted_answer>\nYou can return items within 30 days",
-     "answer": "{\"category\": \"C\", \"reason\": \"Both give 30 days from delivery.\"}"},
-    {"match": "<submitted_answer>\nGifts can be returned within 90 days",
-     "answer": "```json\n{\"category\": \"D\", \"reason\": \"90 days is not 30 days.\"}\n```"},
-    {"match": "<submitted_answer>\nYes, we ship to Canada",
-     "answer": "The answer says yes plainly.\nY"},
-    {"match": "<submitted_answer>\nIt may depend",
-     "answer": "The answer hedges instead of saying yes or no.\nN"},
-    {"match": "return an item", "answer": "You can return items within 30 days of delivery."},
-    {"match": "return a gift", "answer": "Gifts can be returned within 90 days."},
-    {"match": "ship to Canada", "answer": "Yes, we ship to Canada."},
-    {"match": "ship to Mexico", "answer": "It may depend on the product."}
-  ]
-})";
+// The configuration imported against the stand-in as the provider and the judge.
+struct Imported {
+  StandIn server{evalkeep::test::k_grader_rules};
+  Repo repo;
+  Imported() {
+    REQUIRE(repo.evalkeep({"init", "-q"}).exit_code == 0);
+    std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
+    auto config = (std::filesystem::path(EVALKEEP_SOURCE_DIR) /
+                   "tests/promptfoo/model-graded/promptfooconfig.yaml")
+                      .string();
+    auto imported = repo.evalkeep({"import", "--from", "promptfoo", config});
+    INFO(imported.out << imported.err);
+    REQUIRE(imported.exit_code == 0); // the whole configuration comes over
+  }
+};
 
 json results(Repo& repo) {
   auto rows = repo.run({"sqlite3", "-json", ".evalkeep/runs.db",
@@ -56,16 +54,8 @@ std::string assertions_of(const json& rows, const std::string& id) {
 TEST_CASE("promptfoo's factuality and model-graded-closedqa run as judges with their graders, "
           "passing and failing by the grader's answer",
           "[e2e][graders]") {
-  StandIn server{k_rules};
-  Repo repo;
-  REQUIRE(repo.evalkeep({"init", "-q"}).exit_code == 0);
-  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app) << provider_table(server);
-  auto config = (std::filesystem::path(EVALKEEP_SOURCE_DIR) /
-                 "tests/promptfoo/model-graded/promptfooconfig.yaml")
-                    .string();
-  auto imported = repo.evalkeep({"import", "--from", "promptfoo", config, "--skip-unsupported"});
-  INFO(imported.out << imported.err);
-  REQUIRE(imported.exit_code == 0);
+  Imported f;
+  auto& repo = f.repo;
 
   // The reference is rendered with the test's vars; the grader is kept with the judge.
   auto shown = json::parse(repo.evalkeep({"show", "return-window-factual", "--json"}).out);
@@ -82,8 +72,8 @@ TEST_CASE("promptfoo's factuality and model-graded-closedqa run as judges with t
   CHECK(run.exit_code == 1);
   auto summary = json::parse(run.out);
   std::set<std::string> failed;
-  for (const auto& f : summary["failures"])
-    failed.insert(f["case"].get<std::string>());
+  for (const auto& failure : summary["failures"])
+    failed.insert(failure["case"].get<std::string>());
   CHECK(failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear"});
   CHECK(summary["passed"] == 2);
 
@@ -125,4 +115,102 @@ TEST_CASE("factuality and closedqa judges export as promptfoo's types and import
   REQUIRE(again.exit_code == 0);
   CHECK(b.evalkeep({"export"}).out == original);
   CHECK_THAT(original, Catch::Contains("\"grader\":\"closedqa\""));
+}
+
+TEST_CASE("g-eval, answer-relevance and factuality's category scores grade by two judge calls and "
+          "the test's options, and replay from the cache",
+          "[e2e][graders]") {
+  Imported f;
+  auto& repo = f.repo;
+  auto& server = f.server;
+
+  auto shown = json::parse(repo.evalkeep({"show", "store-credit-clear", "--json"}).out);
+  CHECK(shown["expect"][0] == json::parse(R"({"type": "judge", "grader": "g-eval",
+      "rubric": "Explains the idea in plain words", "threshold": 0.7})"));
+  shown = json::parse(repo.evalkeep({"show", "store-relevant", "--json"}).out);
+  CHECK(shown["expect"][0] == json::parse(R"({"type": "judge", "grader": "answer-relevance",
+      "rubric": "", "threshold": 0.5})"));
+  shown = json::parse(repo.evalkeep({"show", "sunday-relevant", "--json"}).out);
+  CHECK(shown["expect"][0]["rubric"] == "When do you open on Sundays?");
+  shown = json::parse(repo.evalkeep({"show", "sale-window-factual", "--json"}).out);
+  CHECK(shown["expect"][0]["categories"] == json::parse("[0, 1, 1, 0, 1]"));
+
+  const std::vector<std::string> cases = {
+      "--case", "sale-window-factual", "--case", "store-credit-clear", "--case", "chargeback-clear",
+      "--case", "hours-relevant",      "--case", "store-relevant",     "--case", "sunday-relevant"};
+  auto run_args =
+      std::vector<std::string>{"run", "--provider", "local", "--judge", "local", "--json"};
+  run_args.insert(run_args.end(), cases.begin(), cases.end());
+  auto run = repo.evalkeep(run_args);
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  auto summary = json::parse(run.out);
+  std::set<std::string> failed;
+  for (const auto& failure : summary["failures"])
+    failed.insert(failure["case"].get<std::string>());
+  CHECK(failed ==
+        std::set<std::string>{"sale-window-factual", "chargeback-clear", "store-relevant"});
+  CHECK(summary["passed"] == 3);
+
+  auto rows = results(repo);
+  CHECK_THAT(assertions_of(rows, "sale-window-factual"),
+             Catch::Contains("factuality failed: category A"));
+  CHECK_THAT(assertions_of(rows, "store-credit-clear"),
+             Catch::Contains("g-eval scored 0.80 (needs 0.70): Plain words."));
+  CHECK_THAT(assertions_of(rows, "chargeback-clear"),
+             Catch::Contains("g-eval scored 0.30 (needs 0.70)"));
+  CHECK_THAT(assertions_of(rows, "hours-relevant"),
+             Catch::Contains("relevance 1.00 (needs 0.80): the judge read the answer as "
+                             "answering \\\"What are your opening hours?\\\""));
+  CHECK_THAT(assertions_of(rows, "store-relevant"), Catch::Contains("(needs 0.50)"));
+  CHECK_THAT(assertions_of(rows, "sunday-relevant"), Catch::Contains("relevance 1.00"));
+
+  // Each two-call grader's calls are logged apart: the first, then its score or embeddings.
+  auto attempts = repo.run({"sqlite3", ".evalkeep/runs.db",
+                            "SELECT purpose FROM attempts WHERE case_id = 'store-credit-clear' "
+                            "ORDER BY purpose"});
+  CHECK(attempts.out == "answer\njudge:0\njudge:0:first\n");
+  attempts = repo.run({"sqlite3", ".evalkeep/runs.db",
+                       "SELECT purpose FROM attempts WHERE case_id = 'hours-relevant' "
+                       "ORDER BY purpose"});
+  CHECK(attempts.out == "answer\nembedding:0\njudge:0:first\n");
+
+  // A second run replays every call from the cache: the same verdicts, no request.
+  auto before = server.requests();
+  auto again = repo.evalkeep(run_args);
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 1);
+  CHECK(server.requests() == before);
+  auto replayed = json::parse(again.out);
+  CHECK(replayed["passed"] == 3);
+  CHECK(results(repo).size() == rows.size() * 2);
+}
+
+TEST_CASE("a g-eval whose steps are unreadable and an answer-relevance whose judge cannot embed "
+          "fail, each saying why",
+          "[e2e][graders]") {
+  StandIn server{R"({"default": {"answer": "Store credit is money you can spend."},
+    "rules": [{"match": "short evaluation steps", "answer": "1. Check the words"},
+              {"match": "<answer>", "answer": "What is store credit?"}]})"};
+  Repo repo;
+  REQUIRE(repo.evalkeep({"init", "-q"}).exit_code == 0);
+  std::ofstream(repo.path() / "evalkeep.toml", std::ios::app)
+      << provider_table(server) << provider_table(server, "claude", "anthropic");
+  REQUIRE(repo.evalkeep({"add", "-q", "--id", "credit", "--prompt", "Explain store credit.",
+                         "--expect", "judge/g-eval:Explains it plainly", "--provenance", "spec:x"})
+              .exit_code == 0);
+  REQUIRE(
+      repo.evalkeep({"add", "-q", "--id", "credit-relevant", "--prompt", "Explain store credit.",
+                     "--expect", "judge/answer-relevance", "--provenance", "spec:x"})
+          .exit_code == 0);
+  auto run = repo.evalkeep({"run", "--provider", "local", "--judge", "claude", "--json"}, {},
+                           {"ANTHROPIC_API_KEY=sk-ant-test"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  auto rows = results(repo);
+  CHECK_THAT(assertions_of(rows, "credit"),
+             Catch::Contains("the judge's first reply was not JSON {\\\"steps\\\": [...]}: 1. "
+                             "Check the words"));
+  CHECK_THAT(assertions_of(rows, "credit-relevant"),
+             Catch::Contains("answer-relevance needs embeddings from the judge provider, but"));
 }

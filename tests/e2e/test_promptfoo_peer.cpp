@@ -6,6 +6,7 @@
 // with telemetry off.
 
 #include "support/e2e.hpp"
+#include "support/graders.hpp"
 #include "support/standin.hpp"
 
 #include <array>
@@ -43,7 +44,8 @@ standin=$!
 trap 'kill $standin' EXIT
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 provider=$(printf '{"id": "openai:chat:stand-in", "config": {"apiBaseUrl": "http://127.0.0.1:%s/v1", "maxRetries": 0}}' "$(cat port)")
-printf '{"providers": [%s], "defaultTest": {"options": {"provider": %s}}}\n' "$provider" "$provider" >peer-provider.yaml
+embedding=$(printf '{"id": "openai:embedding:text-embedding-3-large", "config": {"apiBaseUrl": "http://127.0.0.1:%s/v1", "maxRetries": 0}}' "$(cat port)")
+printf '{"providers": [%s], "defaultTest": {"options": {"provider": {"text": %s, "embedding": %s}}}}\n' "$provider" "$provider" "$embedding" >peer-provider.yaml
 mkdir -p state
 set +e
 env PROMPTFOO_CACHE_ENABLED=false PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 \
@@ -170,34 +172,8 @@ TEST_CASE("promptfoo runs the exported script files, transforms and scenarios wi
                                            "fenced-json-strict", "fenced-not-json"});
 }
 
-namespace {
-
-// The graders' rules first, each matching the answer it grades (in promptfoo's grader prompts and
-// in evalkeep's alike), so that both tools get the same verdicts: the rubric and factuality
-// replies hold the fields of both tools' JSON, closedqa's end in Y or N.
-const char* k_grader_rules = R"({
-  "default": {"answer": "I can help with that."},
-  "rules": [
-    {"match": "Refunds are accepted within 30 days of delivery",
-     "answer": "{\"pass\": true, \"score\": 0.9, \"reason\": \"polite\", \"rationale\": \"polite\"}"},
-    {"match": "You can return items within 30 days",
-     "answer": "{\"category\": \"C\", \"reason\": \"Both give 30 days.\"}"},
-    {"match": "Gifts can be returned within 90 days",
-     "answer": "{\"category\": \"D\", \"reason\": \"90 days is not 30 days.\"}"},
-    {"match": "Yes, we ship to Canada", "answer": "It says yes plainly.\nY"},
-    {"match": "It may depend", "answer": "It hedges.\nN"},
-    {"match": "refund", "answer": "Refunds are accepted within 30 days of delivery."},
-    {"match": "return an item", "answer": "You can return items within 30 days of delivery."},
-    {"match": "return a gift", "answer": "Gifts can be returned within 90 days."},
-    {"match": "ship to Canada", "answer": "Yes, we ship to Canada."},
-    {"match": "ship to Mexico", "answer": "It may depend on the product."}
-  ]
-})";
-
-} // namespace
-
-TEST_CASE("promptfoo grades the exported factuality and model-graded-closedqa assertions with "
-          "evalkeep's verdicts",
+TEST_CASE("promptfoo grades the exported factuality, model-graded-closedqa, g-eval and "
+          "answer-relevance assertions with evalkeep's verdicts",
           "[e2e][interop][promptfoo][graders]") {
   Repo repo;
   auto promptfoo = installed_promptfoo(repo);
@@ -205,15 +181,18 @@ TEST_CASE("promptfoo grades the exported factuality and model-graded-closedqa as
     return;
   must_succeed(repo, {"init"});
   auto config = fs::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo/model-graded/promptfooconfig.yaml";
-  auto imported =
-      repo.evalkeep({"import", "--from", "promptfoo", config.string(), "--skip-unsupported"});
+  auto imported = repo.evalkeep({"import", "--from", "promptfoo", config.string()});
   INFO(imported.err);
-  REQUIRE(imported.exit_code == 0); // g-eval and answer-relevance are left out
+  REQUIRE(imported.exit_code == 0);
   auto pf = promptfoo_verdicts(repo, *promptfoo, k_grader_rules, [](const std::string& yaml) {
     CHECK_THAT(yaml, Catch::Contains("type: \"factuality\""));
+    CHECK_THAT(yaml, Catch::Contains("type: \"g-eval\""));
+    CHECK_THAT(yaml, Catch::Contains("type: \"answer-relevance\""));
   });
   auto ek = evalkeep_verdicts(repo, k_grader_rules, {"--judge", "local"});
   CHECK(pf.total == ek.total);
   CHECK(pf.failed == ek.failed);
-  CHECK(ek.failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear"});
+  CHECK(ek.failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear",
+                                           "sale-window-factual", "chargeback-clear",
+                                           "store-relevant"});
 }

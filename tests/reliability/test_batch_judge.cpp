@@ -300,3 +300,38 @@ TEST_CASE("a batch run killed with SIGKILL while its judge batch is processing r
   CHECK(sql_text(db, "SELECT count(*) FROM results WHERE judge_cost > 0") == "3");
   CHECK(integrity(db) == "ok");
 }
+
+TEST_CASE("a batch run sends g-eval's first calls in the judge batch and its second calls "
+          "synchronously, with the synchronous run's verdicts",
+          "[reliability][batch][judge]") {
+  StandIn server(R"({"rules": [
+    {"match": "<reply>\nI can help", "answer": "{\"score\": 9, \"reason\": \"clear\"}"},
+    {"match": "short evaluation steps", "answer": "{\"steps\": [\"Check it is clear\"]}"},
+    {"match": "", "answer": "I can help with that."}]})",
+                 0, 1, {"--batch-ms", "20"});
+  Repo repo;
+  must_succeed(repo, {"init", "-q"});
+  for (std::string id : {"a", "b", "c"})
+    must_succeed(repo, {"add", "-q", "--id", id, "--prompt", "question " + id, "--expect",
+                        "judge/g-eval:criterion clear " + id, "--provenance", "spec:batch"});
+  append_toml(repo, provider_table(server, "local", "openai", k_prices));
+  auto sync = repo.evalkeep(
+      {"run", "--provider", "local", "--judge", "local", "--no-cache", "-q", "--json"});
+  INFO("sync stderr: " << sync.err);
+  REQUIRE(sync.exit_code == 0);
+  CHECK(parse_json(sync.out)["judge_requests"] == 6);
+  server.reset();
+  auto batch = repo.evalkeep({"run", "--provider", "local", "--judge", "local", "--no-cache",
+                              "--batch", "--poll-interval", "0.005", "--json"});
+  INFO("batch stderr: " << batch.err);
+  REQUIRE(batch.exit_code == 0);
+  CHECK(parse_json(batch.out)["passed"] == 3);
+  CHECK(outcomes(repo, "2") == outcomes(repo, "1"));
+  CHECK(outcomes(repo, "2").find("g-eval scored 0.90 (needs 0.70): clear") != std::string::npos);
+  // Answers, then the steps in a second batch; the scores synchronously.
+  CHECK(on_path(server, "/v1/batches") == 2);
+  CHECK(on_path(server, "batch:/v1/chat/completions") == 3 + 3);
+  CHECK(on_path(server, "/v1/chat/completions") == 3);
+  CHECK(sql_text(runs_db_of(repo), "SELECT count(*) FROM attempts WHERE run_id = 2 AND purpose "
+                                   "LIKE 'judge:0%' AND outcome = 'answer'") == "6");
+}

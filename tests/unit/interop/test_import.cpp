@@ -487,7 +487,7 @@ TEST_CASE("a test refused for its fields also lists its assertions of a type eva
                           "    assert:\n"
                           "      - type: contains\n"
                           "        value: one\n"
-                          "      - type: g-eval\n"
+                          "      - type: not-g-eval\n"
                           "        value: one\n");
   auto r = import_from(s, Format::promptfoo, file);
   REQUIRE_FALSE(r);
@@ -495,6 +495,6 @@ TEST_CASE("a test refused for its fields also lists its assertions of a type eva
   CHECK_THAT(m, Catch::Contains("3 things evalkeep cannot import exactly"));
   CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:5: test 1: a pass threshold"));
   CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:6: test 1: options.seed changes"));
-  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:10: test 1: assert \"g-eval\": "
-                                "evalkeep has no assertion like promptfoo's \"g-eval\""));
+  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:10: test 1: assert \"not-g-eval\": "
+                                "evalkeep has no assertion like promptfoo's \"not-g-eval\""));
 }

@@ -167,8 +167,11 @@ TEST_CASE("similar forms and model-graded types without an exact counterpart are
            {{{"type", "factuality"}, {"value", "Paris"}, {"transform", "output.trim()"}},
             "a factuality after a transform"},
            {{{"type", "not-factuality"}, {"value", "Paris"}}, "no negated judge"},
-           {{{"type", "g-eval"}, {"value", "is clear"}}, "two calls"},
-           {{{"type", "answer-relevance"}}, "questions the answer would reply to"},
+           {{{"type", "g-eval"}, {"value", json::array({"is clear", "is short"})}},
+            "write one g-eval for each"},
+           {{{"type", "not-g-eval"}, {"value", "is clear"}}, "no negated judge"},
+           {{{"type", "answer-relevance"}}, "give the test a `query` var"},
+           {{{"type", "g-eval"}, {"value", "is clear"}, {"threshold", 7}}, "between 0 and 1"},
        }) {
     auto r = from_promptfoo(a);
     INFO(a.dump());

@@ -1,6 +1,11 @@
 #include "scoring/assertion.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace evalkeep::scoring;
 
@@ -86,9 +91,9 @@ TEST_CASE("the JSON form round-trips and refuses unknown fields", "[scoring]") {
       {{"type", "judge"}, {"grader", "closedqa"}, {"rubric", "brief"}, {"threshold", 0.5}});
   REQUIRE_FALSE(thresholded);
   CHECK_THAT(thresholded.error().message, Catch::Contains("takes no threshold"));
-  auto unknown = from_json({{"type", "judge"}, {"grader", "g-eval"}, {"rubric", "x"}});
+  auto unknown = from_json({{"type", "judge"}, {"grader", "geval"}, {"rubric", "x"}});
   REQUIRE_FALSE(unknown);
-  CHECK_THAT(unknown.error().message, Catch::Contains("unknown grader 'g-eval'"));
+  CHECK_THAT(unknown.error().message, Catch::Contains("unknown grader 'geval'"));
   auto extra = from_json({{"type", "contains"}, {"value", "x"}, {"weight", 2}});
   REQUIRE_FALSE(extra);
   CHECK_THAT(extra.error().message, Catch::Contains("unknown field 'weight'"));
@@ -173,4 +178,43 @@ TEST_CASE("the new assertion types refuse what they cannot check", "[scoring]") 
   auto vars = from_json(nlohmann::json::parse(R"({"type":"contains","value":"a","vars":{}})"));
   REQUIRE_FALSE(vars);
   CHECK_THAT(vars.error().message, Catch::Contains("only programs read vars"));
+}
+
+TEST_CASE("the g-eval, answer-relevance and factuality graders read and write their forms",
+          "[scoring]") {
+  for (std::string spec : std::vector<std::string>{
+           "judge/g-eval@0.8:is clear", "judge/answer-relevance@0.5",
+           "judge/answer-relevance@0.9:q?", "judge/factuality{A=0,B=0.5,C=1,D=0,E=1}:Paris",
+           "judge/factuality:Paris"}) {
+    INFO(spec);
+    auto a = parse_assertion(spec);
+    REQUIRE(a);
+    CHECK(to_spec(*a) == spec);
+    auto back = from_json(nlohmann::json::parse(to_json(*a).dump()));
+    REQUIRE(back);
+    CHECK(*back == *a);
+  }
+  CHECK(to_json(*parse_assertion("judge/g-eval:is clear")).dump() ==
+        R"({"type":"judge","grader":"g-eval","rubric":"is clear","threshold":0.7})");
+  CHECK(
+      to_json(*parse_assertion("judge/factuality{A=0,B=1,C=1,D=0,E=1}:P")).dump() ==
+      R"({"type":"judge","grader":"factuality","rubric":"P","categories":[0.0,1.0,1.0,0.0,1.0]})");
+  for (auto [spec, why] : std::vector<std::pair<std::string, std::string>>{
+           {"judge/closedqa@0.5:x", "takes no threshold"},
+           {"judge/g-eval@2:x", "between 0 and 1"},
+           {"judge/g-eval:", "needs a rubric"},
+           {"judge/factuality{A=1,B=1}:x", "all 5 categories"},
+           {"judge/factuality{A=1,B=1,C=1,D=0,E=1,F=1}:x", "more than the 5"},
+           {"judge/factuality{B=1,A=1,C=1,D=0,E=1}:x", "in order"},
+           {"judge/factuality{A=1,B=1,C=1,D=0,E=1:x", "closed by '}'"},
+           {"judge/geval:x", "unknown judge grader"}}) {
+    INFO(spec);
+    auto r = parse_assertion(spec);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains(why));
+  }
+  auto extra = from_json(
+      {{"type", "judge"}, {"grader", "g-eval"}, {"rubric", "x"}, {"categories", {1, 1, 1, 0, 1}}});
+  REQUIRE_FALSE(extra);
+  CHECK_THAT(extra.error().message, Catch::Contains("takes no category scores"));
 }

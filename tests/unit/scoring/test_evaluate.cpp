@@ -3,6 +3,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -157,6 +158,72 @@ TEST_CASE("a closedqa judge passes a reply ending in Y and fails one ending in N
   auto rubric = parse_assertion("judge@0.5:polite");
   REQUIRE(rubric);
   CHECK_FALSE(parse_judge_reply(*rubric, "Y"));
+}
+
+TEST_CASE("a g-eval judge asks for steps from the criteria alone, then scores by them over 10",
+          "[scoring]") {
+  auto a = parse_assertion("judge/g-eval:Explains the idea in plain words");
+  REQUIRE(a);
+  CHECK(a->threshold == 0.7);
+  auto first = judge_prompt(*a, "Explain store credit.", "Store credit is money.");
+  CHECK_THAT(first, Catch::Contains("<criteria>\nExplains the idea in plain words"));
+  CHECK_THAT(first, !Catch::Contains("Store credit is money")); // the steps see no answer
+  auto steps = parse_first_stage(*a, "{\"steps\":[\"Check the words\",\"Check the idea\"]}");
+  REQUIRE(steps);
+  CHECK(*steps == "- Check the words\n- Check the idea");
+  CHECK_FALSE(parse_first_stage(*a, "{\"steps\": []}"));
+  CHECK_FALSE(parse_first_stage(*a, "{\"steps\": [\"ok\", \" \"]}"));
+  CHECK_FALSE(parse_first_stage(*a, "1. Check the words"));
+  auto second = geval_prompt(*a, *steps, "Explain store credit.", "Store credit is money.");
+  CHECK_THAT(second, Catch::Contains("<evaluation_steps>\n- Check the words\n- Check the idea"));
+  CHECK_THAT(second, Catch::Contains("<reply>\nStore credit is money."));
+  auto scored = parse_judge_reply(*a, "{\"score\": 7, \"reason\": \"Plain.\"}");
+  REQUIRE(scored);
+  CHECK(scored->first == Approx(0.7));
+  CHECK(judge_outcome(*a, scored->first, scored->second).passed);
+  auto low = parse_judge_reply(*a, "```json\n{\"score\": \"6\", \"reason\": \"Jargon.\"}\n```");
+  REQUIRE(low);
+  auto o = judge_outcome(*a, low->first, low->second);
+  CHECK_FALSE(o.passed);
+  CHECK(o.reason == "g-eval scored 0.60 (needs 0.70): Jargon.");
+  CHECK_FALSE(parse_judge_reply(*a, "{\"score\": 11, \"reason\": \"x\"}"));
+  CHECK_FALSE(parse_judge_reply(*a, "{\"score\": 5}"));
+  CHECK_FALSE(parse_judge_reply(*a, "{\"score\": 5, \"reason\": \"\"}"));
+}
+
+TEST_CASE("an answer-relevance judge asks for the answer's question and passes on the similarity",
+          "[scoring]") {
+  auto a = parse_assertion("judge/answer-relevance");
+  REQUIRE(a);
+  CHECK(a->threshold == 0.5);
+  CHECK(a->rubric.empty());
+  CHECK_THAT(judge_prompt(*a, "Q?", "We open at 9."), Catch::Contains("<answer>\nWe open at 9."));
+  auto q = parse_first_stage(*a, "  When do you open?\n");
+  REQUIRE(q);
+  CHECK(*q == "When do you open?");
+  CHECK_FALSE(parse_first_stage(*a, " \n"));
+  CHECK(relevance_outcome(*a, 0.5, *q).passed);
+  auto o = relevance_outcome(*a, 0.2, *q);
+  CHECK_FALSE(o.passed);
+  CHECK(o.reason == "relevance 0.20 (needs 0.50): the judge read the answer as answering \"When "
+                    "do you open?\"");
+  CHECK_FALSE(parse_judge_reply(*a, "{\"score\": 1}"));
+}
+
+TEST_CASE("a factuality judge scores each category as its assertion says", "[scoring]") {
+  auto a = parse_assertion("judge/factuality{A=0,B=0.5,C=1,D=0.2,E=-1}:Paris");
+  REQUIRE(a);
+  for (auto [c, score, passed] : std::vector<std::tuple<char, double, bool>>{{'A', 0.0, false},
+                                                                             {'B', 0.5, true},
+                                                                             {'C', 1.0, true},
+                                                                             {'D', 0.2, true},
+                                                                             {'E', -1.0, false}}) {
+    INFO(c);
+    auto r = parse_judge_reply(*a, fmt::format("{{\"category\": \"{}\"}}", c));
+    REQUIRE(r);
+    CHECK(r->first == score);
+    CHECK(judge_outcome(*a, r->first, r->second).passed == passed);
+  }
 }
 
 TEST_CASE("regex assertions evaluated from several threads at once all get the right verdict",

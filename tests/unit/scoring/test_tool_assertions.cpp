@@ -371,3 +371,21 @@ TEST_CASE("a lower max-steps is stricter and a higher one is not", "[scoring]") 
   CHECK(stricter_or_equal(parsed("max-steps:6"), parsed("max-steps:5")) == false);
   CHECK(stricter_or_equal(parsed("max-tool-calls:1"), parsed("max-steps:5")) == false);
 }
+
+TEST_CASE("a two-call or scored judge is as strict only with the same grader and rubric and no "
+          "lower bar",
+          "[scoring]") {
+  CHECK(stricter_or_equal(parsed("judge/g-eval@0.8:clear"), parsed("judge/g-eval@0.7:clear")) ==
+        true);
+  CHECK(stricter_or_equal(parsed("judge/g-eval@0.6:clear"), parsed("judge/g-eval@0.7:clear")) ==
+        false);
+  CHECK(stricter_or_equal(parsed("judge/g-eval@0.9:short"), parsed("judge/g-eval@0.7:clear")) ==
+        false);
+  CHECK(stricter_or_equal(parsed("judge/answer-relevance@0.4:"),
+                          parsed("judge/answer-relevance@0.5:")) == false);
+  // Fewer passing categories is stricter; a category that newly passes weakens it.
+  CHECK(stricter_or_equal(parsed("judge/factuality{A=0,B=1,C=1,D=0,E=1}:P"),
+                          parsed("judge/factuality:P")) == true);
+  CHECK(stricter_or_equal(parsed("judge/factuality{A=1,B=1,C=1,D=0.5,E=1}:P"),
+                          parsed("judge/factuality:P")) == false);
+}
