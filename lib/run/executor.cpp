@@ -899,9 +899,24 @@ private:
       if (hit)
         TRY(judged(judge, hit->text));
       else
-        m_ready.push_front(judge); // ahead of new answers: its trial is nearly done
+        queue_judge(judge);
     }
     return st.pending == 0 ? finish(c.trial) : Status{};
+  }
+
+  // Queues a judge call its trial waits on, ahead of new answers: its trial is nearly done. With
+  // --offline, a call not in the cache is the trial's error instead, as an answer's is.
+  void queue_judge(Call c) {
+    if (m_s.cache != CacheMode::offline) {
+      m_ready.push_front(c);
+      return;
+    }
+    auto& st = m_state[c.trial];
+    st.error = {"offline", cacheable(c) ? "no cached judge verdict, and --offline forbids calling "
+                                          "the judge"
+                                        : "exec answers are not cached outside a git repository, "
+                                          "and --offline forbids calling the program"};
+    --st.pending;
   }
 
   // Reads the reply of a judge call (fresh or cached) into its assertion's verdict, counting the
@@ -926,7 +941,7 @@ private:
       Call second{c.trial, c.slot, 1};
       auto hit = TRY(lookup(second));
       if (!hit) {
-        m_ready.push_front(second);
+        queue_judge(second);
         return {};
       }
       return judged(second, hit->text);

@@ -425,3 +425,22 @@ TEST_CASE("an HTTP provider's answers are keyed by the headers it sends", "[e2e]
   CHECK(again["replayed"] == 1);
   CHECK(p.server.requests() == 2);
 }
+
+TEST_CASE("an offline run never calls the judge: a verdict not in the cache is the case's error",
+          "[e2e][cache]") {
+  Project p;
+  // The answers are cached; no judge verdict is (the judged case fails without a judge).
+  CHECK(p.repo.evalkeep({"run", "--provider", "local", "-q"}).exit_code == 1);
+  auto offline = p.repo.evalkeep({"run", "--provider", "local", "--judge", "local", "--offline",
+                                  "--case", "judged", "--json"});
+  INFO(offline.out << offline.err);
+  CHECK(offline.exit_code == 3);
+  CHECK_THAT(offline.out, Catch::Contains("no cached judge verdict, and --offline forbids calling "
+                                          "the judge"));
+  CHECK(p.logged() == std::pair{3, 0});
+  // Once a verdict is cached, --offline replays it.
+  p.ok({"run", "--provider", "local", "--judge", "local", "--case", "judged"});
+  CHECK(p.logged() == std::pair{3, 1});
+  p.ok({"run", "--provider", "local", "--judge", "local", "--offline", "--case", "judged"});
+  CHECK(p.logged() == std::pair{3, 1});
+}
