@@ -5,6 +5,7 @@
 #include "interop/promptfoo_assert.hpp"
 #include "interop/reading.hpp"
 #include "interop/template.hpp"
+#include "interop/template_values.hpp"
 #include "interop/yaml_tree.hpp"
 
 #include <algorithm>
@@ -17,7 +18,8 @@
 
 namespace evalkeep::interop {
 
-using json = nlohmann::json;
+// Read as promptfoo's JavaScript holds it: objects keep their keys in the order written.
+using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 namespace {
@@ -693,7 +695,7 @@ private:
       bool blank = value.find_first_not_of(" \t\r\n") == std::string::npos;
       if (key.starts_with("__expected")) {
         if (!blank)
-          t["assert"].push_back(assertion_from_cell(value));
+          t["assert"].push_back(json(assertion_from_cell(value)));
       } else if (key == "__description") {
         if (!value.empty())
           t["description"] = value;
@@ -772,7 +774,8 @@ private:
       auto text = TRY(read_referenced(file, where));
       if (ext == ".yaml" || ext == ".yml") {
         auto doc = TRY(parse_yaml(text, file.string()));
-        value = doc.value.dump();
+        js::own_order(doc.value);
+        value = js::stringify(doc.value, "");
       } else {
         auto first = text.find_first_not_of(" \t\r\n");
         value = first == std::string::npos
@@ -1166,7 +1169,9 @@ private:
     auto own_vars = TRY(vars_of(t, test.where, name));
     if (!default_vars || !own_vars)
       return {};
+    // {...defaultTest.vars, ...test.vars}: defaultTest's keys first, array indices before all.
     json vars = merged(*default_vars, *own_vars);
+    js::own_order(vars);
     json metadata =
         merged(default_test.value("metadata", json::object()), t.value("metadata", json::object()));
     json options =
