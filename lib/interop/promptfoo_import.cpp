@@ -165,11 +165,17 @@ std::string threshold_differs(const json& threshold, const std::vector<json>& as
 // More cases than this from one test is a mistake or a hostile file, not a suite.
 constexpr std::size_t k_max_combinations = 10'000;
 
+// Whether promptfoo makes a case of each value of a var: a list whose first value is text (a list
+// of messages or numbers is one value).
+bool expands(const json& value) {
+  return value.is_array() && !value.empty() && value[0].is_string();
+}
+
 // How many combinations the array-valued vars make, counted up to past k_max_combinations.
 std::size_t count_combinations(const json& vars) {
   std::size_t n = 1;
   for (const auto& [_, value] : vars.items())
-    if (value.is_array() && !value.empty())
+    if (expands(value))
       n = std::min(n * value.size(), k_max_combinations + 1);
   return n;
 }
@@ -180,7 +186,7 @@ std::vector<json> expand_vars(const json& vars) {
   for (const auto& [key, value] : vars.items()) {
     std::vector<json> next;
     for (const auto& combo : combos) {
-      if (value.is_array() && !value.empty()) {
+      if (expands(value)) {
         for (const auto& v : value) {
           json c = combo;
           c[key] = v;
