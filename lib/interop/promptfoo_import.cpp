@@ -162,6 +162,11 @@ std::string threshold_differs(const json& threshold, const std::vector<json>& as
   return {};
 }
 
+// JSON text nested deeper than a configuration ever is (js::json_depth).
+bool too_deep(std::string_view text) {
+  return js::json_depth(text) > js::k_max_json_depth && json::accept(text);
+}
+
 // More cases than this from one test is a mistake or a hostile file, not a suite.
 constexpr std::size_t k_max_combinations = 10'000;
 
@@ -419,6 +424,9 @@ private:
                        const std::string name = file.string();
                        const std::string ext = file.extension().string();
                        const std::string* text = &content;
+                       if (too_deep(*text))
+                         return invalid("{}: nested more than {} levels deep", name,
+                                        js::k_max_json_depth);
                        if (ext == ".json" && json::accept(*text)) {
                          m_prompts.push_back({json::parse(*text).dump(), label, ref, name});
                        } else if (ext == ".yaml" || ext == ".yml") {
@@ -665,6 +673,9 @@ private:
               ++line_no;
               if (line.find_first_not_of(" \t\r") == std::string::npos)
                 continue;
+              if (js::json_depth(line) > js::k_max_json_depth)
+                return invalid("{}:{}: nested more than {} levels deep", name, line_no,
+                               js::k_max_json_depth);
               json j = json::parse(line, nullptr, false);
               if (j.is_discarded() || !j.is_object())
                 return invalid("{}:{}: each line must be a JSON object (a test)", name, line_no);
@@ -798,6 +809,8 @@ private:
                                                    const json& options) {
     std::string raw = options.value("prefix", "") + prompt.raw + options.value("suffix", "");
     std::string rendered;
+    if (too_deep(raw))
+      return invalid("the prompt is JSON nested more than {} levels deep", js::k_max_json_depth);
     json as_json = json::parse(raw, nullptr, false);
     if (!as_json.is_discarded()) {
       // A JSON prompt: promptfoo renders each string inside it.
@@ -847,6 +860,9 @@ private:
       auto doc = TRY(parse_yaml(rendered, prompt.where));
       chat = doc.value;
     } else {
+      if (too_deep(rendered))
+        return invalid("the prompt renders to JSON nested more than {} levels deep",
+                       js::k_max_json_depth);
       chat = json::parse(rendered, nullptr, false);
       if (chat.is_discarded()) {
         if (trimmed.starts_with("{") || trimmed.starts_with("["))

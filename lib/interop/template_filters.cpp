@@ -496,6 +496,9 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
   }
   if (name == "load") {
     std::string text = js::to_string(input);
+    if (js::json_depth(text) > js::k_max_json_depth)
+      return invalid("the filter 'load' is given JSON nested deeper than {} levels",
+                     js::k_max_json_depth);
     json parsed = json::parse(text, nullptr, false);
     if (parsed.is_discarded())
       return invalid("the filter 'load' is given text that is not JSON");

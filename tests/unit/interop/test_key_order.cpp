@@ -2,9 +2,11 @@
 // then the others in the order they were set. Loops over objects, dump (JSON.stringify) and
 // dictsort depend on it.
 
+#include "interop/reading.hpp"
 #include "interop/template.hpp"
 #include "interop/template_values.hpp"
 #include "interop/yaml_tree.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -138,4 +140,47 @@ TEST_CASE("YAML mappings keep the order of the text", "[interop]") {
   auto json_doc = parse_yaml(R"({"b": 1, "a": {"d": 1, "c": 2}})", "order.json");
   REQUIRE(json_doc);
   CHECK(render("{{ v | dump }}", {{"v", json_doc->value}}) == R"({"b":1,"a":{"d":1,"c":2}})");
+}
+
+TEST_CASE("a hostile nesting depth is refused, not ordered to the stack's end", "[interop]") {
+  std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
+  ordered_json vars = {{"deep", deep}};
+  CHECK_THAT(render_error("{{ deep | load | length }}", vars), Catch::Contains("nested deeper"));
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i)
+    objects += R"({"b":0,"1":)";
+  objects += "0" + std::string(100'000, '}');
+  auto nested = parsed(objects);
+  js::own_order(nested); // the outer levels ordered, the rest left alone
+  CHECK(nested.begin().key() == "1");
+  CHECK_FALSE(js::needs_own_order(nested));
+}
+
+TEST_CASE("load refuses JSON nested deeper than a configuration is", "[interop]") {
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i)
+    objects += R"({"b":0,"1":)";
+  objects += "0" + std::string(100'000, '}');
+  ordered_json vars = {{"deep", objects}};
+  CHECK_THAT(render_error("{{ deep | load | length }}", vars), Catch::Contains("nested deeper"));
+  CHECK(js::json_depth(R"({"a": "[[[{{", "b": [{"c": "\"]"}]})") == 3);
+}
+
+TEST_CASE("a JSON line of tests nested deeper than a configuration is refused with its place",
+          "[interop]") {
+  evalkeep::test::TempDir dir;
+  std::string deep;
+  for (int i = 0; i < 100'000; ++i)
+    deep += R"({"1":)";
+  deep += "0" + std::string(100'000, '}');
+  evalkeep::test::write_file(
+      dir / "tests.jsonl",
+      R"({"vars": {"q": "hi"}, "assert": [{"type": "contains", "value": "x"}]})"
+      "\n{\"vars\": {\"q\": " +
+          deep + R"(, "b": 1}})" + "\n");
+  ReadContext ctx{dir.path(), {}};
+  auto r = read_promptfoo("prompts: ['{{ q }}']\ntests: file://tests.jsonl\n",
+                          (dir / "promptfooconfig.yaml").string(), ctx);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("tests.jsonl:2: nested more than 200 levels deep"));
 }
