@@ -5,6 +5,7 @@
 #include "interop/promptfoo_assert.hpp"
 #include "interop/reading.hpp"
 #include "interop/template.hpp"
+#include "interop/template_values.hpp"
 #include "interop/yaml_tree.hpp"
 
 #include <algorithm>
@@ -17,7 +18,8 @@
 
 namespace evalkeep::interop {
 
-using json = nlohmann::json;
+// Read as promptfoo's JavaScript holds it: objects keep their keys in the order written.
+using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 namespace {
@@ -160,14 +162,25 @@ std::string threshold_differs(const json& threshold, const std::vector<json>& as
   return {};
 }
 
+// JSON text nested deeper than a configuration ever is (js::json_depth).
+bool too_deep(std::string_view text) {
+  return js::json_depth(text) > js::k_max_json_depth && json::accept(text);
+}
+
 // More cases than this from one test is a mistake or a hostile file, not a suite.
 constexpr std::size_t k_max_combinations = 10'000;
+
+// Whether promptfoo makes a case of each value of a var: a list whose first value is text (a list
+// of messages or numbers is one value).
+bool expands(const json& value) {
+  return value.is_array() && !value.empty() && value[0].is_string();
+}
 
 // How many combinations the array-valued vars make, counted up to past k_max_combinations.
 std::size_t count_combinations(const json& vars) {
   std::size_t n = 1;
   for (const auto& [_, value] : vars.items())
-    if (value.is_array() && !value.empty())
+    if (expands(value))
       n = std::min(n * value.size(), k_max_combinations + 1);
   return n;
 }
@@ -178,7 +191,7 @@ std::vector<json> expand_vars(const json& vars) {
   for (const auto& [key, value] : vars.items()) {
     std::vector<json> next;
     for (const auto& combo : combos) {
-      if (value.is_array() && !value.empty()) {
+      if (expands(value)) {
         for (const auto& v : value) {
           json c = combo;
           c[key] = v;
@@ -411,6 +424,9 @@ private:
                        const std::string name = file.string();
                        const std::string ext = file.extension().string();
                        const std::string* text = &content;
+                       if (too_deep(*text))
+                         return invalid("{}: nested more than {} levels deep", name,
+                                        js::k_max_json_depth);
                        if (ext == ".json" && json::accept(*text)) {
                          m_prompts.push_back({json::parse(*text).dump(), label, ref, name});
                        } else if (ext == ".yaml" || ext == ".yml") {
@@ -657,6 +673,9 @@ private:
               ++line_no;
               if (line.find_first_not_of(" \t\r") == std::string::npos)
                 continue;
+              if (js::json_depth(line) > js::k_max_json_depth)
+                return invalid("{}:{}: nested more than {} levels deep", name, line_no,
+                               js::k_max_json_depth);
               json j = json::parse(line, nullptr, false);
               if (j.is_discarded() || !j.is_object())
                 return invalid("{}:{}: each line must be a JSON object (a test)", name, line_no);
@@ -693,7 +712,7 @@ private:
       bool blank = value.find_first_not_of(" \t\r\n") == std::string::npos;
       if (key.starts_with("__expected")) {
         if (!blank)
-          t["assert"].push_back(assertion_from_cell(value));
+          t["assert"].push_back(json(assertion_from_cell(value)));
       } else if (key == "__description") {
         if (!value.empty())
           t["description"] = value;
@@ -772,7 +791,8 @@ private:
       auto text = TRY(read_referenced(file, where));
       if (ext == ".yaml" || ext == ".yml") {
         auto doc = TRY(parse_yaml(text, file.string()));
-        value = doc.value.dump();
+        js::own_order(doc.value);
+        value = js::stringify(doc.value, "");
       } else {
         auto first = text.find_first_not_of(" \t\r\n");
         value = first == std::string::npos
@@ -789,6 +809,8 @@ private:
                                                    const json& options) {
     std::string raw = options.value("prefix", "") + prompt.raw + options.value("suffix", "");
     std::string rendered;
+    if (too_deep(raw))
+      return invalid("the prompt is JSON nested more than {} levels deep", js::k_max_json_depth);
     json as_json = json::parse(raw, nullptr, false);
     if (!as_json.is_discarded()) {
       // A JSON prompt: promptfoo renders each string inside it.
@@ -838,6 +860,9 @@ private:
       auto doc = TRY(parse_yaml(rendered, prompt.where));
       chat = doc.value;
     } else {
+      if (too_deep(rendered))
+        return invalid("the prompt renders to JSON nested more than {} levels deep",
+                       js::k_max_json_depth);
       chat = json::parse(rendered, nullptr, false);
       if (chat.is_discarded()) {
         if (trimmed.starts_with("{") || trimmed.starts_with("["))
@@ -1169,7 +1194,9 @@ private:
     auto own_vars = TRY(vars_of(t, test.where, name));
     if (!default_vars || !own_vars)
       return {};
+    // {...defaultTest.vars, ...test.vars}: defaultTest's keys first, array indices before all.
     json vars = merged(*default_vars, *own_vars);
+    js::own_order(vars);
     json metadata =
         merged(default_test.value("metadata", json::object()), t.value("metadata", json::object()));
     json options =

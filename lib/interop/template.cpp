@@ -12,7 +12,7 @@
 
 namespace evalkeep::interop {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -1014,8 +1014,6 @@ private:
     Status s;
     if (js::truthy(list)) {
       if (n.names.size() == 2 && list.is_object()) {
-        if (list.size() > 1)
-          s = invalid("iterates over the keys of an object, whose order the import does not keep");
         length = list.size();
         std::size_t i = 0;
         for (auto it = list.begin(); s && it != list.end(); ++it, ++i) {
@@ -1335,6 +1333,7 @@ private:
       json out = json::object();
       for (std::size_t i = 0; i + 1 < e.args.size(); i += 2)
         out[js::to_string(e.args[i]->value)] = TRY(eval(*e.args[i + 1]));
+      js::own_order(out);
       return checked(std::move(out));
     }
     default:
@@ -1356,7 +1355,13 @@ Result<std::string> render_template(std::string_view text, const json& vars) {
     return std::string(text);
   TemplateParser parser(std::move(pieces.pieces));
   auto body = TRY(parser.parse());
-  Renderer renderer(vars);
+  // The vars' objects as promptfoo's JavaScript holds them: array-index keys first.
+  std::optional<json> ordered;
+  if (js::needs_own_order(vars)) {
+    ordered = vars;
+    js::own_order(*ordered);
+  }
+  Renderer renderer(ordered ? *ordered : vars);
   std::string out;
   TRY(renderer.render(body, out));
   return out;
@@ -1381,9 +1386,23 @@ std::string js_string(const json& v) {
   }
   case json::value_t::object:
     return "[object Object]";
+  case json::value_t::number_integer:
+  case json::value_t::number_unsigned: {
+    // Past 2^53 JavaScript holds the nearest double.
+    constexpr std::uint64_t k_exact = std::uint64_t{1} << 53;
+    bool exact = v.is_number_unsigned()
+                     ? v.get<std::uint64_t>() <= k_exact
+                     : v.get<std::int64_t>() <= static_cast<std::int64_t>(k_exact) &&
+                           v.get<std::int64_t>() >= -static_cast<std::int64_t>(k_exact);
+    return exact ? v.dump() : js::number_text(v.get<double>());
+  }
   default:
     return v.dump();
   }
+}
+
+std::string js_string(const nlohmann::json& v) {
+  return js_string(json(v));
 }
 
 std::vector<std::string> template_variables(std::string_view text) {

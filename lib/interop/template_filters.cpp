@@ -11,7 +11,7 @@
 
 namespace evalkeep::interop {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -86,25 +86,6 @@ Result<std::vector<json>> elements(std::string_view filter, const json& v) {
                    js::is_undefined(v) ? "an undefined value" : v.type_name());
   }
   return out;
-}
-
-// Whether `v` holds an object with more than one key, whose order the import does not keep.
-bool ordered_keys(const json& v) {
-  if (v.is_object() && v.size() > 1)
-    return true;
-  if (v.is_structured())
-    for (const auto& e : v)
-      if (ordered_keys(e))
-        return true;
-  return false;
-}
-
-Status object_order(std::string_view filter, const json& v) {
-  if (ordered_keys(v))
-    return invalid("the filter '{}' depends on the order of an object's keys, which the import "
-                   "does not keep",
-                   filter);
-  return {};
 }
 
 // JavaScript's parseInt(String(v), 10) and parseFloat(String(v)).
@@ -412,10 +393,17 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
     });
     json out = json::array();
     for (std::size_t i = 0; i < keyed.size(); ++i) {
-      // Keys that tie keep the object's order, which the import does not keep.
-      if (i && !js::relational(keyed[i - 1].first, keyed[i].first, "<"))
-        return invalid("the filter 'dictsort' of keys or values that tie: their order is the "
-                       "object's, which the import does not keep");
+      // nunjucks' comparator (a > b ? 1 : a === b ? 0 : -1) is an order only over texts or over
+      // numbers; ties keep the object's order, as Array.prototype.sort is stable.
+      const json& x = i ? keyed[i - 1].first : keyed[i].first;
+      const json& y = keyed[i].first;
+      bool same_kind = (x.is_string() && y.is_string()) ||
+                       (x.is_number() && y.is_number() && !std::isnan(x.get<double>()) &&
+                        !std::isnan(y.get<double>()));
+      if (i && !js::relational(x, y, "<") && !(same_kind && x == y))
+        return invalid("the filter 'dictsort' of keys or values that JavaScript cannot order "
+                       "({} and {})",
+                       x.type_name(), y.type_name());
       out.push_back(keyed[i].second);
     }
     return out;
@@ -423,7 +411,6 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
   if (name == "dump") {
     if (js::is_undefined(input))
       return js::undefined();
-    TRY(object_order(name, input));
     std::string indent;
     json spacing = a(0);
     if (spacing.is_number()) {
@@ -499,7 +486,6 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
   }
   if (name == "list") {
     if (input.is_object()) {
-      TRY(object_order(name, input));
       json out = json::array();
       for (const auto& [k, v] : input.items())
         out.push_back({{"key", k}, {"value", v}});
@@ -510,9 +496,13 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
   }
   if (name == "load") {
     std::string text = js::to_string(input);
+    if (js::json_depth(text) > js::k_max_json_depth)
+      return invalid("the filter 'load' is given JSON nested deeper than {} levels",
+                     js::k_max_json_depth);
     json parsed = json::parse(text, nullptr, false);
     if (parsed.is_discarded())
       return invalid("the filter 'load' is given text that is not JSON");
+    js::own_order(parsed);
     return parsed;
   }
   if (name == "lower" || name == "upper")
@@ -689,6 +679,7 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
         out[key] = json::array();
       out[key].push_back(item);
     }
+    js::own_order(out);
     return out;
   }
   if (name == "title") {
@@ -710,7 +701,6 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
   if (name == "urlencode") {
     if (input.is_string())
       return url_component(input.get<std::string>());
-    TRY(object_order(name, input));
     std::string out;
     auto pair = [&](const json& k, const json& v) {
       out += (out.empty() ? "" : "&") + url_component(js::to_string(k)) + "=" +

@@ -1,8 +1,9 @@
 #pragma once
 
 // Nunjucks' built-in filters and tests that are pure functions, and promptfoo's `load`, with the
-// semantics of nunjucks 3.2's filters.js and tests.js. A filter evalkeep does not have (a custom
-// one from nunjucksFilters, `random`, ...) is an error naming it.
+// semantics of nunjucks 3.2's filters.js and tests.js, objects' keys in JavaScript's order. A
+// filter evalkeep does not have (a custom one from nunjucksFilters, `random`, ...) is an error
+// naming it.
 
 #include "core/error.hpp"
 
@@ -16,16 +17,17 @@
 namespace evalkeep::interop {
 
 /// Keyword arguments, in the order written.
-using KeywordArgs = std::vector<std::pair<std::string, nlohmann::json>>;
+using KeywordArgs = std::vector<std::pair<std::string, nlohmann::ordered_json>>;
 
 /// `input | name(args...)`.
-Result<nlohmann::json> apply_filter(std::string_view name, const nlohmann::json& input,
-                                    const std::vector<nlohmann::json>& args,
-                                    const KeywordArgs& kwargs);
+Result<nlohmann::ordered_json> apply_filter(std::string_view name,
+                                            const nlohmann::ordered_json& input,
+                                            const std::vector<nlohmann::ordered_json>& args,
+                                            const KeywordArgs& kwargs);
 
 /// `input is name(args...)`.
-Result<bool> apply_test(std::string_view name, const nlohmann::json& input,
-                        const std::vector<nlohmann::json>& args);
+Result<bool> apply_test(std::string_view name, const nlohmann::ordered_json& input,
+                        const std::vector<nlohmann::ordered_json>& args);
 
 /// The largest text a filter or a template may make, in bytes: past it rendering fails rather
 /// than filling memory.

@@ -2,10 +2,13 @@
 
 #include "interop/template.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <vector>
 
 namespace evalkeep::interop::js {
 
@@ -145,11 +148,117 @@ void stringify_into(std::string& out, const json& v, const std::string& indent, 
     return;
   }
   default:
-    out += v.dump();
+    out += js_string(v); // an integer, as a JavaScript number prints it
   }
 }
 
+// The index an array-index key stands for.
+std::uint64_t index_of(const std::string& key) {
+  std::uint64_t n = 0;
+  std::from_chars(key.data(), key.data() + key.size(), n);
+  return n;
+}
+
+// Whether the keys of `v` itself are in JavaScript's order: no index after another key, the
+// indices ascending.
+bool in_own_order(const json& v) {
+  bool others = false;
+  std::optional<std::uint64_t> last;
+  for (const auto& [k, _] : v.items()) {
+    if (!is_array_index(k)) {
+      others = true;
+      continue;
+    }
+    auto i = index_of(k);
+    if (others || (last && *last >= i))
+      return false;
+    last = i;
+  }
+  return true;
+}
+
 } // namespace
+
+bool is_array_index(std::string_view key) {
+  if (key.empty() || key.size() > 10 || (key.size() > 1 && key[0] == '0'))
+    return false;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), n);
+  return ec == std::errc() && end == key.data() + key.size() && n <= 4294967294ULL;
+}
+
+namespace {
+
+// Deeper than this a value is hostile, not a configuration: it is left as it is rather than
+// walked to the stack's end (a template refuses to print values nested this deep).
+constexpr std::size_t k_max_order_depth = 256;
+
+bool needs_own_order_at(const json& v, std::size_t depth) {
+  if (depth > k_max_order_depth)
+    return false;
+  if (v.is_object() && !in_own_order(v))
+    return true;
+  if (v.is_structured())
+    for (const auto& e : v)
+      if (needs_own_order_at(e, depth + 1))
+        return true;
+  return false;
+}
+
+void own_order_at(json& v, std::size_t depth) {
+  if (!v.is_structured() || depth > k_max_order_depth)
+    return;
+  for (auto& e : v)
+    own_order_at(e, depth + 1);
+  if (!v.is_object() || in_own_order(v))
+    return;
+  std::vector<std::pair<std::uint64_t, std::string>> indices;
+  for (const auto& [k, _] : v.items())
+    if (is_array_index(k))
+      indices.emplace_back(index_of(k), k);
+  std::sort(indices.begin(), indices.end());
+  json out = json::object();
+  // Reserved, so that growing never copies a pair (its key is const, so it is copied, not moved,
+  // and with it the whole value below it).
+  out.get_ref<json::object_t&>().reserve(v.size());
+  for (const auto& [_, k] : indices)
+    out[k] = std::move(v[k]);
+  for (auto& [k, e] : v.items())
+    if (!is_array_index(k))
+      out[k] = std::move(e);
+  v = std::move(out);
+}
+
+} // namespace
+
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+bool needs_own_order(const json& v) {
+  return needs_own_order_at(v, 0);
+}
+
+void own_order(json& v) {
+  own_order_at(v, 0);
+}
 
 json number(double d) {
   if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= 9007199254740992.0 &&

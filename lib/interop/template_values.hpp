@@ -1,7 +1,8 @@
 #pragma once
 
 // JavaScript's semantics for the values a Nunjucks template works on (JSON values, with
-// "discarded" standing for undefined): what the renderer and its filters share.
+// "discarded" standing for undefined): what the renderer and its filters share. Objects keep
+// their keys in the order JavaScript gives an object's own properties.
 
 #include "core/error.hpp"
 
@@ -12,7 +13,7 @@
 
 namespace evalkeep::interop::js {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 /// JavaScript's undefined.
 inline json undefined() {
@@ -24,6 +25,22 @@ inline bool is_undefined(const json& v) {
 inline bool is_nullish(const json& v) {
   return v.is_null() || v.is_discarded();
 }
+
+/// Whether JavaScript takes `key` as an array index: "0" to "4294967294", written canonically
+/// (no sign, no leading zero).
+bool is_array_index(std::string_view key);
+/// Whether some object in `v` has its keys out of JavaScript's order (see own_order).
+bool needs_own_order(const json& v);
+/// Puts the keys of every object in `v` in the order JavaScript gives an object's own
+/// properties: array indices first, ascending, then the other keys in the order they were first
+/// set. Objects nested more than 256 levels deep are left as they are.
+void own_order(json& v);
+
+/// How deeply the lists and objects of JSON text nest. Text nested deeper than a configuration
+/// ever is is refused before it is parsed: an object's keys keep their order in a vector of pairs
+/// whose growing copies what is below them, as deep as it goes.
+std::size_t json_depth(std::string_view text);
+inline constexpr std::size_t k_max_json_depth = 200;
 
 /// A number as a JSON value: an integer when it is one (so JSON.stringify prints "3", not "3.0").
 json number(double d);

@@ -7,7 +7,7 @@
 
 namespace evalkeep::interop {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -164,7 +164,6 @@ public:
     }
     case YAML::NodeType::Map: {
       out = json::object();
-      std::vector<json> merged;
       for (const auto& kv : n) {
         if (!kv.first.IsScalar())
           return invalid("{}:{}: a mapping key must be a plain value", m_file,
@@ -173,18 +172,18 @@ public:
         json v;
         std::string child = pointer + "/" + escape_pointer_token(key);
         TRY(convert(kv.second, child, v, depth + 1));
-        if (key == "<<" && kv.first.Tag() == "?")
-          merged.push_back(std::move(v));
-        else
+        if (key == "<<" && kv.first.Tag() == "?") {
+          // Merge keys fill in, where the `<<` stands, what the mapping has not set (the first
+          // of several merged mappings winning); a key set later replaces the value in place.
+          for (const auto& part : v.is_array() ? v : json::array({v}))
+            if (part.is_object())
+              for (const auto& [k, e] : part.items())
+                if (!out.contains(k))
+                  out[k] = e;
+        } else {
           out[key] = std::move(v);
+        }
       }
-      // Merge keys fill in what the mapping does not set itself.
-      for (const auto& m : merged)
-        for (const auto& part : m.is_array() ? m : json::array({m}))
-          if (part.is_object())
-            for (const auto& [k, v] : part.items())
-              if (!out.contains(k))
-                out[k] = v;
       return {};
     }
     default:

@@ -29,14 +29,17 @@ struct Where {
   Where index(std::size_t i) const;
 };
 
-/// A YAML (or JSON) document as JSON values, with where it was read.
+/// A YAML (or JSON) document as JSON values, with where it was read. Mappings keep their keys in
+/// the order of the text.
 struct Document {
-  nlohmann::json value;
+  nlohmann::ordered_json value;
   Where where;
 };
 
 /// Parses YAML the way promptfoo's loader reads it: plain scalars are typed by YAML 1.2's core
-/// schema (null, booleans, numbers), quoted ones stay strings, merge keys (`<<`) apply. A syntax
+/// schema (null, booleans, numbers), quoted ones stay strings, merge keys (`<<`) apply (their keys
+/// placed where the `<<` stands, as js-yaml places them); a key given twice keeps its first place
+/// and its last value. A syntax
 /// error is reported as "FILE:LINE:COLUMN: invalid YAML: ...".
 Result<Document> parse_yaml(std::string_view text, const std::string& file);
 

@@ -9,6 +9,7 @@
 #include "support/graders.hpp"
 #include "support/standin.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -195,4 +196,62 @@ TEST_CASE("promptfoo grades the exported factuality, model-graded-closedqa, g-ev
   CHECK(ek.failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear",
                                            "sale-window-factual", "chargeback-clear",
                                            "store-relevant"});
+}
+
+namespace {
+
+// The prompts promptfoo renders for `config` (run as it is, in a copy of its folder), in the
+// order of its tests: the var combinations in promptfoo's order.
+std::vector<std::string> promptfoo_prompts(const Repo& repo, const Promptfoo& promptfoo,
+                                           const fs::path& config) {
+  auto out = repo.path() / ("peer-" + config.stem().string());
+  fs::copy(config.parent_path(), out, fs::copy_options::recursive);
+  fs::copy_file(config, out / "promptfooconfig.yaml", fs::copy_options::overwrite_existing);
+  std::ofstream(out / "rules.json") << R"({"default": {"answer": "I can help with that."}})";
+  std::ofstream(out / "run.sh") << k_run;
+  auto pf =
+      repo.run({"timeout", "600", "unshare", "-r", "-n", "--", "bash", (out / "run.sh").string(),
+                EVALKEEP_STANDIN_BIN, (out / "rules.json").string(), promptfoo.node.string(),
+                promptfoo.entry.string(), out.string()});
+  INFO(pf.err << read_text(out / "promptfoo.out"));
+  REQUIRE(pf.exit_code == 0);
+  auto results = json::parse(read_text(out / "results.json"))["results"]["results"];
+  std::vector<std::pair<std::pair<int, int>, std::string>> ordered;
+  for (const auto& r : results)
+    if (r["prompt"].value("label", "") != "{{prompt}}") // peer-provider.yaml's default prompt
+      ordered.push_back({{r["testIdx"].get<int>(), r["promptIdx"].get<int>()},
+                         r["prompt"]["raw"].get<std::string>()});
+  std::sort(ordered.begin(), ordered.end());
+  std::vector<std::string> prompts;
+  for (const auto& [_, p] : ordered)
+    prompts.push_back(p);
+  return prompts;
+}
+
+} // namespace
+
+TEST_CASE("promptfoo renders the key-order configurations to the prompts evalkeep imports",
+          "[e2e][interop][promptfoo]") {
+  auto dir = fs::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo/key-order";
+  for (const char* file : {"promptfooconfig.yaml", "merge.yaml"}) {
+    INFO(file);
+    Repo repo;
+    auto promptfoo = installed_promptfoo(repo);
+    if (!promptfoo)
+      return;
+    must_succeed(repo, {"init"});
+    must_succeed(repo, {"import", "--from", "promptfoo", (dir / file).string()});
+    // The cases by id: a test's combinations (-v1, -v2, ...) in the order evalkeep made them.
+    std::vector<std::string> ours;
+    for (const auto& c : json::parse(must_succeed(repo, {"list", "--json"}).out))
+      ours.push_back(c["prompt"].get<std::string>());
+    auto theirs = promptfoo_prompts(repo, *promptfoo, dir / file);
+    if (std::string(file) == "merge.yaml") {
+      // One test, then a CSV row: promptfoo's order of combinations is evalkeep's.
+      CHECK(theirs == ours);
+    } else {
+      CHECK(std::multiset<std::string>(theirs.begin(), theirs.end()) ==
+            std::multiset<std::string>(ours.begin(), ours.end()));
+    }
+  }
 }

@@ -132,10 +132,10 @@ TEST_CASE("hostile or mistyped configurations are refused with their place, neve
           "[e2e][interop]") {
   Repo repo;
   must_succeed(repo, {"init"});
-  // Six vars of ten values each: a million cases from one test.
+  // Six vars of ten texts each: a million cases from one test.
   std::string vars;
   for (char v = 'a'; v <= 'f'; ++v)
-    vars += fmt::format("{}{}: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]", v == 'a' ? "" : ", ", v);
+    vars += fmt::format("{}{}: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9]", v == 'a' ? "" : ", ", v);
   write_file(repo.path() / "many.yaml", "prompts: ['{{a}}{{b}}']\ntests:\n  - vars: {" + vars +
                                             "}\n    assert: [{type: contains, value: x}]\n");
   auto many = must_fail(repo, 2, {"import", "--from", "promptfoo", "many.yaml"});
