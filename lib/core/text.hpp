@@ -27,4 +27,8 @@ std::string ascii_lower(std::string_view s);
 /// from files anyone can write, where a naive search of a crafted pair takes their product.
 bool contains_linear(std::string_view hay, std::string_view needle);
 
+/// Text made safe for HTML (and XML) element content and quoted attribute values: & < > " '
+/// written as entities.
+std::string html_escape(std::string_view text);
+
 } // namespace evalkeep::core

@@ -12,8 +12,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+using evalkeep::test::assertions_of;
 using evalkeep::test::provider_table;
 using evalkeep::test::Repo;
+using evalkeep::test::run_results;
 using evalkeep::test::StandIn;
 using json = nlohmann::json;
 
@@ -37,19 +39,6 @@ const char* k_rules = R"({
     {"match": "ship to Mexico", "answer": "It may depend on the product."}
   ]
 })";
-
-json results(Repo& repo) {
-  auto rows = repo.run({"sqlite3", "-json", ".evalkeep/runs.db",
-                        "SELECT case_id, verdict, assertions FROM results ORDER BY case_id"});
-  return json::parse(rows.out.empty() ? "[]" : rows.out);
-}
-
-std::string assertions_of(const json& rows, const std::string& id) {
-  for (const auto& r : rows)
-    if (r["case_id"] == id)
-      return r["assertions"].get<std::string>();
-  return {};
-}
 
 } // namespace
 
@@ -87,7 +76,7 @@ TEST_CASE("promptfoo's factuality and model-graded-closedqa run as judges with t
   CHECK(failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear"});
   CHECK(summary["passed"] == 2);
 
-  auto rows = results(repo);
+  auto rows = run_results(repo);
   CHECK_THAT(assertions_of(rows, "return-window-factual"),
              Catch::Contains("factuality passed: category C"));
   CHECK_THAT(assertions_of(rows, "gift-window-factual"),
