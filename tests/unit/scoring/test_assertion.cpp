@@ -174,3 +174,21 @@ TEST_CASE("the new assertion types refuse what they cannot check", "[scoring]") 
   REQUIRE_FALSE(vars);
   CHECK_THAT(vars.error().message, Catch::Contains("only programs read vars"));
 }
+
+TEST_CASE("a script keeps the description and metadata of its test, and nothing else there",
+          "[scoring]") {
+  auto js = from_json(nlohmann::json::parse(
+      R"({"type":"javascript","value":"context.test.metadata.k === 1",
+          "test":{"description":null,"metadata":{"k":1}}})"));
+  REQUIRE(js);
+  CHECK(js->test == nlohmann::json::parse(R"({"description":null,"metadata":{"k":1}})"));
+  CHECK(*from_json(nlohmann::json(to_json(*js))) == *js);
+  for (const char* bad : {R"({"type":"javascript","value":"1","test":{"options":{}}})",
+                          R"({"type":"javascript","value":"1","test":{"metadata":[1]}})",
+                          R"({"type":"python","value":"1","test":{"description":3}})",
+                          R"({"type":"javascript","value":"1","test":"x"})",
+                          R"({"type":"contains","value":"a","test":{"metadata":{}}})"}) {
+    INFO(bad);
+    CHECK_FALSE(from_json(nlohmann::json::parse(bad)));
+  }
+}
