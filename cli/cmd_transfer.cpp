@@ -49,6 +49,10 @@ Status run_import(Context& ctx, const ImportOptions& o) {
   else // counted by cause, the first of each shown
     ctx.warn("left out {} things evalkeep cannot import exactly:{}", report.skipped.size(),
              interop::describe_skipped(report.skipped));
+  for (const auto& p : report.grading_providers)
+    ctx.warn("{}: grading provider {} is not kept: evalkeep grades model-graded assertions with "
+             "the judge provider (judge = \"NAME\" in evalkeep.toml, or --judge)",
+             p.where, p.name);
   const auto& n = report.summary;
   ctx.say("{} {} incident{}, {} case{}, {} retirement decision{} from {}{}",
           o.dry_run ? "would import" : "imported", n.incidents, plural(n.incidents), n.cases,

@@ -31,4 +31,8 @@ bool contains_linear(std::string_view hay, std::string_view needle);
 /// The finite number all of `s` writes ("0.75", "-2", "1e3"); nothing otherwise (no spaces).
 std::optional<double> parse_number(std::string_view s);
 
+/// Text made safe for HTML (and XML) element content and quoted attribute values: & < > " '
+/// written as entities.
+std::string html_escape(std::string_view text);
+
 } // namespace evalkeep::core

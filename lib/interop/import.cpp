@@ -95,6 +95,7 @@ Result<ImportReport> import_file(suite::Suite& s, const ImportRequest& request,
     return std::unexpected(summary.error());
   report.summary = *summary;
   report.skipped = std::move(reading->skipped);
+  report.grading_providers = std::move(reading->grading_providers);
   return report;
 }
 

@@ -27,6 +27,14 @@ struct Skipped {
   auto operator<=>(const Skipped&) const = default;
 };
 
+/// A grading provider a configuration names for its model-graded assertions (an assertion's
+/// `provider`, a test's options.provider), which evalkeep does not keep: it grades with the run's
+/// judge provider (evalkeep.toml `judge`, or --judge).
+struct GradingProvider {
+  std::string name;  // its id, or its JSON when it has none
+  std::string where; // FILE:LINE where it is first named
+};
+
 /// At most this many things left out are listed one by one; past it, describe_skipped counts them.
 inline constexpr std::size_t k_skipped_listed = 20;
 
@@ -45,7 +53,8 @@ struct ImportRequest {
 
 struct ImportReport {
   suite::ImportSummary summary;
-  std::vector<Skipped> skipped; // with skip_unsupported: what was left out
+  std::vector<Skipped> skipped;                   // with skip_unsupported: what was left out
+  std::vector<GradingProvider> grading_providers; // each named, once, in the order first named
 };
 
 /// Imports a file of any format into the suite, all or nothing, through suite::import_batch, so

@@ -3,6 +3,7 @@
 #include "interop/reading.hpp"
 #include "interop/template.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -349,12 +350,15 @@ std::optional<Status> tool_check(const std::string& type, const json& value,
   return std::nullopt;
 }
 
-// What a program reads of its `context`, which evalkeep gives as {prompt, vars, test: {vars},
-// config}: the vars (context.vars, context.test.vars), the prompt, or something evalkeep does not
-// give (named in `other`). When unsure, it is `other`.
+// What a program reads of its `context`, which evalkeep gives as {prompt, vars, test: {vars,
+// description, metadata}, config}: the vars (context.vars, context.test.vars), the prompt, the
+// test's description or metadata, or something evalkeep does not give (named in `other`). When
+// unsure, it is `other`.
 struct ContextNeeds {
   bool vars = false;
   bool prompt = false;
+  bool description = false;
+  bool metadata = false;
   std::string other;
 };
 
@@ -365,7 +369,7 @@ bool ident_char(char c) {
 // The reads of `word` (the context's name: "context" for inline code, a Python function's second
 // parameter) in `code`. The word is looked for anywhere, comments and strings included.
 ContextNeeds context_reads(std::string_view code, std::string_view word = "context") {
-  enum What { vars, config, prompt };
+  enum What { vars, config, prompt, description, metadata };
   struct Read {
     std::string_view text;
     What what;
@@ -382,6 +386,12 @@ ContextNeeds context_reads(std::string_view code, std::string_view word = "conte
                                      {"[\"prompt\"]", prompt},
                                      {"['test']['vars']", vars},
                                      {"[\"test\"][\"vars\"]", vars},
+                                     {".test.description", description},
+                                     {".test.metadata", metadata},
+                                     {"['test']['description']", description},
+                                     {"[\"test\"][\"description\"]", description},
+                                     {"['test']['metadata']", metadata},
+                                     {"[\"test\"][\"metadata\"]", metadata},
                                      {".get('vars'", vars},
                                      {".get(\"vars\"", vars},
                                      {".get('config'", config},
@@ -403,7 +413,9 @@ ContextNeeds context_reads(std::string_view code, std::string_view word = "conte
         known = &r;
     if (!known) {
       std::size_t n = 0;
-      while (n < rest.size() && n < 40 && (ident_char(rest[n]) || rest[n] == '.'))
+      while (n < rest.size() && n < 40 &&
+             (ident_char(rest[n]) ||
+              std::string_view(".[]'\"").find(rest[n]) != std::string_view::npos))
         ++n;
       needs.other = n == 0 ? fmt::format("{} as a whole", word)
                            : fmt::format("{}{}", word, rest.substr(0, n));
@@ -411,6 +423,8 @@ ContextNeeds context_reads(std::string_view code, std::string_view word = "conte
     }
     needs.vars = needs.vars || known->what == vars;
     needs.prompt = needs.prompt || known->what == prompt;
+    needs.description = needs.description || known->what == description;
+    needs.metadata = needs.metadata || known->what == metadata;
   }
   return needs;
 }
@@ -484,14 +498,16 @@ ContextNeeds file_context_reads(const scoring::Script& s, bool transform) {
     return context_reads(body, name);
   }
   ContextNeeds needs;
-  for (std::string_view w : {"logProbs", "provider", "providerResponse", "originalProvider",
-                             "trace", "metadata", "description", "options"})
+  for (std::string_view w :
+       {"logProbs", "provider", "providerResponse", "originalProvider", "trace", "options"})
     if (has_word(s.code, w)) {
       needs.other = fmt::format("'{}'", w);
       return needs;
     }
   needs.vars = has_word(s.code, "vars");
   needs.prompt = has_word(s.code, "prompt");
+  needs.description = has_word(s.code, "description");
+  needs.metadata = has_word(s.code, "metadata");
   return needs;
 }
 
@@ -543,8 +559,35 @@ Result<scoring::Script> file_script(const std::string& ref, const ScriptSources&
   return *script;
 }
 
+// What a program reading its test's description or metadata is given: the description (null for
+// none) and the metadata without the keys evalkeep keeps as the case's own fields (case_id, tags,
+// ...: is_case_metadata_key), which the import reads into the case and the export writes back.
+// Code that names one of those the metadata holds is refused: evalkeep would not give it.
+Result<json> test_context(std::string_view code, const ContextNeeds& needs,
+                          const ScriptSources& sources, std::string_view type) {
+  json test = json::object();
+  if (needs.description)
+    test["description"] = sources.description.is_string() ? sources.description : json();
+  if (!needs.metadata)
+    return test;
+  json metadata = json::object();
+  if (sources.metadata.is_object())
+    for (const auto& [key, value] : sources.metadata.items()) {
+      if (!is_case_metadata_key(key)) {
+        metadata[key] = value;
+        continue;
+      }
+      if (has_word(code, key))
+        return invalid("the {} code reads the test's metadata and names \"{}\", which evalkeep "
+                       "keeps as the case's own field and does not give scripts",
+                       type, key);
+    }
+  test["metadata"] = std::move(metadata);
+  return test;
+}
+
 // A javascript or python assertion, written inline or read from a file, with the test's vars when
-// its code reads them.
+// its code reads them, and its description and metadata when it reads those.
 Result<json> script_assertion(const std::string& type, const json& a, const json& value,
                               std::optional<double> threshold, const json& vars,
                               const ScriptSources& sources) {
@@ -553,8 +596,11 @@ Result<json> script_assertion(const std::string& type, const json& a, const json
   const auto& code = value.get_ref<const std::string&>();
   json j{{"type", type}};
   ContextNeeds needs;
+  std::string_view read_code = code;
+  scoring::Script s;
   if (code.starts_with("file://")) {
-    auto s = TRY(file_script(code, sources, fmt::format("the {} assertion", type)));
+    s = TRY(file_script(code, sources, fmt::format("the {} assertion", type)));
+    read_code = s.code;
     if (scoring::to_string(s.language) != type)
       return invalid("a {} assertion naming a {} file ({}) has no exact counterpart", type,
                      scoring::to_string(s.language), code);
@@ -569,7 +615,8 @@ Result<json> script_assertion(const std::string& type, const json& a, const json
   }
   if (!needs.other.empty())
     return invalid("the {} code reads {}, which evalkeep does not give scripts (it gives "
-                   "context.prompt, context.vars, context.test.vars and context.config)",
+                   "context.prompt, context.vars, context.config and context.test's vars, "
+                   "description and metadata)",
                    type, needs.other);
   if (needs.prompt && !sources.text_prompt)
     return invalid("the {} code reads context.prompt, and the prompt is a chat: promptfoo gives "
@@ -581,6 +628,10 @@ Result<json> script_assertion(const std::string& type, const json& a, const json
     j["config"] = a["config"];
   if (needs.vars)
     j["vars"] = vars.is_object() ? vars : json::object();
+  if (needs.description || needs.metadata) {
+    auto test = TRY(test_context(read_code, needs, sources, type));
+    j["test"] = std::move(test);
+  }
   return j;
 }
 
@@ -607,10 +658,14 @@ Status add_transforms(std::vector<json>& out, const json& a, const json& test_tr
       needs = context_reads(text);
       entry = {{"value", text}};
     }
-    if (!needs.other.empty() || needs.prompt)
+    if (!needs.other.empty() || needs.prompt || needs.description || needs.metadata)
       return invalid("{} reads {}, which evalkeep does not give transforms as promptfoo does (it "
                      "gives context.vars)",
-                     what, needs.prompt ? std::string("context.prompt") : needs.other);
+                     what,
+                     needs.prompt           ? std::string("context.prompt")
+                     : !needs.other.empty() ? needs.other
+                     : needs.description    ? std::string("context.test.description")
+                                            : std::string("context.test.metadata"));
     reads_vars = reads_vars || needs.vars;
     list.push_back(std::move(entry));
     return {};
@@ -683,6 +738,11 @@ std::optional<ojson> added_to_promptfoo(const Assertion& a, bool text_prompt) {
     bool from_file = !a.script.file.empty();
     auto needs = from_file ? file_context_reads(a.script, false) : context_reads(a.script.code);
     if (!needs.other.empty() || needs.vars || (needs.prompt && !text_prompt))
+      return ojson();
+    // The test's description and metadata it reads go with the exported test (export_promptfoo
+    // checks they are the case's); without them kept, promptfoo would give it others.
+    if ((needs.description && !a.test.contains("description")) ||
+        (needs.metadata && !a.test.contains("metadata")))
       return ojson();
     if (from_file) {
       if (a.script.file.find(':') != std::string::npos)
@@ -807,15 +867,9 @@ Status similar_assertion(const std::string& type, const json& a, const json& val
 // - answer-relevance: promptfoo compares the answer's question with the test's `query` var when
 //   it is text, else with the rendered prompt: the case's input when the prompt is text. Its
 //   threshold defaults to 0.5; it reads no value.
-Status graded_assertion(const std::string& type, const json& a, const json& value,
-                        std::optional<double> threshold, const json& vars, bool text_prompt,
-                        std::vector<json>& out) {
-  if (a.contains("provider"))
-    return invalid("the provider of a {} (a grader of its own) has no counterpart: evalkeep "
-                   "grades every judge assertion with the judge provider of evalkeep.toml "
-                   "(judge = \"NAME\", or --judge)",
-                   type);
-  json j{{"type", "judge"}};
+Status graded_assertion(const std::string& type, const json& value, std::optional<double> threshold,
+                        const json& vars, bool text_prompt, std::vector<json>& out) {
+  json j{{"type", "judge"}}; // its grading provider, if any, is noted and dropped (from_promptfoo)
   if (type == "answer-relevance") {
     const json query = vars.is_object() ? vars.value("query", json()) : json();
     if (!query.is_string() && !text_prompt)
@@ -979,12 +1033,34 @@ std::vector<std::string> script_references(const json& a) {
   return out;
 }
 
+bool graded_by_model(std::string_view promptfoo_type) {
+  static constexpr std::string_view k_types[] = {
+      "llm-rubric", "factuality",      "model-graded-factuality", "model-graded-closedqa",
+      "g-eval",     "answer-relevance"};
+  return std::find(std::begin(k_types), std::end(k_types), promptfoo_type) != std::end(k_types);
+}
+
+std::string grading_provider_name(const json& provider) {
+  if (provider.is_string())
+    return provider.get<std::string>();
+  if (provider.is_object() && provider.contains("id") && provider["id"].is_string())
+    return provider["id"].get<std::string>();
+  std::string text = provider.dump(-1, ' ', false, json::error_handler_t::replace);
+  return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+}
+
 Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
                                               const json& test_transform,
                                               const ScriptSources& sources) {
   if (!a.is_object() || !a.contains("type") || !a["type"].is_string())
     return invalid("an assertion must be a mapping with a \"type\"");
   const std::string type = a["type"].get<std::string>();
+  if (graded_by_model(type) && a.contains("provider")) {
+    // The grader is a run setting (the judge provider), reported by the importer, not the case's.
+    json without = a;
+    without.erase("provider");
+    return from_promptfoo(without, vars, test_transform, sources);
+  }
   for (const auto& [key, _] : a.items()) {
     if (key == "type" || key == "value" || key == "threshold" || key == "weight" ||
         key == "metric" || key == "provider")
@@ -1038,7 +1114,7 @@ Result<std::vector<Assertion>> from_promptfoo(const json& a, const json& vars,
     s = similar_assertion(type, a, value, threshold, test_transform, out);
   } else if (type == "factuality" || type == "model-graded-factuality" ||
              type == "model-graded-closedqa" || type == "g-eval" || type == "answer-relevance") {
-    s = graded_assertion(type, a, value, threshold, vars, sources.text_prompt, out);
+    s = graded_assertion(type, value, threshold, vars, sources.text_prompt, out);
   } else if (auto why = model_graded_refusal(type)) {
     return invalid("evalkeep has no assertion like promptfoo's \"{}\": {}", type, *why);
   } else if (auto pattern = type == "javascript" ? icase_regex(value) : std::nullopt) {
@@ -1065,7 +1141,7 @@ std::optional<std::string> transform_to_promptfoo(const scoring::Script& t) {
   if (t.language != scoring::Language::javascript)
     return std::nullopt;
   auto needs = context_reads(t.code);
-  if (!needs.other.empty() || needs.prompt || needs.vars)
+  if (!needs.other.empty() || needs.prompt || needs.vars || needs.description || needs.metadata)
     return std::nullopt;
   return t.code;
 }

@@ -26,6 +26,8 @@ using ScriptFiles = std::map<std::string, ScriptFile, std::less<>>;
 struct ScriptSources {
   const ScriptFiles* files = nullptr; // the file:// programs read; null: none
   bool text_prompt = false;           // the prompt is text (context.prompt), not a chat
+  nlohmann::json description{};       // the test's own description (context.test.description)
+  nlohmann::json metadata{}; // its metadata, defaultTest's under it (context.test.metadata)
 };
 
 /// Reads the program `reference` (file://PATH, with :FUNCTION after the path) names, relative to
@@ -43,15 +45,28 @@ std::vector<std::string> script_references(const nlohmann::json& assertion_or_tr
 /// The evalkeep assertions a promptfoo assertion (its value already rendered) stands for: one for
 /// most types, one per value for contains-all and not-contains-any. `vars` are the test's vars,
 /// kept with a program (a javascript or python assertion, a transform) whose code reads
-/// context.vars (or context.test.vars). `test_transform` is the test's options.transform (null:
-/// none), run before the assertion's own transform. An error says why there is no exact counterpart
-/// (a type evalkeep lacks, code that reads the provider, a transform in front of an llm-rubric,
+/// context.vars (or context.test.vars); the test's description and metadata (`sources`) with a
+/// program reading context.test.description or context.test.metadata. `test_transform` is the
+/// test's options.transform (null: none), run before the assertion's own transform. An error says
+/// why there is no exact counterpart (a type evalkeep lacks, code that reads the provider, a
+/// transform in front of an llm-rubric,
 /// ...). Programs read from files are taken from `sources.files`; code reading context.prompt is
 /// mapped when `sources.text_prompt` says the prompt is text.
 Result<std::vector<scoring::Assertion>> from_promptfoo(const nlohmann::json& assertion,
                                                        const nlohmann::json& vars = {},
                                                        const nlohmann::json& test_transform = {},
                                                        const ScriptSources& sources = {});
+
+/// Whether a promptfoo assertion type is graded by a model (llm-rubric, factuality,
+/// model-graded-factuality, model-graded-closedqa, g-eval, answer-relevance): its `provider` (an
+/// id, or {id, config}) names a grading provider, which evalkeep does not keep, grading with the
+/// run's judge provider; the importer reports it (grading_provider_name). `similar` is not one:
+/// its provider names the embedding model.
+bool graded_by_model(std::string_view promptfoo_type);
+
+/// How a grading provider (an assertion's `provider`, a test's options.provider) is named in the
+/// import's report: its id, or its JSON when it has no id.
+std::string grading_provider_name(const nlohmann::json& provider);
 
 /// Whether from_promptfoo maps assertions of this promptfoo type at all (some values of it may
 /// still be refused).

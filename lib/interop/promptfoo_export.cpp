@@ -1,5 +1,6 @@
 #include "interop/export.hpp"
 #include "interop/promptfoo_assert.hpp"
+#include "interop/reading.hpp"
 #include "interop/template.hpp"
 #include "suite/cases.hpp"
 #include "suite/incidents.hpp"
@@ -216,6 +217,34 @@ struct TestSettings {
   }
 };
 
+// Why promptfoo would give the program of `a` another test description or metadata than evalkeep
+// does, or empty. The exported test's description is the case's title; its metadata the case's
+// (metadata_of) with the keys the programs read, which are the same for all of them (`metadata`
+// holds the first program's).
+std::string test_context_differs(const scoring::Assertion& a, const suite::Case& c,
+                                 json& metadata) {
+  if (!a.test.is_object())
+    return {};
+  const json title = c.title ? json(*c.title) : json();
+  if (auto d = a.test.find("description"); d != a.test.end() && *d != title)
+    return fmt::format("its program reads the test's description, {}, and the exported test's is "
+                       "the case's title",
+                       d->is_null() ? std::string("none") : d->dump());
+  auto m = a.test.find("metadata");
+  if (m == a.test.end())
+    return {};
+  for (const auto& [key, _] : m->items())
+    if (is_case_metadata_key(key))
+      return fmt::format("its program reads the test's metadata \"{}\", which the export writes "
+                         "from the case",
+                         key);
+  if (metadata.is_null())
+    metadata = *m;
+  else if (metadata != *m)
+    return "its program reads other test metadata than another program of the case";
+  return {};
+}
+
 // The case as a promptfoo test, or nothing (with the reason in the report) when it cannot be one.
 std::optional<ojson> test_of(const suite::Case& c,
                              const std::map<std::string, suite::Incident>& incidents,
@@ -243,10 +272,11 @@ std::optional<ojson> test_of(const suite::Case& c,
   bool text_prompt = c.messages.empty() && c.prompt && input_text(c) == *c.prompt;
   ojson asserts = ojson::array();
   TestSettings settings;
+  json read_metadata; // the metadata the programs read, which the test carries
   for (std::size_t k = 0; k < expect.size(); ++k) {
     const auto& a = expect[k];
-    std::string why;
-    if (auto pa = to_promptfoo(a, text_prompt); pa &&
+    std::string why = test_context_differs(a, c, read_metadata);
+    if (auto pa = to_promptfoo(a, text_prompt); pa && why.empty() &&
                                                 (why = settings.claim(a, text_prompt)).empty() &&
                                                 (why = claim_files(a, files)).empty())
       asserts.push_back(std::move(*pa));
@@ -287,6 +317,9 @@ std::optional<ojson> test_of(const suite::Case& c,
     test["options"] = std::move(options);
   }
   test["metadata"] = metadata_of(c, incidents);
+  if (read_metadata.is_object())
+    for (const auto& [key, value] : read_metadata.items())
+      test["metadata"][key] = value;
   return test;
 }
 

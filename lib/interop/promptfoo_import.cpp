@@ -1216,6 +1216,7 @@ private:
       return {};
     }
 
+    note_grading_providers(asserts, test, default_test, default_where);
     // options.transform runs in front of every assertion (checked with each of them).
     const json test_transform = options.value("transform", json());
     // options.factuality scores the categories of the test's factuality assertions.
@@ -1237,7 +1238,10 @@ private:
                "a prompt that cannot be rendered");
           continue;
         }
-        ScriptSources sources{&files, is_text_prompt(prompt, options, combos[v], *input)};
+        // promptfoo gives a program its test's own description (defaultTest's is not merged)
+        // and its metadata over defaultTest's.
+        ScriptSources sources{&files, is_text_prompt(prompt, options, combos[v], *input),
+                              t.value("description", json()), metadata};
         set_input(draft.c, std::move(*input));
         map_asserts(draft, asserts, combos[v], test_transform, name, sources);
         for (auto& a : draft.c.expect)
@@ -1280,6 +1284,27 @@ private:
     if (std::equal(scores.begin(), scores.end(), std::begin(scoring::k_factuality_scores)))
       scores.clear();
     return scores;
+  }
+
+  // Lists the grading providers the test names (its and defaultTest's options.provider, its
+  // model-graded assertions' provider), each once in the whole configuration.
+  void note_grading_providers(const std::vector<std::pair<json, Where>>& asserts, const Test& test,
+                              const json& default_test, const Where& default_where) {
+    auto note = [&](const json& provider, const Where& where) {
+      std::string name = grading_provider_name(provider);
+      auto& list = m_reading.grading_providers;
+      if (std::none_of(list.begin(), list.end(), [&](const auto& p) { return p.name == name; }))
+        list.push_back({std::move(name), where.str()});
+    };
+    for (const auto* source : {&default_test, &test.value})
+      if (source->contains("options") && (*source)["options"].is_object() &&
+          (*source)["options"].contains("provider"))
+        note((*source)["options"]["provider"],
+             (source == &test.value ? test.where : default_where).key("options").key("provider"));
+    for (const auto& [a, aw] : asserts)
+      if (a.is_object() && a.contains("provider") && a.contains("type") && a["type"].is_string() &&
+          graded_by_model(a["type"].get<std::string>()))
+        note(a["provider"], aw.key("provider"));
   }
 
   // Reads the programs an assertion (or a test's transform) names as file://; a missing file or

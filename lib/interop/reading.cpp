@@ -63,6 +63,14 @@ void skip(Reading& reading, std::string where, std::string what, std::string cau
   reading.skipped.push_back({std::move(where), std::move(what), std::move(cause)});
 }
 
+bool is_case_metadata_key(std::string_view key) {
+  static constexpr std::string_view k_keys[] = {
+      "case_id",           "incident",     "incident_title",   "incident_date",
+      "incident_severity", "incident_url", "incident_summary", "provenance",
+      "provenance_note",   "tags",         "trials",           "min_pass_rate"};
+  return std::find(std::begin(k_keys), std::end(k_keys), key) != std::end(k_keys);
+}
+
 namespace {
 
 // What a test's metadata says beyond the case's own fields.

@@ -26,7 +26,8 @@ struct Reading {
   suite::ImportBatch batch;
   std::vector<Skipped> skipped;
   std::set<std::pair<std::string, std::string>> skipped_seen; // (where, what) of those above
-  std::set<std::string> case_ids; // ids used so far, to keep generated ones unique
+  std::set<std::string> case_ids;                 // ids used so far, to keep generated ones unique
+  std::vector<GradingProvider> grading_providers; // each named once, where first named
 };
 
 /// A case as a reader assembles it, before the shared facts are applied.
@@ -41,6 +42,11 @@ struct CaseDraft {
 
 /// Records something left out, once, with its cause (Skipped::cause).
 void skip(Reading& reading, std::string where, std::string what, std::string cause);
+
+/// Whether a test's metadata key is one evalkeep reads into the case itself (case_id, incident,
+/// incident_title, incident_date, incident_severity, incident_url, provenance, provenance_note,
+/// tags, trials, min_pass_rate): an export writes it back from the case.
+bool is_case_metadata_key(std::string_view key);
 
 /// Applies the keys evalkeep reads from a case's metadata (case_id, incident, incident_title,
 /// incident_date, incident_severity, incident_url, provenance, provenance_note, tags, trials,

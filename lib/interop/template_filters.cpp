@@ -1,5 +1,6 @@
 #include "interop/template_filters.hpp"
 
+#include "core/text.hpp"
 #include "interop/template.hpp"
 #include "interop/template_values.hpp"
 
@@ -120,32 +121,6 @@ double parse_leading(const json& v, bool integer) {
   }
   std::string number = s.substr(0, integer ? int_end : i);
   return std::strtod(number.c_str(), nullptr);
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::string url_component(const std::string& s) {
@@ -422,7 +397,7 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
     return TRY(bounded(js::stringify(input, indent)));
   }
   if (name == "escape" || name == "e" || name == "forceescape")
-    return html_escape(js::is_nullish(input) ? "" : js_string(input));
+    return core::html_escape(js::is_nullish(input) ? "" : js_string(input));
   if (name == "first" || name == "last") {
     auto items = TRY(elements(name, input));
     if (items.empty())

@@ -15,33 +15,6 @@
 
 namespace evalkeep::report {
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string json_for_script(const nlohmann::json& j) {
   // Invalid UTF-8 in a model's answer is replaced rather than failing the whole page.
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/text.hpp"
 #include "report/audit.hpp"
 #include "run/runner.hpp"
 #include "run/runs_store.hpp"
@@ -16,9 +17,8 @@
 
 namespace evalkeep::report {
 
-/// Text made safe for HTML element content and quoted attribute values (& < > " ' escaped), and
-/// for XML too: every piece of text a page or a JUnit file shows goes through it.
-std::string html_escape(std::string_view text);
+/// Every piece of text a page or a JUnit file shows goes through it (core/text.hpp).
+using core::html_escape;
 
 /// JSON safe inside <script type="application/json">: `<`, `>` and `&` written as \u escapes,
 /// so no text (a model's answer included) can end the script element.

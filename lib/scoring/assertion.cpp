@@ -142,6 +142,28 @@ Status check_script(const Script& s, std::string_view what) {
   return {};
 }
 
+// A program's test context: null, or an object with a text (or null) "description" and an object
+// "metadata", each optional.
+Status check_test_context(const json& test, std::string_view what) {
+  if (test.is_null())
+    return {};
+  if (!test.is_object())
+    return invalid("the test of a {} assertion must be an object", what);
+  for (const auto& [key, value] : test.items()) {
+    if (key == "description" && (value.is_string() || value.is_null()))
+      continue;
+    if (key == "metadata" && value.is_object())
+      continue;
+    if (key == "description" || key == "metadata")
+      return invalid("the test {} of a {} assertion must be {}", key, what,
+                     key == "description" ? "text or null" : "an object");
+    return invalid("unknown field '{}' in the test of a {} assertion (it holds description and "
+                   "metadata)",
+                   key, what);
+  }
+  return {};
+}
+
 // The rules of the assertions on tool calls.
 Status validate_tools(const Assertion& a) {
   using T = AssertionType;
@@ -200,7 +222,8 @@ Status validate_more(const Assertion& a, Check check) {
     if (a.script.language != want)
       return invalid("a {} assertion runs {} code", name, to_string(want));
     TRY(check_script(a.script, name));
-  } else if (!a.script.code.empty() || a.pass_score || !a.config.is_null()) {
+    TRY(check_test_context(a.test, name));
+  } else if (!a.script.code.empty() || a.pass_score || !a.config.is_null() || !a.test.is_null()) {
     return invalid("{} takes no code", name);
   }
   if (!a.vars.is_null() && !a.vars.is_object())
@@ -637,7 +660,7 @@ std::vector<std::string_view> allowed_fields(AssertionType type) {
       return {"type", "values"};
     case AssertionType::javascript:
     case AssertionType::python:
-      return {"type", "value", "file", "function", "threshold", "config"};
+      return {"type", "value", "file", "function", "threshold", "config", "test"};
     case AssertionType::similar:
       return {"type", "value", "threshold", "model"};
     case AssertionType::tool_called:
@@ -745,6 +768,8 @@ Status more_from_json(Assertion& a, const FieldReader& f) {
       a.pass_score = TRY(f.number("threshold"));
     if (f.has("config"))
       a.config = f.at("config");
+    if (f.has("test"))
+      a.test = f.at("test");
   }
   if (a.type == AssertionType::similar) {
     a.threshold = f.has("threshold") ? TRY(f.number("threshold")) : k_default_similarity;
@@ -873,6 +898,8 @@ void more_to_json(const Assertion& a, nlohmann::ordered_json& j) {
       j["threshold"] = *a.pass_score;
     if (!a.config.is_null())
       j["config"] = a.config;
+    if (!a.test.is_null())
+      j["test"] = a.test;
   }
   if (a.type == AssertionType::similar) {
     j["threshold"] = a.threshold;

@@ -109,6 +109,10 @@ struct Assertion {
   std::vector<Script> transforms;   // programs the answer goes through first, in order
   SequenceMode sequence = SequenceMode::in_order; // tool-sequence
   bool strict = false; // is-json, not-is-json: the whole answer as it is, no Markdown fence read
+  // javascript, python: what the program reads of its test besides vars (context.test), an object
+  // with "description" (text, or null for none) and "metadata" (an object), each only when read;
+  // or null
+  nlohmann::json test;
 
   bool operator==(const Assertion&) const = default;
 };

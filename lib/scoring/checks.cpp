@@ -170,7 +170,7 @@ Outcome no_json_check(const Assertion& a, const std::string& text) {
 }
 
 Outcome script_check(const Assertion& a, const json& output, const EvaluationContext& ctx) {
-  auto r = run_script(a.script, output, {ctx.question, a.vars, a.config}, ctx.limits);
+  auto r = run_script(a.script, output, {ctx.question, a.vars, a.config, a.test}, ctx.limits);
   if (!r)
     return fail(r.error().message);
   auto v = read_script_result(a.script.language, *r, a.pass_score);
@@ -250,7 +250,7 @@ Outcome evaluate(const Assertion& a, const Answer& answer, const EvaluationConte
   // then read a string as it is and anything else as JSON.
   json output = answer.text;
   for (const auto& t : a.transforms) {
-    auto r = run_script(t, output, {ctx.question, a.vars, json()}, ctx.limits, true);
+    auto r = run_script(t, output, {ctx.question, a.vars, json(), json()}, ctx.limits, true);
     if (!r)
       return fail("the transform failed: " + r.error().message);
     output = std::move(*r);

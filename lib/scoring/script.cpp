@@ -179,9 +179,15 @@ std::expected<json, ScriptError> run_script(const Script& s, const json& output,
                         fmt::format("{} code needs {}, which is not on PATH (install {})",
                                     to_string(s.language), program,
                                     s.language == Language::python ? "python3" : "nodejs"));
+  // context.test: its vars, and the description (when there is one) and metadata it reads.
+  json test{{"vars", context.vars.is_null() ? json::object() : context.vars}};
+  if (context.test.is_object())
+    for (const auto& [key, value] : context.test.items())
+      if (!value.is_null())
+        test[key] = value;
   json ctx{{"prompt", context.prompt},
            {"vars", context.vars.is_null() ? json::object() : context.vars},
-           {"test", {{"vars", context.vars.is_null() ? json::object() : context.vars}}},
+           {"test", std::move(test)},
            {"config", context.config.is_null() ? json::object() : context.config}};
   json input{
       {"code", s.code},         {"file", s.file},

@@ -30,6 +30,7 @@ struct ScriptContext {
   std::string prompt;    // the case's input as text
   nlohmann::json vars;   // the test's vars, or null
   nlohmann::json config; // the assertion's config, or null
+  nlohmann::json test;   // the test's description and metadata (Assertion::test), or null
 };
 
 /// Why a program gave no value: its interpreter is missing, it failed, it ran too long.

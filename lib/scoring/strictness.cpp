@@ -203,7 +203,7 @@ bool is_classic(const Assertion& a) {
   return classic_type(a.type) && a.values.empty() && a.schema.is_null() && a.script == Script{} &&
          !a.pass_score && a.vars.is_null() && a.config.is_null() && a.model.empty() &&
          a.transforms.empty() && a.sequence == SequenceMode::in_order && !a.strict &&
-         a.grader == Grader::rubric && a.categories.empty();
+         a.grader == Grader::rubric && a.categories.empty() && a.test.is_null();
 }
 
 std::optional<bool> stricter_or_equal(const Assertion& after, const Assertion& before) {

@@ -13,8 +13,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+using evalkeep::test::assertions_of;
+using evalkeep::test::failed_cases;
 using evalkeep::test::provider_table;
 using evalkeep::test::Repo;
+using evalkeep::test::run_results;
 using evalkeep::test::StandIn;
 using json = nlohmann::json;
 
@@ -35,19 +38,6 @@ struct Imported {
     REQUIRE(imported.exit_code == 0); // the whole configuration comes over
   }
 };
-
-json results(Repo& repo) {
-  auto rows = repo.run({"sqlite3", "-json", ".evalkeep/runs.db",
-                        "SELECT case_id, verdict, assertions FROM results ORDER BY case_id"});
-  return json::parse(rows.out.empty() ? "[]" : rows.out);
-}
-
-std::string assertions_of(const json& rows, const std::string& id) {
-  for (const auto& r : rows)
-    if (r["case_id"] == id)
-      return r["assertions"].get<std::string>();
-  return {};
-}
 
 } // namespace
 
@@ -77,7 +67,7 @@ TEST_CASE("promptfoo's factuality and model-graded-closedqa run as judges with t
   CHECK(failed == std::set<std::string>{"gift-window-factual", "ship-mexico-clear"});
   CHECK(summary["passed"] == 2);
 
-  auto rows = results(repo);
+  auto rows = run_results(repo);
   CHECK_THAT(assertions_of(rows, "return-window-factual"),
              Catch::Contains("factuality passed: category C"));
   CHECK_THAT(assertions_of(rows, "gift-window-factual"),
@@ -145,14 +135,11 @@ TEST_CASE("g-eval, answer-relevance and factuality's category scores grade by tw
   INFO(run.out << run.err);
   CHECK(run.exit_code == 1);
   auto summary = json::parse(run.out);
-  std::set<std::string> failed;
-  for (const auto& failure : summary["failures"])
-    failed.insert(failure["case"].get<std::string>());
-  CHECK(failed ==
+  CHECK(failed_cases(summary) ==
         std::set<std::string>{"sale-window-factual", "chargeback-clear", "store-relevant"});
   CHECK(summary["passed"] == 3);
 
-  auto rows = results(repo);
+  auto rows = run_results(repo);
   CHECK_THAT(assertions_of(rows, "sale-window-factual"),
              Catch::Contains("factuality failed: category A"));
   CHECK_THAT(assertions_of(rows, "store-credit-clear"),
@@ -183,7 +170,7 @@ TEST_CASE("g-eval, answer-relevance and factuality's category scores grade by tw
   CHECK(server.requests() == before);
   auto replayed = json::parse(again.out);
   CHECK(replayed["passed"] == 3);
-  CHECK(results(repo).size() == rows.size() * 2);
+  CHECK(run_results(repo).size() == rows.size() * 2);
 }
 
 TEST_CASE("a g-eval whose steps are unreadable and an answer-relevance whose judge cannot embed "
@@ -207,7 +194,7 @@ TEST_CASE("a g-eval whose steps are unreadable and an answer-relevance whose jud
                            {"ANTHROPIC_API_KEY=sk-ant-test"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 1);
-  auto rows = results(repo);
+  auto rows = run_results(repo);
   CHECK_THAT(assertions_of(rows, "credit"),
              Catch::Contains("the judge's first reply was not JSON {\\\"steps\\\": [...]}: 1. "
                              "Check the words"));

@@ -255,3 +255,23 @@ TEST_CASE("promptfoo renders the key-order configurations to the prompts evalkee
     }
   }
 }
+
+TEST_CASE("promptfoo gives the exported scripts their test's description and metadata, with "
+          "evalkeep's verdicts",
+          "[e2e][interop][promptfoo][scripts]") {
+  Repo repo;
+  auto promptfoo = installed_promptfoo(repo);
+  if (!promptfoo)
+    return;
+  must_succeed(repo, {"init"});
+  auto config =
+      fs::path(EVALKEEP_SOURCE_DIR) / "tests/promptfoo/script-context/promptfooconfig.yaml";
+  must_succeed(repo, {"import", "--from", "promptfoo", config.string()});
+  auto pf = promptfoo_verdicts(repo, *promptfoo, k_rules, [](const std::string& yaml) {
+    CHECK_THAT(yaml, Catch::Contains("team:"));
+  });
+  auto ek = evalkeep_verdicts(repo, k_rules, {});
+  CHECK(pf.total == ek.total);
+  CHECK(pf.failed == ek.failed);
+  CHECK(ek.failed == std::set<std::string>{"order-status"});
+}

@@ -31,18 +31,6 @@ const char* k_rules = R"({
   ]
 })";
 
-std::set<std::string> failed_cases(const json& summary) {
-  std::set<std::string> out;
-  for (const auto& f : summary["failures"])
-    out.insert(f["case"].get<std::string>());
-  return out;
-}
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
 } // namespace
 
 TEST_CASE("javascript and python assertions and transforms from files import with their code and "
@@ -86,26 +74,26 @@ TEST_CASE("a script file that is missing, or lacks its function, is an error nam
   Repo repo;
   must_succeed(repo, {"init"});
   auto dir = repo.path() / "pf";
-  write(dir / "checks.py", "def get_assert(output, context):\n    return True\n");
-  write(dir / "promptfooconfig.yaml", "prompts: ['{{q}}']\n"
-                                      "tests:\n"
-                                      "  - vars: {q: hi}\n"
-                                      "    assert:\n"
-                                      "      - type: python\n"
-                                      "        value: file://checks.py:missing_fn\n");
+  write_file(dir / "checks.py", "def get_assert(output, context):\n    return True\n");
+  write_file(dir / "promptfooconfig.yaml", "prompts: ['{{q}}']\n"
+                                           "tests:\n"
+                                           "  - vars: {q: hi}\n"
+                                           "    assert:\n"
+                                           "      - type: python\n"
+                                           "        value: file://checks.py:missing_fn\n");
   auto r = must_fail(repo, 2,
                      {"import", "--from", "promptfoo", (dir / "promptfooconfig.yaml").string()});
   CHECK_THAT(r.err, Catch::Contains("promptfooconfig.yaml:5") &&
                         Catch::Contains("defines no function missing_fn"));
 
-  write(dir / "promptfooconfig.yaml", "prompts: ['{{q}}']\n"
-                                      "tests:\n"
-                                      "  - vars: {q: hi}\n"
-                                      "    options:\n"
-                                      "      transform: file://nowhere.js\n"
-                                      "    assert:\n"
-                                      "      - type: contains\n"
-                                      "        value: hi\n");
+  write_file(dir / "promptfooconfig.yaml", "prompts: ['{{q}}']\n"
+                                           "tests:\n"
+                                           "  - vars: {q: hi}\n"
+                                           "    options:\n"
+                                           "      transform: file://nowhere.js\n"
+                                           "    assert:\n"
+                                           "      - type: contains\n"
+                                           "        value: hi\n");
   r = must_fail(repo, 2,
                 {"import", "--from", "promptfoo", (dir / "promptfooconfig.yaml").string()});
   CHECK_THAT(r.err, Catch::Contains("promptfooconfig.yaml:3") && Catch::Contains("nowhere.js") &&
@@ -119,27 +107,27 @@ TEST_CASE("script files that need what a case cannot keep or evalkeep does not g
   Repo repo;
   must_succeed(repo, {"init"});
   auto dir = repo.path() / "pf";
-  write(dir / "helper.js", "module.exports = { x: 1 };\n");
-  write(dir / "uses-helper.js",
-        "const h = require('./helper');\nmodule.exports = (output) => output.length > h.x;\n");
-  write(dir / "provider.js", "module.exports = (output, ctx) => ctx.provider.id() !== '';\n");
-  write(dir / "check.ts", "export default (output: string) => output.length > 0;\n");
-  write(dir / "chat.json", R"([{"role": "system", "content": "Be brief."},)"
-                           R"( {"role": "user", "content": "{{q}}"}])");
-  write(dir / "promptfooconfig.yaml", "prompts: [file://chat.json]\n"
-                                      "tests:\n"
-                                      "  - vars: {q: hi}\n"
-                                      "    assert:\n"
-                                      "      - type: javascript\n"
-                                      "        value: file://uses-helper.js\n"
-                                      "      - type: javascript\n"
-                                      "        value: file://provider.js\n"
-                                      "      - type: javascript\n"
-                                      "        value: file://check.ts\n"
-                                      "      - type: javascript\n"
-                                      "        value: context.prompt.includes('hi')\n"
-                                      "      - type: javascript\n"
-                                      "        value: context.logProbs.length > 0\n");
+  write_file(dir / "helper.js", "module.exports = { x: 1 };\n");
+  write_file(dir / "uses-helper.js",
+             "const h = require('./helper');\nmodule.exports = (output) => output.length > h.x;\n");
+  write_file(dir / "provider.js", "module.exports = (output, ctx) => ctx.provider.id() !== '';\n");
+  write_file(dir / "check.ts", "export default (output: string) => output.length > 0;\n");
+  write_file(dir / "chat.json", R"([{"role": "system", "content": "Be brief."},)"
+                                R"( {"role": "user", "content": "{{q}}"}])");
+  write_file(dir / "promptfooconfig.yaml", "prompts: [file://chat.json]\n"
+                                           "tests:\n"
+                                           "  - vars: {q: hi}\n"
+                                           "    assert:\n"
+                                           "      - type: javascript\n"
+                                           "        value: file://uses-helper.js\n"
+                                           "      - type: javascript\n"
+                                           "        value: file://provider.js\n"
+                                           "      - type: javascript\n"
+                                           "        value: file://check.ts\n"
+                                           "      - type: javascript\n"
+                                           "        value: context.prompt.includes('hi')\n"
+                                           "      - type: javascript\n"
+                                           "        value: context.logProbs.length > 0\n");
   auto r = must_fail(repo, 2,
                      {"import", "--from", "promptfoo", (dir / "promptfooconfig.yaml").string()});
   CHECK_THAT(r.err, Catch::Contains("yaml:5") &&
@@ -229,7 +217,8 @@ TEST_CASE("the export leaves out code reading the test's vars and never overwrit
   must_succeed(a, {"init"});
   must_succeed(a, {"import", "--from", "promptfoo", config("script-files").string()});
   auto out = a.path() / "exported" / "promptfooconfig.yaml";
-  write(out.parent_path() / "checks/named.js", "module.exports = { mentionsDays: () => true };\n");
+  write_file(out.parent_path() / "checks/named.js",
+             "module.exports = { mentionsDays: () => true };\n");
   auto e = a.evalkeep({"export", "--to", "promptfoo", "-o", out.string()});
   CHECK(e.exit_code == 0);
   // promptfoo would give them the exported test's vars, which hold the prompt instead.

@@ -4,6 +4,8 @@
 
 #include "support/e2e.hpp"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -25,9 +27,14 @@ TEST_CASE("run, output, sharing and provider settings change nothing and the cas
           "[e2e][interop]") {
   Repo repo;
   must_succeed(repo, {"init"});
-  auto r = must_succeed(repo, {"import", "--from", "promptfoo", config("config-shapes").string()});
+  auto r = repo.evalkeep({"import", "--from", "promptfoo", config("config-shapes").string()});
+  REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("imported 0 incidents, 4 cases"));
-  CHECK(r.err.empty());
+  // The grading provider (defaultTest's options.provider) is reported, once, and not kept.
+  CHECK_THAT(r.err,
+             Catch::StartsWith("evalkeep: warning: ") &&
+                 Catch::Contains("yaml:54: grading provider openai:chat:gpt-4o is not kept"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   auto chat = shown(repo, "password-reset-can-i-do-it-myself-chat");
   CHECK(chat["system"] == "You are the helpdesk of Example Co. The customer is on the pro plan.");
   CHECK(chat["prompt"] == "How do I reset my password?");

@@ -10,8 +10,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+using evalkeep::test::assertions_of;
 using evalkeep::test::provider_table;
 using evalkeep::test::Repo;
+using evalkeep::test::run_results;
 using evalkeep::test::StandIn;
 using json = nlohmann::json;
 
@@ -39,19 +41,8 @@ struct Fixture {
     REQUIRE(r.exit_code <= 1);
     return r;
   }
-  json results() {
-    auto rows = repo.run({"sqlite3", "-json", ".evalkeep/runs.db",
-                          "SELECT case_id, verdict, assertions FROM results ORDER BY case_id"});
-    return json::parse(rows.out.empty() ? "[]" : rows.out);
-  }
+  json results() const { return run_results(repo); }
 };
-
-std::string assertions_of(const json& rows, const std::string& id) {
-  for (const auto& r : rows)
-    if (r["case_id"] == id)
-      return r["assertions"].get<std::string>();
-  return {};
-}
 
 } // namespace
 

@@ -8,6 +8,7 @@
 #include "support/temp_dir.hpp"
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -59,6 +60,31 @@ inline core::ProcessResult must_fail(const Repo& repo, int exit_code,
   CHECK_THAT(r.err, Catch::StartsWith("evalkeep: error: "));
   CHECK(hash_or_missing(repo.suite()) == before);
   return r;
+}
+
+/// The results in the repository's runs.db, by case id: each row's case_id, verdict and
+/// assertions (their JSON as text), read with the sqlite3 shell.
+inline nlohmann::json run_results(const Repo& repo) {
+  auto rows = repo.run({"sqlite3", "-json", ".evalkeep/runs.db",
+                        "SELECT case_id, verdict, assertions FROM results ORDER BY case_id"});
+  return nlohmann::json::parse(rows.out.empty() ? "[]" : rows.out);
+}
+
+/// The assertions (JSON text) of the first result of case `id` among `rows` (run_results), or
+/// empty when it has none.
+inline std::string assertions_of(const nlohmann::json& rows, const std::string& id) {
+  for (const auto& r : rows)
+    if (r["case_id"] == id)
+      return r["assertions"].get<std::string>();
+  return {};
+}
+
+/// The ids of the cases that failed in the summary of `evalkeep run --json`.
+inline std::set<std::string> failed_cases(const nlohmann::json& summary) {
+  std::set<std::string> out;
+  for (const auto& f : summary["failures"])
+    out.insert(f["case"].get<std::string>());
+  return out;
 }
 
 /// Runs evalkeep in `cwd` (e.g. a subdirectory of a repository).

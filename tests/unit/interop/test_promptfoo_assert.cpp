@@ -157,8 +157,6 @@ TEST_CASE("similar forms and model-graded types without an exact counterpart are
             "keeps only the model"},
            {{{"type", "similar"}, {"value", "x"}, {"transform", "output.trim()"}},
             "embeds the answer as it is"},
-           {{{"type", "factuality"}, {"value", "Paris"}, {"provider", "openai:gpt-4.1"}},
-            "judge provider of evalkeep.toml"},
            {{{"type", "model-graded-closedqa"}, {"value", "is polite"}, {"config", {{"a", 1}}}},
             "\"config\" of an assertion"},
            {{{"type", "factuality"}, {"value", json::array({"Paris"})}},
@@ -362,7 +360,7 @@ TEST_CASE(
   for (auto [code, named] : std::vector<std::pair<std::string, std::string>>{
            {"context.logProbs.length > 0", "context.logProbs.length"},
            {"context.provider.id() === 'x'", "context.provider.id"},
-           {"context.test.metadata.x === 1", "context.test.metadata.x"},
+           {"context.test.options.x === 1", "context.test.options.x"},
            {"JSON.stringify(context).length > 0", "context as a whole"}}) {
     auto r = from_promptfoo({{"type", "javascript"}, {"value", code}}, vars, {},
                             ScriptSources{nullptr, true});
@@ -374,6 +372,73 @@ TEST_CASE(
   REQUIRE(reads_prompt);
   CHECK(to_promptfoo(*reads_prompt, true));
   CHECK_FALSE(to_promptfoo(*reads_prompt, false));
+}
+
+TEST_CASE("scripts reading the test's description or metadata keep them, less the case's own "
+          "metadata keys",
+          "[interop]") {
+  ScriptSources sources{nullptr, true, "Refund window",
+                        json{{"topic", "refunds"}, {"case_id", "refund-window"}, {"tags", "a"}}};
+  auto both = from_promptfoo(
+      {{"type", "javascript"},
+       {"value", "context.test.description === 'x' && context.test.metadata.topic === 'y'"}},
+      {}, {}, sources);
+  REQUIRE(both);
+  CHECK(both->front().test ==
+        json{{"description", "Refund window"}, {"metadata", {{"topic", "refunds"}}}});
+  // Only what the code reads; a test without a description gives null.
+  auto python =
+      from_promptfoo({{"type", "python"}, {"value", "context['test']['description'] is None"}}, {},
+                     {}, ScriptSources{nullptr, true, {}, json::object()});
+  REQUIRE(python);
+  CHECK(python->front().test == json{{"description", nullptr}});
+  auto plain =
+      from_promptfoo({{"type", "javascript"}, {"value", "output.length > 0"}}, {}, {}, sources);
+  REQUIRE(plain);
+  CHECK(plain->front().test.is_null());
+  // The case's own keys are not given: code naming one the metadata holds is refused.
+  auto tags =
+      from_promptfoo({{"type", "javascript"}, {"value", "context.test.metadata.tags.length > 0"}},
+                     {}, {}, sources);
+  REQUIRE_FALSE(tags);
+  CHECK_THAT(tags.error().message, Catch::Contains("names \"tags\""));
+  // A transform is given neither.
+  auto transform = from_promptfoo({{"type", "contains"}, {"value", "x"}}, {},
+                                  json("output + context.test.metadata.topic"), sources);
+  REQUIRE_FALSE(transform);
+  CHECK_THAT(transform.error().message, Catch::Contains("context.test.metadata"));
+  // Exported, the program goes with what it kept; without it, promptfoo would give others.
+  CHECK(to_promptfoo(both->front(), true));
+  auto unkept = both->front();
+  unkept.test = json();
+  CHECK_FALSE(to_promptfoo(unkept, true));
+}
+
+TEST_CASE("a model-graded assertion's provider is accepted and not kept, similar's still maps its "
+          "model",
+          "[interop]") {
+  for (const char* type :
+       {"llm-rubric", "factuality", "model-graded-factuality", "model-graded-closedqa"}) {
+    INFO(type);
+    CHECK(graded_by_model(type));
+    for (const json& provider :
+         {json("openai:chat:gpt-4o"),
+          json{{"id", "openai:chat:gpt-4o"}, {"config", {{"temperature", 0}}}}}) {
+      auto with = from_promptfoo({{"type", type}, {"value", "polite"}, {"provider", provider}});
+      auto without = from_promptfoo({{"type", type}, {"value", "polite"}});
+      REQUIRE(with);
+      REQUIRE(without);
+      CHECK(*with == *without);
+      CHECK(grading_provider_name(provider) == "openai:chat:gpt-4o");
+    }
+  }
+  CHECK_FALSE(graded_by_model("similar"));
+  auto similar = from_promptfoo({{"type", "similar"},
+                                 {"value", "Paris"},
+                                 {"provider", "openai:embedding:text-embedding-3-small"}});
+  REQUIRE(similar);
+  CHECK(similar->front().model == "text-embedding-3-small");
+  CHECK(grading_provider_name(json{{"text", "x"}}) == R"({"text":"x"})");
 }
 
 TEST_CASE("a test's options.transform and an assertion's transform run in front of its check",

@@ -218,3 +218,21 @@ TEST_CASE("the g-eval, answer-relevance and factuality graders read and write th
   REQUIRE_FALSE(extra);
   CHECK_THAT(extra.error().message, Catch::Contains("takes no category scores"));
 }
+
+TEST_CASE("a script keeps the description and metadata of its test, and nothing else there",
+          "[scoring]") {
+  auto js = from_json(nlohmann::json::parse(
+      R"({"type":"javascript","value":"context.test.metadata.k === 1",
+          "test":{"description":null,"metadata":{"k":1}}})"));
+  REQUIRE(js);
+  CHECK(js->test == nlohmann::json::parse(R"({"description":null,"metadata":{"k":1}})"));
+  CHECK(*from_json(nlohmann::json(to_json(*js))) == *js);
+  for (const char* bad : {R"({"type":"javascript","value":"1","test":{"options":{}}})",
+                          R"({"type":"javascript","value":"1","test":{"metadata":[1]}})",
+                          R"({"type":"python","value":"1","test":{"description":3}})",
+                          R"({"type":"javascript","value":"1","test":"x"})",
+                          R"({"type":"contains","value":"a","test":{"metadata":{}}})"}) {
+    INFO(bad);
+    CHECK_FALSE(from_json(nlohmann::json::parse(bad)));
+  }
+}

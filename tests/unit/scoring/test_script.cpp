@@ -74,6 +74,25 @@ TEST_CASE("a script reads the vars and the prompt of its context", "[scoring][sc
   CHECK_FALSE(run(a, "Lyon", ctx).passed);
 }
 
+TEST_CASE("a script reads the description and metadata its test kept, and no description when "
+          "there was none",
+          "[scoring][script]") {
+  auto js = script(AssertionType::javascript,
+                   "context.test.description === 'Refunds' && context.test.metadata.days === 30 && "
+                   "context.test.vars.city === 'Paris'");
+  js.vars = json{{"city", "Paris"}};
+  js.test = json{{"description", "Refunds"}, {"metadata", {{"days", 30}}}};
+  CHECK(run(js, "anything").passed);
+  js.test["metadata"]["days"] = 60;
+  CHECK_FALSE(run(js, "anything").passed);
+
+  auto py = script(AssertionType::python, "'description' not in context['test']");
+  py.test = json{{"description", nullptr}};
+  CHECK(run(py, "anything").passed);
+  py.test = json{{"description", "Refunds"}};
+  CHECK_FALSE(run(py, "anything").passed);
+}
+
 TEST_CASE("python scripts follow promptfoo's rules for what they return", "[scoring][script]") {
   CHECK(run(script(AssertionType::python, "len(output) > 2"), "abcd").passed);
   auto body = script(AssertionType::python,
