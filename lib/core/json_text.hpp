@@ -19,4 +19,8 @@ std::vector<std::string> string_array(std::string_view json);
 /// True when `s` is valid UTF-8, as text a JSON document can carry must be.
 bool is_utf8(std::string_view s);
 
+/// How deeply the lists and objects of JSON text nest, read without parsing it: text nested
+/// deeper than its reader allows is refused before a parser recurses into it.
+std::size_t json_depth(std::string_view text);
+
 } // namespace evalkeep::core

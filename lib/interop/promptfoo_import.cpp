@@ -1,6 +1,7 @@
 // Reads a promptfoo configuration: every test crossed with every prompt becomes a case whose
 // input is the prompt rendered with the test's vars, as promptfoo 0.123 renders it.
 
+#include "core/json_text.hpp"
 #include "interop/csv.hpp"
 #include "interop/promptfoo_assert.hpp"
 #include "interop/reading.hpp"
@@ -162,9 +163,9 @@ std::string threshold_differs(const json& threshold, const std::vector<json>& as
   return {};
 }
 
-// JSON text nested deeper than a configuration ever is (js::json_depth).
+// JSON text nested deeper than a configuration ever is (js::k_max_json_depth).
 bool too_deep(std::string_view text) {
-  return js::json_depth(text) > js::k_max_json_depth && json::accept(text);
+  return core::json_depth(text) > js::k_max_json_depth && json::accept(text);
 }
 
 // More cases than this from one test is a mistake or a hostile file, not a suite.
@@ -673,7 +674,7 @@ private:
               ++line_no;
               if (line.find_first_not_of(" \t\r") == std::string::npos)
                 continue;
-              if (js::json_depth(line) > js::k_max_json_depth)
+              if (core::json_depth(line) > js::k_max_json_depth)
                 return invalid("{}:{}: nested more than {} levels deep", name, line_no,
                                js::k_max_json_depth);
               json j = json::parse(line, nullptr, false);

@@ -1,5 +1,6 @@
 #include "interop/template_filters.hpp"
 
+#include "core/json_text.hpp"
 #include "core/text.hpp"
 #include "interop/template.hpp"
 #include "interop/template_values.hpp"
@@ -471,7 +472,7 @@ Result<json> apply_filter(std::string_view name, const json& input, const std::v
   }
   if (name == "load") {
     std::string text = js::to_string(input);
-    if (js::json_depth(text) > js::k_max_json_depth)
+    if (core::json_depth(text) > js::k_max_json_depth)
       return invalid("the filter 'load' is given JSON nested deeper than {} levels",
                      js::k_max_json_depth);
     json parsed = json::parse(text, nullptr, false);

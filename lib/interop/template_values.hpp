@@ -36,10 +36,9 @@ bool needs_own_order(const json& v);
 /// set. Objects nested more than 256 levels deep are left as they are.
 void own_order(json& v);
 
-/// How deeply the lists and objects of JSON text nest. Text nested deeper than a configuration
-/// ever is is refused before it is parsed: an object's keys keep their order in a vector of pairs
-/// whose growing copies what is below them, as deep as it goes.
-std::size_t json_depth(std::string_view text);
+/// How deeply JSON text may nest (core::json_depth) to be read here. Text nested deeper than a
+/// configuration ever is is refused before it is parsed: an object's keys keep their order in a
+/// vector of pairs whose growing copies what is below them, as deep as it goes.
 inline constexpr std::size_t k_max_json_depth = 200;
 
 /// A number as a JSON value: an integer when it is one (so JSON.stringify prints "3", not "3.0").

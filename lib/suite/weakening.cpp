@@ -1,6 +1,7 @@
 #include "suite/weakening.hpp"
 
 #include "core/hash.hpp"
+#include "core/json_text.hpp"
 #include "core/text.hpp"
 #include "scoring/strictness.hpp"
 #include "suite/records.hpp"
@@ -384,31 +385,8 @@ void push_optional(std::vector<CaseChange>& out, ChangeField field, const std::s
   out.push_back({field, kind, before, after, false});
 }
 
-// The deepest nesting of arrays and objects in JSON text, found without parsing it. A detail
-// nested deeper than a case record ever is cannot be a real edit's, and a recursive dump of it
-// could overflow the stack.
-std::size_t nesting_depth(std::string_view text) {
-  std::size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
+// How deeply an edit's detail may nest (core::json_depth). A detail nested deeper than a case
+// record ever is cannot be a real edit's, and a recursive dump of it could overflow the stack.
 constexpr std::size_t k_max_detail_depth = 64;
 
 } // namespace
@@ -579,7 +557,7 @@ Result<std::optional<WeakeningDecision>> edit_decision(const json& detail, const
 } // namespace
 
 std::optional<RecordedEdit> recorded_edit(const LedgerEvent& e) {
-  if (e.action != "edit" || !e.detail || nesting_depth(*e.detail) > k_max_detail_depth)
+  if (e.action != "edit" || !e.detail || core::json_depth(*e.detail) > k_max_detail_depth)
     return std::nullopt;
   auto detail = json::parse(*e.detail, nullptr, false);
   if (!detail.is_object() || !detail.contains("changes") || !detail["changes"].is_array())
@@ -627,7 +605,7 @@ struct Rebuilt {
 Result<Rebuilt> rebuild_edit(const Case& prev, const LedgerEvent& e) {
   if (!e.detail)
     return invalid("it has no detail to rebuild the case from");
-  if (nesting_depth(*e.detail) > k_max_detail_depth)
+  if (core::json_depth(*e.detail) > k_max_detail_depth)
     return invalid("its detail nests deeper than {} levels, deeper than a case",
                    k_max_detail_depth);
   auto detail = json::parse(*e.detail, nullptr, false);

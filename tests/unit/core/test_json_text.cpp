@@ -27,3 +27,16 @@ TEST_CASE("what is not an array of strings reads as no strings", "[core]") {
                           "[\"\xff\xfe\"]", "[\"ok\",\"\xc3\"]"})
     CHECK(string_array(bad) == strings{});
 }
+
+TEST_CASE("JSON text's depth counts its lists and objects, not brackets inside its strings",
+          "[core]") {
+  using evalkeep::core::json_depth;
+  CHECK(json_depth("") == 0);
+  CHECK(json_depth("42") == 0);
+  CHECK(json_depth("[]") == 1);
+  CHECK(json_depth(R"({"a": [1, {"b": []}], "c": {}})") == 4);
+  CHECK(json_depth(R"({"a": "[[[{{", "b": [{"c": "\"]"}]})") == 3);
+  CHECK(json_depth(R"(["\\", ["x"]])") == 2); // an escaped backslash ends no string
+  CHECK(json_depth(std::string(500, '[') + std::string(500, ']')) == 500);
+  CHECK(json_depth("]]]}}[") == 1); // unbalanced closers never go below the top
+}
