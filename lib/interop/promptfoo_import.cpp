@@ -908,8 +908,8 @@ private:
       }
       if (source->contains("options") && (*source)["options"].is_object())
         for (const auto& [key, _] : (*source)["options"].items())
-          if (key != "prefix" && key != "suffix" && key != "transform" && key != "rubricPrompt" &&
-              key != "factuality" &&
+          if (key != "prefix" && key != "suffix" && key != "transform" && key != "postprocess" &&
+              key != "rubricPrompt" && key != "factuality" &&
               std::find(std::begin(k_neutral_options), std::end(k_neutral_options), key) ==
                   std::end(k_neutral_options)) {
             skip(m_reading, sw.key("options").key(key).str(),
@@ -1218,8 +1218,11 @@ private:
     }
 
     note_grading_providers(asserts, test, default_test, default_where);
-    // options.transform runs in front of every assertion (checked with each of them).
-    const json test_transform = options.value("transform", json());
+    // options.transform runs in front of every assertion (checked with each of them); when it
+    // is absent or empty, promptfoo runs options.postprocess, its older name, instead.
+    json test_transform = options.value("transform", json());
+    if (!js::truthy(test_transform))
+      test_transform = options.value("postprocess", json());
     // options.factuality scores the categories of the test's factuality assertions.
     const auto categories = TRY(factuality_scores(options.value("factuality", json()), where));
     ScriptFiles files;

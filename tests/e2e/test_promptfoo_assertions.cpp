@@ -104,12 +104,20 @@ TEST_CASE("promptfoo's transforms run in front of the checks they precede",
   auto order = parse_json(must_succeed(repo, {"show", "order-id", "--json"}).out);
   REQUIRE(order["expect"].size() == 3);
   CHECK(order["expect"][1]["transform"].size() == 2); // the test's, then the assertion's own
+  // options.postprocess is transform's older name; with both, transform runs.
+  auto post = parse_json(must_succeed(repo, {"show", "order-postprocess", "--json"}).out);
+  REQUIRE(post["expect"].size() == 1);
+  CHECK_THAT(post["expect"][0]["transform"].dump(), Catch::Contains("output.slice("));
+  auto both = parse_json(must_succeed(repo, {"show", "refund-transform-first", "--json"}).out);
+  REQUIRE(both["expect"].size() == 1);
+  CHECK_THAT(both["expect"][0]["transform"].dump(),
+             Catch::Contains("toUpperCase") && !Catch::Contains("toLowerCase"));
 
   auto run = repo.evalkeep({"run", "--provider", "local", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 1);
   auto summary = json::parse(run.out);
-  CHECK(summary["passed"] == 1);
+  CHECK(summary["passed"] == 3);
   REQUIRE(summary["failures"].size() == 1);
   // Upper-cased, the answer contains "30 DAYS"; as it came, it does not.
   CHECK(summary["failures"][0]["case"] == "refund-upper");
