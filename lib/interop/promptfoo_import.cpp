@@ -319,6 +319,8 @@ public:
     }
     if (root.contains("assertionTemplates"))
       m_templates = root["assertionTemplates"];
+    if (root.contains("extensions"))
+      skip_test_hooks(root["extensions"], w.key("extensions"));
     if (root.contains("tests"))
       TRY(load_tests(root["tests"], w.key("tests")));
     if (root.contains("scenarios"))
@@ -329,6 +331,39 @@ public:
   }
 
 private:
+  // promptfoo calls an extension named file://FILE:afterEach or :afterAll after each test or the
+  // eval only, to record what happened; any other is called before them too, and a beforeAll or
+  // beforeEach hook may change the tests and their vars, so what promptfoo runs is not what the
+  // file says. evalkeep runs no hooks: those are left out, and the tests come over as written.
+  void skip_test_hooks(const json& extensions, const Where& w) {
+    if (!extensions.is_array()) {
+      if (!extensions.is_null())
+        skip(m_reading, w.str(), "extensions must be a list of hooks",
+             "extensions (hooks that may change the tests)");
+      return;
+    }
+    for (std::size_t i = 0; i < extensions.size(); ++i) {
+      const json& e = extensions[i];
+      if (e.is_string()) {
+        const auto& ref = e.get_ref<const std::string&>();
+        auto colon = ref.rfind(':');
+        std::string_view hook =
+            ref.starts_with("file://") && colon != std::string::npos && colon > 8
+                ? std::string_view(ref).substr(colon + 1)
+                : std::string_view();
+        if (hook == "afterEach" || hook == "afterAll")
+          continue;
+      }
+      skip(m_reading, w.index(i).str(),
+           fmt::format("extension {}: promptfoo calls it before the eval and each test too, and "
+                       "a beforeAll or beforeEach hook may change the tests and their vars; "
+                       "evalkeep runs no hooks (only :afterEach and :afterAll ones change "
+                       "nothing it imports)",
+                       e.dump()),
+           "extensions (hooks that may change the tests)");
+    }
+  }
+
   Status load_prompts(const json& v, const Where& w) {
     if (v.is_string())
       return add_prompt(v.get<std::string>(), "", w);

@@ -454,6 +454,47 @@ TEST_CASE("test generators and datasets from the network are refused naming what
                                                  "are a dataset fetched from the network"));
 }
 
+TEST_CASE("extensions, hooks that may change the tests, are refused; skipped, the tests come over "
+          "as written",
+          "[interop]") {
+  test::TempDir dir;
+  auto s = test::empty_suite(dir);
+  auto tests = std::string("  - vars: {q: hi}\n    assert: [{type: contains, value: hi}]\n");
+  auto file = config(dir, tests,
+                     "  - 'Q: {{q}}'\nextensions:\n  - file://hooks.js:afterAll\n"
+                     "  - file://hooks.js:hook\n  - file://hooks.py:afterEach\n"
+                     "  - file://hooks.js:beforeEach\n  - file://hooks.js\n");
+  auto refused = import_from(s, Format::promptfoo, file);
+  REQUIRE_FALSE(refused);
+  const auto& m = refused.error().message;
+  INFO(m);
+  // Called after each test or the eval only, a hook changes nothing imported; any other may.
+  CHECK_THAT(m, Catch::Contains("3 things evalkeep cannot import"));
+  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:5: extension \"file://hooks.js:hook\": "
+                                "promptfoo calls it before the eval and each test too") &&
+                    Catch::Contains("may change the tests and their vars"));
+  CHECK_THAT(m,
+             Catch::Contains("promptfooconfig.yaml:7: extension \"file://hooks.js:beforeEach\""));
+  CHECK_THAT(m, Catch::Contains("promptfooconfig.yaml:8: extension \"file://hooks.js\""));
+  CHECK_THAT(m, !Catch::Contains("afterAll\"") && !Catch::Contains("afterEach\""));
+  CHECK(case_count(s) == 0);
+  auto skipped = import_from(s, Format::promptfoo, file, true);
+  REQUIRE(skipped);
+  CHECK(skipped->summary.cases == 1);
+  REQUIRE(skipped->skipped.size() == 3);
+  CHECK(skipped->skipped[0].cause == "extensions (hooks that may change the tests)");
+  // No hook, or hooks that run after the tests, are nothing to refuse.
+  test::TempDir other;
+  auto fresh = test::empty_suite(other);
+  auto none = import_from(
+      fresh, Format::promptfoo,
+      config(dir, tests,
+             "  - 'Q: {{q}}'\nextensions: ['file://h.js:afterEach', 'file://h.py:afterAll']\n",
+             "none.yaml"));
+  REQUIRE(none);
+  CHECK(none->skipped.empty());
+}
+
 TEST_CASE("prompts kept by a prompt service are refused, never imported as their reference",
           "[interop]") {
   test::TempDir dir;
